@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# One entry point for newcomers, developers and CI.
+#
+#   scripts/dev.sh demo       install what is missing, build, run the main job
+#   scripts/dev.sh test       install what is missing, build, run every test (ctest + pytest)
+#   scripts/dev.sh sanitize   build the C++ tests with ASan+UBSan and run them
+#   scripts/dev.sh bench      build and run the benchmarks under benchmarks/
+#   scripts/dev.sh deps       only install the system and Python build dependencies
+#
+# Builds are incremental (build/dev, ccache when present) and use at most
+# DRAGONBOAT_JOBS parallel jobs (default: number of cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+JOBS=${DRAGONBOAT_JOBS:-$(nproc)}
+PY=${PYTHON:-python3}
+
+log() { printf '\n==> %s\n' "$*"; }
+
+install_system_deps() {
+  local need=()
+  # Debian package -> a file that proves it is installed.
+  local pairs=(
+    "librocksdb-dev:/usr/include/rocksdb/db.h"
+    "libasio-dev:/usr/include/asio.hpp"
+    "libgtest-dev:/usr/include/gtest/gtest.h"
+    "libssl-dev:/usr/include/openssl/ssl.h"
+    "cmake:/usr/bin/cmake"
+    "g++:/usr/bin/g++"
+    "ccache:/usr/bin/ccache"
+  )
+  for p in "${pairs[@]}"; do
+    local pkg=${p%%:*} file=${p#*:}
+    if [ ! -e "$file" ]; then
+      # cmake may come from pip instead of Debian; accept any cmake on PATH.
+      if [ "$pkg" = cmake ] && command -v cmake >/dev/null; then continue; fi
+      need+=("$pkg")
+    fi
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    log "installing Debian packages: ${need[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+}
+
+install_python_deps() {
+  if ! "$PY" -c 'import scikit_build_core, pybind11, pytest' 2>/dev/null; then
+    log "installing Python build and test dependencies"
+    "$PY" -m pip install -q "scikit-build-core>=0.9" "pybind11>=2.12" "pytest>=7"
+  fi
+}
+
+deps() { install_system_deps; install_python_deps; }
+
+configure_and_build() {  # $1 build dir, rest: extra cmake args
+  local dir=$1; shift
+  local werror=OFF
+  [ "${CI:-}" = "true" ] && werror=ON
+  cmake -S . -B "$dir" -G Ninja -DDRAGONBOAT_WERROR="$werror" "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+build_cpp() { log "building C++ (build/dev)"; configure_and_build build/dev -DCMAKE_BUILD_TYPE=RelWithDebInfo; }
+
+install_python_pkg() {
+  log "building and installing the Python package (pip install .)"
+  "$PY" -m pip install -q --no-build-isolation \
+    -Cbuild-dir=build/py -Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER="$(command -v ccache || true)" .
+}
+
+cmd=${1:-}
+case "$cmd" in
+  deps) deps ;;
+  demo)
+    deps; build_cpp
+    log "running the Raft core simulation (the main job until the engine lands)"
+    ./build/dev/dragonboat-sim --seeds "${SEEDS:-200}" --progress
+    ;;
+  test)
+    deps; build_cpp
+    log "C++ tests (ctest)"
+    (cd build/dev && ctest --output-on-failure -j "$JOBS")
+    install_python_pkg
+    log "Python tests (pytest)"
+    (cd "$ROOT" && "$PY" -m pytest -q tests/python)
+    ;;
+  sanitize)
+    deps
+    log "building C++ tests with ASan+UBSan (build/asan)"
+    configure_and_build build/asan -DCMAKE_BUILD_TYPE=Debug -DDRAGONBOAT_SANITIZE=ON -DDRAGONBOAT_BUILD_BENCHMARKS=OFF
+    (cd build/asan && DRAGONBOAT_SIM_SEEDS=${DRAGONBOAT_SIM_SEEDS:-100} ctest --output-on-failure -j "$JOBS")
+    ;;
+  bench)
+    deps
+    log "building benchmarks (build/bench, Release)"
+    configure_and_build build/bench -DCMAKE_BUILD_TYPE=Release -DDRAGONBOAT_BUILD_TESTS=OFF
+    ./benchmarks/raft_core.sh build/bench
+    ;;
+  *)
+    sed -n '2,12p' "$0"; exit 2 ;;
+esac
