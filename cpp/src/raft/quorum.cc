@@ -1,0 +1,22 @@
+#include "raft/quorum.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace dragonboat::raft {
+
+uint64_t majority_index(std::vector<uint64_t> matches) {
+  std::sort(matches.begin(), matches.end(), std::greater<uint64_t>());
+  return matches[quorum_size(matches.size()) - 1];
+}
+
+VoteResult tally_votes(const std::map<uint64_t, bool>& votes, uint64_t voter_count) {
+  uint64_t granted = 0, rejected = 0;
+  for (const auto& [id, g] : votes) (g ? granted : rejected)++;
+  uint64_t q = quorum_size(voter_count);
+  if (granted >= q) return VoteResult::kWon;
+  if (voter_count - rejected < q) return VoteResult::kLost;
+  return VoteResult::kPending;
+}
+
+}  // namespace dragonboat::raft

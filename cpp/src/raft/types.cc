@@ -1,0 +1,191 @@
+#include "raft/types.h"
+
+#include <cstring>
+
+namespace dragonboat::raft {
+namespace {
+
+// Minimal little-endian fixed-width encoding for the small records the core
+// itself must serialise (config changes in entries, membership in snapshots).
+// Versioned by a leading byte so a later format can be recognised.
+constexpr uint8_t kFormatV1 = 1;
+
+void put_u64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_str(std::string* out, const std::string& s) {
+  put_u64(out, s.size());
+  out->append(s);
+}
+
+class Reader {
+ public:
+  explicit Reader(const std::string& d) : d_(d) {}
+  bool u8(uint8_t* v) {
+    if (pos_ + 1 > d_.size()) return false;
+    *v = static_cast<uint8_t>(d_[pos_++]);
+    return true;
+  }
+  bool u64(uint64_t* v) {
+    if (pos_ + 8 > d_.size()) return false;
+    uint64_t r = 0;
+    for (int i = 0; i < 8; ++i) r |= uint64_t(static_cast<uint8_t>(d_[pos_ + i])) << (8 * i);
+    pos_ += 8;
+    *v = r;
+    return true;
+  }
+  bool str(std::string* s) {
+    uint64_t n = 0;
+    if (!u64(&n) || n > d_.size() - pos_) return false;
+    s->assign(d_, pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool done() const { return pos_ == d_.size(); }
+
+ private:
+  const std::string& d_;
+  size_t pos_ = 0;
+};
+
+void put_map(std::string* out, const std::map<uint64_t, std::string>& m) {
+  put_u64(out, m.size());
+  for (const auto& [id, addr] : m) {
+    put_u64(out, id);
+    put_str(out, addr);
+  }
+}
+bool get_map(Reader* r, std::map<uint64_t, std::string>* m) {
+  uint64_t n = 0;
+  if (!r->u64(&n)) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t id = 0;
+    std::string addr;
+    if (!r->u64(&id) || !r->str(&addr)) return false;
+    (*m)[id] = std::move(addr);
+  }
+  return true;
+}
+
+}  // namespace
+
+uint64_t entries_size_bytes(const std::vector<Entry>& entries) {
+  uint64_t n = 0;
+  for (const auto& e : entries) n += e.size_bytes();
+  return n;
+}
+
+std::string encode_config_change(const ConfigChange& cc) {
+  std::string out;
+  out.push_back(static_cast<char>(kFormatV1));
+  put_u64(&out, cc.config_change_id);
+  out.push_back(static_cast<char>(cc.type));
+  put_u64(&out, cc.node_id);
+  put_str(&out, cc.address);
+  out.push_back(cc.initialize ? 1 : 0);
+  return out;
+}
+
+bool decode_config_change(const std::string& data, ConfigChange* cc) {
+  Reader r(data);
+  uint8_t ver = 0, type = 0, init = 0;
+  if (!r.u8(&ver) || ver != kFormatV1) return false;
+  if (!r.u64(&cc->config_change_id) || !r.u8(&type) || type > 3) return false;
+  cc->type = static_cast<ConfigChangeType>(type);
+  if (!r.u64(&cc->node_id) || !r.str(&cc->address) || !r.u8(&init) || init > 1) return false;
+  cc->initialize = init == 1;
+  return r.done();
+}
+
+std::string encode_membership(const Membership& m) {
+  std::string out;
+  out.push_back(static_cast<char>(kFormatV1));
+  put_u64(&out, m.config_change_id);
+  put_map(&out, m.addresses);
+  put_map(&out, m.observers);
+  put_map(&out, m.witnesses);
+  put_u64(&out, m.removed.size());
+  for (uint64_t id : m.removed) put_u64(&out, id);
+  return out;
+}
+
+bool decode_membership(const std::string& data, Membership* m) {
+  Reader r(data);
+  uint8_t ver = 0;
+  *m = Membership{};
+  if (!r.u8(&ver) || ver != kFormatV1) return false;
+  if (!r.u64(&m->config_change_id)) return false;
+  if (!get_map(&r, &m->addresses) || !get_map(&r, &m->observers) || !get_map(&r, &m->witnesses))
+    return false;
+  uint64_t n = 0;
+  if (!r.u64(&n)) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t id = 0;
+    if (!r.u64(&id)) return false;
+    m->removed.insert(id);
+  }
+  return r.done();
+}
+
+const char* message_type_name(MessageType t) {
+  switch (t) {
+    case MessageType::kElection: return "Election";
+    case MessageType::kLeaderHeartbeat: return "LeaderHeartbeat";
+    case MessageType::kCheckQuorum: return "CheckQuorum";
+    case MessageType::kPropose: return "Propose";
+    case MessageType::kSnapshotStatus: return "SnapshotStatus";
+    case MessageType::kUnreachable: return "Unreachable";
+    case MessageType::kLeaderTransfer: return "LeaderTransfer";
+    case MessageType::kReplicate: return "Replicate";
+    case MessageType::kReplicateResp: return "ReplicateResp";
+    case MessageType::kRequestVote: return "RequestVote";
+    case MessageType::kRequestVoteResp: return "RequestVoteResp";
+    case MessageType::kRequestPreVote: return "RequestPreVote";
+    case MessageType::kRequestPreVoteResp: return "RequestPreVoteResp";
+    case MessageType::kHeartbeat: return "Heartbeat";
+    case MessageType::kHeartbeatResp: return "HeartbeatResp";
+    case MessageType::kInstallSnapshot: return "InstallSnapshot";
+    case MessageType::kReadIndex: return "ReadIndex";
+    case MessageType::kReadIndexResp: return "ReadIndexResp";
+    case MessageType::kTimeoutNow: return "TimeoutNow";
+    case MessageType::kRateLimit: return "RateLimit";
+    case MessageType::kQuiesce: return "Quiesce";
+    case MessageType::kNoOp: return "NoOp";
+  }
+  return "Unknown";
+}
+
+bool is_local_message(MessageType t) {
+  switch (t) {
+    case MessageType::kElection:
+    case MessageType::kLeaderHeartbeat:
+    case MessageType::kCheckQuorum:
+    case MessageType::kSnapshotStatus:
+    case MessageType::kUnreachable:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::kFollower: return "Follower";
+    case Role::kPreCandidate: return "PreCandidate";
+    case Role::kCandidate: return "Candidate";
+    case Role::kLeader: return "Leader";
+    case Role::kObserver: return "Observer";
+    case Role::kWitness: return "Witness";
+  }
+  return "Unknown";
+}
+
+bool can_send_before_persist(const Message& m) {
+  // Thesis §10.2.1: the leader may write to its disk in parallel with
+  // replicating to followers; it counts itself in the commit quorum only
+  // after its own persist (see Peer::commit_update). Responses and votes
+  // must never leave before the state they promise is durable.
+  return m.type == MessageType::kReplicate;
+}
+
+}  // namespace dragonboat::raft

@@ -1,0 +1,226 @@
+// raft/types.h — the values the Raft core consumes and produces: log entries,
+// messages, hard state, snapshot metadata, membership and the Update handed to
+// the caller. Plain value types; no behaviour beyond size accounting.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace dragonboat::raft {
+
+// Node ID 0 means "none" everywhere (no leader, no vote).
+constexpr uint64_t kNoNode = 0;
+constexpr uint64_t kNoLimit = UINT64_MAX;
+
+enum class EntryType : uint8_t {
+  // A user command. An Application entry with an empty cmd is a no-op (the
+  // entry a new leader appends to commit its term, Raft §5.4.2 / §8).
+  kApplication = 0,
+  // A membership change; cmd holds an encoded ConfigChange.
+  kConfigChange = 1,
+  // What a witness stores instead of an Application entry: index and term
+  // only (the command is stripped by the leader), so log matching still holds.
+  kMetadata = 2,
+};
+
+struct Entry {
+  uint64_t term = 0;
+  uint64_t index = 0;
+  EntryType type = EntryType::kApplication;
+  // Proposal key, unique per proposing node, used to complete the request.
+  uint64_t key = 0;
+  // Client session fields (thesis §6.3), interpreted by the rsm layer.
+  uint64_t client_id = 0;
+  uint64_t series_id = 0;
+  uint64_t responded_to = 0;
+  std::string cmd;
+
+  // Bytes this entry is accounted as (rate limiting, message batching).
+  uint64_t size_bytes() const { return 48 + cmd.size(); }
+  bool is_noop() const { return type == EntryType::kApplication && cmd.empty(); }
+};
+
+uint64_t entries_size_bytes(const std::vector<Entry>& entries);
+
+enum class ConfigChangeType : uint8_t {
+  kAddNode = 0,
+  kRemoveNode = 1,
+  kAddObserver = 2,
+  kAddWitness = 3,
+};
+
+// A membership change request, carried in a kConfigChange entry.
+struct ConfigChange {
+  // With ordered config change, the Membership::config_change_id the
+  // requester last saw; a mismatch at apply time rejects the change.
+  uint64_t config_change_id = 0;
+  ConfigChangeType type = ConfigChangeType::kAddNode;
+  uint64_t node_id = kNoNode;
+  std::string address;
+  // True for the entries written when a group is bootstrapped.
+  bool initialize = false;
+};
+
+std::string encode_config_change(const ConfigChange& cc);
+// Returns false when `data` is not a valid encoding.
+bool decode_config_change(const std::string& data, ConfigChange* cc);
+
+// Who is in the group. Voters are `addresses`; witnesses also vote; observers
+// never vote. `removed` only grows: a removed node ID may never return.
+struct Membership {
+  uint64_t config_change_id = 0;  // index of the last applied config change
+  std::map<uint64_t, std::string> addresses;  // full voting members
+  std::map<uint64_t, std::string> observers;  // non-voting, receive the log
+  std::map<uint64_t, std::string> witnesses;  // voting, metadata-only log
+  std::set<uint64_t> removed;
+
+  bool is_voter(uint64_t id) const { return addresses.count(id) != 0; }
+  bool is_observer(uint64_t id) const { return observers.count(id) != 0; }
+  bool is_witness(uint64_t id) const { return witnesses.count(id) != 0; }
+  bool is_member(uint64_t id) const { return is_voter(id) || is_observer(id) || is_witness(id); }
+  bool operator==(const Membership& o) const {
+    return config_change_id == o.config_change_id && addresses == o.addresses &&
+           observers == o.observers && witnesses == o.witnesses && removed == o.removed;
+  }
+};
+
+std::string encode_membership(const Membership& m);
+bool decode_membership(const std::string& data, Membership* m);
+
+// The state Raft must persist before it responds (§5.1 Figure 2): current
+// term, vote, and the commit index (persisted too so restarts apply less).
+struct HardState {
+  uint64_t term = 0;
+  uint64_t vote = kNoNode;
+  uint64_t commit = 0;
+  bool empty() const { return term == 0 && vote == kNoNode && commit == 0; }
+  bool operator==(const HardState& o) const {
+    return term == o.term && vote == o.vote && commit == o.commit;
+  }
+  bool operator!=(const HardState& o) const { return !(*this == o); }
+};
+
+// Snapshot metadata. The snapshot data itself is owned by the caller: the core
+// only carries `data` opaquely (simulation, tests) or a file path (engine).
+struct Snapshot {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  Membership membership;
+  std::string filepath;
+  uint64_t file_size = 0;
+  std::string data;
+  // A witness snapshot carries membership only.
+  bool witness = false;
+  bool empty() const { return index == 0; }
+};
+
+enum class MessageType : uint8_t {
+  // Local messages (never sent over the network).
+  kElection,        // election timeout fired
+  kLeaderHeartbeat, // heartbeat timeout fired on the leader
+  kCheckQuorum,     // check-quorum interval elapsed on the leader
+  kPropose,         // new entries (may be forwarded to the leader)
+  kSnapshotStatus,  // transport feedback on a sent snapshot (reject = failed)
+  kUnreachable,     // transport feedback: the remote is unreachable
+  kLeaderTransfer,  // request to transfer leadership to `hint`
+  // Network messages.
+  kReplicate,
+  kReplicateResp,
+  kRequestVote,
+  kRequestVoteResp,
+  kRequestPreVote,
+  kRequestPreVoteResp,
+  kHeartbeat,
+  kHeartbeatResp,
+  kInstallSnapshot,
+  kReadIndex,       // from a client (local) or forwarded by a follower
+  kReadIndexResp,
+  kTimeoutNow,      // leader transfer: campaign now
+  kRateLimit,       // a follower reports its in-memory log size in `hint`
+  kQuiesce,         // the leader tells followers the group went idle
+  kNoOp,            // carries only a term (lets a stale leader step down)
+};
+
+const char* message_type_name(MessageType t);
+bool is_local_message(MessageType t);
+
+struct Message {
+  MessageType type = MessageType::kNoOp;
+  uint64_t to = kNoNode;
+  uint64_t from = kNoNode;
+  uint64_t cluster_id = 0;
+  uint64_t term = 0;
+  uint64_t log_term = 0;
+  uint64_t log_index = 0;
+  uint64_t commit = 0;
+  bool reject = false;
+  // Meaning depends on type: read-index context (low), rejection hint index,
+  // transfer target, rate-limit size, vote-for-transfer flag.
+  uint64_t hint = 0;
+  uint64_t hint_high = 0;
+  std::vector<Entry> entries;
+  Snapshot snapshot;
+};
+
+// A read-index request identity (the engine batches client reads under one).
+struct ReadCtx {
+  uint64_t low = 0;
+  uint64_t high = 0;
+  bool operator==(const ReadCtx& o) const { return low == o.low && high == o.high; }
+  bool operator<(const ReadCtx& o) const {
+    return low < o.low || (low == o.low && high < o.high);
+  }
+};
+
+// A confirmed read: once the local state machine has applied `index`, a read
+// of it is linearizable (thesis §6.4).
+struct ReadyToRead {
+  uint64_t index = 0;
+  ReadCtx ctx;
+};
+
+enum class Role : uint8_t { kFollower, kPreCandidate, kCandidate, kLeader, kObserver, kWitness };
+const char* role_name(Role r);
+
+// Leadership as this node knows it; reported in an Update when it changes.
+struct LeaderInfo {
+  uint64_t leader_id = kNoNode;
+  uint64_t term = 0;
+  bool operator==(const LeaderInfo& o) const { return leader_id == o.leader_id && term == o.term; }
+  bool operator!=(const LeaderInfo& o) const { return !(*this == o); }
+};
+
+// Everything the caller must do after stepping the core. Ordering contract:
+//  1. Messages for which `can_send_before_persist()` holds (the leader's
+//     Replicate messages) may be sent at once (thesis §10.2.1).
+//  2. Persist `snapshot` (if not empty), `entries_to_save` and `state`
+//     atomically and durably.
+//  3. Send the remaining messages; apply `committed_entries` in order
+//     (config changes via Peer::apply_config_change); serve `ready_to_reads`
+//     once applied >= their index; fail `dropped_*` requests.
+//  4. Call Peer::commit_update(update).
+struct Update {
+  uint64_t cluster_id = 0;
+  uint64_t node_id = 0;
+  HardState state;          // empty() when unchanged
+  std::vector<Entry> entries_to_save;
+  Snapshot snapshot;        // to persist and recover from; empty() when none
+  std::vector<Message> messages;
+  std::vector<Entry> committed_entries;
+  std::vector<ReadyToRead> ready_to_reads;
+  std::vector<uint64_t> dropped_entries;   // proposal keys that were dropped
+  std::vector<ReadCtx> dropped_read_indexes;
+  bool leader_changed = false;
+  LeaderInfo leader;
+
+  bool has_persistent_state() const {
+    return !state.empty() || !entries_to_save.empty() || !snapshot.empty();
+  }
+};
+
+bool can_send_before_persist(const Message& m);
+
+}  // namespace dragonboat::raft

@@ -1,0 +1,77 @@
+#include "raft/unstable_log.h"
+
+#include <cassert>
+
+namespace dragonboat::raft {
+
+bool UnstableLog::maybe_first_index(uint64_t* index) const {
+  if (!has_snapshot()) return false;
+  *index = snapshot_.index + 1;
+  return true;
+}
+
+bool UnstableLog::maybe_last_index(uint64_t* index) const {
+  if (!entries_.empty()) {
+    *index = offset_ + entries_.size() - 1;
+    return true;
+  }
+  if (has_snapshot()) {
+    *index = snapshot_.index;
+    return true;
+  }
+  return false;
+}
+
+bool UnstableLog::maybe_term(uint64_t index, uint64_t* term) const {
+  if (index < offset_) {
+    if (has_snapshot() && snapshot_.index == index) {
+      *term = snapshot_.term;
+      return true;
+    }
+    return false;
+  }
+  if (index - offset_ >= entries_.size()) return false;
+  *term = entries_[index - offset_].term;
+  return true;
+}
+
+void UnstableLog::truncate_and_append(const std::vector<Entry>& ents) {
+  if (ents.empty()) return;
+  uint64_t first = ents.front().index;
+  if (first == offset_ + entries_.size()) {
+    entries_.insert(entries_.end(), ents.begin(), ents.end());
+  } else if (first <= offset_) {
+    // Replaces everything unstable; persisted entries >= first will be
+    // overwritten when these are saved.
+    offset_ = first;
+    entries_ = ents;
+  } else {
+    entries_.resize(first - offset_);
+    entries_.insert(entries_.end(), ents.begin(), ents.end());
+  }
+}
+
+void UnstableLog::stable_to(uint64_t index, uint64_t term) {
+  uint64_t t = 0;
+  if (!maybe_term(index, &t) || t != term || index < offset_) return;
+  entries_.erase(entries_.begin(), entries_.begin() + static_cast<long>(index - offset_ + 1));
+  offset_ = index + 1;
+}
+
+void UnstableLog::stable_snapshot_to(uint64_t index) {
+  if (has_snapshot() && snapshot_.index == index) snapshot_ = Snapshot{};
+}
+
+void UnstableLog::restore(const Snapshot& ss) {
+  offset_ = ss.index + 1;
+  entries_.clear();
+  snapshot_ = ss;
+}
+
+void UnstableLog::slice(uint64_t low, uint64_t high, std::vector<Entry>* out) const {
+  assert(low >= offset_ && high <= offset_ + entries_.size() && low <= high);
+  out->insert(out->end(), entries_.begin() + static_cast<long>(low - offset_),
+              entries_.begin() + static_cast<long>(high - offset_));
+}
+
+}  // namespace dragonboat::raft
