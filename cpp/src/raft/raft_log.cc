@@ -9,8 +9,10 @@ namespace dragonboat::raft {
 RaftLog::RaftLog(const LogReader* reader)
     : reader_(reader),
       unstable_(reader->last_index() + 1),
-      committed_(reader->first_index() - 1),
-      processed_(reader->first_index() - 1) {}
+      committed_(std::max(reader->first_index() - 1, reader->snapshot().index)),
+      // A restarted state machine recovers from the latest snapshot and
+      // applies from the entry after it (entries kept below it are history).
+      processed_(committed_) {}
 
 uint64_t RaftLog::first_index() const {
   uint64_t i = 0;
