@@ -245,6 +245,9 @@ void Raft::handle_heartbeat_resp(const Message& m) {
   Progress& pr = it->second;
   pr.set_active(true);
   pr.resume();
+  // A full pipeline that is still full a heartbeat later has probably lost
+  // messages: fall back to probing from the known match.
+  if (pr.state() == Progress::State::kReplicate && pr.inflights_full()) pr.become_probe();
   if (pr.match() < log_.last_index()) send_replicate(m.from, true);
   ReadCtx ctx{m.hint, m.hint_high};
   if ((ctx.low == 0 && ctx.high == 0) || !is_voting(m.from)) return;

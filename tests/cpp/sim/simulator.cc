@@ -646,6 +646,33 @@ class Simulation {
       }
     }
     violation("no progress within " + std::to_string(limit) + " ticks after the faults healed");
+    dump();
+  }
+
+  void dump() {
+    for (auto& [id, n] : nodes_) {
+      if (!alive(n)) {
+        log("node %llu: down (removed=%d)", (unsigned long long)id, n.removed);
+        continue;
+      }
+      const raft::Raft& r = n.peer->raft();
+      std::string members;
+      for (const auto& [v, a] : r.membership().addresses) members += std::to_string(v) + " ";
+      for (const auto& [v, a] : r.membership().observers) members += "o" + std::to_string(v) + " ";
+      for (const auto& [v, a] : r.membership().witnesses) members += "w" + std::to_string(v) + " ";
+      log("node %llu: %s term=%llu leader=%llu vote=%llu commit=%llu processed=%llu last=%llu "
+          "first=%llu applied=%llu quiesced=%d members=[%s]",
+          (unsigned long long)id, raft::role_name(r.role()), (unsigned long long)r.term(),
+          (unsigned long long)r.leader_id(), (unsigned long long)r.vote(),
+          (unsigned long long)r.log().committed(), (unsigned long long)r.log().processed(),
+          (unsigned long long)r.log().last_index(), (unsigned long long)r.log().first_index(),
+          (unsigned long long)n.applied, r.quiesced(), members.c_str());
+      for (const auto& [pid, pr] : r.progress()) {
+        log("    -> %llu %s match=%llu next=%llu paused=%d", (unsigned long long)pid,
+            raft::progress_state_name(pr.state()), (unsigned long long)pr.match(),
+            (unsigned long long)pr.next(), pr.is_paused());
+      }
+    }
   }
 
   SimOptions opt_;
