@@ -59,8 +59,9 @@ void Raft::campaign(bool pre_vote, bool transfer) {
 }
 
 void Raft::handle_vote_request(const Message& m) {
-  // Observers have no vote.
-  if (role_ == Role::kObserver || membership_.is_observer(id())) return;
+  // Observers answer too: one may have been promoted without knowing yet,
+  // and its vote can be the one that breaks a deadlock. Candidates count
+  // only the votes of nodes that are voters in their own membership.
   bool pre = m.type == MessageType::kRequestPreVote;
   MessageType resp = pre ? MessageType::kRequestPreVoteResp : MessageType::kRequestVoteResp;
   // §5.2: one vote per term, first come first served (a repeated request

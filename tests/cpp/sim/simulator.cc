@@ -268,7 +268,7 @@ class Simulation {
     for (const auto& m : u.messages)
       if (raft::can_send_before_persist(m)) send(m);
     // Sometimes crash right here: sent, not persisted.
-    if (!u.entries_to_save.empty() && rng_.uniform(400) == 0) {
+    if (!healing_ && !u.entries_to_save.empty() && rng_.uniform(400) == 0) {
       crash(n, "between send and persist");
       return;
     }
@@ -461,7 +461,7 @@ class Simulation {
   Node* random_alive(bool voters_only = false) {
     std::vector<Node*> c;
     for (auto& [id, n] : nodes_)
-      if (alive(n) && (!voters_only || (!n.observer && !n.witness))) c.push_back(&n);
+      if (alive(n) && (!voters_only || n.peer->membership().is_voter(n.id))) c.push_back(&n);
     if (c.empty()) return nullptr;
     return c[rng_.uniform(c.size())];
   }
@@ -480,6 +480,8 @@ class Simulation {
     e.cmd = "w" + std::to_string(key_seq_);
     Status s = n.peer->propose({e});
     if (s.ok()) n.proposals[key] = now_;
+    log("node %llu propose key %llu: %s", (unsigned long long)n.id, (unsigned long long)key,
+        s.to_string().c_str());
   }
 
   void read(Node& n) {
@@ -614,6 +616,7 @@ class Simulation {
 
   void heal_and_check_liveness() {
     // Faults stop; everything that crashed comes back.
+    healing_ = true;
     partition_.clear();
     loss_ = 0;
     dup_ = 0;
@@ -661,12 +664,12 @@ class Simulation {
       for (const auto& [v, a] : r.membership().observers) members += "o" + std::to_string(v) + " ";
       for (const auto& [v, a] : r.membership().witnesses) members += "w" + std::to_string(v) + " ";
       log("node %llu: %s term=%llu leader=%llu vote=%llu commit=%llu processed=%llu last=%llu "
-          "first=%llu applied=%llu quiesced=%d members=[%s]",
+          "first=%llu applied=%llu quiesced=%d limited=%d inmem=%llu members=[%s]",
           (unsigned long long)id, raft::role_name(r.role()), (unsigned long long)r.term(),
           (unsigned long long)r.leader_id(), (unsigned long long)r.vote(),
           (unsigned long long)r.log().committed(), (unsigned long long)r.log().processed(),
           (unsigned long long)r.log().last_index(), (unsigned long long)r.log().first_index(),
-          (unsigned long long)n.applied, r.quiesced(), members.c_str());
+          (unsigned long long)n.applied, r.quiesced(), n.peer->rate_limited(), (unsigned long long)r.in_mem_log_bytes(), members.c_str());
       for (const auto& [pid, pr] : r.progress()) {
         log("    -> %llu %s match=%llu next=%llu paused=%d", (unsigned long long)pid,
             raft::progress_state_name(pr.state()), (unsigned long long)pr.match(),
@@ -679,6 +682,7 @@ class Simulation {
   SeededRandom rng_;
   raft::Config cfg_;
   double loss_ = 0, dup_ = 0;
+  bool healing_ = false;  // faults have stopped (liveness phase)
   uint64_t max_delay_ = 0;
   std::map<uint64_t, std::string> initial_;
   std::map<uint64_t, Node> nodes_;
