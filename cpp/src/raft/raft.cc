@@ -159,6 +159,10 @@ void Raft::tick() {
   rate_limiter_.tick();
   if (cfg_.quiesce_ticks > 0) {
     if (quiesced_) return;  // quiesced groups keep no timers at all
+    // Only a settled group quiesces: a node still looking for a leader must
+    // keep its election timer running.
+    bool settled = leader_ != kNoNode && role_ != Role::kCandidate && role_ != Role::kPreCandidate;
+    if (!settled) idle_ticks_ = 0;
     if (++idle_ticks_ > cfg_.quiesce_ticks) {
       enter_quiesce();
       return;
