@@ -285,9 +285,12 @@ Status Raft::step(const Message& m) {
       r.type = MessageType::kNoOp;
       r.to = m.from;
       send(std::move(r));
-    } else if (m.type == MessageType::kRequestPreVote) {
+    } else if (m.type == MessageType::kRequestPreVote || m.type == MessageType::kRequestVote) {
+      // §5.1: reject a stale request and tell the candidate our term, so a
+      // candidate that missed terms catches up instead of retrying forever.
       Message r;
-      r.type = MessageType::kRequestPreVoteResp;
+      r.type = m.type == MessageType::kRequestVote ? MessageType::kRequestVoteResp
+                                                   : MessageType::kRequestPreVoteResp;
       r.to = m.from;
       r.reject = true;
       send(std::move(r));
