@@ -1,1 +1,29 @@
-// placeholder
+// bindings/module.cc — the dragonboat._core extension module: glue only.
+// One file per area; this one registers the module and the version.
+#include <pybind11/pybind11.h>
+
+#include "dragonboat/status.h"
+
+namespace py = pybind11;
+
+void register_sim(py::module_& m);  // bindings/sim.cc
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "dragonboat C++ engine (internal module; use the dragonboat package)";
+  m.attr("__version__") = dragonboat::version();
+  m.def("is_temp_error_code", [](const std::string& name) {
+    for (int c = 0; c <= static_cast<int>(dragonboat::ErrorCode::kFatal); ++c) {
+      auto code = static_cast<dragonboat::ErrorCode>(c);
+      if (name == dragonboat::error_code_name(code)) return dragonboat::is_temp_error(code);
+    }
+    throw py::value_error("unknown error code: " + name);
+  }, py::arg("name"), "Whether the named error code is temporary (retry later).");
+  m.def("error_code_names", [] {
+    py::list out;
+    for (int c = 0; c <= static_cast<int>(dragonboat::ErrorCode::kFatal); ++c) {
+      out.append(dragonboat::error_code_name(static_cast<dragonboat::ErrorCode>(c)));
+    }
+    return out;
+  }, "Names of every engine error code, in code order.");
+  register_sim(m);
+}

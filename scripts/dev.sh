@@ -28,12 +28,14 @@ install_system_deps() {
     "cmake:/usr/bin/cmake"
     "g++:/usr/bin/g++"
     "ccache:/usr/bin/ccache"
+    "ninja-build:/usr/bin/ninja"
   )
   for p in "${pairs[@]}"; do
     local pkg=${p%%:*} file=${p#*:}
     if [ ! -e "$file" ]; then
-      # cmake may come from pip instead of Debian; accept any cmake on PATH.
+      # cmake and ninja may come from pip instead of Debian; accept any on PATH.
       if [ "$pkg" = cmake ] && command -v cmake >/dev/null; then continue; fi
+      if [ "$pkg" = ninja-build ] && command -v ninja >/dev/null; then continue; fi
       need+=("$pkg")
     fi
   done
@@ -49,7 +51,7 @@ install_system_deps() {
 install_python_deps() {
   if ! "$PY" -c 'import scikit_build_core, pybind11, pytest' 2>/dev/null; then
     log "installing Python build and test dependencies"
-    "$PY" -m pip install -q "scikit-build-core>=0.9" "pybind11>=2.12" "pytest>=7"
+    "$PY" -m pip install -q --root-user-action=ignore "scikit-build-core>=0.9" "pybind11>=2.12" "pytest>=7"
   fi
 }
 
@@ -67,8 +69,7 @@ build_cpp() { log "building C++ (build/dev)"; configure_and_build build/dev -DCM
 
 install_python_pkg() {
   log "building and installing the Python package (pip install .)"
-  "$PY" -m pip install -q --no-build-isolation \
-    -Cbuild-dir=build/py -Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER="$(command -v ccache || true)" .
+  "$PY" -m pip install -q --root-user-action=ignore --no-build-isolation -Cbuild-dir=build/py .
 }
 
 cmd=${1:-}

@@ -1,0 +1,9 @@
+"""Type stubs for the dragonboat._core extension module."""
+
+from typing import Any
+
+__version__: str
+
+def is_temp_error_code(name: str) -> bool: ...
+def error_code_names() -> list[str]: ...
+def simulate(seed: int, steps: int = 2000) -> dict[str, Any]: ...
