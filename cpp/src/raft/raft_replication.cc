@@ -33,9 +33,10 @@ void Raft::handle_propose(const Message& m) {
   ents.reserve(m.entries.size());
   for (const auto& e : m.entries) {
     if (e.type == EntryType::kConfigChange) {
-      // One membership change at a time: the previous one must be applied.
-      bool accepted_cc_in_batch = pending_cc_index_ > log_.last_index();
-      if (pending_cc_index_ > log_.processed() || accepted_cc_in_batch) {
+      // One membership change at a time: the previous one must be applied
+      // (this also refuses a second change within the same batch, whose
+      // pending index lies beyond processed).
+      if (pending_cc_index_ > log_.processed()) {
         dropped_entries.push_back(e.key);
         continue;
       }
