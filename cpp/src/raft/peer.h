@@ -53,6 +53,10 @@ class Peer {
   void report_snapshot_status(uint64_t node_id, bool failed);
 
   // Applies a committed config-change entry; see Raft::apply_config_change.
+  // REQUIRES: called for every config-change entry of an Update's
+  // committed_entries before the next get_update() (the engine applies them
+  // on the step worker, not asynchronously): the core allows the next change
+  // once the previous one was handed out, relying on it being applied.
   Status apply_config_change(const ConfigChange& cc, uint64_t index) {
     return raft_.apply_config_change(cc, index);
   }
