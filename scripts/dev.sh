@@ -5,6 +5,7 @@
 #   scripts/dev.sh test       install what is missing, build, run every test (ctest + pytest)
 #   scripts/dev.sh sanitize   build the C++ tests with ASan+UBSan and run them
 #   scripts/dev.sh bench      build and run the benchmarks under benchmarks/
+#   scripts/dev.sh lint       ruff and mypy --strict on the Python package and tests
 #   scripts/dev.sh deps       only install the system and Python build dependencies
 #
 # Builds are incremental (build/dev, ccache when present) and use at most
@@ -72,6 +73,15 @@ install_python_pkg() {
   "$PY" -m pip install -q --root-user-action=ignore --no-build-isolation -Cbuild-dir=build/py .
 }
 
+lint_python() {
+  if ! "$PY" -m ruff --version >/dev/null 2>&1 || ! "$PY" -m mypy --version >/dev/null 2>&1; then
+    "$PY" -m pip install -q --root-user-action=ignore ruff mypy
+  fi
+  log "ruff + mypy --strict (Python package and tests)"
+  "$PY" -m ruff check python tests/python
+  "$PY" -m mypy
+}
+
 cmd=${1:-}
 case "$cmd" in
   deps) deps ;;
@@ -89,7 +99,9 @@ case "$cmd" in
     install_python_pkg
     log "Python tests (pytest)"
     (cd "$ROOT" && "$PY" -m pytest -q tests/python)
+    lint_python
     ;;
+  lint) deps; lint_python ;;
   sanitize)
     deps
     log "building C++ tests with ASan+UBSan (build/asan)"
@@ -103,5 +115,5 @@ case "$cmd" in
     ./benchmarks/raft_core.sh build/bench
     ;;
   *)
-    sed -n '2,12p' "$0"; exit 2 ;;
+    sed -n '2,13p' "$0"; exit 2 ;;
 esac

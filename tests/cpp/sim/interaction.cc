@@ -223,6 +223,26 @@ struct InteractionCluster::Impl {
     throw std::runtime_error("did not stabilize");
   }
 
+  static void append_members(std::ostringstream& s, const Membership& m) {
+    auto list = [&s](const char* name, const auto& ids_of) {
+      s << " " << name << "=";
+      const char* sep = "";
+      for (uint64_t v : ids_of) {
+        s << sep << v;
+        sep = ",";
+      }
+    };
+    auto keys = [](const std::map<uint64_t, std::string>& mm) {
+      std::vector<uint64_t> k;
+      for (const auto& [v, a] : mm) k.push_back(v);
+      return k;
+    };
+    list("voters", keys(m.addresses));
+    if (!m.observers.empty()) list("observers", keys(m.observers));
+    if (!m.witnesses.empty()) list("witnesses", keys(m.witnesses));
+    if (!m.removed.empty()) list("removed", m.removed);
+  }
+
   void status(uint64_t id) {
     TNode& n = node(id);
     if (!n.peer) {
@@ -234,21 +254,7 @@ struct InteractionCluster::Impl {
     s << "n" << id << ": " << role_name(r.role()) << " term=" << r.term() << " leader=" << r.leader_id()
       << " commit=" << r.log().committed() << " applied=" << n.applied << " last=" << r.log().last_index();
     if (r.quiesced()) s << " quiesced";
-    const Membership& m = r.membership();
-    s << " voters=";
-    for (const auto& [v, a] : m.addresses) s << v << (std::next(m.addresses.find(v)) == m.addresses.end() ? "" : ",");
-    if (!m.observers.empty()) {
-      s << " observers=";
-      for (const auto& [v, a] : m.observers) s << v << " ";
-    }
-    if (!m.witnesses.empty()) {
-      s << " witnesses=";
-      for (const auto& [v, a] : m.witnesses) s << v << " ";
-    }
-    if (!m.removed.empty()) {
-      s << " removed=";
-      for (uint64_t v : m.removed) s << v << " ";
-    }
+    append_members(s, r.membership());
     emit(s.str());
     if (r.is_leader()) {
       for (const auto& [pid, pr] : r.progress()) {
@@ -381,6 +387,14 @@ struct InteractionCluster::Impl {
     } else if (c == "unreachable") {
       need(3);
       peer(num(a[1])).report_unreachable(num(a[2]));
+    } else if (c == "membership") {
+      for (uint64_t id : ids(a.size() > 1 ? a[1] : "all")) {
+        const Membership& m = peer(id).membership();
+        std::ostringstream s;
+        s << "n" << id << ": ccid=" << m.config_change_id;
+        append_members(s, m);
+        emit(s.str());
+      }
     } else if (c == "status") {
       for (uint64_t id : ids(a.size() > 1 ? a[1] : "all")) status(id);
     } else if (c == "log") {

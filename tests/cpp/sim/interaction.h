@@ -21,6 +21,7 @@
 //   snapshot ID / compact ID INDEX      local snapshot, log compaction
 //   unreachable ID REMOTE               transport feedback
 //   status [IDS] / log ID               inspect
+//   membership [IDS]                    config change ID and members
 #pragma once
 
 #include <string>
