@@ -155,7 +155,41 @@ bool Raft::is_voting(uint64_t nid) const {
 
 // ---------------------------------------------------------------- ticks ----
 
+void Raft::check_invariants() const {
+#ifndef NDEBUG
+  auto fail = [this](const char* what) {
+    std::fprintf(stderr, "raft invariant broken on node %llu: %s\n", (unsigned long long)id(), what);
+    std::abort();
+  };
+  // Invariant: first_index - 1 <= processed <= committed <= last_index.
+  if (log_.processed() > log_.committed()) fail("processed > committed");
+  if (log_.committed() > log_.last_index()) fail("committed > last index");
+  if (log_.processed() + 1 < log_.first_index()) fail("processed below the log start");
+  // Only a leader leads, and it knows it.
+  if ((role_ == Role::kLeader) != (leader_ == id())) fail("leader id disagrees with role");
+  if (role_ == Role::kCandidate && vote_ != id()) fail("candidate did not vote for itself");
+  if (role_ == Role::kLeader) {
+    if (self_progress_.match() > log_.last_index()) fail("self match beyond last index");
+    for (const auto& [pid, pr] : progress_) {
+      if (pr.match() > log_.last_index()) fail("follower match beyond our last index");
+      if (pr.next() <= pr.match()) fail("next <= match");
+    }
+  }
+#endif
+}
+
 void Raft::tick() {
+  tick_impl();
+  check_invariants();
+}
+
+Status Raft::step(const Message& m) {
+  Status s = step_impl(m);
+  check_invariants();
+  return s;
+}
+
+void Raft::tick_impl() {
   rate_limiter_.tick();
   if (cfg_.quiesce_ticks > 0) {
     if (quiesced_) return;  // quiesced groups keep no timers at all
@@ -255,7 +289,7 @@ void Raft::note_activity(MessageType t) {
 
 // ----------------------------------------------------------------- step ----
 
-Status Raft::step(const Message& m) {
+Status Raft::step_impl(const Message& m) {
   note_activity(m.type);
   if (m.term == 0) {
     // Local message, or a forwarded request (propose, read, transfer).

@@ -79,6 +79,11 @@ class Raft {
 
  private:
   // raft.cc
+  // Debug builds: aborts with a message when an invariant no longer holds
+  // (called after every tick and step).
+  void check_invariants() const;
+  Status step_impl(const Message& m);
+  void tick_impl();
   void reset(uint64_t term);
   void become_follower(uint64_t term, uint64_t leader);
   void become_pre_candidate();
