@@ -342,5 +342,204 @@ TEST(RaftPaper, Sec5_1_StaleReplicateRejected) {
   }
 }
 
+// ============================== §5.2 ======================================
+
+// §5.2: a follower that hears nothing for its election timeout becomes a
+// candidate (new term); a candidate whose election times out starts another.
+TEST(RaftPaper, Sec5_2_ElectionTimeoutStartsElection) {
+  Cluster c({1, 2, 3}, nullptr, {1});
+  uint64_t timeout = c.raft(1).randomized_election_timeout();
+  c.tick(1, timeout - 1);
+  EXPECT_EQ(c.raft(1).role(), Role::kFollower);
+  EXPECT_EQ(c.raft(1).term(), 1u);
+  std::vector<Message> out = c.tick(1);
+  EXPECT_EQ(c.raft(1).role(), Role::kCandidate);
+  EXPECT_EQ(c.raft(1).term(), 2u);
+  EXPECT_EQ(of_type(out, MT::kRequestVote).size(), 2u);
+  // Split vote: nobody answers, so the candidate times out and retries.
+  uint64_t timeout2 = c.raft(1).randomized_election_timeout();
+  c.tick(1, timeout2 - 1);
+  EXPECT_EQ(c.raft(1).term(), 2u);
+  out = c.tick(1);
+  EXPECT_EQ(c.raft(1).role(), Role::kCandidate);
+  EXPECT_EQ(c.raft(1).term(), 3u);
+  EXPECT_EQ(of_type(out, MT::kRequestVote).size(), 2u);
+}
+
+// §5.2: election timeouts are chosen randomly from a fixed interval, here
+// [election_rtt, 2*election_rtt), and re-chosen for every election.
+TEST(RaftPaper, Sec5_2_RandomizedElectionTimeoutInRange) {
+  std::set<uint64_t> seen;
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    MemoryLog log;
+    SeededRandom rng(seed);
+    std::unique_ptr<Peer> p;
+    Config cfg;
+    cfg.cluster_id = 1;
+    cfg.node_id = 1;
+    cfg.election_rtt = 10;
+    cfg.pre_vote = false;
+    ASSERT_TRUE(Peer::launch(cfg, &log, &rng, members_of({1, 2, 3}), false, &p).ok());
+    while (p->has_update(true)) {  // persist and apply the bootstrap entries
+      Update u = p->get_update(true);
+      log.append(u.entries_to_save);
+      if (!u.state.empty()) log.set_hard_state(u.state);
+      for (const Entry& e : u.committed_entries) {
+        ConfigChange cc;
+        ASSERT_TRUE(decode_config_change(e.cmd, &cc));
+        ASSERT_TRUE(p->apply_config_change(cc, e.index).ok());
+      }
+      p->commit_update(u);
+    }
+    for (uint64_t term = 2; term <= 4; ++term) {  // first timeout, then two retries
+      uint64_t ticks = 0;
+      while (p->term() < term && ticks < 100) {
+        p->tick();
+        ++ticks;
+      }
+      EXPECT_GE(ticks, 10u);
+      EXPECT_LT(ticks, 20u);
+      seen.insert(ticks);
+    }
+  }
+  // Randomized, not fixed: most of the ten possible values show up.
+  EXPECT_GE(seen.size(), 8u);
+}
+
+// §5.2: a candidate increments its term, votes for itself (persisted before
+// any request leaves) and sends RequestVote to every other voter, carrying
+// its last log index and term (§5.4.1).
+TEST(RaftPaper, Sec5_2_CandidateVotesForItselfAndRequestsAllVoters) {
+  Cluster c({1, 2, 3, 4, 5}, nullptr, {1});
+  Update u;
+  Message m;
+  m.type = MT::kElection;
+  (void)c.raft(1).step(m);
+  u = c.process(1, false);
+  EXPECT_EQ(c.raft(1).term(), 2u);
+  EXPECT_EQ(c.raft(1).vote(), 1u);
+  EXPECT_EQ(u.state.term, 2u);
+  EXPECT_EQ(u.state.vote, 1u);
+  std::set<uint64_t> to;
+  for (const Message& r : of_type(u.messages, MT::kRequestVote)) {
+    to.insert(r.to);
+    EXPECT_EQ(r.term, 2u);
+    EXPECT_EQ(r.log_index, 5u);
+    EXPECT_EQ(r.log_term, 1u);
+    EXPECT_FALSE(can_send_before_persist(r));
+  }
+  EXPECT_EQ(to, (std::set<uint64_t>{2, 3, 4, 5}));
+  EXPECT_EQ(of_type(u.messages, MT::kRequestVote).size(), 4u);
+}
+
+// §5.2: a candidate wins once votes from a majority of the servers arrive
+// (2 of 3; 3 of 5), each server counted once.
+TEST(RaftPaper, Sec5_2_CandidateWinsWithMajority) {
+  {
+    Cluster c({1, 2, 3}, nullptr, {1});
+    c.step_local(1, MT::kElection);
+    c.step(1, make_msg(MT::kRequestVoteResp, 2, 1, 2));
+    EXPECT_TRUE(c.peer(1).is_leader());
+  }
+  {
+    Cluster c({1, 2, 3, 4, 5}, nullptr, {1});
+    c.step_local(1, MT::kElection);
+    c.step(1, make_msg(MT::kRequestVoteResp, 2, 1, 2));
+    c.step(1, make_msg(MT::kRequestVoteResp, 2, 1, 2));  // duplicate
+    EXPECT_EQ(c.raft(1).role(), Role::kCandidate);
+    c.step(1, make_msg(MT::kRequestVoteResp, 4, 1, 2));
+    EXPECT_TRUE(c.peer(1).is_leader());
+    EXPECT_EQ(c.raft(1).term(), 2u);
+    EXPECT_EQ(c.peer(1).leader_id(), 1u);
+  }
+}
+
+// §5.2: a candidate that receives AppendEntries (or a heartbeat) from a
+// leader whose term is at least its own returns to follower and answers it.
+TEST(RaftPaper, Sec5_2_CandidateRevertsOnLeaderOfSameTerm) {
+  for (MT type : {MT::kHeartbeat, MT::kReplicate}) {
+    SCOPED_TRACE(message_type_name(type));
+    Cluster c({1, 2, 3}, nullptr, {1});
+    c.step_local(1, MT::kElection);
+    ASSERT_EQ(c.raft(1).role(), Role::kCandidate);
+    Message m = make_msg(type, 2, 1, 2);
+    m.log_index = 3;
+    m.log_term = 1;
+    m.commit = 3;
+    std::vector<Message> out = c.step(1, m);
+    EXPECT_EQ(c.raft(1).role(), Role::kFollower);
+    EXPECT_EQ(c.raft(1).term(), 2u);
+    EXPECT_EQ(c.raft(1).leader_id(), 2u);
+    MT want = type == MT::kHeartbeat ? MT::kHeartbeatResp : MT::kReplicateResp;
+    ASSERT_EQ(of_type(out, want).size(), 1u);
+    EXPECT_FALSE(of_type(out, want)[0].reject);
+  }
+}
+
+// §5.2: each server votes for at most one candidate per term, first come
+// first served; the vote is persisted and survives a restart.
+TEST(RaftPaper, Sec5_2_AtMostOneVotePerTerm) {
+  Cluster c({1, 2, 3}, nullptr, {1});
+  auto request = [](uint64_t from) {
+    Message r = make_msg(MT::kRequestVote, from, 1, 2);
+    r.log_index = 3;
+    r.log_term = 1;
+    return r;
+  };
+  std::vector<Message> out = c.step(1, request(2));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].reject);
+  EXPECT_EQ(c.node(1).log.hard_state().vote, 2u);
+  out = c.step(1, request(3));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].reject);
+  out = c.step(1, request(2));  // a retransmitted request gets the same answer
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].reject);
+  // Restart over the same storage: the vote is remembered.
+  Node& n = c.node(1);
+  ASSERT_TRUE(Peer::launch(c.config(1, false, false), &n.log, n.rng.get(), members_of({1, 2, 3}),
+                           false, &n.peer)
+                  .ok());
+  c.drain(1);
+  EXPECT_EQ(c.raft(1).vote(), 2u);
+  out = c.step(1, request(3));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].reject);
+}
+
+// §5.2: the leader sends heartbeats every heartbeat_rtt ticks to every
+// follower.
+TEST(RaftPaper, Sec5_2_LeaderHeartbeatsEveryHeartbeatRtt) {
+  Cluster c({1, 2, 3}, [](Config& cfg) {
+    cfg.heartbeat_rtt = 3;
+    cfg.election_rtt = 30;
+  });
+  c.elect(1);
+  for (uint64_t t = 1; t <= 12; ++t) {
+    std::vector<Message> hb = of_type(c.tick(1), MT::kHeartbeat);
+    if (t % 3 == 0) {
+      ASSERT_EQ(hb.size(), 2u) << "tick " << t;
+      EXPECT_NE(hb[0].to, hb[1].to);
+      EXPECT_EQ(hb[0].term, c.raft(1).term());
+    } else {
+      EXPECT_TRUE(hb.empty()) << "tick " << t;
+    }
+  }
+}
+
+// §5.2: followers remain followers as long as valid heartbeats arrive.
+TEST(RaftPaper, Sec5_2_HeartbeatsSuppressElections) {
+  Cluster c({1, 2, 3});
+  c.elect(1);
+  uint64_t term = c.raft(1).term();
+  c.tick_all(200);
+  for (uint64_t id : {1, 2, 3}) {
+    EXPECT_EQ(c.raft(id).term(), term) << "node " << id;
+    EXPECT_EQ(c.raft(id).leader_id(), 1u) << "node " << id;
+  }
+}
+
 }  // namespace
 }  // namespace dragonboat::raft
