@@ -10,6 +10,9 @@ Status Config::validate() const {
   if (max_inflight == 0) return bad("max_inflight must be > 0");
   if (max_replicate_bytes == 0) return bad("max_replicate_bytes must be > 0");
   if (max_apply_bytes == 0) return bad("max_apply_bytes must be > 0");
+  if (quiesce_ticks != 0 && quiesce_ticks < 2 * election_rtt) {
+    return bad("quiesce_ticks must be 0 or >= 2 * election_rtt");
+  }
   if (is_observer && is_witness) return bad("is_observer and is_witness are exclusive");
   return Status::OK();
 }

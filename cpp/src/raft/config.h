@@ -32,7 +32,8 @@ struct Config {
   uint64_t max_inflight = 256;
   // Bytes of committed entries handed to the caller per Update.
   uint64_t max_apply_bytes = 64 << 20;
-  // Quiesce after this many idle ticks (0 disables quiesce).
+  // The leader quiesces the group after this many idle ticks (0 disables
+  // quiesce). REQUIRES: 0 or >= 2 * election_rtt.
   uint64_t quiesce_ticks = 0;
   // A config change must quote the current Membership::config_change_id.
   bool ordered_config_change = false;

@@ -77,6 +77,9 @@ Status Peer::read_index(const ReadCtx& ctx) {
 
 Status Peer::request_leader_transfer(uint64_t target) {
   if (target == kNoNode) return Status(ErrorCode::kInvalidTarget, "target node 0");
+  if (!raft_.membership().is_voter(target)) {
+    return Status(ErrorCode::kInvalidTarget, "leader transfer target is not a full voting member");
+  }
   Message m;
   m.type = MessageType::kLeaderTransfer;
   m.hint = target;
@@ -100,7 +103,7 @@ void Peer::report_snapshot_status(uint64_t node_id, bool failed) {
 
 bool Peer::has_update(bool more_to_apply) const {
   const RaftLog& log = raft_.log();
-  return !raft_.msgs.empty() || !log.unstable().entries().empty() ||
+  return !raft_.msgs.empty() || raft_.read_round_pending() || !log.unstable().entries().empty() ||
          log.unstable().has_snapshot() || raft_.hard_state() != prev_state_ ||
          !raft_.ready_to_reads.empty() || !raft_.dropped_entries.empty() ||
          !raft_.dropped_reads.empty() || (more_to_apply && log.has_entries_to_apply()) ||
@@ -108,6 +111,7 @@ bool Peer::has_update(bool more_to_apply) const {
 }
 
 Update Peer::get_update(bool more_to_apply) {
+  raft_.flush_read_round();
   Update u;
   u.cluster_id = raft_.cluster_id();
   u.node_id = raft_.id();

@@ -46,7 +46,8 @@ class Peer {
   Status propose_config_change(const ConfigChange& cc, uint64_t key);
   // Starts a linearizable read identified by ctx (non-zero).
   Status read_index(const ReadCtx& ctx);
-  // Asks the leader to hand leadership to `target` (a full voter).
+  // Asks the leader to hand leadership to `target`. kInvalidTarget when the
+  // target is not a full voter in this node's membership.
   Status request_leader_transfer(uint64_t target);
   // Transport feedback.
   void report_unreachable(uint64_t node_id);

@@ -73,6 +73,7 @@ void Raft::reset(uint64_t term) {
   abort_leader_transfer();
   rate_limiter_.clear_followers();
   drop_pending_reads();
+  read_round_pending_ = false;
   uint64_t last = log_.last_index();
   for (auto& [id, pr] : progress_) {
     pr = Progress(last + 1, cfg_.max_inflight);
@@ -193,10 +194,10 @@ void Raft::tick_impl() {
   rate_limiter_.tick();
   if (cfg_.quiesce_ticks > 0) {
     if (quiesced_) return;  // quiesced groups keep no timers at all
-    // Only a settled group quiesces: a node still looking for a leader must
-    // keep its election timer running.
-    bool settled = leader_ != kNoNode && role_ != Role::kCandidate && role_ != Role::kPreCandidate;
-    if (!settled) idle_ticks_ = 0;
+    // Only the leader decides that the group is idle; followers quiesce
+    // when it tells them (kQuiesce). A follower never stops its election
+    // timer on its own, so a woken follower whose leader died campaigns.
+    if (role_ != Role::kLeader) idle_ticks_ = 0;
     if (++idle_ticks_ > cfg_.quiesce_ticks) {
       enter_quiesce();
       return;

@@ -71,6 +71,12 @@ class Raft {
   uint64_t election_tick() const { return election_tick_; }
   uint64_t randomized_election_timeout() const { return randomized_timeout_; }
 
+  // Sends one heartbeat round for the ReadIndex requests queued since the
+  // last round (Peer::get_update calls it, so reads that arrived together
+  // share one round).
+  void flush_read_round();
+  bool read_round_pending() const { return read_round_pending_; }
+
   // --- outbox, drained by Peer ---
   std::vector<Message> msgs;
   std::vector<ReadyToRead> ready_to_reads;
@@ -164,6 +170,7 @@ class Raft {
   uint64_t pending_cc_index_ = 0;  // leader: last config change appended
 
   ReadIndexTracker read_index_;
+  bool read_round_pending_ = false;
   std::vector<Message> deferred_reads_;  // until a commit in our term (§6.4)
 
   RateLimiter rate_limiter_;

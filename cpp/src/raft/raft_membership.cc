@@ -72,6 +72,10 @@ Status Raft::apply_config_change(const ConfigChange& cc, uint64_t index) {
       break;
   }
   m.config_change_id = index;
+  if (role_ == Role::kLeader && cc.type != ConfigChangeType::kRemoveNode && cc.node_id != id()) {
+    // Start replicating to a newcomer now rather than at the next heartbeat.
+    send_replicate(cc.node_id, true);
+  }
   if (role_ == Role::kLeader) {
     if (!m.is_voter(id())) {
       // A leader removed from the group hands over by stepping down; the

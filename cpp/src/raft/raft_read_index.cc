@@ -37,9 +37,19 @@ void Raft::handle_read_index_leader(const Message& m) {
     answer_read(from, ctx, log_.committed());
     return;
   }
-  // Steps 2-3: remember the commit index, confirm leadership with one
-  // heartbeat round carrying the request context.
+  // Steps 2-3: remember the commit index; leadership is confirmed by one
+  // heartbeat round, sent when the caller next takes an Update, so all reads
+  // that arrived together share it (flush_read_round).
   read_index_.add(ctx, log_.committed(), from);
+  read_round_pending_ = true;
+}
+
+void Raft::flush_read_round() {
+  if (!read_round_pending_) return;
+  read_round_pending_ = false;
+  if (role_ != Role::kLeader || !read_index_.has_pending()) return;
+  // The newest context: a quorum's ack of it confirms every earlier read.
+  ReadCtx ctx = read_index_.last_ctx();
   for (const auto& [pid, pr] : progress_) send_heartbeat(pid, ctx);
 }
 

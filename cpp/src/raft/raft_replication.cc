@@ -44,6 +44,7 @@ void Raft::handle_propose(const Message& m) {
     }
     ents.push_back(e);
   }
+  if (ents.empty()) return;
   append_entries(std::move(ents));
   broadcast_replicate();
 }
