@@ -541,5 +541,178 @@ TEST(RaftPaper, Sec5_2_HeartbeatsSuppressElections) {
   }
 }
 
+// ============================== §5.3 ======================================
+
+std::vector<Entry> log_entries(const Raft& r) {
+  std::vector<Entry> out;
+  Status s = r.log().slice(r.log().first_index(), r.log().last_index() + 1, kNoLimit, &out);
+  EXPECT_TRUE(s.ok()) << s.to_string();
+  return out;
+}
+
+std::vector<std::string> applied_cmds(const Node& n) {
+  std::vector<std::string> out;
+  for (const Entry& e : n.applied)
+    if (e.type == EntryType::kApplication && !e.cmd.empty()) out.push_back(e.cmd);
+  return out;
+}
+
+// §5.3: AppendEntries consistency check — a follower refuses entries when
+// its log has no entry at prevLogIndex with term prevLogTerm.
+TEST(RaftPaper, Sec5_3_FollowerRejectsReplicateWithMismatchedPrev) {
+  Cluster c({1, 2, 3}, nullptr, {1});  // log: 1..3 at term 1
+  auto replicate = [](uint64_t prev, uint64_t prev_term) {
+    Message m = make_msg(MT::kReplicate, 2, 1, 2);
+    m.log_index = prev;
+    m.log_term = prev_term;
+    m.entries = {make_entry(prev + 1, 2)};
+    return m;
+  };
+  for (auto [prev, prev_term] : {std::pair<uint64_t, uint64_t>{3, 2}, {5, 2}}) {
+    SCOPED_TRACE("prev " + std::to_string(prev) + "/" + std::to_string(prev_term));
+    std::vector<Message> out = c.step(1, replicate(prev, prev_term));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].type, MT::kReplicateResp);
+    EXPECT_TRUE(out[0].reject);
+    EXPECT_EQ(out[0].log_index, prev);
+    EXPECT_LE(out[0].hint, 3u);  // where the leader may retry
+    EXPECT_EQ(c.raft(1).log().last_index(), 3u);
+  }
+  std::vector<Message> out = c.step(1, replicate(3, 1));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].reject);
+  EXPECT_EQ(out[0].log_index, 4u);
+  EXPECT_EQ(c.node(1).log.last_index(), 4u);
+}
+
+// Gives live node 1 of {1,2,3} the log 1..3@1, 4..7@2 from leader 2.
+void give_term2_suffix(Cluster& c) {
+  Message m = make_msg(MT::kReplicate, 2, 1, 2);
+  m.log_index = 3;
+  m.log_term = 1;
+  m.commit = 3;
+  for (uint64_t i = 4; i <= 7; ++i) m.entries.push_back(make_entry(i, 2, "old" + std::to_string(i)));
+  c.step(1, m);
+  ASSERT_EQ(c.node(1).log.last_index(), 7u);
+}
+
+// §5.3: if an existing entry conflicts with a new one (same index,
+// different term), the follower deletes it and all that follow it, then
+// appends the leader's entries.
+TEST(RaftPaper, Sec5_3_ConflictingSuffixTruncatedAndReplaced) {
+  Cluster c({1, 2, 3}, nullptr, {1});
+  give_term2_suffix(c);
+  Message m = make_msg(MT::kReplicate, 3, 1, 3);
+  m.log_index = 4;
+  m.log_term = 2;
+  m.commit = 4;
+  m.entries = {make_entry(5, 3, "new5")};
+  std::vector<Message> out = c.step(1, m);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].reject);
+  EXPECT_EQ(out[0].log_index, 5u);
+  const MemoryLog& log = c.node(1).log;
+  EXPECT_EQ(c.raft(1).log().last_index(), 5u);
+  ASSERT_EQ(log.last_index(), 5u);
+  uint64_t t = 0;
+  ASSERT_TRUE(log.term(4, &t).ok());
+  EXPECT_EQ(t, 2u);  // the matching prefix is kept
+  ASSERT_TRUE(log.term(5, &t).ok());
+  EXPECT_EQ(t, 3u);
+  std::vector<Entry> e5;
+  ASSERT_TRUE(log.entries(5, 6, kNoLimit, &e5).ok());
+  EXPECT_EQ(e5.at(0).cmd, "new5");
+}
+
+// §5.3 (and thesis §3.5): only a *conflicting* entry truncates. A delayed
+// duplicate AppendEntries carrying a prefix of what the follower holds must
+// not cut the entries after it.
+TEST(RaftPaper, Sec5_3_StaleDuplicateReplicateDoesNotTruncate) {
+  Cluster c({1, 2, 3}, nullptr, {1});
+  give_term2_suffix(c);
+  Message old = make_msg(MT::kReplicate, 2, 1, 2);
+  old.log_index = 3;
+  old.log_term = 1;
+  old.commit = 3;
+  old.entries = {make_entry(4, 2, "old4")};
+  std::vector<Message> out = c.step(1, old);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].reject);
+  EXPECT_EQ(c.raft(1).log().last_index(), 7u);
+  EXPECT_EQ(c.node(1).log.last_index(), 7u);
+  EXPECT_EQ(c.raft(1).log().term_or_zero(7), 2u);
+}
+
+// §5.3: an entry is committed once the leader has replicated it on a
+// majority; not before.
+TEST(RaftPaper, Sec5_3_EntryCommittedOnceOnMajority) {
+  Cluster c({1, 2, 3, 4, 5});
+  c.elect(1);
+  uint64_t base = c.raft(1).log().committed();
+  c.isolate(4);
+  c.isolate(5);
+  ASSERT_TRUE(c.propose(1, "a", 1).ok());
+  c.stabilize();
+  EXPECT_EQ(c.raft(1).log().committed(), base + 1);  // 1, 2, 3 of 5
+  c.isolate(3);
+  ASSERT_TRUE(c.propose(1, "b", 2).ok());
+  c.stabilize();
+  EXPECT_EQ(c.raft(1).log().last_index(), base + 2);
+  EXPECT_EQ(c.raft(1).log().committed(), base + 1);  // only 1 and 2 hold "b"
+  c.heal();
+  c.tick_all(2);
+  EXPECT_EQ(c.raft(1).log().committed(), base + 2);
+}
+
+// §5.3: once a follower learns an entry is committed (leaderCommit), it
+// applies it; every state machine applies the same commands in log order.
+TEST(RaftPaper, Sec5_3_FollowersApplyCommittedEntriesInOrder) {
+  Cluster c({1, 2, 3});
+  c.elect(1);
+  for (uint64_t k = 1; k <= 5; ++k) ASSERT_TRUE(c.propose(1, "cmd" + std::to_string(k), k).ok());
+  c.stabilize();
+  c.tick_all(1);  // a heartbeat carries the final commit index
+  std::vector<std::string> want = {"cmd1", "cmd2", "cmd3", "cmd4", "cmd5"};
+  for (uint64_t id : {1, 2, 3}) {
+    EXPECT_EQ(applied_cmds(c.node(id)), want) << "node " << id;
+    EXPECT_EQ(c.raft(id).log().committed(), c.raft(1).log().last_index()) << "node " << id;
+  }
+}
+
+// §5.3: after a rejection the leader decrements nextIndex (here a whole
+// term at a time) until the logs match, then overwrites the follower's
+// divergent suffix with its own (Figure 7).
+TEST(RaftPaper, Sec5_3_LeaderBacksUpAndRepairsDivergentFollower) {
+  Cluster c({1, 2, 3});
+  c.elect(2);  // term 2, no-op at 4
+  c.isolate(2);
+  for (uint64_t k = 1; k <= 3; ++k) ASSERT_TRUE(c.propose(2, "stale" + std::to_string(k), k).ok());
+  c.stabilize();  // 2 holds 5..7 at term 2, uncommitted
+  c.elect(1);     // term 3: no-op at 5, then 6..7
+  ASSERT_TRUE(c.propose(1, "a", 10).ok());
+  ASSERT_TRUE(c.propose(1, "b", 11).ok());
+  c.stabilize();
+  c.elect(3);  // term 4: its next for 2 starts at 8, where 2 diverges
+  ASSERT_EQ(c.raft(3).term(), 4u);
+  c.heal();
+  c.delivered.clear();
+  c.tick_all(3);
+  bool rejected = false;
+  for (const Message& m : c.delivered)
+    rejected |= m.type == MT::kReplicateResp && m.from == 2 && m.reject;
+  EXPECT_TRUE(rejected) << "the leader never had to back up";
+  std::vector<Entry> want = log_entries(c.raft(3));
+  for (uint64_t id : {1, 2}) {
+    std::vector<Entry> got = log_entries(c.raft(id));
+    ASSERT_EQ(got.size(), want.size()) << "node " << id;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(got[i].term, want[i].term) << "node " << id << " index " << want[i].index;
+      EXPECT_EQ(got[i].cmd, want[i].cmd) << "node " << id << " index " << want[i].index;
+    }
+  }
+  EXPECT_EQ(applied_cmds(c.node(2)), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(c.raft(2).log().committed(), c.raft(3).log().committed());
+}
+
 }  // namespace
 }  // namespace dragonboat::raft
