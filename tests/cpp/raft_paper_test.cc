@@ -688,6 +688,8 @@ TEST(RaftPaper, Sec5_3_LeaderBacksUpAndRepairsDivergentFollower) {
   c.isolate(2);
   for (uint64_t k = 1; k <= 3; ++k) ASSERT_TRUE(c.propose(2, "stale" + std::to_string(k), k).ok());
   c.stabilize();  // 2 holds 5..7 at term 2, uncommitted
+  ASSERT_EQ(c.raft(2).log().last_index(), 7u);
+  ASSERT_EQ(c.raft(2).log().term_or_zero(7), 2u);
   c.elect(1);     // term 3: no-op at 5, then 6..7
   ASSERT_TRUE(c.propose(1, "a", 10).ok());
   ASSERT_TRUE(c.propose(1, "b", 11).ok());
