@@ -1,8 +1,10 @@
 // Roles, ticks, quiesce and the term rules of step() (§5.1, thesis §9.6).
 #include "raft/raft.h"
 
-#include <cstdio>
-#include <cstdlib>
+#include <algorithm>
+#include <string>
+
+#include "dragonboat/panic.h"
 
 namespace dragonboat::raft {
 
@@ -159,8 +161,7 @@ bool Raft::is_voting(uint64_t nid) const {
 void Raft::check_invariants() const {
 #ifndef NDEBUG
   auto fail = [this](const char* what) {
-    std::fprintf(stderr, "raft invariant broken on node %llu: %s\n", (unsigned long long)id(), what);
-    std::abort();
+    panic("raft invariant broken on node " + std::to_string(id()) + ": " + what);
   };
   // Invariant: first_index - 1 <= processed <= committed <= last_index.
   if (log_.processed() > log_.committed()) fail("processed > committed");

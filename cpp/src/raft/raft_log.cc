@@ -1,8 +1,9 @@
 #include "raft/raft_log.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
+#include <string>
+
+#include "dragonboat/panic.h"
 
 namespace dragonboat::raft {
 
@@ -71,9 +72,9 @@ bool RaftLog::try_append(uint64_t index, uint64_t log_term, uint64_t commit,
   uint64_t conflict = find_conflict(ents);
   if (conflict != 0) {
     if (conflict <= committed_) {
-      std::fprintf(stderr, "raft: conflict at %llu below committed %llu\n",
-                   (unsigned long long)conflict, (unsigned long long)committed_);
-      std::abort();  // Impossible unless Raft safety is already broken.
+      // Impossible unless Raft safety is already broken.
+      panic("raft: conflict at " + std::to_string(conflict) + " below committed " +
+            std::to_string(committed_));
     }
     std::vector<Entry> rest(ents.begin() + static_cast<long>(conflict - index - 1), ents.end());
     append(rest);
@@ -85,9 +86,8 @@ bool RaftLog::try_append(uint64_t index, uint64_t log_term, uint64_t commit,
 void RaftLog::append(const std::vector<Entry>& ents) {
   if (ents.empty()) return;
   if (ents.front().index <= committed_) {
-    std::fprintf(stderr, "raft: append at %llu overwrites committed %llu\n",
-                 (unsigned long long)ents.front().index, (unsigned long long)committed_);
-    std::abort();
+    panic("raft: append at " + std::to_string(ents.front().index) + " overwrites committed " +
+          std::to_string(committed_));
   }
   unstable_.truncate_and_append(ents);
 }
@@ -95,9 +95,8 @@ void RaftLog::append(const std::vector<Entry>& ents) {
 void RaftLog::commit_to(uint64_t index) {
   if (index <= committed_) return;  // Invariant: commit never moves back.
   if (index > last_index()) {
-    std::fprintf(stderr, "raft: commit %llu beyond last index %llu\n",
-                 (unsigned long long)index, (unsigned long long)last_index());
-    std::abort();
+    panic("raft: commit " + std::to_string(index) + " beyond last index " +
+          std::to_string(last_index()));
   }
   committed_ = index;
 }
@@ -143,8 +142,7 @@ std::vector<Entry> RaftLog::entries_to_apply(uint64_t max_bytes) const {
   uint64_t low = std::max(processed_ + 1, first_index());
   Status s = slice(low, committed_ + 1, max_bytes, &out);
   if (!s.ok()) {
-    std::fprintf(stderr, "raft: committed entries unavailable: %s\n", s.to_string().c_str());
-    std::abort();
+    panic("raft: committed entries unavailable: " + s.to_string());
   }
   return out;
 }
@@ -153,9 +151,8 @@ void RaftLog::processed_to(uint64_t index) {
   // A snapshot installed meanwhile may have moved processed past index.
   if (index <= processed_) return;
   if (index > committed_) {
-    std::fprintf(stderr, "raft: processed_to %llu outside [%llu, %llu]\n", (unsigned long long)index,
-                 (unsigned long long)processed_, (unsigned long long)committed_);
-    std::abort();
+    panic("raft: processed_to " + std::to_string(index) + " beyond committed " +
+          std::to_string(committed_));
   }
   processed_ = index;
 }
