@@ -716,5 +716,153 @@ TEST(RaftPaper, Sec5_3_LeaderBacksUpAndRepairsDivergentFollower) {
   EXPECT_EQ(c.raft(2).log().committed(), c.raft(3).log().committed());
 }
 
+// ============================== §5.4 ======================================
+
+Message vote_request(uint64_t from, uint64_t term, uint64_t last_index, uint64_t last_term) {
+  Message r = make_msg(MT::kRequestVote, from, 1, term);
+  r.log_index = last_index;
+  r.log_term = last_term;
+  return r;
+}
+
+// §5.4.1: the voter denies its vote if its own log is more up-to-date; logs
+// are compared by last term first: a later last term wins whatever the length.
+TEST(RaftPaper, Sec5_4_1_VoteDeniedToCandidateWithOlderLastTerm) {
+  Cluster c({1, 2, 3}, nullptr, {1});
+  give_term2_suffix(c);  // last entry 7 at term 2
+  std::vector<Message> out = c.step(1, vote_request(2, 3, 100, 1));  // longer, older term
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].reject);
+  EXPECT_EQ(c.raft(1).vote(), kNoNode);
+  out = c.step(1, vote_request(3, 4, 2, 3));  // shorter, newer term
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].reject);
+  EXPECT_EQ(c.raft(1).vote(), 3u);
+}
+
+// §5.4.1: with equal last terms, the longer log is more up-to-date.
+TEST(RaftPaper, Sec5_4_1_VoteDeniedToCandidateWithShorterLog) {
+  Cluster c({1, 2, 3}, nullptr, {1});
+  give_term2_suffix(c);
+  std::vector<Message> out = c.step(1, vote_request(2, 3, 6, 2));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].reject);
+  out = c.step(1, vote_request(3, 3, 7, 2));  // as long: granted, same term
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].reject);
+  EXPECT_EQ(c.raft(1).vote(), 3u);
+}
+
+// §5.4.2 (Figure 8): a leader never commits an entry from a previous term
+// by counting replicas; it becomes committed only together with an entry of
+// the leader's current term.
+TEST(RaftPaper, Sec5_4_2_PreviousTermEntryNotCommittedByCounting) {
+  Cluster c({1, 2, 3}, nullptr, {1});
+  make_solo_leader(c);  // term 2, no-op at 4
+  c.drain(1);
+  ASSERT_TRUE(c.propose(1, "x", 1).ok());  // index 5, term 2: never acked
+  c.drain(1);
+  ASSERT_EQ(c.raft(1).log().committed(), 3u);
+  c.step(1, make_msg(MT::kNoOp, 2, 1, 3));  // deposed
+  c.step_local(1, MT::kElection);           // term 4
+  c.step(1, make_msg(MT::kRequestVoteResp, 2, 1, 4));
+  ASSERT_TRUE(c.peer(1).is_leader());
+  ASSERT_EQ(c.raft(1).log().last_index(), 6u);  // no-op of term 4
+  c.drain(1);
+  Message ack = make_msg(MT::kReplicateResp, 2, 1, 4);
+  ack.log_index = 5;  // 1 and 2 now hold the term-2 entry: a majority
+  c.step(1, ack);
+  EXPECT_EQ(c.raft(1).log().committed(), 3u);
+  ack.log_index = 6;
+  c.step(1, ack);
+  EXPECT_EQ(c.raft(1).log().committed(), 6u);
+  EXPECT_EQ(applied_cmds(c.node(1)), (std::vector<std::string>{"x"}));
+}
+
+// §5.4.2 / §8: a new leader appends a no-op of its own term, which commits
+// everything before it.
+TEST(RaftPaper, Sec5_4_2_NewLeaderAppendsNoop) {
+  Cluster c({1, 2, 3});
+  c.elect(1);
+  const RaftLog& log = c.raft(1).log();
+  std::vector<Entry> last;
+  ASSERT_TRUE(log.slice(log.last_index(), log.last_index() + 1, kNoLimit, &last).ok());
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_TRUE(last[0].is_noop());
+  EXPECT_EQ(last[0].term, c.raft(1).term());
+  EXPECT_EQ(log.committed(), log.last_index());
+  c.tick_all(1);
+  for (uint64_t id : {2, 3}) {
+    EXPECT_EQ(c.raft(id).log().last_index(), log.last_index()) << "node " << id;
+    EXPECT_EQ(c.raft(id).log().committed(), log.last_index()) << "node " << id;
+  }
+}
+
+// ========================== thesis §10.2.1 ================================
+
+// Thesis §10.2.1: the leader writes to its disk in parallel with replicating;
+// its own copy counts toward the commit quorum only once persisted, i.e.
+// after commit_update() for the Update that carried the entry.
+TEST(RaftPaper, Thesis10_2_1_LeaderCountsItselfOnlyAfterPersist) {
+  Cluster c({1, 2, 3}, nullptr, {1});
+  make_solo_leader(c);
+  c.drain(1);
+  Message ack = make_msg(MT::kReplicateResp, 2, 1, 2);
+  ack.log_index = 4;
+  c.step(1, ack);
+  ASSERT_EQ(c.raft(1).log().committed(), 4u);
+  ASSERT_TRUE(c.propose(1, "x", 1).ok());
+  Update u = c.peer(1).get_update(true);
+  ASSERT_EQ(u.entries_to_save.size(), 1u);
+  ack.log_index = 5;
+  (void)c.peer(1).step(ack);  // follower 2 holds it; the leader has not persisted it
+  EXPECT_EQ(c.raft(1).log().committed(), 4u);
+  c.node(1).log.append(u.entries_to_save);
+  if (!u.state.empty()) c.node(1).log.set_hard_state(u.state);
+  c.peer(1).commit_update(u);
+  EXPECT_EQ(c.raft(1).log().committed(), 5u);
+}
+
+// Thesis §10.2.1: the leader's Replicate messages for new entries are in the
+// same Update that asks to persist them and may leave before the write; a
+// follower's acknowledgement and a vote may not (they promise durable state).
+TEST(RaftPaper, Thesis10_2_1_ReplicateMayBeSentBeforePersist) {
+  Cluster c({1, 2, 3}, nullptr, {1});
+  make_solo_leader(c);
+  c.drain(1);
+  for (uint64_t from : {2, 3}) {  // both followers caught up: pipelining on
+    Message ack = make_msg(MT::kReplicateResp, from, 1, 2);
+    ack.log_index = 4;
+    c.step(1, ack);
+  }
+  ASSERT_TRUE(c.propose(1, "x", 1).ok());
+  Update u = c.process(1, false);
+  ASSERT_EQ(u.entries_to_save.size(), 1u);
+  std::set<uint64_t> to;
+  for (const Message& m : of_type(u.messages, MT::kReplicate)) {
+    EXPECT_TRUE(can_send_before_persist(m));
+    ASSERT_FALSE(m.entries.empty());
+    EXPECT_EQ(m.entries.back().index, u.entries_to_save.back().index);
+    to.insert(m.to);
+  }
+  EXPECT_EQ(to, (std::set<uint64_t>{2, 3}));
+
+  Cluster f({1, 2, 3}, nullptr, {1});
+  Message rep = make_msg(MT::kReplicate, 2, 1, 2);
+  rep.log_index = 3;
+  rep.log_term = 1;
+  rep.entries = {make_entry(4, 2)};
+  (void)f.peer(1).step(rep);
+  Update fu = f.process(1, false);
+  ASSERT_EQ(fu.entries_to_save.size(), 1u);
+  ASSERT_EQ(of_type(fu.messages, MT::kReplicateResp).size(), 1u);
+  EXPECT_FALSE(can_send_before_persist(of_type(fu.messages, MT::kReplicateResp)[0]));
+  (void)f.peer(1).step(vote_request(3, 3, 4, 2));
+  Update vu = f.process(1, false);
+  ASSERT_EQ(of_type(vu.messages, MT::kRequestVoteResp).size(), 1u);
+  EXPECT_EQ(vu.state.vote, 3u);
+  EXPECT_FALSE(can_send_before_persist(of_type(vu.messages, MT::kRequestVoteResp)[0]));
+}
+
 }  // namespace
 }  // namespace dragonboat::raft
