@@ -864,5 +864,126 @@ TEST(RaftPaper, Thesis10_2_1_ReplicateMayBeSentBeforePersist) {
   EXPECT_FALSE(can_send_before_persist(of_type(vu.messages, MT::kRequestVoteResp)[0]));
 }
 
+// =========================== thesis §9.6 ==================================
+
+// Thesis §9.6: a pre-candidate asks whether it could win without touching
+// its term or vote; only a granted pre-vote quorum starts a real election.
+TEST(RaftPaper, Thesis9_6_PreCandidateDoesNotBumpTerm) {
+  Cluster c({1, 2, 3}, [](Config& cfg) { cfg.pre_vote = true; }, {1});
+  Message m;
+  m.type = MT::kElection;
+  (void)c.raft(1).step(m);
+  Update u = c.process(1, false);
+  EXPECT_EQ(c.raft(1).role(), Role::kPreCandidate);
+  EXPECT_EQ(c.raft(1).term(), 1u);
+  EXPECT_EQ(c.raft(1).vote(), kNoNode);
+  EXPECT_TRUE(u.state.empty());
+  std::vector<Message> pre = of_type(u.messages, MT::kRequestPreVote);
+  ASSERT_EQ(pre.size(), 2u);
+  EXPECT_EQ(pre[0].term, 2u);  // the term it would campaign in
+  // Unanswered pre-campaigns, over many election timeouts, change nothing.
+  c.tick(1, 100);
+  EXPECT_EQ(c.raft(1).term(), 1u);
+  EXPECT_EQ(c.node(1).log.hard_state().term, 1u);
+  ASSERT_EQ(c.raft(1).role(), Role::kPreCandidate);
+  std::vector<Message> out = c.step(1, make_msg(MT::kRequestPreVoteResp, 2, 1, 2));
+  EXPECT_EQ(c.raft(1).role(), Role::kCandidate);
+  EXPECT_EQ(c.raft(1).term(), 2u);
+  EXPECT_EQ(of_type(out, MT::kRequestVote).size(), 2u);
+}
+
+// Thesis §9.6: a server partitioned away and then reconnected cannot
+// disrupt the leader when pre-vote is on: the group keeps its term. (The
+// same scenario without pre-vote does disrupt it — shown as a contrast.)
+TEST(RaftPaper, Thesis9_6_RejoiningNodeDoesNotDisruptLeader) {
+  for (bool pre_vote : {true, false}) {
+    SCOPED_TRACE(pre_vote ? "pre_vote" : "no pre_vote");
+    Cluster c({1, 2, 3}, [pre_vote](Config& cfg) { cfg.pre_vote = pre_vote; });
+    c.elect(1);
+    uint64_t term = c.raft(1).term();
+    c.isolate(3);
+    c.tick_all(100);
+    c.heal();
+    c.tick_all(50);
+    if (pre_vote) {
+      EXPECT_EQ(c.raft(3).term(), term);
+      for (uint64_t id : {1, 2, 3}) {
+        EXPECT_EQ(c.raft(id).term(), term) << "node " << id;
+        EXPECT_EQ(c.raft(id).leader_id(), 1u) << "node " << id;
+      }
+    } else {
+      EXPECT_GT(c.raft(1).term(), term);
+    }
+  }
+}
+
+// =========================== thesis §6.2 ==================================
+
+// Thesis §6.2: with check-quorum, a leader that has not heard from a
+// majority within an election timeout steps down; a connected one does not.
+TEST(RaftPaper, Thesis6_2_CheckQuorumIsolatedLeaderStepsDown) {
+  auto cq = [](Config& cfg) { cfg.check_quorum = true; };
+  Cluster c({1, 2, 3}, cq);
+  c.elect(1);
+  c.tick_all(50);  // connected: stays leader
+  ASSERT_TRUE(c.peer(1).is_leader());
+  c.isolate(1);
+  uint64_t ticks = 0;
+  while (c.peer(1).is_leader() && ticks < 100) {
+    c.tick(1);  // its messages go nowhere
+    ++ticks;
+  }
+  EXPECT_EQ(c.raft(1).role(), Role::kFollower);
+  EXPECT_GE(ticks, 10u);      // not before one full election timeout
+  EXPECT_LE(ticks, 2 * 10u);  // and within two
+  EXPECT_EQ(c.raft(1).leader_id(), kNoNode);
+}
+
+// Thesis §6.2 / §4.2.3: with check-quorum, a follower that recently heard
+// from its leader ignores a RequestVote with a higher term (no term change,
+// no vote) — unless the campaign comes from a leader transfer (§3.10).
+TEST(RaftPaper, Thesis6_2_FollowerWithLiveLeaderIgnoresHigherTermVote) {
+  Cluster c({1, 2, 3}, [](Config& cfg) { cfg.check_quorum = true; });
+  c.elect(1);
+  c.tick_all(1);
+  uint64_t term = c.raft(2).term();
+  Message req = make_msg(MT::kRequestVote, 3, 2, term + 1);
+  req.log_index = c.raft(3).log().last_index();
+  req.log_term = c.raft(3).log().last_term();
+  std::vector<Message> out = c.step(2, req);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(c.raft(2).term(), term);
+  EXPECT_EQ(c.raft(2).leader_id(), 1u);
+  req.hint = kTransferCampaign;
+  out = c.step(2, req);
+  ASSERT_EQ(of_type(out, MT::kRequestVoteResp).size(), 1u);
+  EXPECT_FALSE(of_type(out, MT::kRequestVoteResp)[0].reject);
+  EXPECT_EQ(c.raft(2).term(), term + 1);
+  EXPECT_EQ(c.raft(2).vote(), 3u);
+}
+
+// =========================== thesis §6.4 ==================================
+
+// Thesis §6.4: the leader records its commit index as the read index and
+// answers only after a heartbeat round acknowledged by a majority.
+TEST(RaftPaper, Thesis6_4_ReadIndexAnsweredAfterQuorumAck) {
+  Cluster c({1, 2, 3});
+  c.elect(1);
+  c.tick_all(1);
+  uint64_t commit = c.raft(1).log().committed();
+  ASSERT_TRUE(c.peer(1).read_index(ReadCtx{7, 0}).ok());
+  std::vector<Message> hbs = of_type(c.drain(1), MT::kHeartbeat);
+  ASSERT_EQ(hbs.size(), 2u);
+  EXPECT_EQ(hbs[0].hint, 7u);
+  EXPECT_TRUE(c.node(1).reads.empty());
+  const Message& to2 = hbs[0].to == 2 ? hbs[0] : hbs[1];
+  std::vector<Message> resp = of_type(c.step(2, to2), MT::kHeartbeatResp);
+  ASSERT_EQ(resp.size(), 1u);
+  c.step(1, resp[0]);  // leader + node 2: a majority
+  ASSERT_EQ(c.node(1).reads.size(), 1u);
+  EXPECT_EQ(c.node(1).reads[0].ctx, (ReadCtx{7, 0}));
+  EXPECT_EQ(c.node(1).reads[0].index, commit);
+}
+
 }  // namespace
 }  // namespace dragonboat::raft
