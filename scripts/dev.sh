@@ -88,7 +88,7 @@ case "$cmd" in
   demo)
     deps; build_cpp
     log "running the Raft core simulation (the main job until the engine lands)"
-    ./build/dev/dragonboat-sim --seeds "${SEEDS:-200}" --progress
+    ./build/dev/dragonboat-sim --seeds "${SEEDS:-1000}" --steps "${STEPS:-4000}" --progress
     ;;
   test)
     deps; build_cpp
