@@ -1145,5 +1145,101 @@ TEST(RaftPaper, Thesis3_10_TransferAbortedAfterElectionTimeout) {
   EXPECT_EQ(c.raft(1).log().last_index(), last + 1);
 }
 
+// ========================= membership (thesis §4) =========================
+
+ConfigChange make_cc(ConfigChangeType type, uint64_t node, uint64_t ccid) {
+  ConfigChange cc;
+  cc.type = type;
+  cc.node_id = node;
+  cc.address = "addr" + std::to_string(node);
+  cc.config_change_id = ccid;
+  return cc;
+}
+
+// Proposes a change on `leader`, quoting the current config change id.
+Status propose_cc(Cluster& c, uint64_t leader, ConfigChangeType type, uint64_t node,
+                  uint64_t key) {
+  uint64_t ccid = c.peer(leader).membership().config_change_id;
+  return c.peer(leader).propose_config_change(make_cc(type, node, ccid), key);
+}
+
+// Thesis §4.1: single-server changes are safe only one at a time: a second
+// change is refused while the first is not yet applied (even in one batch).
+TEST(RaftPaper, Thesis4_1_OnePendingConfigChangeAtATime) {
+  Cluster c({1, 2, 3});
+  c.elect(1);
+  ASSERT_TRUE(propose_cc(c, 1, ConfigChangeType::kAddObserver, 4, 100).ok());
+  ASSERT_TRUE(propose_cc(c, 1, ConfigChangeType::kAddObserver, 5, 101).ok());
+  c.stabilize();
+  EXPECT_EQ(c.node(1).dropped, (std::vector<uint64_t>{101}));
+  EXPECT_TRUE(c.peer(1).membership().is_observer(4));
+  EXPECT_FALSE(c.peer(1).membership().is_member(5));
+  // The first one is applied: the next change is accepted.
+  ASSERT_TRUE(propose_cc(c, 1, ConfigChangeType::kAddObserver, 5, 102).ok());
+  c.stabilize();
+  EXPECT_TRUE(c.peer(1).membership().is_observer(5));
+  // Two changes in one batch: only the first is kept.
+  Entry a, b;
+  a.type = b.type = EntryType::kConfigChange;
+  a.key = 103;
+  b.key = 104;
+  uint64_t ccid = c.peer(1).membership().config_change_id;
+  a.cmd = encode_config_change(make_cc(ConfigChangeType::kAddObserver, 6, ccid));
+  b.cmd = encode_config_change(make_cc(ConfigChangeType::kAddObserver, 7, ccid));
+  ASSERT_TRUE(c.peer(1).propose({a, b}).ok());
+  c.stabilize();
+  EXPECT_EQ(c.node(1).dropped, (std::vector<uint64_t>{101, 104}));
+  EXPECT_TRUE(c.peer(1).membership().is_observer(6));
+  EXPECT_FALSE(c.peer(1).membership().is_member(7));
+}
+
+// A removed node ID is never a member again: re-adding it is rejected
+// deterministically on every replica (kRejected, membership unchanged).
+TEST(RaftPaper, Membership_RemovedNodeNeverReAdded) {
+  Cluster c({1, 2, 3});
+  c.elect(1);
+  c.isolate(3);
+  ASSERT_TRUE(propose_cc(c, 1, ConfigChangeType::kRemoveNode, 3, 1).ok());
+  c.stabilize();
+  for (uint64_t id : {1, 2}) {
+    ASSERT_TRUE(c.node(id).cc_results.back().ok()) << "node " << id;
+    EXPECT_EQ(c.peer(id).membership().removed.count(3), 1u) << "node " << id;
+  }
+  for (auto type : {ConfigChangeType::kAddNode, ConfigChangeType::kAddObserver}) {
+    ASSERT_TRUE(propose_cc(c, 1, type, 3, 2).ok());
+    c.stabilize();
+    c.tick_all(1);
+    for (uint64_t id : {1, 2}) {
+      EXPECT_EQ(c.node(id).cc_results.back().code(), ErrorCode::kRejected) << "node " << id;
+      EXPECT_FALSE(c.peer(id).membership().is_member(3)) << "node " << id;
+    }
+  }
+}
+
+// Ordered config change: a change quoting a stale config_change_id (the
+// membership moved on since the requester read it) is rejected.
+TEST(RaftPaper, Membership_OrderedConfigChangeRejectsStaleId) {
+  Cluster c({1, 2, 3}, [](Config& cfg) { cfg.ordered_config_change = true; });
+  c.elect(1);
+  uint64_t ccid0 = c.peer(1).membership().config_change_id;
+  ASSERT_TRUE(c.peer(1).propose_config_change(make_cc(ConfigChangeType::kAddObserver, 4, ccid0), 1).ok());
+  c.stabilize();
+  c.tick_all(1);
+  uint64_t ccid1 = c.peer(1).membership().config_change_id;
+  ASSERT_GT(ccid1, ccid0);
+  for (uint64_t id : {1, 2, 3}) {
+    ASSERT_TRUE(c.node(id).cc_results.back().ok()) << "node " << id;
+    EXPECT_TRUE(c.peer(id).membership().is_observer(4)) << "node " << id;
+  }
+  ASSERT_TRUE(c.peer(1).propose_config_change(make_cc(ConfigChangeType::kAddObserver, 5, ccid0), 2).ok());
+  c.stabilize();
+  c.tick_all(1);
+  for (uint64_t id : {1, 2, 3}) {
+    EXPECT_EQ(c.node(id).cc_results.back().code(), ErrorCode::kRejected) << "node " << id;
+    EXPECT_FALSE(c.peer(id).membership().is_member(5)) << "node " << id;
+    EXPECT_EQ(c.peer(id).membership().config_change_id, ccid1) << "node " << id;
+  }
+}
+
 }  // namespace
 }  // namespace dragonboat::raft
