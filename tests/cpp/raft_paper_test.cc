@@ -1241,5 +1241,124 @@ TEST(RaftPaper, Membership_OrderedConfigChangeRejectsStaleId) {
   }
 }
 
+// Starts `id` empty as an observer (or witness) and has leader 1 add it.
+void add_non_voter(Cluster& c, uint64_t id, bool witness) {
+  c.add_joiner(id, !witness, witness);
+  auto type = witness ? ConfigChangeType::kAddWitness : ConfigChangeType::kAddObserver;
+  ASSERT_TRUE(propose_cc(c, 1, type, id, 1000 + id).ok());
+  c.stabilize();
+  c.tick_all(1);
+  ASSERT_EQ(c.raft(id).role(), witness ? Role::kWitness : Role::kObserver);
+  ASSERT_EQ(c.raft(id).log().last_index(), c.raft(1).log().last_index());
+}
+
+// Thesis §4.2.1: a non-voting member (observer) receives the log but counts
+// neither toward the commit quorum nor toward an election, and never
+// campaigns.
+TEST(RaftPaper, Thesis4_2_1_ObserverNotCountedInQuorum) {
+  Cluster c({1, 2});
+  c.elect(1);
+  add_non_voter(c, 3, false);
+  c.isolate(2);
+  uint64_t committed = c.raft(1).log().committed();
+  ASSERT_TRUE(c.propose(1, "x", 1).ok());
+  c.stabilize();
+  EXPECT_EQ(c.raft(3).log().last_index(), committed + 1);  // replicated to 3
+  EXPECT_EQ(c.raft(1).log().committed(), committed);       // but 1 of 2 voters
+  c.heal();
+  c.tick_all(2);
+  EXPECT_EQ(c.raft(1).log().committed(), committed + 1);
+  // Never campaigns, however long it hears nothing.
+  c.isolate(3);
+  uint64_t term = c.raft(3).term();
+  EXPECT_TRUE(of_type(c.tick(3, 100), MT::kRequestVote).empty());
+  EXPECT_EQ(c.raft(3).term(), term);
+  EXPECT_EQ(c.raft(3).role(), Role::kObserver);
+  // Its vote does not count: 1 needs 2's vote, not 3's.
+  c.step(1, make_msg(MT::kNoOp, 2, 1, c.raft(1).term() + 1));
+  c.step_local(1, MT::kElection);
+  ASSERT_EQ(c.raft(1).role(), Role::kCandidate);
+  uint64_t t = c.raft(1).term();
+  c.step(1, make_msg(MT::kRequestVoteResp, 3, 1, t));
+  EXPECT_EQ(c.raft(1).role(), Role::kCandidate);
+  c.step(1, make_msg(MT::kRequestVoteResp, 2, 1, t));
+  EXPECT_TRUE(c.peer(1).is_leader());
+}
+
+// Thesis §4.2.1: an observer that has caught up is promoted by adding it as
+// a node; from then on it is a voter in the commit quorum.
+TEST(RaftPaper, Thesis4_2_1_ObserverPromotion) {
+  Cluster c({1, 2});
+  c.elect(1);
+  add_non_voter(c, 3, false);
+  ASSERT_TRUE(propose_cc(c, 1, ConfigChangeType::kAddNode, 3, 2).ok());
+  c.stabilize();
+  c.tick_all(1);
+  for (uint64_t id : {1, 2, 3}) {
+    EXPECT_TRUE(c.peer(id).membership().is_voter(3)) << "node " << id;
+    EXPECT_FALSE(c.peer(id).membership().is_observer(3)) << "node " << id;
+  }
+  EXPECT_EQ(c.raft(3).role(), Role::kFollower);
+  c.isolate(2);  // 1 and 3 are now a majority of 3 voters
+  uint64_t committed = c.raft(1).log().committed();
+  ASSERT_TRUE(c.propose(1, "x", 1).ok());
+  c.stabilize();
+  EXPECT_EQ(c.raft(1).log().committed(), committed + 1);
+}
+
+// Witnesses (a dragonboat extension beyond the paper): a voting member
+// that stores only index and term — application entries reach it as
+// kMetadata, config changes whole — counts toward commit, and never
+// campaigns.
+TEST(RaftPaper, Membership_WitnessGetsMetadataAndNeverCampaigns) {
+  Cluster c({1, 2});
+  c.elect(1);
+  add_non_voter(c, 3, true);
+  c.isolate(2);
+  uint64_t committed = c.raft(1).log().committed();
+  ASSERT_TRUE(c.propose(1, "payload", 1).ok());
+  c.stabilize();
+  c.tick_all(1);
+  EXPECT_EQ(c.raft(1).log().committed(), committed + 1);  // leader + witness
+  std::vector<Entry> log = log_entries(c.raft(3));
+  bool saw_cc = false;
+  for (const Entry& e : log) {
+    EXPECT_NE(e.type, EntryType::kApplication) << "index " << e.index;
+    EXPECT_EQ(e.term, c.raft(1).log().term_or_zero(e.index)) << "index " << e.index;
+    if (e.type == EntryType::kMetadata) {
+      EXPECT_TRUE(e.cmd.empty());
+    }
+    saw_cc |= e.type == EntryType::kConfigChange;
+  }
+  EXPECT_TRUE(saw_cc);
+  EXPECT_EQ(log.back().index, committed + 1);
+  EXPECT_EQ(log.back().type, EntryType::kMetadata);
+  c.isolate(3);
+  uint64_t term = c.raft(3).term();
+  std::vector<Message> out = c.tick(3, 100);
+  EXPECT_TRUE(of_type(out, MT::kRequestVote).empty());
+  EXPECT_TRUE(of_type(out, MT::kRequestPreVote).empty());
+  EXPECT_EQ(c.raft(3).term(), term);
+  EXPECT_EQ(c.raft(3).role(), Role::kWitness);
+}
+
+// Thesis §3.10: leadership is transferred only to a full voter: a request
+// naming an observer is refused, and an observer ignores TimeoutNow.
+TEST(RaftPaper, Thesis3_10_TransferToObserverRefused) {
+  Cluster c({1, 2});
+  c.elect(1);
+  add_non_voter(c, 3, false);
+  (void)c.peer(1).request_leader_transfer(3);
+  std::vector<Message> out = c.drain(1);
+  EXPECT_TRUE(of_type(out, MT::kTimeoutNow).empty());
+  EXPECT_EQ(c.raft(1).leader_transfer_target(), kNoNode);
+  uint64_t term = c.raft(3).term();
+  out = c.step(3, make_msg(MT::kTimeoutNow, 1, 3, term));
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(c.raft(3).role(), Role::kObserver);
+  EXPECT_EQ(c.raft(3).term(), term);
+  EXPECT_TRUE(c.peer(1).is_leader());
+}
+
 }  // namespace
 }  // namespace dragonboat::raft
