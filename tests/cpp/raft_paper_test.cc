@@ -1360,5 +1360,120 @@ TEST(RaftPaper, Thesis3_10_TransferToObserverRefused) {
   EXPECT_TRUE(c.peer(1).is_leader());
 }
 
+// ============================== §7 ========================================
+
+// §7: when the leader has compacted away entries a follower still needs, it
+// sends InstallSnapshot; the follower replaces its log with the snapshot
+// (including the membership it records) and then resumes normal replication.
+TEST(RaftPaper, Sec7_LaggingFollowerInstallsSnapshotAndResumes) {
+  Cluster c({1, 2, 3});
+  c.elect(1);
+  c.isolate(3);
+  for (uint64_t k = 1; k <= 5; ++k) ASSERT_TRUE(c.propose(1, "v" + std::to_string(k), k).ok());
+  ASSERT_TRUE(propose_cc(c, 1, ConfigChangeType::kAddObserver, 4, 50).ok());  // 3 misses it
+  c.stabilize();
+  c.tick_all(1);
+  uint64_t idx = c.raft(1).log().committed();
+  ASSERT_EQ(idx, c.raft(1).log().last_index());
+  Snapshot ss;
+  ss.index = idx;
+  ss.term = c.raft(1).log().term_or_zero(idx);
+  ss.membership = c.peer(1).membership();
+  ss.data = "state@" + std::to_string(idx);
+  c.node(1).log.save_snapshot(ss);
+  ASSERT_TRUE(c.node(1).log.compact(idx).ok());
+  c.heal();
+  c.delivered.clear();
+  c.tick_all(3);
+  int snapshots = 0;
+  for (const Message& m : c.delivered) {
+    if (m.type != MT::kInstallSnapshot) continue;
+    ++snapshots;
+    EXPECT_EQ(m.to, 3u);
+    EXPECT_EQ(m.snapshot.index, idx);
+  }
+  EXPECT_EQ(snapshots, 1);
+  EXPECT_EQ(c.node(3).log.snapshot().index, idx);
+  EXPECT_EQ(c.node(3).log.snapshot().data, ss.data);
+  EXPECT_EQ(c.raft(3).log().committed(), idx);
+  EXPECT_TRUE(c.peer(3).membership() == ss.membership);
+  EXPECT_TRUE(c.peer(3).membership().is_observer(4));
+  ASSERT_TRUE(c.propose(1, "after", 9).ok());
+  c.stabilize();
+  c.tick_all(1);
+  EXPECT_EQ(c.raft(3).log().last_index(), c.raft(1).log().last_index());
+  EXPECT_EQ(c.raft(3).log().committed(), c.raft(1).log().committed());
+  EXPECT_EQ(applied_cmds(c.node(3)), (std::vector<std::string>{"after"}));
+}
+
+// ========================= rate limit / quiesce ===========================
+
+// Rate limiting (dragonboat's MaxInMemLogSize): once the bytes of entries
+// not yet applied exceed the limit — the leader's own, or a follower's
+// report — proposals fail with kSystemBusy until entries are applied.
+TEST(RaftPaper, RateLimit_ProposeReturnsSystemBusy) {
+  Cluster c({1, 2, 3}, [](Config& cfg) { cfg.max_in_mem_log_size = 2000; });
+  c.elect(1);
+  c.isolate(2);
+  c.isolate(3);
+  std::string big(200, 'b');
+  int accepted = 0;
+  Status s;
+  for (int i = 0; i < 50; ++i) {
+    s = c.propose(1, big, 100 + i);
+    if (!s.ok()) break;
+    c.stabilize();
+    ++accepted;
+  }
+  EXPECT_EQ(s.code(), ErrorCode::kSystemBusy);
+  EXPECT_GE(accepted, 5);
+  EXPECT_LE(accepted, 10);
+  c.heal();
+  c.tick_all(3);  // everything commits and is applied
+  EXPECT_TRUE(c.propose(1, "ok", 1).ok());
+  c.stabilize();
+  // A follower reporting a large in-memory log limits the group as well.
+  Message report = make_msg(MT::kRateLimit, 2, 1, c.raft(1).term());
+  report.hint = 5000;
+  c.step(1, report);
+  EXPECT_EQ(c.propose(1, "x", 2).code(), ErrorCode::kSystemBusy);
+}
+
+// Quiesce: a group idle for quiesce_ticks stops heartbeating altogether
+// (leader and followers), without anyone starting an election.
+TEST(RaftPaper, Quiesce_HeartbeatsStopWhenIdle) {
+  Cluster c({1, 2, 3}, [](Config& cfg) { cfg.quiesce_ticks = 20; });
+  c.elect(1);
+  uint64_t term = c.raft(1).term();
+  c.tick_all(30);
+  for (uint64_t id : {1, 2, 3}) EXPECT_TRUE(c.peer(id).quiesced()) << "node " << id;
+  c.delivered.clear();
+  c.tick_all(100);
+  EXPECT_TRUE(c.delivered.empty()) << c.delivered.size() << " messages while quiesced";
+  for (uint64_t id : {1, 2, 3}) {
+    EXPECT_EQ(c.raft(id).term(), term) << "node " << id;
+    EXPECT_EQ(c.raft(id).leader_id(), 1u) << "node " << id;
+  }
+}
+
+// Quiesce: a proposal wakes the leader, its Replicate wakes the followers,
+// the entry commits and heartbeats resume.
+TEST(RaftPaper, Quiesce_ProposalWakesGroup) {
+  Cluster c({1, 2, 3}, [](Config& cfg) { cfg.quiesce_ticks = 20; });
+  c.elect(1);
+  c.tick_all(30);
+  ASSERT_TRUE(c.peer(1).quiesced());
+  uint64_t last = c.raft(1).log().last_index();
+  ASSERT_TRUE(c.propose(1, "wake", 1).ok());
+  EXPECT_FALSE(c.peer(1).quiesced());
+  c.stabilize();
+  for (uint64_t id : {2, 3}) EXPECT_FALSE(c.peer(id).quiesced()) << "node " << id;
+  EXPECT_EQ(c.raft(1).log().committed(), last + 1);
+  c.delivered.clear();
+  c.tick_all(2);
+  EXPECT_FALSE(of_type(c.delivered, MT::kHeartbeat).empty());
+  for (uint64_t id : {2, 3}) EXPECT_EQ(c.raft(id).log().committed(), last + 1) << "node " << id;
+}
+
 }  // namespace
 }  // namespace dragonboat::raft
