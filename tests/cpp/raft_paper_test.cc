@@ -1475,5 +1475,94 @@ TEST(RaftPaper, Quiesce_ProposalWakesGroup) {
   for (uint64_t id : {2, 3}) EXPECT_EQ(c.raft(id).log().committed(), last + 1) << "node " << id;
 }
 
+// ======================= further rules of §5 / §6.4 =======================
+
+// §5.2: a candidate that a majority refuses cannot win this term: it goes
+// back to follower (keeping its term) instead of waiting for the timeout.
+TEST(RaftPaper, Sec5_2_CandidateLosesOnMajorityRejection) {
+  Cluster c({1, 2, 3, 4, 5}, nullptr, {1});
+  c.step_local(1, MT::kElection);
+  Message no = make_msg(MT::kRequestVoteResp, 2, 1, 2);
+  no.reject = true;
+  c.step(1, no);
+  no.from = 3;
+  c.step(1, no);
+  EXPECT_EQ(c.raft(1).role(), Role::kCandidate);  // 3 of 5 could still grant
+  no.from = 4;
+  c.step(1, no);
+  EXPECT_EQ(c.raft(1).role(), Role::kFollower);
+  EXPECT_EQ(c.raft(1).term(), 2u);
+  EXPECT_EQ(c.raft(1).vote(), 1u);  // still its vote in term 2
+}
+
+// §5.3 (Figure 2): a follower sets commitIndex = min(leaderCommit, index of
+// last new entry) — never past what the leader's message proved to match,
+// even if its own (stale) log is longer.
+TEST(RaftPaper, Sec5_3_FollowerCommitLimitedToLastNewEntry) {
+  Cluster c({1, 2, 3}, nullptr, {1});
+  give_term2_suffix(c);  // 4..7 at term 2, commit 3
+  Message probe = make_msg(MT::kReplicate, 3, 1, 3);
+  probe.log_index = 3;
+  probe.log_term = 1;
+  probe.commit = 7;  // the new leader's 4..7 are not these entries
+  std::vector<Message> out = c.step(1, probe);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].reject);
+  EXPECT_EQ(c.raft(1).log().committed(), 3u);
+  probe.entries = {make_entry(4, 3, "leader4")};
+  c.step(1, probe);
+  EXPECT_EQ(c.raft(1).log().last_index(), 4u);
+  EXPECT_EQ(c.raft(1).log().committed(), 4u);
+  EXPECT_EQ(applied_cmds(c.node(1)), (std::vector<std::string>{"leader4"}));
+}
+
+// §5.5: if an AppendEntries is lost the leader retries (driven by later
+// heartbeats) until the followers hold the entry and it commits.
+TEST(RaftPaper, Sec5_5_LeaderRetriesLostReplicate) {
+  Cluster c({1, 2, 3});
+  c.elect(1);
+  c.tick_all(1);
+  int lost = 0;
+  c.drop = [&lost](const Message& m) {
+    if (m.type == MT::kReplicate && !m.entries.empty() && lost < 2) {
+      ++lost;
+      return true;
+    }
+    return false;
+  };
+  uint64_t committed = c.raft(1).log().committed();
+  ASSERT_TRUE(c.propose(1, "retry", 1).ok());
+  c.stabilize();
+  ASSERT_EQ(lost, 2);
+  EXPECT_EQ(c.raft(1).log().committed(), committed);
+  c.tick_all(3);
+  EXPECT_EQ(c.raft(1).log().committed(), committed + 1);
+  for (uint64_t id : {2, 3}) {
+    EXPECT_EQ(applied_cmds(c.node(id)), (std::vector<std::string>{"retry"})) << "node " << id;
+  }
+}
+
+// Thesis §6.4: the heartbeat round must be acknowledged by a majority of
+// the *voters*; an observer's acknowledgement does not confirm leadership.
+TEST(RaftPaper, Thesis6_4_ObserverAckDoesNotConfirmRead) {
+  Cluster c({1, 2});
+  c.elect(1);
+  add_non_voter(c, 3, false);
+  ASSERT_TRUE(c.peer(1).read_index(ReadCtx{21, 0}).ok());
+  std::vector<Message> hbs = of_type(c.drain(1), MT::kHeartbeat);
+  ASSERT_EQ(hbs.size(), 2u);
+  for (uint64_t via : {3, 2}) {
+    for (const Message& hb : hbs) {
+      if (hb.to != via) continue;
+      for (const Message& r : of_type(c.step(via, hb), MT::kHeartbeatResp)) c.step(1, r);
+    }
+    if (via == 3) {
+      EXPECT_TRUE(c.node(1).reads.empty());
+    }
+  }
+  ASSERT_EQ(c.node(1).reads.size(), 1u);
+  EXPECT_EQ(c.node(1).reads[0].ctx, (ReadCtx{21, 0}));
+}
+
 }  // namespace
 }  // namespace dragonboat::raft
