@@ -433,7 +433,11 @@ Status Raft::step_follower(const Message& m) {
       break;
     case MessageType::kReadIndex: handle_read_index_follower(m); break;
     case MessageType::kReadIndexResp:
-      ready_to_reads.push_back(ReadyToRead{m.log_index, ReadCtx{m.hint, m.hint_high}});
+      if (m.reject) {
+        dropped_reads.push_back(ReadCtx{m.hint, m.hint_high});  // leader lost leadership
+      } else {
+        ready_to_reads.push_back(ReadyToRead{m.log_index, ReadCtx{m.hint, m.hint_high}});
+      }
       break;
     case MessageType::kTimeoutNow: handle_timeout_now(m); break;
     case MessageType::kLeaderTransfer:

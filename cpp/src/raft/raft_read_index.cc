@@ -76,12 +76,23 @@ void Raft::release_deferred_reads() {
 
 void Raft::drop_pending_reads() {
   // Leadership changed: reads in flight can no longer be confirmed by us.
-  for (const auto& req : read_index_.reset()) {
-    if (req.from == id()) dropped_reads.push_back(req.ctx);
-  }
-  for (const auto& m : deferred_reads_) {
-    if (m.from == id()) dropped_reads.push_back(ReadCtx{m.hint, m.hint_high});
-  }
+  // Reads forwarded by other nodes are refused back to them so their
+  // clients fail fast instead of waiting for a timeout.
+  auto drop = [this](uint64_t from, const ReadCtx& ctx) {
+    if (from == id()) {
+      dropped_reads.push_back(ctx);
+      return;
+    }
+    Message r;
+    r.type = MessageType::kReadIndexResp;
+    r.to = from;
+    r.reject = true;
+    r.hint = ctx.low;
+    r.hint_high = ctx.high;
+    send(std::move(r));
+  };
+  for (const auto& req : read_index_.reset()) drop(req.from, req.ctx);
+  for (const auto& m : deferred_reads_) drop(m.from, ReadCtx{m.hint, m.hint_high});
   deferred_reads_.clear();
 }
 

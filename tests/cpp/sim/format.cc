@@ -68,7 +68,11 @@ std::string format_message(const raft::Message& m) {
       if (m.hint || m.hint_high) s << " ctx=" << m.hint << "." << m.hint_high;
       break;
     case MessageType::kReadIndexResp:
-      s << " index=" << m.log_index << " ctx=" << m.hint << "." << m.hint_high;
+      if (m.reject) {
+        s << " rejected ctx=" << m.hint << "." << m.hint_high;
+      } else {
+        s << " index=" << m.log_index << " ctx=" << m.hint << "." << m.hint_high;
+      }
       break;
     case MessageType::kInstallSnapshot:
       s << " snapshot=" << m.snapshot.term << "/" << m.snapshot.index;
