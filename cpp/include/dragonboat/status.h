@@ -48,6 +48,7 @@ enum class ErrorCode : uint8_t {
   // Internal conditions of the log layer.
   kCompacted,           // the requested log entries were compacted away.
   kUnavailable,         // the requested log entries are not (yet) available.
+  kCorrupted,           // data failed verification (checksum, length, magic): never used.
   kFatal,               // storage failure: the node must stop.
 };
 

@@ -36,6 +36,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kNoSnapshot: return "no_snapshot";
     case ErrorCode::kCompacted: return "compacted";
     case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kCorrupted: return "corrupted";
     case ErrorCode::kFatal: return "fatal";
   }
   return "unknown";
