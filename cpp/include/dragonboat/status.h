@@ -49,6 +49,12 @@ enum class ErrorCode : uint8_t {
   kCompacted,           // the requested log entries were compacted away.
   kUnavailable,         // the requested log entries are not (yet) available.
   kCorrupted,           // data failed verification (checksum, length, magic): never used.
+  // A NodeHost directory that cannot be used as configured (give up; fix config).
+  kNotOwner,            // the directory belongs to another raft address.
+  kDeploymentIDChanged, // the directory belongs to another deployment.
+  kHardSettingsChanged, // e.g. the LogDB shard count differs from the one recorded.
+  kIncompatibleData,    // written by an incompatible format version.
+  kLockDirectory,       // the directory is in use by another process.
   kFatal,               // storage failure: the node must stop.
 };
 

@@ -37,6 +37,11 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kCompacted: return "compacted";
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kCorrupted: return "corrupted";
+    case ErrorCode::kNotOwner: return "not_owner";
+    case ErrorCode::kDeploymentIDChanged: return "deployment_id_changed";
+    case ErrorCode::kHardSettingsChanged: return "hard_settings_changed";
+    case ErrorCode::kIncompatibleData: return "incompatible_data";
+    case ErrorCode::kLockDirectory: return "lock_directory";
     case ErrorCode::kFatal: return "fatal";
   }
   return "unknown";

@@ -1,0 +1,144 @@
+// RocksKV: a KV over one RocksDB instance (one LogDB shard).
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+
+#include "logdb/kv.h"
+#include "logdb/rocks_logdb.h"
+#include "logdb/sharded_logdb.h"
+
+namespace dragonboat::logdb {
+namespace {
+
+Status from_rocks(const rocksdb::Status& s, const std::string& where) {
+  if (s.ok()) return Status::OK();
+  ErrorCode code = s.IsCorruption() ? ErrorCode::kCorrupted : ErrorCode::kFatal;
+  return Status(code, where + ": " + s.ToString());
+}
+
+class RocksBatch : public KVBatch {
+ public:
+  void put(const std::string& k, const std::string& v) override { wb.Put(k, v); }
+  void del(const std::string& k) override { wb.Delete(k); }
+  void del_range(const std::string& b, const std::string& e) override { wb.DeleteRange(b, e); }
+  size_t count() const override { return wb.Count(); }
+  rocksdb::WriteBatch wb;
+};
+
+class RocksKV : public KV {
+ public:
+  RocksKV(rocksdb::DB* db, std::string dir) : db_(db), dir_(std::move(dir)) {}
+  ~RocksKV() override {
+    // Leave the WAL as it is: a shutdown flush is not needed for durability
+    // (every batch was synced) and skipping it keeps close fast.
+    delete db_;
+  }
+
+  std::unique_ptr<KVBatch> new_batch() override { return std::make_unique<RocksBatch>(); }
+
+  Status write(KVBatch* batch, bool sync) override {
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    return from_rocks(db_->Write(wo, &static_cast<RocksBatch*>(batch)->wb), dir_);
+  }
+
+  Status get(const std::string& key, std::string* value, bool* found) override {
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, value);
+    *found = s.ok();
+    if (s.IsNotFound()) return Status::OK();
+    return from_rocks(s, dir_);
+  }
+
+  Status scan(const std::string& begin, const std::string& end,
+              const std::function<bool(const char*, size_t, const char*, size_t)>& fn) override {
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice upper(end);
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    for (it->Seek(begin); it->Valid(); it->Next()) {
+      rocksdb::Slice k = it->key(), v = it->value();
+      if (!fn(k.data(), k.size(), v.data(), v.size())) break;
+    }
+    return from_rocks(it->status(), dir_);
+  }
+
+  Status last_key(const std::string& begin, const std::string& end, std::string* key,
+                  bool* found) override {
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice lower(begin);
+    ro.iterate_lower_bound = &lower;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    it->SeekForPrev(end);
+    *found = false;
+    if (it->Valid() && it->key().compare(end) >= 0) it->Prev();
+    if (it->Valid()) {
+      *key = it->key().ToString();
+      *found = true;
+    }
+    return from_rocks(it->status(), dir_);
+  }
+
+  Status compact_range(const std::string& begin, const std::string& end) override {
+    rocksdb::Slice b(begin), e(end);
+    rocksdb::CompactRangeOptions co;
+    return from_rocks(db_->CompactRange(co, &b, &e), dir_);
+  }
+
+  std::string describe() const override { return dir_; }
+
+ private:
+  rocksdb::DB* db_;
+  std::string dir_;
+};
+
+}  // namespace
+
+Status open_rocks_logdb(const RocksLogDBOptions& o, std::unique_ptr<LogDB>* out) {
+  if (o.dir.empty()) return Status(ErrorCode::kInvalidOperation, "logdb: dir not set");
+  if (o.shards == 0 || o.shards > 256) return Status(ErrorCode::kInvalidOperation, "logdb: shards must be 1..256");
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(o.block_cache_size);
+  std::vector<std::unique_ptr<KV>> kvs;
+  for (uint64_t i = 0; i < o.shards; ++i) {
+    std::string dir = o.dir + "/shard-" + std::to_string(i);
+    rocksdb::Options opts;
+    opts.create_if_missing = true;
+    opts.paranoid_checks = true;
+    // See rocks_logdb.h: drop only a torn tail, refuse corruption before it.
+    opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+    opts.avoid_flush_during_shutdown = true;
+    opts.write_buffer_size = o.write_buffer_size;
+    opts.max_write_buffer_number = o.max_write_buffer_number;
+    opts.max_background_jobs = 2;
+    opts.keep_log_file_num = 4;
+    opts.max_manifest_file_size = 64 << 20;
+    opts.compression = rocksdb::kLZ4Compression;
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache;
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    if (!o.wal_dir.empty()) {
+      opts.wal_dir = o.wal_dir + "/shard-" + std::to_string(i);
+      std::error_code ec;
+      std::filesystem::create_directories(opts.wal_dir, ec);
+    }
+    if (o.env) opts.env = o.env;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status(ErrorCode::kFatal, "logdb: cannot create " + dir + ": " + ec.message());
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(opts, dir, &db);
+    if (!s.ok()) {
+      return from_rocks(s, "logdb: cannot open shard " + std::to_string(i) + " at " + dir);
+    }
+    kvs.push_back(std::make_unique<RocksKV>(db, dir));
+  }
+  *out = std::make_unique<ShardedLogDB>("rocksdb", std::move(kvs));
+  return Status::OK();
+}
+
+}  // namespace dragonboat::logdb

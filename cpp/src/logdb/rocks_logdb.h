@@ -1,0 +1,41 @@
+// logdb/rocks_logdb.h — the default LogDB: one RocksDB instance per shard.
+//
+// Layout: <dir>/shard-<i>/ for each shard (and <wal_dir>/shard-<i>/ for the
+// WAL when wal_dir is set, the reference's WALDir). Every save() is one
+// WriteBatch per shard written with sync=true: one fdatasync of the WAL.
+//
+// Crash/corruption policy: WAL recovery mode kTolerateCorruptedTailRecords —
+// an incomplete record at the very end of the WAL (a torn, never-synced
+// write) is dropped; any corruption before the tail fails the open with an
+// error naming the shard directory, so acknowledged entries are never
+// silently truncated. paranoid_checks is on.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "logdb/logdb.h"
+
+namespace rocksdb {
+class Env;
+}
+
+namespace dragonboat::logdb {
+
+struct RocksLogDBOptions {
+  std::string dir;      // REQUIRED; created if missing
+  std::string wal_dir;  // optional: WAL placed apart (e.g. a faster device)
+  uint64_t shards = 4;  // fixed for the life of a NodeHost directory
+  // Defaults sized for a 2-core, few-GiB host (see docs/storage.md).
+  uint64_t write_buffer_size = 16 << 20;
+  int max_write_buffer_number = 3;
+  uint64_t block_cache_size = 32 << 20;
+  // Tests inject faults through a custom Env/FileSystem; nullptr = default.
+  rocksdb::Env* env = nullptr;
+};
+
+// Opens (creating if needed) every shard. Errors name the shard directory;
+// corruption inside synced WAL data is kCorrupted.
+Status open_rocks_logdb(const RocksLogDBOptions& options, std::unique_ptr<LogDB>* out);
+
+}  // namespace dragonboat::logdb
