@@ -83,6 +83,11 @@ class LogDB {
   [[nodiscard]] virtual Status get_bootstrap(uint64_t cluster_id, uint64_t node_id,
                                              Bootstrap* out) = 0;
 
+  // Records a snapshot taken locally (the log is kept; compaction is a
+  // separate step). Unlike NodeUpdate::snapshot, which installs a snapshot
+  // received from the leader and replaces the log.
+  [[nodiscard]] virtual Status save_snapshot_record(uint64_t cluster_id, uint64_t node_id,
+                                                    const raft::Snapshot& ss) = 0;
   // The latest snapshot record; kNoSnapshot when there is none.
   [[nodiscard]] virtual Status get_snapshot(uint64_t cluster_id, uint64_t node_id,
                                             raft::Snapshot* out) = 0;

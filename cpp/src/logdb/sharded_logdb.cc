@@ -238,6 +238,17 @@ Status ShardedLogDB::get_bootstrap(uint64_t c, uint64_t n, Bootstrap* out) {
   return decode_bootstrap(v, out);
 }
 
+Status ShardedLogDB::save_snapshot_record(uint64_t c, uint64_t n, const raft::Snapshot& ss) {
+  Status st = check_writable();
+  if (!st.ok()) return st;
+  if (ss.empty()) return Status(ErrorCode::kInvalidOperation, "snapshot record: empty snapshot");
+  Shard& s = shard(c);
+  std::lock_guard<std::mutex> g(s.mu);
+  auto batch = s.kv->new_batch();
+  batch->put(index_key(KeyKind::kSnapshot, c, n, ss.index), encode_snapshot(ss));
+  return commit(s, batch.get());
+}
+
 Status ShardedLogDB::get_snapshot(uint64_t c, uint64_t n, raft::Snapshot* out) {
   Shard& s = shard(c);
   std::string key;

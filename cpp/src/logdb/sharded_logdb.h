@@ -33,6 +33,7 @@ class ShardedLogDB : public LogDB {
                  uint64_t max_bytes, std::vector<raft::Entry>* out) override;
   Status save_bootstrap(uint64_t cluster_id, uint64_t node_id, const Bootstrap& b) override;
   Status get_bootstrap(uint64_t cluster_id, uint64_t node_id, Bootstrap* out) override;
+  Status save_snapshot_record(uint64_t cluster_id, uint64_t node_id, const raft::Snapshot& ss) override;
   Status get_snapshot(uint64_t cluster_id, uint64_t node_id, raft::Snapshot* out) override;
   Status remove_snapshots_before(uint64_t cluster_id, uint64_t node_id, uint64_t index) override;
   Status remove_entries_to(uint64_t cluster_id, uint64_t node_id, uint64_t index) override;

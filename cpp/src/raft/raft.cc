@@ -313,10 +313,12 @@ Status Raft::step_impl(const Message& m) {
       become_follower(m.term, from_leader ? m.from : kNoNode);
     }
   } else if (m.term < term_) {
-    if ((cfg_.check_quorum || cfg_.pre_vote) &&
-        (m.type == MessageType::kHeartbeat || m.type == MessageType::kReplicate)) {
-      // A stale leader, maybe cut off and now back: tell it our term so it
-      // steps down (with pre-vote its followers would never bump terms).
+    if (m.type == MessageType::kHeartbeat || m.type == MessageType::kReplicate ||
+        m.type == MessageType::kInstallSnapshot) {
+      // §5.1: a request with a stale term is rejected with our term, so a
+      // stale leader steps down. Needed even without pre-vote/check-quorum:
+      // the candidates of the newer term may never contact it (e.g. it is an
+      // observer in their older membership view).
       Message r;
       r.type = MessageType::kNoOp;
       r.to = m.from;

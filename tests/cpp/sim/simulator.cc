@@ -7,7 +7,9 @@
 #include <set>
 #include <sstream>
 
+#include "logdb/logdb.h"
 #include "raft/peer.h"
+#include "sim/storage.h"
 
 namespace dragonboat::sim {
 namespace {
@@ -63,7 +65,7 @@ struct Node {
   bool join = false;
   bool observer = false;
   bool witness = false;
-  raft::MemoryLog storage;  // what survives a crash
+  std::unique_ptr<Storage> storage;  // what survives a crash
   std::unique_ptr<SeededRandom> rng;
   std::unique_ptr<Peer> peer;  // null while crashed or after removal
   bool removed = false;
@@ -100,6 +102,10 @@ class Simulation {
     loss_ = rng_.real() * 0.3;
     dup_ = rng_.real() * 0.1;
     max_delay_ = rng_.uniform(3);
+    // Half the seeds persist through the real storage stack (NodeLog over a
+    // LogDB shared by all nodes, as on a NodeHost), so crashes also test
+    // LogDB restart.
+    if (rng_.uniform(2) == 0) logdb_ = logdb::new_mem_logdb(2);
     uint64_t n = 3 + rng_.uniform(3);
     for (uint64_t i = 1; i <= n; ++i) initial_[i] = addr(i);
     next_id_ = n + 1;
@@ -107,7 +113,8 @@ class Simulation {
     s << "peers=" << n << " loss=" << loss_ << " dup=" << dup_ << " delay=" << max_delay_
       << " pre_vote=" << cfg_.pre_vote << " check_quorum=" << cfg_.check_quorum
       << " ordered_cc=" << cfg_.ordered_config_change << " quiesce=" << cfg_.quiesce_ticks
-      << " max_in_mem=" << cfg_.max_in_mem_log_size << " inflight=" << cfg_.max_inflight;
+      << " max_in_mem=" << cfg_.max_in_mem_log_size << " inflight=" << cfg_.max_inflight
+      << " storage=" << (logdb_ ? "logdb" : "memory");
     result_.settings = s.str();
     for (const auto& [id, a] : initial_) start_node(id, false, false, false);
   }
@@ -156,11 +163,12 @@ class Simulation {
     n.observer = observer;
     n.witness = witness;
     n.rng = std::make_unique<SeededRandom>(rng_.next());
+    n.storage = logdb_ ? new_logdb_storage(logdb_.get(), 1, id) : new_memory_storage();
     launch(n);
   }
 
   void launch(Node& n) {
-    Status s = Peer::launch(node_config(n), &n.storage, n.rng.get(), n.join ? decltype(initial_){} : initial_,
+    Status s = Peer::launch(node_config(n), &n.storage->reader(), n.rng.get(), n.join ? decltype(initial_){} : initial_,
                             n.join, &n.peer);
     if (!s.ok()) {
       violation("launch failed: " + s.to_string());
@@ -173,10 +181,10 @@ class Simulation {
     n.reads.clear();
     n.confirmed.clear();
     n.proposals.clear();
-    Snapshot ss = n.storage.snapshot();
+    Snapshot ss = n.storage->reader().snapshot();
     if (!ss.empty()) restore_sm(n, ss);
     log("node %llu started (join=%d observer=%d witness=%d) last=%llu", (unsigned long long)n.id,
-        n.join, n.observer, n.witness, (unsigned long long)n.storage.last_index());
+        n.join, n.observer, n.witness, (unsigned long long)n.storage->reader().last_index());
   }
 
   void restore_sm(Node& n, const Snapshot& ss) {
@@ -272,18 +280,13 @@ class Simulation {
       crash(n, "between send and persist");
       return;
     }
-    if (!u.snapshot.empty()) {
-      if (u.snapshot.index > n.storage.snapshot().index) n.storage.apply_snapshot(u.snapshot);
-      restore_sm(n, u.snapshot);
+    if (!u.state.empty() && u.state.commit < n.storage->reader().hard_state().commit) {
+      violation("persisted commit moved back on node " + std::to_string(n.id));
     }
+    Status ps = n.storage->persist(u);
+    if (!ps.ok()) violation("persist failed on node " + std::to_string(n.id) + ": " + ps.to_string());
+    if (!u.snapshot.empty()) restore_sm(n, u.snapshot);
     check_log_matching(n, u.entries_to_save);
-    n.storage.append(u.entries_to_save);
-    if (!u.state.empty()) {
-      if (u.state.commit < n.storage.hard_state().commit) {
-        violation("persisted commit moved back on node " + std::to_string(n.id));
-      }
-      n.storage.set_hard_state(u.state);
-    }
     for (const auto& m : u.messages)
       if (!raft::can_send_before_persist(m)) send(m);
     for (const auto& e : u.committed_entries) {
@@ -419,7 +422,7 @@ class Simulation {
       if (i > 0) {
         prev_term = ents[i - 1].term;
       } else if (e.index > 1) {
-        dragonboat::Status s = n.storage.term(e.index - 1, &prev_term);
+        dragonboat::Status s = n.storage->reader().term(e.index - 1, &prev_term);
         if (!s.ok()) prev_term = UINT64_MAX;  // below the snapshot: unknown
       }
       uint64_t digest = n.witness || e.type == EntryType::kMetadata ? 0 : entry_digest(e);
@@ -541,23 +544,30 @@ class Simulation {
   }
 
   void take_snapshot(Node& n) {
-    if (n.witness || n.applied == 0 || n.applied <= n.storage.snapshot().index) return;
-    if (n.applied > n.storage.last_index()) return;
+    const raft::LogReader& r = n.storage->reader();
+    if (n.witness || n.applied == 0 || n.applied <= r.snapshot().index) return;
+    if (n.applied > r.last_index()) return;
     Snapshot ss;
     ss.index = n.applied;
-    if (!n.storage.term(n.applied, &ss.term).ok()) return;
+    if (!r.term(n.applied, &ss.term).ok()) return;
     ss.membership = n.peer->membership();
     ss.data = encode_sm(n.sm_hash, n.sm_count);
-    n.storage.save_snapshot(ss);
+    Status s = n.storage->save_snapshot(ss);
+    if (!s.ok()) violation("saving a snapshot failed: " + s.to_string());
     ++result_.stats.snapshots;
     uint64_t keep = rng_.uniform(20);
-    if (ss.index > keep + n.storage.first_index()) (void)n.storage.compact(ss.index - keep);
+    if (ss.index > keep + r.first_index()) {
+      s = n.storage->compact(ss.index - keep);
+      if (!s.ok()) violation("compaction failed: " + s.to_string());
+    }
     log("node %llu snapshot at %llu", (unsigned long long)n.id, (unsigned long long)ss.index);
   }
 
   void crash(Node& n, const char* why) {
     ++result_.stats.crashes;
     n.peer.reset();
+    Status s = n.storage->crash();
+    if (!s.ok()) violation("reopening storage failed: " + s.to_string());
     n.restart_at = now_ + 5 + rng_.uniform(60);
     log("node %llu crashed (%s)", (unsigned long long)n.id, why);
   }
@@ -680,6 +690,7 @@ class Simulation {
 
   SimOptions opt_;
   SeededRandom rng_;
+  std::unique_ptr<logdb::LogDB> logdb_;  // declared before nodes_: outlives them
   raft::Config cfg_;
   double loss_ = 0, dup_ = 0;
   bool healing_ = false;  // faults have stopped (liveness phase)

@@ -1,0 +1,67 @@
+#include "sim/storage.h"
+
+#include "logdb/node_log.h"
+
+namespace dragonboat::sim {
+namespace {
+
+class MemoryStorage : public Storage {
+ public:
+  const raft::LogReader& reader() const override { return log_; }
+  Status persist(const raft::Update& u) override {
+    if (!u.snapshot.empty() && u.snapshot.index > log_.snapshot().index) log_.apply_snapshot(u.snapshot);
+    log_.append(u.entries_to_save);
+    if (!u.state.empty()) log_.set_hard_state(u.state);
+    return Status::OK();
+  }
+  Status save_snapshot(const raft::Snapshot& ss) override {
+    log_.save_snapshot(ss);
+    return Status::OK();
+  }
+  Status compact(uint64_t index) override { return log_.compact(index); }
+  Status crash() override { return Status::OK(); }  // MemoryLog holds only persisted state
+
+ private:
+  raft::MemoryLog log_;
+};
+
+class LogDBStorage : public Storage {
+ public:
+  LogDBStorage(logdb::LogDB* db, uint64_t c, uint64_t n) : db_(db), c_(c), n_(n) {
+    Status s = logdb::NodeLog::open(db_, c_, n_, 4096, &log_);
+    if (!s.ok()) failed_ = s;
+  }
+  const raft::LogReader& reader() const override { return *log_; }
+  Status persist(const raft::Update& u) override {
+    if (!failed_.ok()) return failed_;
+    logdb::NodeUpdate nu;
+    nu.cluster_id = c_;
+    nu.node_id = n_;
+    nu.state = u.state;
+    nu.entries = u.entries_to_save;
+    if (!u.snapshot.empty() && u.snapshot.index > log_->snapshot().index) nu.snapshot = u.snapshot;
+    return log_->save(nu);
+  }
+  Status save_snapshot(const raft::Snapshot& ss) override { return log_->save_snapshot(ss); }
+  Status compact(uint64_t index) override { return log_->compact(index); }
+  Status crash() override {
+    log_.reset();
+    return logdb::NodeLog::open(db_, c_, n_, 4096, &log_);
+  }
+
+ private:
+  logdb::LogDB* db_;
+  uint64_t c_, n_;
+  std::unique_ptr<logdb::NodeLog> log_;
+  Status failed_;
+};
+
+}  // namespace
+
+std::unique_ptr<Storage> new_memory_storage() { return std::make_unique<MemoryStorage>(); }
+
+std::unique_ptr<Storage> new_logdb_storage(logdb::LogDB* db, uint64_t c, uint64_t n) {
+  return std::make_unique<LogDBStorage>(db, c, n);
+}
+
+}  // namespace dragonboat::sim

@@ -1,0 +1,35 @@
+// sim/storage.h — where a simulated node persists its Raft state.
+//
+// MemoryStorage keeps it in a raft::MemoryLog; LogDBStorage in a LogDB (one
+// shared by all simulated nodes, like a NodeHost's) through logdb::NodeLog.
+// A crash drops everything volatile: LogDBStorage then reopens its NodeLog
+// from the LogDB, exercising the restart path of the real storage stack.
+#pragma once
+
+#include <memory>
+
+#include "logdb/logdb.h"
+#include "raft/log_reader.h"
+#include "raft/types.h"
+
+namespace dragonboat::sim {
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  virtual const raft::LogReader& reader() const = 0;
+  // Persists what an Update asks for: installed snapshot, entries, state.
+  virtual Status persist(const raft::Update& u) = 0;
+  // A snapshot taken locally.
+  virtual Status save_snapshot(const raft::Snapshot& ss) = 0;
+  // Removes entries up to index (REQUIRES: a snapshot at or above it).
+  virtual Status compact(uint64_t index) = 0;
+  // The process died: drop volatile state, keep what was persisted.
+  virtual Status crash() = 0;
+};
+
+std::unique_ptr<Storage> new_memory_storage();
+// `db` must outlive the storage.
+std::unique_ptr<Storage> new_logdb_storage(logdb::LogDB* db, uint64_t cluster_id, uint64_t node_id);
+
+}  // namespace dragonboat::sim
