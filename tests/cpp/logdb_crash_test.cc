@@ -184,11 +184,32 @@ struct ChildRun {
   bool opened = false;
   std::vector<uint64_t> acks;
   int wait_status = 0;
+  double open_ms = -1;  // fork to "opened", when waited for
 };
 
-// Starts a child appending from batch `start`, SIGKILLs it after `delay`,
-// reaps it and collects what it acknowledged.
-ChildRun run_and_kill(const std::string& dir, uint64_t start, std::chrono::microseconds delay) {
+// When to kill: `delay` after fork(), or `delay` after the child reported
+// its LogDB open (so some kills land in the save loop however slow the
+// shared machine makes the open).
+struct KillPlan {
+  bool after_open = false;
+  std::chrono::microseconds delay{0};
+};
+
+void decode_messages(const std::string& buf, ChildRun* run) {
+  for (size_t off = 0; off + sizeof(uint64_t) <= buf.size(); off += sizeof(uint64_t)) {
+    uint64_t v;
+    std::memcpy(&v, buf.data() + off, sizeof(v));
+    if (v == kOpenedMarker) {
+      run->opened = true;
+    } else {
+      run->acks.push_back(v);
+    }
+  }
+}
+
+// Starts a child appending from batch `start`, SIGKILLs it as planned, reaps
+// it and collects what it acknowledged.
+ChildRun run_and_kill(const std::string& dir, uint64_t start, const KillPlan& plan) {
   ChildRun run;
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) {
@@ -203,6 +224,7 @@ ChildRun run_and_kill(const std::string& dir, uint64_t start, std::chrono::micro
   std::vector<char*> args = {const_cast<char*>("logdb_crash_test"), const_cast<char*>(kChildFlag),
                              const_cast<char*>(dir.c_str()), const_cast<char*>(start_arg.c_str()),
                              const_cast<char*>(fd_arg.c_str()), nullptr};
+  const auto t0 = std::chrono::steady_clock::now();
   const pid_t pid = ::fork();
   if (pid < 0) {
     ADD_FAILURE() << "fork: " << std::strerror(errno);
@@ -219,12 +241,25 @@ ChildRun run_and_kill(const std::string& dir, uint64_t start, std::chrono::micro
     ::_exit(127);
   }
   ::close(p[1]);
-  std::this_thread::sleep_for(delay);
+  std::string buf;
+  if (plan.after_open) {
+    // The first message is the open marker (or EOF if the child failed).
+    uint64_t v = 0;
+    size_t got = 0;
+    while (got < sizeof(v)) {
+      ssize_t n = ::read(p[0], reinterpret_cast<char*>(&v) + got, sizeof(v) - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    buf.append(reinterpret_cast<const char*>(&v), got);
+    run.open_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+  std::this_thread::sleep_for(plan.delay);
   ::kill(pid, SIGKILL);
   while (::waitpid(pid, &run.wait_status, 0) < 0 && errno == EINTR) {
   }
   // The child is gone and the parent's write end closed: read to EOF.
-  std::string buf;
   char chunk[4096];
   for (;;) {
     ssize_t n = ::read(p[0], chunk, sizeof(chunk));
@@ -233,15 +268,7 @@ ChildRun run_and_kill(const std::string& dir, uint64_t start, std::chrono::micro
     buf.append(chunk, static_cast<size_t>(n));
   }
   ::close(p[0]);
-  for (size_t off = 0; off + sizeof(uint64_t) <= buf.size(); off += sizeof(uint64_t)) {
-    uint64_t v;
-    std::memcpy(&v, buf.data() + off, sizeof(v));
-    if (v == kOpenedMarker) {
-      run.opened = true;
-    } else {
-      run.acks.push_back(v);
-    }
-  }
+  decode_messages(buf, &run);
   return run;
 }
 
@@ -253,10 +280,13 @@ struct Verified {
   uint64_t entries_checked = 0;
 };
 
-// Reopens the directory and checks it against `acked` (the highest batch
-// ever acknowledged). Entries at or below `checked_to` were verified by an
+// Reopens the directory and checks it. `acked`: the highest batch ever
+// acknowledged; `recovered`: batches every group held at the previous check
+// (recovered data must stay); `started`: the highest batch the last child
+// could have begun. Entries of batches below `checked_to` were read by an
 // earlier call; they are re-read only when `full`.
-Verified verify(const std::string& dir, uint64_t acked, uint64_t checked_to, bool full) {
+Verified verify(const std::string& dir, uint64_t acked, uint64_t recovered, uint64_t started,
+                uint64_t checked_to, bool full) {
   Verified v;
   RocksLogDBOptions o;
   o.dir = dir;
@@ -301,13 +331,18 @@ Verified verify(const std::string& dir, uint64_t acked, uint64_t checked_to, boo
       v.lost = std::max(v.lost, acked - batches[c]);
       ok = false;
     }
-    // The child acknowledges batch b before it starts batch b+1.
-    if (batches[c] > acked + 1) {
-      ADD_FAILURE() << "cluster " << c << ": holds " << batches[c] << " batches, only " << acked
-                    << " acknowledged";
+    if (batches[c] < recovered) {
+      ADD_FAILURE() << "cluster " << c << ": holds " << batches[c] << " batches, " << recovered
+                    << " were read back after the previous crash";
       ok = false;
     }
-    const uint64_t low = full ? 1 : std::max<uint64_t>(1, checked_to * kPerBatch + 1 - kPerBatch);
+    // The child acknowledges batch b before it starts batch b+1.
+    if (batches[c] > started) {
+      ADD_FAILURE() << "cluster " << c << ": holds " << batches[c] << " batches, the child can "
+                    << "have started only " << started;
+      ok = false;
+    }
+    const uint64_t low = full || checked_to == 0 ? 1 : (checked_to - 1) * kPerBatch + 1;
     if (last >= low) {
       std::vector<Entry> got;
       s = db->entries(c, kNodeID, low, last + 1, ~uint64_t{0}, &got);
@@ -346,22 +381,31 @@ Verified verify(const std::string& dir, uint64_t acked, uint64_t checked_to, boo
 
 TEST(LogDBCrash, SigkillDuringOpenAndWritesLosesNothingAcknowledged) {
   const uint64_t seed = env_u64("DRAGONBOAT_CRASH_SEED", 20240611);
-  const uint64_t kills = env_u64("DRAGONBOAT_CRASH_KILLS", 120);
+  const uint64_t kills = env_u64("DRAGONBOAT_CRASH_KILLS", 150);
   std::mt19937_64 rng(seed);
-  // Kill delays from 2 ms (the child is still starting or opening and
-  // recovering the WAL) to 45 ms (it has been saving for a while).
-  std::uniform_int_distribution<int> delay_us(2000, 45000);
+  // Two kinds of kill, mixed at random: 1..30 ms after fork() (mostly while
+  // the child starts, opens and recovers the WAL: each open replays the
+  // previous WAL and flushes it to an SST), and 0.2..25 ms after the child
+  // reported its open (while it saves).
+  std::bernoulli_distribution after_open(0.6);
+  std::uniform_int_distribution<int> from_fork_us(1000, 30000);
+  std::uniform_int_distribution<int> from_open_us(200, 25000);
+  std::vector<double> open_ms;
   TempDir dir;
   const auto t0 = std::chrono::steady_clock::now();
 
   uint64_t acked = 0;       // highest batch ever acknowledged
   uint64_t next_start = 1;  // where the next child starts appending
   uint64_t checked_to = 0;  // batches whose content a verify() already read
-  uint64_t kills_in_open = 0, kills_in_writes = 0, unacked_survivors = 0;
+  uint64_t kills_in_open = 0, kills_in_writes = 0, in_flight_seen = 0, split_saves = 0;
+  uint64_t prev_max = 0;
   uint64_t entries_checked = 0, lost = 0;
   for (uint64_t k = 0; k < kills; ++k) {
-    const auto delay = std::chrono::microseconds(delay_us(rng));
-    ChildRun run = run_and_kill(dir.path, next_start, delay);
+    KillPlan plan;
+    plan.after_open = after_open(rng);
+    plan.delay = std::chrono::microseconds(plan.after_open ? from_open_us(rng) : from_fork_us(rng));
+    ChildRun run = run_and_kill(dir.path, next_start, plan);
+    if (run.open_ms >= 0) open_ms.push_back(run.open_ms);
     ASSERT_TRUE(WIFSIGNALED(run.wait_status) && WTERMSIG(run.wait_status) == SIGKILL)
         << "kill " << k << ": the child ended by itself (status " << run.wait_status
         << "); see its message above";
@@ -370,31 +414,41 @@ TEST(LogDBCrash, SigkillDuringOpenAndWritesLosesNothingAcknowledged) {
       ASSERT_EQ(run.acks[j], next_start + j) << "kill " << k << ": acknowledgements out of order";
     }
     if (!run.acks.empty()) acked = std::max(acked, run.acks.back());
+    const uint64_t started = run.acks.empty() ? next_start : run.acks.back() + 1;
 
     const bool full = (k % 10 == 9) || k + 1 == kills;
-    Verified v = verify(dir.path, acked, checked_to, full);
+    Verified v = verify(dir.path, acked, checked_to, started, checked_to, full);
     entries_checked += v.entries_checked;
     lost += v.lost;
-    ASSERT_TRUE(v.ok) << "kill " << k << " (delay " << delay.count() << " us, seed " << seed
+    ASSERT_TRUE(v.ok) << "kill " << k << " (" << plan.delay.count() << " us after "
+                      << (plan.after_open ? "open" : "fork") << ", seed " << seed
                       << ", acknowledged " << acked << ")";
     // A shard may hold the one batch that was in flight; never more.
     ASSERT_LE(v.max_batches, v.min_batches + 1);
-    if (v.max_batches > acked) ++unacked_survivors;
+    // The batch this child had in flight reached the disk: in every shard, or
+    // (killed between two shards' WriteBatches) in some.
+    if (run.opened && v.max_batches == started && started > prev_max) {
+      ++in_flight_seen;
+      if (v.min_batches < v.max_batches) ++split_saves;
+    }
+    prev_max = v.max_batches;
     checked_to = v.min_batches;
     next_start = v.min_batches + 1;  // rewrites an in-flight batch with identical content
   }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::sort(open_ms.begin(), open_ms.end());
+  const double open_median = open_ms.empty() ? 0 : open_ms[open_ms.size() / 2];
+  auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::printf("crash test: %llu kills, %llu acknowledged batches verified, %llu lost\n", u(kills),
+              u(acked), u(lost));
   std::printf(
-      "crash test: %llu kills (%llu during open/recovery, %llu during writes), %llu acknowledged "
-      "batches verified, %llu lost (%llu groups x %llu entries per batch, %llu entries read back, "
-      "%llu kills left an unacknowledged batch on disk, seed %llu, %.1f s)\n",
-      static_cast<unsigned long long>(kills), static_cast<unsigned long long>(kills_in_open),
-      static_cast<unsigned long long>(kills_in_writes), static_cast<unsigned long long>(acked),
-      static_cast<unsigned long long>(lost), static_cast<unsigned long long>(kGroups),
-      static_cast<unsigned long long>(kPerBatch), static_cast<unsigned long long>(entries_checked),
-      static_cast<unsigned long long>(unacked_survivors), static_cast<unsigned long long>(seed),
-      secs);
+      "crash test detail: %llu kills during start/open/recovery, %llu during saves; in-flight "
+      "batch found on disk after %llu kills (split across shards after %llu); batch = %llu groups "
+      "x %llu entries over %llu shards; %llu entries read back; median open %.1f ms; seed %llu; "
+      "%.1f s\n",
+      u(kills_in_open), u(kills_in_writes), u(in_flight_seen), u(split_saves), u(kGroups),
+      u(kPerBatch), u(kShards), u(entries_checked), open_median, u(seed), secs);
   EXPECT_EQ(lost, 0u);
   EXPECT_GT(kills_in_open, 0u) << "no kill landed in the child's open: tune the delays";
   EXPECT_GT(kills_in_writes, 0u) << "no kill landed in the save loop: tune the delays";
