@@ -231,32 +231,34 @@ Status SnapshotReader::open(const std::string& path, std::unique_ptr<SnapshotRea
     if (hb[kHeaderReservedOffset + i] != 0) return corrupted(path, "nonzero reserved header bytes");
   }
 
-  if (size < kHeaderSize + kTailSize) {
-    return corrupted(path, "file of " + std::to_string(size) +
-                               " bytes is too short to hold the tail (truncated)");
+  // The tail is checked here but a missing or damaged one is reported by
+  // read(), once the blocks before it were verified, so that the message can
+  // say where the file ends (which block).
+  FileTail t;
+  bool tail_valid = false;
+  if (size >= kHeaderSize + kTailSize) {
+    uint8_t tb[kTailSize];
+    s = io::pread_full(fd, tb, sizeof tb, size - kTailSize, &got, path);
+    if (!s.ok()) return s;
+    if (got == kTailSize) {
+      t = decode_tail(tb);
+      tail_valid = t.magic == kTailMagic && t.marker == kTailMarker && t.reserved == 0;
+    }
   }
-  uint8_t tb[kTailSize];
-  s = io::pread_full(fd, tb, sizeof tb, size - kTailSize, &got, path);
-  if (!s.ok()) return s;
-  if (got < kTailSize) return corrupted(path, "file shrank while being opened (truncated)");
-  FileTail t = decode_tail(tb);
-  if (t.magic != kTailMagic || t.marker != kTailMarker || t.reserved != 0) {
-    return corrupted(path, "missing or damaged tail at offset " + std::to_string(size - kTailSize) +
-                               " (file truncated or extended?)");
-  }
-  out->reset(new SnapshotReader(path, fd, h, t, size));
+  out->reset(new SnapshotReader(path, fd, h, tail_valid ? t : FileTail{}, tail_valid, size));
   fd = -1;  // owned by the reader now
   return Status::OK();
 }
 
 SnapshotReader::SnapshotReader(std::string path, int fd, const FileHeader& header,
-                               const FileTail& tail, uint64_t file_size)
+                               const FileTail& tail, bool tail_valid, uint64_t file_size)
     : path_(std::move(path)),
       fd_(fd),
       header_(header),
       tail_(tail),
+      tail_valid_(tail_valid),
       file_size_(file_size),
-      tail_offset_(file_size - kTailSize),
+      tail_offset_(tail_valid ? file_size - kTailSize : file_size),
       offset_(kHeaderSize) {}
 
 SnapshotReader::~SnapshotReader() {
@@ -291,11 +293,30 @@ Status SnapshotReader::verify_end() {
   return Status::OK();
 }
 
+std::string SnapshotReader::after_blocks() const {
+  if (block_no_ == 0) return "after the header (offset " + std::to_string(offset_) + ")";
+  return "after block " + std::to_string(block_no_ - 1) + " (offset " + std::to_string(offset_) +
+         ")";
+}
+
 Status SnapshotReader::load_block() {
   data_pos_ = data_len_ = 0;
+  if (offset_ == tail_offset_) {
+    // Only reached without blocks (or without a tail): otherwise the end was
+    // verified together with the last block.
+    if (!tail_valid_) {
+      return corrupted(path_, "file ends " + after_blocks() + " without a tail (truncated)");
+    }
+    return verify_end();
+  }
   if (offset_ + kBlockHeaderSize > tail_offset_) {
+    if (!tail_valid_) {
+      return corrupted(path_, "file ends " + after_blocks() +
+                                  " inside the header of block " + std::to_string(block_no_) +
+                                  " or the tail (truncated)");
+    }
     return corrupt_block("block header runs into the tail at offset " +
-                         std::to_string(tail_offset_) + " (file truncated?)");
+                         std::to_string(tail_offset_));
   }
   uint8_t hb[kBlockHeaderSize];
   size_t got = 0;
@@ -304,6 +325,10 @@ Status SnapshotReader::load_block() {
   if (got < sizeof hb) return corrupt_block("file ends inside the block header (truncated)");
   BlockHeader b = decode_block_header(hb);
   if (b.stored_length == kTailMarker) {
+    if (!tail_valid_) {
+      return corrupted(path_, "the tail " + after_blocks() +
+                                  " is damaged, or the file is truncated or extended");
+    }
     return corrupt_block("tail marker found before the end of the file");
   }
   if (b.reserved != 0) return corrupt_block("nonzero reserved field");
@@ -331,9 +356,12 @@ Status SnapshotReader::load_block() {
   }
   const uint64_t end = offset_ + kBlockHeaderSize + b.stored_length;
   if (end > tail_offset_) {
+    if (!tail_valid_) {
+      return corrupt_block("file ends inside the block, which needs " +
+                           std::to_string(b.stored_length) + " bytes (truncated)");
+    }
     return corrupt_block("stored length " + std::to_string(b.stored_length) +
-                         " runs into the tail at offset " + std::to_string(tail_offset_) +
-                         " (file truncated?)");
+                         " runs into the tail at offset " + std::to_string(tail_offset_));
   }
 
   // Raw blocks are read straight into the payload buffer.
@@ -364,7 +392,7 @@ Status SnapshotReader::load_block() {
   offset_ = end;
   data_len_ = b.uncompressed_length;
   // The last block's bytes are handed out only once the tail agrees.
-  if (offset_ == tail_offset_) {
+  if (tail_valid_ && offset_ == tail_offset_) {
     s = verify_end();
     if (!s.ok()) {
       data_len_ = 0;
@@ -381,11 +409,7 @@ Status SnapshotReader::read(void* buf, size_t n, size_t* got) {
   size_t done = 0;
   while (done < n) {
     if (data_pos_ == data_len_) {
-      if (offset_ == tail_offset_) {
-        if (!end_verified_) {  // a file without blocks
-          Status s = verify_end();
-          if (!s.ok()) return fail(s);
-        }
+      if (end_verified_) {
         done_ = true;
         break;
       }

@@ -99,12 +99,12 @@ class SnapshotWriter {
 
 class SnapshotReader {
  public:
-  // Opens `path`, verifies the header (magic, version, checksum type,
-  // compression type, block size, reserved bytes, header checksum) and the
-  // presence of the tail at the end of the file (marker and magic). kNoSnapshot
-  // if the file does not exist, kCorrupted for a header or tail that fails
-  // verification (including a file too short to hold them), kFatal for other
-  // I/O errors.
+  // Opens `path` and verifies the header (magic, version, checksum type,
+  // compression type, block size, reserved bytes, header checksum).
+  // kNoSnapshot if the file does not exist, kCorrupted for a header that
+  // fails verification (including a file too short to hold one), kFatal for
+  // other I/O errors. A missing or damaged tail is reported by read() when
+  // the stream gets there, naming the block after which the file ends.
   static Status open(const std::string& path, std::unique_ptr<SnapshotReader>* out);
 
   ~SnapshotReader();
@@ -125,7 +125,8 @@ class SnapshotReader {
   Compression compression() const { return static_cast<Compression>(header_.compression); }
   uint32_t block_size() const { return header_.block_size; }
   uint64_t file_size() const { return file_size_; }
-  // The payload size the tail claims; trustworthy once done().
+  // The payload size the tail claims (0 without a tail); trustworthy once
+  // done().
   uint64_t claimed_payload_size() const { return tail_.payload_length; }
   // Complete information; meaningful once done().
   DataFileInfo info() const;
@@ -133,7 +134,8 @@ class SnapshotReader {
 
  private:
   SnapshotReader(std::string path, int fd, const FileHeader& header, const FileTail& tail,
-                 uint64_t file_size);
+                 bool tail_valid, uint64_t file_size);
+  std::string after_blocks() const;  // "after block N (offset X)" for messages
   Status load_block();  // reads, verifies and decodes the next block
   Status verify_end();  // all blocks loaded: they must match the tail
   Status corrupt_block(const std::string& what) const;
@@ -143,8 +145,9 @@ class SnapshotReader {
   int fd_;
   FileHeader header_;
   FileTail tail_;
+  bool tail_valid_;            // the last kTailSize bytes hold a tail (marker, magic)
   uint64_t file_size_;
-  uint64_t tail_offset_;       // where the block area ends
+  uint64_t tail_offset_;       // where the block area ends (file size without a tail)
   uint64_t offset_;            // file offset of the next block header
   uint64_t block_no_ = 0;      // number of the next block to load
   uint64_t payload_seen_ = 0;  // uncompressed bytes of the blocks loaded

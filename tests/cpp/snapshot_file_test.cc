@@ -1,0 +1,908 @@
+// Tests of the snapshot data file format (snapshot/snapshot_file.h) and the
+// snapshot directory protocol (snapshot/snapshot_dir.h). Every test works in
+// a fresh directory under /tmp that is removed afterwards.
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "snapshot/format.h"
+#include "snapshot/snapshot_dir.h"
+#include "snapshot/snapshot_file.h"
+
+namespace dragonboat::snapshot {
+namespace {
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<uint8_t>;
+
+// ---- helpers ----------------------------------------------------------------
+
+// Incompressible bytes from a seeded xorshift generator.
+Bytes random_bytes(size_t n, uint64_t seed) {
+  Bytes b(n);
+  uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
+  for (size_t i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    b[i] = static_cast<uint8_t>(x >> 24);
+  }
+  return b;
+}
+
+// Compressible bytes: text-like repetition with a counter mixed in.
+Bytes text_bytes(size_t n) {
+  static const char kWords[] = "raft log entry key=value term index commit apply ";
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) {
+    b[i] = static_cast<uint8_t>(kWords[i % (sizeof kWords - 1)]);
+    if (i % 97 == 0) b[i] = static_cast<uint8_t>('0' + (i / 97) % 10);
+  }
+  return b;
+}
+
+Bytes read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_file_bytes(const std::string& path, const Bytes& b) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+// Writes `payload` to a new snapshot file in chunks of `chunk` bytes.
+Status write_snapshot(const std::string& path, const Bytes& payload, const WriterOptions& opts,
+                      size_t chunk = 64 << 10, DataFileInfo* info = nullptr) {
+  std::unique_ptr<SnapshotWriter> w;
+  Status s = SnapshotWriter::create(path, opts, &w);
+  if (!s.ok()) return s;
+  for (size_t off = 0; off < payload.size(); off += chunk) {
+    s = w->write(payload.data() + off, std::min(chunk, payload.size() - off));
+    if (!s.ok()) return s;
+  }
+  s = w->finish();
+  if (s.ok() && info != nullptr) *info = w->info();
+  return s;
+}
+
+// Opens and streams the whole file with reads of `buf_size` bytes; the bytes
+// handed out are appended to *out even when an error follows.
+Status read_snapshot(const std::string& path, size_t buf_size, Bytes* out) {
+  out->clear();
+  std::unique_ptr<SnapshotReader> r;
+  Status s = SnapshotReader::open(path, &r);
+  if (!s.ok()) return s;
+  Bytes buf(buf_size);
+  for (;;) {
+    size_t got = 12345;
+    s = r->read(buf.data(), buf.size(), &got);
+    if (!s.ok()) return s;
+    if (got == 0) break;
+    if (got > buf.size()) return Status(ErrorCode::kFatal, "got > n");
+    out->insert(out->end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(got));
+  }
+  if (!r->done()) return Status(ErrorCode::kFatal, "end without done()");
+  return Status::OK();
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+class SnapshotFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/snapshot_file_test.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+  std::string dir_;
+};
+
+// ---- round trips ------------------------------------------------------------
+
+struct RoundTripCase {
+  const char* name;
+  size_t size;
+  uint32_t block_size;
+};
+
+const RoundTripCase kRoundTripCases[] = {
+    {"empty", 0, kDefaultBlockSize},
+    {"one_byte", 1, kDefaultBlockSize},
+    {"exactly_one_block", 4096, 4096},
+    {"one_block_plus_one", 4097, 4096},
+    {"many_blocks", 4096 * 37 + 11, 4096},
+    {"tiny_blocks", 1000, 1},
+    {"several_mib", (5u << 20) + 123, kDefaultBlockSize},
+};
+
+class SnapshotRoundTrip
+    : public SnapshotFileTest,
+      public ::testing::WithParamInterface<std::tuple<RoundTripCase, Compression, bool>> {};
+
+TEST_P(SnapshotRoundTrip, WritesAndReadsBack) {
+  const auto& [c, compression, compressible] = GetParam();
+  const Bytes payload = compressible ? text_bytes(c.size) : random_bytes(c.size, c.size);
+  WriterOptions opts;
+  opts.compression = compression;
+  opts.block_size = c.block_size;
+  const std::string p = path("data.gbsnap");
+  DataFileInfo winfo;
+  ASSERT_TRUE(write_snapshot(p, payload, opts, 1000, &winfo).ok());
+
+  const uint64_t blocks = (c.size + c.block_size - 1) / c.block_size;
+  EXPECT_EQ(winfo.payload_size, c.size);
+  EXPECT_EQ(winfo.block_count, blocks);
+  EXPECT_EQ(winfo.file_size, fs::file_size(p));
+  if (compression == Compression::kNone || !compressible) {
+    // Nothing shrinks: every block stored raw.
+    EXPECT_EQ(winfo.file_size, kHeaderSize + kTailSize + blocks * kBlockHeaderSize + c.size);
+  } else if (c.size >= 4096) {
+    EXPECT_LT(winfo.file_size, c.size / 2) << "lz4 should shrink repetitive text";
+  }
+
+  Bytes back;
+  Status s = read_snapshot(p, 64 << 10, &back);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_TRUE(back == payload);
+
+  DataFileInfo vinfo;
+  s = validate_file(p, &vinfo);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(vinfo.file_size, winfo.file_size);
+  EXPECT_EQ(vinfo.payload_size, winfo.payload_size);
+  EXPECT_EQ(vinfo.block_count, winfo.block_count);
+  EXPECT_EQ(vinfo.data_checksum, winfo.data_checksum);
+  EXPECT_EQ(vinfo.compression, compression);
+  EXPECT_EQ(vinfo.block_size, c.block_size);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, SnapshotRoundTrip,
+    ::testing::Combine(::testing::ValuesIn(kRoundTripCases),
+                       ::testing::Values(Compression::kNone, Compression::kLz4),
+                       ::testing::Bool()),
+    [](const auto& info) {
+      return std::string(std::get<0>(info.param).name) + "_" +
+             compression_name(std::get<1>(info.param)) +
+             (std::get<2>(info.param) ? "_text" : "_random");
+    });
+
+TEST_F(SnapshotFileTest, StreamingReadsWithOddBufferSizes) {
+  const Bytes payload = text_bytes(300000);
+  for (Compression comp : {Compression::kNone, Compression::kLz4}) {
+    WriterOptions opts;
+    opts.compression = comp;
+    opts.block_size = 7000;
+    const std::string p = path("odd.gbsnap");
+    ASSERT_TRUE(write_snapshot(p, payload, opts, 333).ok());
+    for (size_t buf : {size_t{1}, size_t{3}, size_t{7}, size_t{4095}, size_t{6999},
+                       size_t{7001}, size_t{65537}, size_t{1} << 20}) {
+      Bytes back;
+      Status s = read_snapshot(p, buf, &back);
+      ASSERT_TRUE(s.ok()) << s.to_string() << " buf=" << buf;
+      EXPECT_TRUE(back == payload) << "buf=" << buf << " " << compression_name(comp);
+    }
+  }
+}
+
+TEST_F(SnapshotFileTest, WriteChunkingDoesNotChangeTheFile) {
+  // Whole blocks go straight from the caller's memory, partial ones through
+  // the buffer: both paths must produce the same bytes.
+  const Bytes payload = random_bytes(50000, 7);
+  WriterOptions opts;
+  opts.compression = Compression::kLz4;
+  opts.block_size = 4096;
+  ASSERT_TRUE(write_snapshot(path("ref"), payload, opts, 1).ok());
+  const Bytes ref = read_file_bytes(path("ref"));
+  for (size_t chunk : {size_t{13}, size_t{4096}, size_t{4097}, size_t{3 * 4096 + 5},
+                       size_t{50000}}) {
+    ASSERT_TRUE(write_snapshot(path("x"), payload, opts, chunk).ok());
+    EXPECT_TRUE(read_file_bytes(path("x")) == ref) << "chunk " << chunk;
+  }
+}
+
+TEST_F(SnapshotFileTest, Lz4BlockThatDoesNotShrinkIsStoredRaw) {
+  // Block 0 random (stays raw), block 1 repetitive (compressed).
+  Bytes payload = random_bytes(4096, 1);
+  Bytes text = text_bytes(4096);
+  payload.insert(payload.end(), text.begin(), text.end());
+  WriterOptions opts;
+  opts.compression = Compression::kLz4;
+  opts.block_size = 4096;
+  const std::string p = path("mixed");
+  ASSERT_TRUE(write_snapshot(p, payload, opts).ok());
+  const Bytes f = read_file_bytes(p);
+  BlockHeader b0 = decode_block_header(f.data() + kHeaderSize);
+  EXPECT_EQ(b0.encoding, static_cast<uint32_t>(BlockEncoding::kRaw));
+  EXPECT_EQ(b0.stored_length, 4096u);
+  EXPECT_EQ(b0.uncompressed_length, 4096u);
+  BlockHeader b1 = decode_block_header(f.data() + kHeaderSize + kBlockHeaderSize + 4096);
+  EXPECT_EQ(b1.encoding, static_cast<uint32_t>(BlockEncoding::kLz4));
+  EXPECT_LT(b1.stored_length, 4096u);
+  EXPECT_EQ(b1.uncompressed_length, 4096u);
+  Bytes back;
+  ASSERT_TRUE(read_snapshot(p, 1000, &back).ok());
+  EXPECT_TRUE(back == payload);
+}
+
+TEST_F(SnapshotFileTest, HeaderLayoutIsAsDocumented) {
+  WriterOptions opts;
+  opts.compression = Compression::kLz4;
+  opts.block_size = 12345;
+  const std::string p = path("h");
+  ASSERT_TRUE(write_snapshot(p, {}, opts).ok());
+  const Bytes f = read_file_bytes(p);
+  ASSERT_EQ(f.size(), kHeaderSize + kTailSize);
+  EXPECT_EQ(std::string(f.begin(), f.begin() + 8), "DRAGSNAP");
+  EXPECT_EQ(get_u32(f.data() + 8), kFormatVersion);
+  EXPECT_EQ(get_u32(f.data() + 12), 1u);  // XXH3-64
+  EXPECT_EQ(get_u32(f.data() + 16), 1u);  // lz4
+  EXPECT_EQ(get_u32(f.data() + 20), 12345u);
+  for (size_t i = 24; i < 56; ++i) EXPECT_EQ(f[i], 0) << i;
+  EXPECT_EQ(get_u64(f.data() + 56), header_checksum(f.data()));
+  const uint8_t* t = f.data() + kHeaderSize;
+  EXPECT_EQ(get_u32(t), kTailMarker);
+  EXPECT_EQ(get_u64(t + 8), 0u);   // payload length
+  EXPECT_EQ(get_u64(t + 16), 0u);  // block count
+  EXPECT_EQ(std::string(t + 32, t + 40), "DRAGTAIL");
+}
+
+// ---- corruption -------------------------------------------------------------
+
+// Every way of reading the file must fail with kCorrupted, and never hand out
+// a byte that differs from the original payload.
+void expect_corrupted(const std::string& p, const Bytes& payload, const std::string& what) {
+  for (size_t buf : {size_t{1}, size_t{100}, size_t{1} << 20}) {
+    Bytes back;
+    Status s = read_snapshot(p, buf, &back);
+    ASSERT_FALSE(s.ok()) << what << " buf=" << buf << ": read back OK";
+    EXPECT_EQ(s.code(), ErrorCode::kCorrupted) << what << ": " << s.to_string();
+    EXPECT_TRUE(contains(s.message(), p)) << s.message();
+    ASSERT_LE(back.size(), payload.size()) << what;
+    EXPECT_TRUE(std::equal(back.begin(), back.end(), payload.begin())) << what;
+  }
+  Status s = validate_file(p);
+  EXPECT_EQ(s.code(), ErrorCode::kCorrupted) << what << ": " << s.to_string();
+}
+
+TEST_F(SnapshotFileTest, CorruptHeaderByte) {
+  const std::string p = path("h");
+  const Bytes payload = text_bytes(1000);
+  ASSERT_TRUE(write_snapshot(p, payload, WriterOptions{}).ok());
+  const Bytes good = read_file_bytes(p);
+  for (size_t i = 0; i < kHeaderSize; ++i) {
+    Bytes bad = good;
+    bad[i] ^= 0x20;
+    write_file_bytes(p, bad);
+    std::unique_ptr<SnapshotReader> r;
+    Status s = SnapshotReader::open(p, &r);
+    EXPECT_EQ(s.code(), ErrorCode::kCorrupted) << "byte " << i << ": " << s.to_string();
+    EXPECT_TRUE(contains(s.message(), p));
+  }
+}
+
+TEST_F(SnapshotFileTest, WrongMagic) {
+  const std::string p = path("m");
+  ASSERT_TRUE(write_snapshot(p, text_bytes(10), WriterOptions{}).ok());
+  Bytes f = read_file_bytes(p);
+  std::memcpy(f.data(), "NOTASNAP", 8);
+  write_file_bytes(p, f);
+  std::unique_ptr<SnapshotReader> r;
+  Status s = SnapshotReader::open(p, &r);
+  EXPECT_EQ(s.code(), ErrorCode::kCorrupted);
+  EXPECT_TRUE(contains(s.message(), "magic")) << s.message();
+
+  // Other files that are not snapshots at all.
+  write_file_bytes(p, Bytes(200, 'x'));
+  EXPECT_EQ(SnapshotReader::open(p, &r).code(), ErrorCode::kCorrupted);
+  write_file_bytes(p, Bytes());
+  s = SnapshotReader::open(p, &r);
+  EXPECT_EQ(s.code(), ErrorCode::kCorrupted);
+  EXPECT_TRUE(contains(s.message(), "truncated")) << s.message();
+}
+
+TEST_F(SnapshotFileTest, ValidHeaderWithUnsupportedVersionIsRejected) {
+  const std::string p = path("v");
+  ASSERT_TRUE(write_snapshot(p, text_bytes(10), WriterOptions{}).ok());
+  Bytes f = read_file_bytes(p);
+  FileHeader h;
+  h.version = 2;
+  encode_header(h, f.data());  // correct checksum, unknown version
+  write_file_bytes(p, f);
+  std::unique_ptr<SnapshotReader> r;
+  Status s = SnapshotReader::open(p, &r);
+  EXPECT_EQ(s.code(), ErrorCode::kCorrupted);
+  EXPECT_TRUE(contains(s.message(), "version 2")) << s.message();
+}
+
+TEST_F(SnapshotFileTest, CorruptByteInABlockNamesTheBlock) {
+  for (Compression comp : {Compression::kNone, Compression::kLz4}) {
+    const std::string p = path("b");
+    const Bytes payload = text_bytes(4 * 4096);
+    WriterOptions opts;
+    opts.compression = comp;
+    opts.block_size = 4096;
+    ASSERT_TRUE(write_snapshot(p, payload, opts).ok());
+    Bytes f = read_file_bytes(p);
+    // Find block 2 by walking the block headers.
+    size_t off = kHeaderSize;
+    for (int i = 0; i < 2; ++i) off += kBlockHeaderSize + decode_block_header(&f[off]).stored_length;
+    f[off + kBlockHeaderSize + 10] ^= 0x01;
+    write_file_bytes(p, f);
+
+    // Reads of one block each: blocks 0 and 1 come back, block 2 fails.
+    std::unique_ptr<SnapshotReader> r;
+    ASSERT_TRUE(SnapshotReader::open(p, &r).ok());
+    Bytes buf(4096);
+    size_t got = 0;
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(r->read(buf.data(), buf.size(), &got).ok());
+      ASSERT_EQ(got, 4096u);
+      EXPECT_TRUE(std::equal(buf.begin(), buf.end(), payload.begin() + i * 4096));
+    }
+    Status s = r->read(buf.data(), buf.size(), &got);
+    EXPECT_EQ(s.code(), ErrorCode::kCorrupted);
+    EXPECT_EQ(got, 0u);
+    EXPECT_TRUE(contains(s.message(), "block 2")) << s.message();
+    EXPECT_TRUE(contains(s.message(), "checksum")) << s.message();
+    EXPECT_TRUE(contains(s.message(), p)) << s.message();
+    // Errors are sticky.
+    EXPECT_EQ(r->read(buf.data(), buf.size(), &got).code(), ErrorCode::kCorrupted);
+    expect_corrupted(p, payload, std::string("block 2 ") + compression_name(comp));
+  }
+}
+
+TEST_F(SnapshotFileTest, EveryFlippedByteIsDetected) {
+  // Exhaustive over a small file: header, three block headers and bodies,
+  // and the tail.
+  for (Compression comp : {Compression::kNone, Compression::kLz4}) {
+    const std::string p = path("flip");
+    Bytes payload = text_bytes(250);
+    WriterOptions opts;
+    opts.compression = comp;
+    opts.block_size = 100;
+    ASSERT_TRUE(write_snapshot(p, payload, opts).ok());
+    const Bytes good = read_file_bytes(p);
+    for (size_t i = 0; i < good.size(); ++i) {
+      for (uint8_t mask : {uint8_t{0x01}, uint8_t{0x80}}) {
+        Bytes bad = good;
+        bad[i] ^= mask;
+        write_file_bytes(p, bad);
+        Bytes back;
+        Status s = read_snapshot(p, 37, &back);
+        ASSERT_EQ(s.code(), ErrorCode::kCorrupted)
+            << compression_name(comp) << " byte " << i << " mask " << int(mask) << ": "
+            << s.to_string();
+        ASSERT_TRUE(std::equal(back.begin(), back.end(), payload.begin()));
+      }
+    }
+  }
+}
+
+TEST_F(SnapshotFileTest, SwappedBlocksAreDetected) {
+  // Two raw blocks of equal size, each with a valid checksum of its own: the
+  // block number in the checksum seed catches the swap.
+  const std::string p = path("swap");
+  Bytes payload = random_bytes(2 * 512, 3);
+  WriterOptions opts;
+  opts.block_size = 512;
+  ASSERT_TRUE(write_snapshot(p, payload, opts).ok());
+  Bytes f = read_file_bytes(p);
+  const size_t b = kBlockHeaderSize + 512;
+  std::swap_ranges(f.begin() + kHeaderSize, f.begin() + kHeaderSize + b, f.begin() + kHeaderSize + b);
+  write_file_bytes(p, f);
+  Bytes back;
+  Status s = read_snapshot(p, 4096, &back);
+  EXPECT_EQ(s.code(), ErrorCode::kCorrupted);
+  EXPECT_TRUE(contains(s.message(), "block 0")) << s.message();
+  EXPECT_TRUE(back.empty());
+}
+
+TEST_F(SnapshotFileTest, TailMismatchWithholdsTheLastBlock) {
+  const std::string p = path("tail");
+  const Bytes payload = random_bytes(3 * 1000, 9);
+  WriterOptions opts;
+  opts.block_size = 1000;
+  ASSERT_TRUE(write_snapshot(p, payload, opts).ok());
+  Bytes f = read_file_bytes(p);
+  uint8_t* t = f.data() + f.size() - kTailSize;
+  put_u64(t + 16, 4);  // claims 4 blocks
+  write_file_bytes(p, f);
+  std::unique_ptr<SnapshotReader> r;
+  ASSERT_TRUE(SnapshotReader::open(p, &r).ok());
+  Bytes buf(1000);
+  size_t got = 0;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(r->read(buf.data(), buf.size(), &got).ok());
+    EXPECT_EQ(got, 1000u);
+  }
+  Status s = r->read(buf.data(), buf.size(), &got);
+  EXPECT_EQ(s.code(), ErrorCode::kCorrupted);
+  EXPECT_EQ(got, 0u);
+  EXPECT_TRUE(contains(s.message(), "4 blocks")) << s.message();
+}
+
+TEST_F(SnapshotFileTest, TruncatedFileIsDetectedAtEveryLength) {
+  for (Compression comp : {Compression::kNone, Compression::kLz4}) {
+    const std::string p = path("trunc");
+    const Bytes payload = text_bytes(350);
+    WriterOptions opts;
+    opts.compression = comp;
+    opts.block_size = 100;
+    ASSERT_TRUE(write_snapshot(p, payload, opts).ok());
+    const Bytes good = read_file_bytes(p);
+    for (size_t len = 0; len < good.size(); ++len) {
+      write_file_bytes(p, Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(len)));
+      Bytes back;
+      Status s = read_snapshot(p, 64, &back);
+      ASSERT_EQ(s.code(), ErrorCode::kCorrupted)
+          << compression_name(comp) << " length " << len << ": " << s.to_string();
+      ASSERT_TRUE(std::equal(back.begin(), back.end(), payload.begin()));
+    }
+  }
+}
+
+TEST_F(SnapshotFileTest, TruncatedFileAtNamedPlaces) {
+  const std::string p = path("trunc");
+  const Bytes payload = random_bytes(3 * 4096, 5);
+  WriterOptions opts;
+  opts.block_size = 4096;
+  ASSERT_TRUE(write_snapshot(p, payload, opts).ok());
+  const Bytes good = read_file_bytes(p);
+  const size_t block = kBlockHeaderSize + 4096;
+  const struct {
+    const char* where;
+    size_t length;
+    const char* message;  // expected in the error
+  } cases[] = {
+      {"inside the header", 20, "truncated header (file has 20 bytes"},
+      {"right after the header", kHeaderSize, "file ends after the header (offset 64)"},
+      {"inside a block header", kHeaderSize + block + 10,
+       "file ends after block 0 (offset 4184) inside the header of block 1"},
+      {"inside a block", kHeaderSize + block + kBlockHeaderSize + 2000,
+       "block 1 (offset 4184): file ends inside the block"},
+      {"missing the tail", kHeaderSize + 3 * block,
+       "file ends after block 2 (offset 12424) without a tail"},
+      {"missing the tail's last byte", good.size() - 1, "the tail after block 2 (offset 12424)"},
+  };
+  for (const auto& c : cases) {
+    write_file_bytes(p, Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(c.length)));
+    expect_corrupted(p, payload, c.where);
+    Status s = validate_file(p);
+    EXPECT_EQ(s.code(), ErrorCode::kCorrupted) << c.where;
+    EXPECT_TRUE(contains(s.message(), c.message)) << c.where << ": " << s.message();
+    EXPECT_TRUE(contains(s.message(), "truncated")) << c.where << ": " << s.message();
+  }
+  // Blocks before the cut are still handed out (each verified).
+  write_file_bytes(p, Bytes(good.begin(), good.begin() + kHeaderSize + 2 * block + 100));
+  Bytes back;
+  EXPECT_EQ(read_snapshot(p, 4096, &back).code(), ErrorCode::kCorrupted);
+  EXPECT_EQ(back.size(), 2 * 4096u);
+}
+
+TEST_F(SnapshotFileTest, ExtraBytesAfterTheTailAreDetected) {
+  const std::string p = path("long");
+  const Bytes payload = text_bytes(5000);
+  ASSERT_TRUE(write_snapshot(p, payload, WriterOptions{}).ok());
+  Bytes f = read_file_bytes(p);
+  f.push_back(0);
+  write_file_bytes(p, f);
+  expect_corrupted(p, payload, "one extra byte");
+  // A second copy of the tail appended: the first one now sits where a block
+  // header is expected.
+  f = read_file_bytes(p);
+  f.pop_back();
+  Bytes tail(f.end() - kTailSize, f.end());
+  f.insert(f.end(), tail.begin(), tail.end());
+  write_file_bytes(p, f);
+  expect_corrupted(p, payload, "tail twice");
+  Bytes back;
+  Status s = read_snapshot(p, 100, &back);
+  EXPECT_TRUE(contains(s.message(), "tail marker")) << s.message();
+}
+
+TEST_F(SnapshotFileTest, MissingFileIsNoSnapshot) {
+  std::unique_ptr<SnapshotReader> r;
+  Status s = SnapshotReader::open(path("absent"), &r);
+  EXPECT_EQ(s.code(), ErrorCode::kNoSnapshot);
+  EXPECT_TRUE(contains(s.message(), path("absent")));
+  EXPECT_EQ(validate_file(path("absent")).code(), ErrorCode::kNoSnapshot);
+}
+
+// ---- writer errors and misuse -----------------------------------------------
+
+TEST_F(SnapshotFileTest, NoSpaceIsFatalAndNamesThePath) {
+  // /dev/full fails every write with ENOSPC; the header is written at create.
+  std::unique_ptr<SnapshotWriter> w;
+  Status s = SnapshotWriter::create("/dev/full", WriterOptions{}, &w);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), ErrorCode::kFatal);
+  EXPECT_TRUE(contains(s.message(), "/dev/full")) << s.message();
+  EXPECT_TRUE(contains(s.message(), "No space left on device")) << s.message();
+  EXPECT_EQ(w, nullptr);
+}
+
+TEST_F(SnapshotFileTest, WriteErrorMidStreamIsFatalAndSticky) {
+  // RLIMIT_FSIZE makes writes past 100 KiB fail with EFBIG (SIGXFSZ ignored).
+  struct rlimit old;
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit lim = old;
+  lim.rlim_cur = 100 << 10;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &lim), 0);
+
+  const std::string p = path("big");
+  std::unique_ptr<SnapshotWriter> w;
+  Status s = SnapshotWriter::create(p, WriterOptions{}, &w);
+  Status werr, ferr;
+  if (s.ok()) {
+    const Bytes chunk = random_bytes(64 << 10, 1);
+    for (int i = 0; i < 40 && werr.ok(); ++i) werr = w->write(chunk.data(), chunk.size());
+    ferr = w->finish();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, old_handler);
+
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(werr.code(), ErrorCode::kFatal);
+  EXPECT_TRUE(contains(werr.message(), p)) << werr.message();
+  EXPECT_TRUE(contains(werr.message(), "write")) << werr.message();
+  EXPECT_EQ(ferr.code(), ErrorCode::kFatal);
+  EXPECT_EQ(ferr.message(), werr.message());
+  EXPECT_EQ(validate_file(p).code(), ErrorCode::kCorrupted);
+}
+
+TEST_F(SnapshotFileTest, CreateInMissingDirectoryIsFatal) {
+  std::unique_ptr<SnapshotWriter> w;
+  const std::string p = path("no/such/dir/file");
+  Status s = SnapshotWriter::create(p, WriterOptions{}, &w);
+  EXPECT_EQ(s.code(), ErrorCode::kFatal);
+  EXPECT_TRUE(contains(s.message(), p)) << s.message();
+}
+
+TEST_F(SnapshotFileTest, Misuse) {
+  std::unique_ptr<SnapshotWriter> w;
+  WriterOptions opts;
+  opts.block_size = 0;
+  EXPECT_EQ(SnapshotWriter::create(path("a"), opts, &w).code(), ErrorCode::kInvalidOperation);
+  opts.block_size = kMaxBlockSize + 1;
+  EXPECT_EQ(SnapshotWriter::create(path("a"), opts, &w).code(), ErrorCode::kInvalidOperation);
+  opts.block_size = 4096;
+  opts.compression = static_cast<Compression>(7);
+  EXPECT_EQ(SnapshotWriter::create(path("a"), opts, &w).code(), ErrorCode::kInvalidOperation);
+
+  ASSERT_TRUE(SnapshotWriter::create(path("a"), WriterOptions{}, &w).ok());
+  ASSERT_TRUE(w->write("abc", 3).ok());
+  ASSERT_TRUE(w->finish().ok());
+  EXPECT_TRUE(w->finished());
+  EXPECT_EQ(w->write("d", 1).code(), ErrorCode::kInvalidOperation);
+  EXPECT_EQ(w->finish().code(), ErrorCode::kInvalidOperation);
+  Bytes back;
+  ASSERT_TRUE(read_snapshot(path("a"), 10, &back).ok());
+  EXPECT_EQ(std::string(back.begin(), back.end()), "abc");
+}
+
+TEST_F(SnapshotFileTest, UnfinishedWriterLeavesAnInvalidFile) {
+  {
+    std::unique_ptr<SnapshotWriter> w;
+    WriterOptions opts;
+    opts.block_size = 100;
+    ASSERT_TRUE(SnapshotWriter::create(path("u"), opts, &w).ok());
+    const Bytes data = text_bytes(1000);
+    ASSERT_TRUE(w->write(data.data(), data.size()).ok());
+  }  // destroyed without finish()
+  EXPECT_EQ(validate_file(path("u")).code(), ErrorCode::kCorrupted);
+}
+
+// ---- directory protocol -------------------------------------------------------
+
+SnapshotMeta ident(uint64_t index, uint64_t term = 3) {
+  SnapshotMeta m;
+  m.cluster_id = 100;
+  m.node_id = 2;
+  m.index = index;
+  m.term = term;
+  return m;
+}
+
+Status build_snapshot(const std::string& root, uint64_t index, const Bytes& payload,
+                      SnapshotMeta* meta = nullptr) {
+  std::unique_ptr<SnapshotBuilder> b;
+  WriterOptions opts;
+  opts.compression = Compression::kLz4;
+  Status s = SnapshotBuilder::begin(root, ident(index), opts, &b);
+  if (!s.ok()) return s;
+  s = b->write(payload.data(), payload.size());
+  if (!s.ok()) return s;
+  return b->commit(meta);
+}
+
+std::vector<uint64_t> listed_indexes(const std::string& root) {
+  std::vector<SnapshotMeta> all;
+  Status s = list_snapshots(root, &all);
+  EXPECT_TRUE(s.ok()) << s.to_string();
+  std::vector<uint64_t> out;
+  for (const auto& m : all) out.push_back(m.index);
+  return out;
+}
+
+std::vector<std::string> dir_entries(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(SnapshotFileTest, DirectoryNames) {
+  EXPECT_EQ(snapshot_dir_name(255), "snapshot-00000000000000FF");
+  EXPECT_EQ(snapshot_dir("/r", 1), "/r/snapshot-0000000000000001");
+  EXPECT_EQ(snapshot_dir("/r/", 1), "/r/snapshot-0000000000000001");
+  EXPECT_EQ(temp_snapshot_dir("/r", 16, TempKind::kGenerating),
+            "/r/snapshot-0000000000000010.generating");
+  EXPECT_EQ(temp_snapshot_dir("/r", 16, TempKind::kReceiving),
+            "/r/snapshot-0000000000000010.receiving");
+  EXPECT_EQ(data_file_path("/r/d", 16), "/r/d/snapshot-0000000000000010.gbsnap");
+  EXPECT_EQ(meta_file_path("/r/d"), "/r/d/snapshot.meta");
+  uint64_t i = 0;
+  EXPECT_TRUE(parse_snapshot_dir_name("snapshot-FFFFFFFFFFFFFFFF", &i));
+  EXPECT_EQ(i, UINT64_MAX);
+  EXPECT_TRUE(parse_snapshot_dir_name(snapshot_dir_name(0x1234ABCD), &i));
+  EXPECT_EQ(i, 0x1234ABCDu);
+  for (const char* bad : {"snapshot-", "snapshot-00000000000000F", "snapshot-00000000000000FFF",
+                          "snapshot-00000000000000FF.generating", "snapshot-00000000000000fg",
+                          "snapshot-00000000000000ff", "Snapshot-00000000000000FF", "other"}) {
+    EXPECT_FALSE(parse_snapshot_dir_name(bad, &i)) << bad;
+  }
+}
+
+TEST_F(SnapshotFileTest, BuilderPublishesACompleteSnapshot) {
+  const std::string root = path("node/snapshots");  // created on demand
+  const Bytes payload = text_bytes(3 << 20);
+  std::unique_ptr<SnapshotBuilder> b;
+  WriterOptions opts;
+  opts.compression = Compression::kLz4;
+  ASSERT_TRUE(SnapshotBuilder::begin(root, ident(0x2A, 7), opts, &b).ok());
+  EXPECT_EQ(b->temp_dir(), root + "/snapshot-000000000000002A.generating");
+  EXPECT_TRUE(fs::is_directory(b->temp_dir()));
+  EXPECT_TRUE(listed_indexes(root).empty()) << "not complete before commit";
+  ASSERT_TRUE(b->write(payload.data(), payload.size()).ok());
+  SnapshotMeta meta;
+  Status s = b->commit(&meta);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(b->write("x", 1).code(), ErrorCode::kInvalidOperation);
+  b.reset();  // destroying a committed builder removes nothing
+
+  const std::string dir = snapshot_dir(root, 0x2A);
+  EXPECT_FALSE(fs::exists(dir + ".generating"));
+  EXPECT_EQ(dir_entries(root), std::vector<std::string>{"snapshot-000000000000002A"});
+  EXPECT_EQ(dir_entries(dir),
+            (std::vector<std::string>{"snapshot-000000000000002A.gbsnap", "snapshot.meta"}));
+  EXPECT_EQ(meta.cluster_id, 100u);
+  EXPECT_EQ(meta.node_id, 2u);
+  EXPECT_EQ(meta.index, 0x2Au);
+  EXPECT_EQ(meta.term, 7u);
+  EXPECT_EQ(meta.payload_size, payload.size());
+  EXPECT_EQ(meta.file_size, fs::file_size(data_file_path(dir, 0x2A)));
+  EXPECT_EQ(fs::file_size(meta_file_path(dir)), kMetaFileSize);
+
+  SnapshotMeta on_disk;
+  ASSERT_TRUE(read_meta_file(meta_file_path(dir), &on_disk).ok());
+  EXPECT_TRUE(on_disk == meta);
+  SnapshotMeta latest;
+  ASSERT_TRUE(latest_snapshot(root, &latest).ok());
+  EXPECT_TRUE(latest == meta);
+
+  DataFileInfo info;
+  ASSERT_TRUE(validate_file(data_file_path(dir, 0x2A), &info).ok());
+  EXPECT_EQ(info.data_checksum, meta.data_checksum);
+  Bytes back;
+  ASSERT_TRUE(read_snapshot(data_file_path(dir, 0x2A), 99999, &back).ok());
+  EXPECT_TRUE(back == payload);
+
+  // The same index cannot be published twice.
+  s = build_snapshot(root, 0x2A, payload);
+  EXPECT_EQ(s.code(), ErrorCode::kRejected) << s.to_string();
+  EXPECT_EQ(listed_indexes(root), std::vector<uint64_t>{0x2A});
+  EXPECT_EQ(dir_entries(root), std::vector<std::string>{"snapshot-000000000000002A"})
+      << "the failed builder removed its .generating directory";
+}
+
+TEST_F(SnapshotFileTest, AbandonedBuilderRemovesItsDirectory) {
+  const std::string root = path("r");
+  {
+    std::unique_ptr<SnapshotBuilder> b;
+    ASSERT_TRUE(SnapshotBuilder::begin(root, ident(5), WriterOptions{}, &b).ok());
+    ASSERT_TRUE(b->write("abc", 3).ok());
+    EXPECT_TRUE(fs::exists(b->temp_dir()));
+  }
+  EXPECT_TRUE(dir_entries(root).empty());
+  std::unique_ptr<SnapshotBuilder> b;
+  ASSERT_TRUE(SnapshotBuilder::begin(root, ident(6), WriterOptions{}, &b).ok());
+  ASSERT_TRUE(b->abort().ok());
+  EXPECT_TRUE(dir_entries(root).empty());
+  EXPECT_EQ(b->commit().code(), ErrorCode::kInvalidOperation);
+}
+
+TEST_F(SnapshotFileTest, OnlyCompleteSnapshotsAreListedAndLeftoversRemoved) {
+  const std::string root = path("r");
+  ASSERT_TRUE(build_snapshot(root, 10, text_bytes(1000)).ok());
+  ASSERT_TRUE(build_snapshot(root, 20, text_bytes(2000)).ok());
+
+  // A crash while generating 30: data file written, never committed.
+  std::string gen;
+  ASSERT_TRUE(create_temp_dir(root, 30, TempKind::kGenerating, &gen).ok());
+  ASSERT_TRUE(write_snapshot(data_file_path(gen, 30), text_bytes(500), WriterOptions{}).ok());
+  // A crash while receiving 40: half a file.
+  std::string recv;
+  ASSERT_TRUE(create_temp_dir(root, 40, TempKind::kReceiving, &recv).ok());
+  write_file_bytes(data_file_path(recv, 40), Bytes(100, 1));
+  // A crash while removing 5.
+  fs::create_directories(snapshot_dir(root, 5) + kDeletingSuffix);
+  // Final-named directories that are not complete snapshots:
+  fs::create_directories(snapshot_dir(root, 25));  // no flag file
+  ASSERT_TRUE(build_snapshot(root, 26, text_bytes(10)).ok());
+  {
+    Bytes m = read_file_bytes(meta_file_path(snapshot_dir(root, 26)));
+    m[33] ^= 1;  // flag file fails its checksum
+    write_file_bytes(meta_file_path(snapshot_dir(root, 26)), m);
+  }
+  ASSERT_TRUE(build_snapshot(root, 27, text_bytes(10)).ok());
+  fs::resize_file(data_file_path(snapshot_dir(root, 27), 27), 10);  // data file size differs
+  ASSERT_TRUE(build_snapshot(root, 28, text_bytes(10)).ok());
+  {
+    SnapshotMeta m;
+    ASSERT_TRUE(read_meta_file(meta_file_path(snapshot_dir(root, 28)), &m).ok());
+    m.index = 29;  // flag file of another index
+    ASSERT_TRUE(write_meta_file(meta_file_path(snapshot_dir(root, 28)), m).ok());
+  }
+  write_file_bytes(root + "/unrelated.txt", Bytes(3, 'x'));
+
+  std::vector<SnapshotMeta> all;
+  std::vector<std::string> incomplete;
+  ASSERT_TRUE(list_snapshots(root, &all, &incomplete).ok());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].index, 10u);
+  EXPECT_EQ(all[1].index, 20u);
+  EXPECT_EQ(incomplete, (std::vector<std::string>{snapshot_dir_name(25), snapshot_dir_name(26),
+                                                  snapshot_dir_name(27), snapshot_dir_name(28)}));
+  SnapshotMeta latest;
+  ASSERT_TRUE(latest_snapshot(root, &latest).ok());
+  EXPECT_EQ(latest.index, 20u);
+
+  std::vector<std::string> removed;
+  ASSERT_TRUE(remove_orphans(root, &removed).ok());
+  EXPECT_EQ(removed, (std::vector<std::string>{snapshot_dir_name(5) + ".deleting",
+                                               snapshot_dir_name(30) + ".generating",
+                                               snapshot_dir_name(40) + ".receiving"}));
+  EXPECT_FALSE(fs::exists(gen));
+  EXPECT_FALSE(fs::exists(recv));
+  EXPECT_TRUE(fs::exists(root + "/unrelated.txt"));
+  EXPECT_EQ(listed_indexes(root), (std::vector<uint64_t>{10, 20}));
+
+  // Snapshots below 26 go, complete or not; 26..28 stay.
+  std::vector<uint64_t> gone;
+  ASSERT_TRUE(remove_snapshots_before(root, 26, &gone).ok());
+  EXPECT_EQ(gone, (std::vector<uint64_t>{10, 20, 25}));
+  EXPECT_TRUE(listed_indexes(root).empty());
+  EXPECT_EQ(latest_snapshot(root, &latest).code(), ErrorCode::kNoSnapshot);
+  EXPECT_EQ(dir_entries(root),
+            (std::vector<std::string>{snapshot_dir_name(26), snapshot_dir_name(27),
+                                      snapshot_dir_name(28), "unrelated.txt"}));
+}
+
+TEST_F(SnapshotFileTest, RemoveSnapshotsBeforeKeepsNewerOnes) {
+  const std::string root = path("r");
+  for (uint64_t i : {3, 7, 9, 12}) ASSERT_TRUE(build_snapshot(root, i, text_bytes(i)).ok());
+  std::vector<uint64_t> gone;
+  ASSERT_TRUE(remove_snapshots_before(root, 9, &gone).ok());
+  EXPECT_EQ(gone, (std::vector<uint64_t>{3, 7}));
+  EXPECT_EQ(listed_indexes(root), (std::vector<uint64_t>{9, 12}));
+  ASSERT_TRUE(remove_snapshot(root, 12).ok());
+  ASSERT_TRUE(remove_snapshot(root, 12).ok()) << "removing an absent snapshot is OK";
+  EXPECT_EQ(listed_indexes(root), (std::vector<uint64_t>{9}));
+}
+
+TEST_F(SnapshotFileTest, MissingRoot) {
+  const std::string root = path("never-created");
+  std::vector<SnapshotMeta> all;
+  EXPECT_TRUE(list_snapshots(root, &all).ok());
+  EXPECT_TRUE(all.empty());
+  SnapshotMeta m;
+  EXPECT_EQ(latest_snapshot(root, &m).code(), ErrorCode::kNoSnapshot);
+  EXPECT_TRUE(remove_orphans(root).ok());
+  EXPECT_TRUE(remove_snapshots_before(root, 100).ok());
+}
+
+TEST_F(SnapshotFileTest, ReceivedSnapshotIsCommittedAfterValidation) {
+  // What the transport does: copy the raw data file in chunks into a
+  // .receiving directory, validate it, and publish it.
+  const Bytes payload = random_bytes(200000, 11);
+  ASSERT_TRUE(write_snapshot(path("source"), payload, WriterOptions{}).ok());
+  const Bytes raw = read_file_bytes(path("source"));
+  const std::string root = path("r");
+  std::string dir;
+  ASSERT_TRUE(create_temp_dir(root, 77, TempKind::kReceiving, &dir).ok());
+  {
+    std::ofstream out(data_file_path(dir, 77), std::ios::binary);
+    for (size_t off = 0; off < raw.size(); off += 65536) {
+      out.write(reinterpret_cast<const char*>(raw.data() + off),
+                static_cast<std::streamsize>(std::min<size_t>(65536, raw.size() - off)));
+    }
+  }
+  DataFileInfo info;
+  ASSERT_TRUE(validate_file(data_file_path(dir, 77), &info).ok());
+  SnapshotMeta m = ident(77);
+  m.file_size = info.file_size;
+  m.payload_size = info.payload_size;
+  m.data_checksum = info.data_checksum;
+
+  SnapshotMeta wrong = m;
+  wrong.file_size += 1;
+  EXPECT_EQ(commit_snapshot_dir(root, dir, wrong).code(), ErrorCode::kInvalidOperation);
+  ASSERT_TRUE(commit_snapshot_dir(root, dir, m).ok());
+  SnapshotMeta latest;
+  ASSERT_TRUE(latest_snapshot(root, &latest).ok());
+  EXPECT_TRUE(latest == m);
+  EXPECT_FALSE(fs::exists(dir));
+}
+
+TEST_F(SnapshotFileTest, FlagFileVerification) {
+  const std::string p = path("snapshot.meta");
+  SnapshotMeta m = ident(9, 4);
+  m.file_size = 1234;
+  m.payload_size = 5678;
+  m.data_checksum = 0xDEADBEEFCAFEF00DULL;
+  ASSERT_TRUE(write_meta_file(p, m).ok());
+  SnapshotMeta back;
+  ASSERT_TRUE(read_meta_file(p, &back).ok());
+  EXPECT_TRUE(back == m);
+
+  const Bytes good = read_file_bytes(p);
+  ASSERT_EQ(good.size(), kMetaFileSize);
+  EXPECT_EQ(std::string(good.begin(), good.begin() + 8), "DRAGMETA");
+  for (size_t i = 0; i < good.size(); ++i) {
+    Bytes bad = good;
+    bad[i] ^= 0x04;
+    write_file_bytes(p, bad);
+    Status s = read_meta_file(p, &back);
+    EXPECT_EQ(s.code(), ErrorCode::kCorrupted) << "byte " << i;
+    EXPECT_TRUE(contains(s.message(), p));
+  }
+  for (size_t len : {size_t{0}, size_t{40}, kMetaFileSize - 1}) {
+    write_file_bytes(p, Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(len)));
+    EXPECT_EQ(read_meta_file(p, &back).code(), ErrorCode::kCorrupted) << len;
+  }
+  Bytes longer = good;
+  longer.push_back(0);
+  write_file_bytes(p, longer);
+  EXPECT_EQ(read_meta_file(p, &back).code(), ErrorCode::kCorrupted);
+  EXPECT_EQ(read_meta_file(path("absent.meta"), &back).code(), ErrorCode::kNoSnapshot);
+}
+
+}  // namespace
+}  // namespace dragonboat::snapshot
