@@ -113,10 +113,11 @@ class SnapshotReader {
 
   // Copies up to n (> 0) payload bytes into buf and stores the count in
   // *got. It fills buf completely unless the payload ends first; *got == 0
-  // with OK means the end (the whole file has then been verified). Bytes are handed
-  // out only from blocks that passed verification, and the last block only
-  // after the tail matched. kCorrupted (naming the file and block) for any
-  // verification failure, kFatal for I/O errors; errors are sticky.
+  // with OK means the end (the whole file has then been verified). Bytes are
+  // handed out only from blocks that passed verification, and the last block
+  // only after the tail matched. kCorrupted (naming the file and block) for
+  // any verification failure, kFatal for I/O errors; on an error *got is 0
+  // (discard buf) and the error is sticky.
   Status read(void* buf, size_t n, size_t* got);
 
   // True once read() reached the verified end of the payload.
