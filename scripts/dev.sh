@@ -115,6 +115,7 @@ case "$cmd" in
     log "building benchmarks (build/bench, Release)"
     configure_and_build build/bench -DCMAKE_BUILD_TYPE=Release -DDRAGONBOAT_BUILD_TESTS=OFF
     ./benchmarks/raft_core.sh build/bench
+    ./benchmarks/logdb.sh build/bench
     ;;
   *)
     sed -n '2,13p' "$0"; exit 2 ;;
