@@ -198,9 +198,12 @@ class FaultFS : public rocksdb::FileSystemWrapper {
   explicit FaultFS(const std::shared_ptr<rocksdb::FileSystem>& base) : FileSystemWrapper(base) {}
   const char* Name() const override { return "DragonboatFaultFS"; }
 
-  // Arms a one-shot fault on the next WAL operation of kind `op`.
-  void arm(Op op, Fault f) {
+  // Arms a one-shot fault on the next WAL operation of kind `op`. With
+  // `partial`, a failing append first writes half its data (a short write,
+  // as when the disk fills up mid-record).
+  void arm(Op op, Fault f, bool partial = false) {
     fault_ = f;
+    partial_ = partial;
     (op == Op::kSync ? sync_armed_ : append_armed_).store(true);
   }
   uint64_t injected() const { return injected_.load(); }
@@ -229,12 +232,13 @@ class FaultFS : public rocksdb::FileSystemWrapper {
   }
 
   // Called by FaultFile before each operation; a non-OK result is returned
-  // instead of performing it.
-  IOStatus before(const std::string& fname, Op op) {
+  // instead of performing it (after writing a prefix when *partial is set).
+  IOStatus before(const std::string& fname, Op op, bool* partial = nullptr) {
     count(fname);
     std::atomic<bool>& armed = op == Op::kSync ? sync_armed_ : append_armed_;
     if (is_wal(fname) && armed.exchange(false)) {
       injected_.fetch_add(1);
+      if (partial != nullptr) *partial = partial_;
       const std::string what = std::string(op == Op::kSync ? "fsync" : "write") + " of WAL " +
                                fs::path(fname).filename().string();
       if (fault_ == Fault::kNoSpace) return IOStatus::NoSpace("injected ENOSPC", what);
@@ -253,6 +257,7 @@ class FaultFS : public rocksdb::FileSystemWrapper {
   std::atomic<bool> sync_armed_{false};
   std::atomic<bool> append_armed_{false};
   Fault fault_ = Fault::kIOError;
+  bool partial_ = false;
   std::atomic<uint64_t> injected_{0};
   std::atomic<uint64_t> data_io_{0};
 };
@@ -264,13 +269,19 @@ class FaultFile : public rocksdb::FSWritableFileOwnerWrapper {
 
   IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
                   rocksdb::IODebugContext* dbg) override {
-    IOStatus s = fs_->before(fname_, Op::kAppend);
-    return s.ok() ? FSWritableFileOwnerWrapper::Append(d, o, dbg) : s;
+    bool partial = false;
+    IOStatus s = fs_->before(fname_, Op::kAppend, &partial);
+    if (s.ok()) return FSWritableFileOwnerWrapper::Append(d, o, dbg);
+    if (partial) (void)FSWritableFileOwnerWrapper::Append(rocksdb::Slice(d.data(), d.size() / 2), o, dbg);
+    return s;
   }
   IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
                   const rocksdb::DataVerificationInfo& v, rocksdb::IODebugContext* dbg) override {
-    IOStatus s = fs_->before(fname_, Op::kAppend);
-    return s.ok() ? FSWritableFileOwnerWrapper::Append(d, o, v, dbg) : s;
+    bool partial = false;
+    IOStatus s = fs_->before(fname_, Op::kAppend, &partial);
+    if (s.ok()) return FSWritableFileOwnerWrapper::Append(d, o, v, dbg);
+    if (partial) (void)FSWritableFileOwnerWrapper::Append(rocksdb::Slice(d.data(), d.size() / 2), o, dbg);
+    return s;
   }
   IOStatus PositionedAppend(const rocksdb::Slice& d, uint64_t off, const rocksdb::IOOptions& o,
                             rocksdb::IODebugContext* dbg) override {
@@ -313,6 +324,7 @@ struct FaultCase {
   const char* name;
   Op op;
   Fault fault;
+  bool partial = false;  // a short write before the error (appends only)
 };
 
 class LogDBFault : public testing::TestWithParam<FaultCase> {};
@@ -329,7 +341,7 @@ TEST_P(LogDBFault, FailedWalWriteIsFatalAndAcknowledgedBatchesSurvive) {
     ASSERT_TRUE(s.ok()) << s.to_string();
     for (uint64_t b = 1; b <= kBefore; ++b) ASSERT_TRUE(db->save(make_batch(b, kGroups)).ok());
 
-    faultfs->arm(fc.op, fc.fault);
+    faultfs->arm(fc.op, fc.fault, fc.partial);
     s = db->save(make_batch(kBefore + 1, kGroups));
     ASSERT_EQ(faultfs->injected(), 1u) << "the fault was never hit: RocksDB did not "
                                        << (fc.op == Op::kSync ? "sync" : "append to") << " a *.log";
@@ -384,7 +396,8 @@ INSTANTIATE_TEST_SUITE_P(Faults, LogDBFault,
                          testing::Values(FaultCase{"SyncEIO", Op::kSync, Fault::kIOError},
                                          FaultCase{"AppendEIO", Op::kAppend, Fault::kIOError},
                                          FaultCase{"AppendENOSPC", Op::kAppend, Fault::kNoSpace},
-                                         FaultCase{"SyncENOSPC", Op::kSync, Fault::kNoSpace}),
+                                         FaultCase{"SyncENOSPC", Op::kSync, Fault::kNoSpace},
+                                         FaultCase{"ShortAppendENOSPC", Op::kAppend, Fault::kNoSpace, true}),
                          [](const testing::TestParamInfo<FaultCase>& i) { return std::string(i.param.name); });
 
 // ---- WAL damage -----------------------------------------------------------------
@@ -392,6 +405,10 @@ INSTANTIATE_TEST_SUITE_P(Faults, LogDBFault,
 constexpr uint64_t kDamageShards = 4;
 constexpr uint64_t kDamageGroups = 8;  // clusters 4 and 8 live in shard 0
 constexpr uint64_t kDamageBatches = 150;
+constexpr uint64_t kWalBlock = 32768;  // RocksDB log::kBlockSize
+// The batch whose WAL record gets a bad length field in the mode table
+// (chosen so that it starts in the last block of shard 0's WAL).
+constexpr uint64_t kLengthVictim = kDamageBatches - 2;
 
 std::string shard0_wal(const std::string& dir) {
   std::string best;
@@ -407,17 +424,20 @@ std::string shard0_wal(const std::string& dir) {
 
 // Writes kDamageBatches synced batches in one session (so all of it is in
 // the WAL: no flush) and closes. *last_record = the size of shard 0's WAL
-// record for the final batch.
-void write_damage_fixture(const std::string& dir, uint64_t* last_record) {
+// record for the final batch; (*sizes)[b] = shard 0's WAL size after batch b
+// (so batch b's record starts at (*sizes)[b-1]).
+void write_damage_fixture(const std::string& dir, uint64_t* last_record,
+                          std::vector<uint64_t>* sizes = nullptr) {
   std::unique_ptr<LogDB> db;
   Status s = open_db(dir, kDamageShards, &db);
   ASSERT_TRUE(s.ok()) << s.to_string();
-  uint64_t before = 0;
+  std::vector<uint64_t> after(1, fs::file_size(shard0_wal(dir)));
   for (uint64_t b = 1; b <= kDamageBatches; ++b) {
-    if (b == kDamageBatches) before = fs::file_size(shard0_wal(dir));
     ASSERT_TRUE(db->save(make_batch(b, kDamageGroups)).ok());
+    after.push_back(fs::file_size(shard0_wal(dir)));
   }
-  *last_record = fs::file_size(shard0_wal(dir)) - before;
+  *last_record = after[kDamageBatches] - after[kDamageBatches - 1];
+  if (sizes != nullptr) *sizes = after;
   db.reset();
   // Nothing but the WAL holds the data: no SST file was written.
   for (const auto& f : fs::directory_iterator(dir + "/shard-0")) {
@@ -561,16 +581,31 @@ long batches_under_mode(const std::string& damaged, rocksdb::WALRecoveryMode mod
 // would let a node break its promises) and accepts a torn, never
 // acknowledged, tail. Only kTolerateCorruptedTailRecords does both.
 TEST(LogDBCorruption, RecoveryModeTable) {
+  using Sizes = std::vector<uint64_t>;
   struct Damage {
     const char* name;
-    void (*apply)(const std::string& wal, uint64_t rec);
+    void (*apply)(const std::string& wal, uint64_t rec, const Sizes& sizes);
   };
   const Damage damages[] = {
-      {"flipped byte mid-WAL", [](const std::string& w, uint64_t) { flip_byte(w, fs::file_size(w) / 2); }},
-      {"torn tail (3 B cut)", [](const std::string& w, uint64_t) { fs::resize_file(w, fs::file_size(w) - 3); }},
+      {"flipped byte mid-WAL",
+       [](const std::string& w, uint64_t, const Sizes&) { flip_byte(w, fs::file_size(w) / 2); }},
+      {"torn tail (3 B cut)",
+       [](const std::string& w, uint64_t, const Sizes&) { fs::resize_file(w, fs::file_size(w) - 3); }},
       {"torn tail (header only)",
-       [](const std::string& w, uint64_t rec) { fs::resize_file(w, fs::file_size(w) - rec + 7); }},
-      {"garbled tail (zeros)", [](const std::string& w, uint64_t) { zero_bytes(w, fs::file_size(w) - 16, 16); }},
+       [](const std::string& w, uint64_t rec, const Sizes&) { fs::resize_file(w, fs::file_size(w) - rec + 7); }},
+      {"garbled tail (zeros)",
+       [](const std::string& w, uint64_t, const Sizes&) { zero_bytes(w, fs::file_size(w) - 16, 16); }},
+      // The length field of the record of batch kLengthVictim, a synced record
+      // in the file's last 32 KiB block with two more records after it, set
+      // past the end of the file. The record CRC does not cover the length.
+      {"length field, last block",
+       [](const std::string& w, uint64_t, const Sizes& sizes) {
+         const uint64_t at = sizes[kLengthVictim - 1] + 4;  // header: crc32(4) len(2) type(1)
+         std::fstream f(w, std::ios::in | std::ios::out | std::ios::binary);
+         f.seekp(static_cast<std::streamoff>(at));
+         const char len[2] = {'\xf0', '\x7f'};  // 32752, little-endian
+         f.write(len, 2);
+       }},
   };
   struct Mode {
     const char* name;
@@ -592,8 +627,13 @@ TEST(LogDBCorruption, RecoveryModeTable) {
   for (const Damage& d : damages) {
     TempDir dir;
     uint64_t rec = 0;
-    ASSERT_NO_FATAL_FAILURE(write_damage_fixture(dir.path, &rec));
-    d.apply(shard0_wal(dir.path), rec);
+    std::vector<uint64_t> sizes;
+    ASSERT_NO_FATAL_FAILURE(write_damage_fixture(dir.path, &rec, &sizes));
+    // The victim record must lie in the last block, clear of block padding.
+    const uint64_t victim = sizes[kLengthVictim - 1];
+    ASSERT_EQ(victim / kWalBlock, sizes.back() / kWalBlock) << "fixture: victim not in the last block";
+    ASSERT_LE(victim % kWalBlock, kWalBlock - 7);
+    d.apply(shard0_wal(dir.path), rec, sizes);
     std::printf("  %-26s", d.name);
     for (const Mode& m : modes) {
       std::string err;
@@ -602,8 +642,16 @@ TEST(LogDBCorruption, RecoveryModeTable) {
       std::printf(" %-29s", cell.c_str());
       if (m.mode == rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords) {
         // What the LogDB relies on.
-        const bool mid = d.name[0] == 'f', garbled = d.name[0] == 'g';
-        if (mid || garbled) {
+        const bool mid = d.name[0] == 'f', garbled = d.name[0] == 'g', length = d.name[0] == 'l';
+        if (length) {
+          // KNOWN LIMITATION of RocksDB 7.8 (and of the WAL format): a
+          // record length running past the end of the last block reads as a
+          // torn tail, so this mode silently drops that record and every
+          // later one, acknowledged or not. Only kAbsoluteConsistency refuses
+          // it, but it also refuses a genuine torn tail. Fails here if a
+          // RocksDB upgrade changes this; then revisit docs and this table.
+          EXPECT_EQ(n, static_cast<long>(kLengthVictim) - 1) << err;
+        } else if (mid || garbled) {
           EXPECT_LT(n, 0) << d.name << ": accepted under the LogDB's mode";
         } else {
           EXPECT_EQ(n, static_cast<long>(kDamageBatches) - 1) << d.name << ": " << err;
@@ -684,6 +732,51 @@ TEST(LogDBCorruption, GarbageEntryValueIsReportedWithItsIndex) {
   EXPECT_EQ(s.code(), ErrorCode::kCorrupted) << s.to_string();
   EXPECT_TRUE(contains(s.message(), dir.path + "/shard-0")) << s.message();
   std::printf("cluster 4 hard state: %s\n", s.to_string().c_str());
+}
+
+// A damaged table file (after the WAL was flushed to an SST on reopen): a
+// read that meets the bad block reports kCorrupted naming the shard; it is
+// never served as a hole or as wrong data.
+TEST(LogDBCorruption, DamagedSstBlockIsReportedAsCorrupted) {
+  constexpr uint64_t kShards = 1, kGroups = 2, kBatches = 100;
+  TempDir dir;
+  {
+    std::unique_ptr<LogDB> db;
+    ASSERT_TRUE(open_db(dir.path, kShards, &db).ok());
+    for (uint64_t b = 1; b <= kBatches; ++b) ASSERT_TRUE(db->save(make_batch(b, kGroups)).ok());
+  }
+  {
+    // Reopening replays the WAL into a table file (and drops the WAL).
+    std::unique_ptr<LogDB> db;
+    ASSERT_TRUE(open_db(dir.path, kShards, &db).ok());
+  }
+  std::string sst;
+  for (const auto& f : fs::directory_iterator(dir.path + "/shard-0")) {
+    if (f.path().extension() == ".sst") sst = f.path().string();
+  }
+  ASSERT_FALSE(sst.empty()) << "no table file was written";
+  flip_byte(sst, 200);  // inside the first data block (cluster 1's first entries)
+  std::unique_ptr<LogDB> db;
+  Status s = open_db(dir.path, kShards, &db);
+  if (!s.ok()) {
+    EXPECT_EQ(s.code(), ErrorCode::kCorrupted) << s.to_string();
+    EXPECT_TRUE(contains(s.message(), dir.path + "/shard-0")) << s.message();
+    std::printf("damaged SST block, open: %s\n", s.to_string().c_str());
+    return;
+  }
+  std::vector<Entry> got;
+  s = db->entries(1, kNodeID, 1, kBatches * kPerBatch + 1, ~uint64_t{0}, &got);
+  EXPECT_EQ(s.code(), ErrorCode::kCorrupted) << s.to_string() << " (" << got.size() << " entries)";
+  EXPECT_TRUE(contains(s.message(), dir.path + "/shard-0")) << s.message();
+  std::printf("damaged SST block, entries(): %s\n", s.to_string().c_str());
+  RaftState rs;
+  s = db->read_raft_state(1, kNodeID, &rs);
+  EXPECT_EQ(s.code(), ErrorCode::kCorrupted) << s.to_string();
+  // Groups whose records are in undamaged blocks are still served.
+  got.clear();
+  s = db->entries(2, kNodeID, kBatches * kPerBatch - 3, kBatches * kPerBatch + 1, ~uint64_t{0}, &got);
+  std::printf("damaged SST block, cluster 2's last entries: %s, %zu entries\n", s.to_string().c_str(),
+              got.size());
 }
 
 }  // namespace
