@@ -221,8 +221,8 @@ int main(int argc, char** argv) {
   const Stats raw_before = stats_of(raw);
   std::printf("raw fdatasync (64 B write + fdatasync, same dir) before: %s /s (min/median/max of 3 x 1 s)\n",
               fmt3(raw_before, "%.0f").c_str());
-  std::printf("%-7s %-6s %-42s %-25s %-23s %-20s %s\n", "entry", "groups", "batch shape per save",
-              "entries/s min/med/max", "MB/s min/med/max", "syncs/s min/med/max",
+  std::printf("%-7s %-6s %-42s %-25s %-25s %-20s %s\n", "entry", "groups", "batch shape per save",
+              "entries/s min/med/max", "payload MB/s min/med/max", "syncs/s min/med/max",
               "syncs/s / raw fdatasync/s (median)");
   struct Row {
     double sync_median;
@@ -245,7 +245,7 @@ int main(int argc, char** argv) {
                     human_bytes(g * a.entries * size).c_str(), static_cast<unsigned long long>(syncs),
                     syncs == 1 ? "" : "s");
       const Stats se = stats_of(eps), sm = stats_of(mbs), ss = stats_of(sps);
-      std::printf("%-7s %-6llu %-42s %-25s %-23s %-20s %.2f\n", human_bytes(size).c_str(),
+      std::printf("%-7s %-6llu %-42s %-25s %-25s %-20s %.2f\n", human_bytes(size).c_str(),
                   static_cast<unsigned long long>(g), shape, fmt3(se, "%.0f").c_str(),
                   fmt3(sm, "%.2f").c_str(), fmt3(ss, "%.0f").c_str(), ss.median / raw_before.median);
       std::fflush(stdout);
