@@ -2,6 +2,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -20,6 +21,17 @@ Status from_rocks(const rocksdb::Status& s, const std::string& where) {
   ErrorCode code = s.IsCorruption() ? ErrorCode::kCorrupted : ErrorCode::kFatal;
   return Status(code, where + ": " + s.ToString());
 }
+
+// After a background error (e.g. a failed WAL fsync or ENOSPC) RocksDB would
+// try to recover on its own and resume writing. The LogDB has already gone
+// fatal and will not write again; keep RocksDB still too, so nothing touches
+// the disk until an operator restarts the node.
+class NoAutoRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
 
 class RocksBatch : public KVBatch {
  public:
@@ -127,6 +139,7 @@ Status open_rocks_logdb(const RocksLogDBOptions& o, std::unique_ptr<LogDB>* out)
       std::filesystem::create_directories(opts.wal_dir, ec);
     }
     if (o.env) opts.env = o.env;
+    opts.listeners.push_back(std::make_shared<NoAutoRecovery>());
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return Status(ErrorCode::kFatal, "logdb: cannot create " + dir + ": " + ec.message());

@@ -6,9 +6,11 @@
 //
 // Crash/corruption policy: WAL recovery mode kTolerateCorruptedTailRecords —
 // an incomplete record at the very end of the WAL (a torn, never-synced
-// write) is dropped; any corruption before the tail fails the open with an
-// error naming the shard directory, so acknowledged entries are never
-// silently truncated. paranoid_checks is on.
+// write) is dropped; a checksum failure before the tail fails the open with
+// an error naming the shard directory. Limit (RocksDB 7.8, shown by
+// logdb_fault_test): a damaged LENGTH field in the last WAL block reads as a
+// torn tail, so the records after it are dropped; a full-length garbled
+// tail record is refused. paranoid_checks is on; see docs/storage.md.
 #pragma once
 
 #include <memory>

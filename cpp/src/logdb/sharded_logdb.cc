@@ -56,7 +56,7 @@ Status ShardedLogDB::commit(Shard& s, KVBatch* batch) {
     // After a failed fsync the kernel may have dropped the dirty pages:
     // retrying could report success for data that is gone. Stop for good.
     fatal_.store(true);
-    return Status(ErrorCode::kFatal, "logdb: write to " + s.kv->describe() + " failed: " + st.to_string());
+    return Status(ErrorCode::kFatal, "logdb: write to " + s.kv->describe() + " failed: " + st.message());
   }
   return st;
 }
