@@ -96,8 +96,8 @@ case "$cmd" in
     deps; build_cpp
     log "C++ tests (ctest)"
     (cd build/dev && ctest --output-on-failure -j "$JOBS")
-    # The simulation's one-line summary (ctest keeps passing tests' output in its log).
-    grep -h '^simulation: ' build/dev/Testing/Temporary/LastTest.log || true
+    # Summary lines of the simulation and the crash test (ctest keeps passing tests' output in its log).
+    grep -h -E '^(simulation|crash test): ' build/dev/Testing/Temporary/LastTest.log || true
     install_python_pkg
     log "Python tests (pytest)"
     (cd "$ROOT" && "$PY" -m pytest -q tests/python)
