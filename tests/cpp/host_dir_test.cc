@@ -104,3 +104,43 @@ TEST_F(HostDirTest, DirectoryInUseIsRefused) {
 
 }  // namespace
 }  // namespace dragonboat::logdb
+
+#include "logdb/host_storage.h"
+
+namespace dragonboat::logdb {
+namespace {
+
+TEST_F(HostDirTest, HostStorageRefusesAnotherShardCountAndKeepsTheData) {
+  {
+    HostStorage hs;
+    RocksLogDBOptions o;
+    o.shards = info_.logdb_shards;
+    ASSERT_TRUE(open_host_storage(dir_, info_, o, &hs).ok());
+    NodeUpdate u;
+    u.cluster_id = 3;
+    u.node_id = 1;
+    raft::Entry e;
+    e.index = 1;
+    e.term = 1;
+    e.cmd = "kept";
+    u.entries = {e};
+    ASSERT_TRUE(hs.logdb->save({u}).ok());
+    // While it is open, a second NodeHost on the same directory is refused.
+    HostStorage other;
+    EXPECT_EQ(open_host_storage(dir_, info_, o, &other).code(), ErrorCode::kLockDirectory);
+  }
+  HostStorage hs;
+  RocksLogDBOptions o;
+  HostDirInfo more = info_;
+  more.logdb_shards = info_.logdb_shards * 2;
+  o.shards = more.logdb_shards;
+  EXPECT_EQ(open_host_storage(dir_, more, o, &hs).code(), ErrorCode::kHardSettingsChanged);
+  o.shards = info_.logdb_shards;
+  ASSERT_TRUE(open_host_storage(dir_, info_, o, &hs).ok());
+  std::vector<raft::Entry> got;
+  ASSERT_TRUE(hs.logdb->entries(3, 1, 1, 2, UINT64_MAX, &got).ok());
+  EXPECT_EQ(got.at(0).cmd, "kept");
+}
+
+}  // namespace
+}  // namespace dragonboat::logdb

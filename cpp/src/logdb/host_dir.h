@@ -22,7 +22,7 @@ struct HostDirInfo {
   std::string raft_address;
   uint64_t deployment_id = 0;
   std::string logdb_type = "rocksdb";
-  uint64_t logdb_shards = 4;
+  uint64_t logdb_shards = 2;
   uint64_t format_version = 1;  // of every on-disk format under the directory
 };
 
