@@ -141,7 +141,9 @@ class Raft {
   void handle_read_index_leader(const Message& m);
   void handle_read_index_follower(const Message& m);
   void release_deferred_reads();
-  void answer_read(uint64_t from, const ReadCtx& ctx, uint64_t index);
+  // Tells the requester (self: ready_to_reads / dropped_reads; a follower: a
+  // ReadIndexResp) that its read is confirmed at `index`, or refused.
+  void answer_read(uint64_t from, const ReadCtx& ctx, uint64_t index, bool refused = false);
   void drop_pending_reads();
 
   // raft_membership.cc

@@ -8,14 +8,19 @@ bool Raft::committed_in_current_term() const {
   return log_.term_or_zero(log_.committed()) == term_;
 }
 
-void Raft::answer_read(uint64_t from, const ReadCtx& ctx, uint64_t index) {
+void Raft::answer_read(uint64_t from, const ReadCtx& ctx, uint64_t index, bool refused) {
   if (from == id() || from == kNoNode) {
-    ready_to_reads.push_back(ReadyToRead{index, ctx});
+    if (refused) {
+      dropped_reads.push_back(ctx);
+    } else {
+      ready_to_reads.push_back(ReadyToRead{index, ctx});
+    }
     return;
   }
   Message r;
   r.type = MessageType::kReadIndexResp;
   r.to = from;
+  r.reject = refused;
   r.log_index = index;
   r.hint = ctx.low;
   r.hint_high = ctx.high;
@@ -78,21 +83,8 @@ void Raft::drop_pending_reads() {
   // Leadership changed: reads in flight can no longer be confirmed by us.
   // Reads forwarded by other nodes are refused back to them so their
   // clients fail fast instead of waiting for a timeout.
-  auto drop = [this](uint64_t from, const ReadCtx& ctx) {
-    if (from == id()) {
-      dropped_reads.push_back(ctx);
-      return;
-    }
-    Message r;
-    r.type = MessageType::kReadIndexResp;
-    r.to = from;
-    r.reject = true;
-    r.hint = ctx.low;
-    r.hint_high = ctx.high;
-    send(std::move(r));
-  };
-  for (const auto& req : read_index_.reset()) drop(req.from, req.ctx);
-  for (const auto& m : deferred_reads_) drop(m.from, ReadCtx{m.hint, m.hint_high});
+  for (const auto& req : read_index_.reset()) answer_read(req.from, req.ctx, 0, true);
+  for (const auto& m : deferred_reads_) answer_read(m.from, ReadCtx{m.hint, m.hint_high}, 0, true);
   deferred_reads_.clear();
 }
 
