@@ -1,0 +1,185 @@
+#include "transport/inproc_transport.h"
+
+#include <algorithm>
+
+namespace dragonboat::transport {
+
+// ------------------------------------------------------------- network --
+
+void InProcNetwork::attach(const std::string& address, InProcTransport* t) {
+  std::lock_guard<std::mutex> g(mu_);
+  transports_[address] = t;
+}
+
+void InProcNetwork::detach(const std::string& address) {
+  std::lock_guard<std::mutex> g(mu_);
+  transports_.erase(address);
+}
+
+void InProcNetwork::partition(const std::string& a, const std::string& b) {
+  std::lock_guard<std::mutex> g(mu_);
+  cut_.insert({a, b});
+  cut_.insert({b, a});
+}
+
+void InProcNetwork::heal() {
+  std::lock_guard<std::mutex> g(mu_);
+  cut_.clear();
+}
+
+void InProcNetwork::set_fault_hook(FaultHook hook) {
+  std::lock_guard<std::mutex> g(mu_);
+  hook_ = std::move(hook);
+}
+
+void InProcNetwork::tick() {
+  std::vector<InProcTransport*> all;
+  uint64_t now;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    now = ++now_;
+    for (auto& [a, t] : transports_) all.push_back(t);
+  }
+  for (InProcTransport* t : all) {
+    std::lock_guard<std::mutex> g(t->mu_);
+    t->released_ = now;
+    t->cv_.notify_one();
+  }
+}
+
+bool InProcNetwork::route(const std::string& from, const std::string& to, const raft::Message& m) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = transports_.find(to);
+  if (it == transports_.end() || cut_.count({from, to})) return false;
+  Fault f = hook_ ? hook_(m) : Fault{};
+  if (f.drop) return true;  // lost in the network: the sender cannot tell
+  for (int i = 0; i < std::max(1, f.copies); ++i) {
+    InProcTransport::Item item;
+    item.from = from;
+    item.m = m;
+    item.due = f.delay_ticks ? now_ + f.delay_ticks : 0;
+    // A full receive queue drops the message, like a bounded TCP receiver.
+    it->second->enqueue(std::move(item));
+  }
+  return true;
+}
+
+// ----------------------------------------------------------- transport --
+
+InProcTransport::InProcTransport(std::string address, InProcNetwork* network, const NodeRegistry* registry,
+                                 MessageHandler* handler, size_t max_queue)
+    : address_(std::move(address)), network_(network), registry_(registry), handler_(handler),
+      max_queue_(max_queue) {}
+
+InProcTransport::~InProcTransport() { stop(); }
+
+Status InProcTransport::start() {
+  std::lock_guard<std::mutex> g(mu_);
+  if (running_) return Status::OK();
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
+  network_->attach(address_, this);
+  return Status::OK();
+}
+
+void InProcTransport::stop() {
+  network_->detach(address_);
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!running_) return;
+    running_ = false;
+    queue_.clear();
+    cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool InProcTransport::enqueue(Item item) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (!running_ || queue_.size() >= max_queue_) return false;
+  queue_.push_back(std::move(item));
+  cv_.notify_one();
+  return true;
+}
+
+void InProcTransport::report(Item::Kind kind, const raft::Message& m, bool failed) {
+  Item item;
+  item.kind = kind;
+  item.m = m;
+  item.failed = failed;
+  enqueue(std::move(item));
+}
+
+bool InProcTransport::send(raft::Message m) {
+  std::string to;
+  if (!registry_->resolve(m.cluster_id, m.to, &to)) {
+    report(Item::kUnreachable, m, true);
+    return false;
+  }
+  if (!network_->route(address_, to, m)) {
+    report(Item::kUnreachable, m, true);
+    return false;
+  }
+  return true;
+}
+
+bool InProcTransport::send_snapshot(raft::Message m) {
+  bool ok = send(m);
+  // In process the snapshot file is on the same machine: delivery is the
+  // whole transfer.
+  report(Item::kSnapshotStatus, m, !ok);
+  return ok;
+}
+
+void InProcTransport::run() {
+  std::unique_lock<std::mutex> lk(mu_);
+  for (;;) {
+    auto ready = [this](const Item& i) { return i.due <= released_; };
+    cv_.wait(lk, [&] {
+      return !running_ || std::any_of(queue_.begin(), queue_.end(), ready);
+    });
+    if (!running_) return;
+    // Take every ready item, keep delayed ones in order.
+    std::vector<Item> batch;
+    std::deque<Item> rest;
+    for (auto& i : queue_) {
+      if (ready(i)) {
+        batch.push_back(std::move(i));
+      } else {
+        rest.push_back(std::move(i));
+      }
+    }
+    queue_.swap(rest);
+    lk.unlock();
+    // Deliver consecutive messages from one source as one batch.
+    std::vector<raft::Message> msgs;
+    std::string source;
+    auto flush = [&] {
+      if (!msgs.empty()) handler_->handle_messages(std::move(msgs));
+      msgs.clear();
+    };
+    for (auto& i : batch) {
+      switch (i.kind) {
+        case Item::kMessage:
+          if (i.from != source) {
+            flush();
+            source = i.from;
+          }
+          msgs.push_back(std::move(i.m));
+          break;
+        case Item::kUnreachable:
+          flush();
+          handler_->handle_unreachable(i.m.cluster_id, i.m.to);
+          break;
+        case Item::kSnapshotStatus:
+          flush();
+          handler_->handle_snapshot_status(i.m.cluster_id, i.m.to, i.failed);
+          break;
+      }
+    }
+    flush();
+    lk.lock();
+  }
+}
+
+}  // namespace dragonboat::transport
