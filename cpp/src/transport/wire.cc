@@ -319,6 +319,21 @@ class Reader {
     return fail(ErrorCode::kCorrupted, format("truncated in %s", what));
   }
   bool varint_slow(uint64_t* v, const char* what) {
+    if (remaining() >= 10) {
+      // Fast path: the longest varint fits, so no per-byte bounds check.
+      uint64_t r = 0;
+      for (int i = 0; i < 10; ++i) {
+        const uint8_t b = static_cast<uint8_t>(p_[i]);
+        r |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+          if (i == 9 && b > 1) break;
+          p_ += i + 1;
+          *v = r;
+          return true;
+        }
+      }
+      return fail(ErrorCode::kCorrupted, format("%s: varint overflows 64 bits", what));
+    }
     uint64_t r = 0;
     for (int i = 0; i < 10; ++i) {
       if (p_ == end_) return truncated(what);
@@ -525,11 +540,12 @@ Status decode_batch(const char* data, size_t size, const Limits& limits, Message
                "max_messages_per_batch")) {
     return r.status("batch: ");
   }
-  b->requests.clear();
-  b->requests.reserve(count);
+  // Reuse the Message and Entry objects (and their string capacity) of a
+  // batch decoded before: every field is overwritten below.
+  b->requests.resize(count);
   uint64_t entries_left = limits.max_entries_per_batch;
   for (uint64_t i = 0; i < count; ++i) {
-    Message& m = b->requests.emplace_back();
+    Message& m = b->requests[i];
     uint8_t flags = 0;
     uint64_t n = 0;
     bool ok = read_message_head(r, &m, &flags) &&
@@ -543,7 +559,11 @@ Status decode_batch(const char* data, size_t size, const Limits& limits, Message
           return r.status(format("batch: message %" PRIu64 ": entry %" PRIu64 ": ", i, j));
         }
       }
-      if (flags & kMsgHasSnapshot) ok = read_snapshot(r, limits, &m.snapshot);
+      if (flags & kMsgHasSnapshot) {
+        ok = read_snapshot(r, limits, &m.snapshot);
+      } else if (has_snapshot(m.snapshot)) {
+        m.snapshot = Snapshot{};
+      }
     }
     if (!ok) return r.status(format("batch: message %" PRIu64 ": ", i));
   }

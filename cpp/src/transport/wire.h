@@ -181,7 +181,9 @@ void encode_batch_frame(const MessageBatch& batch, std::string* out);
 // Decodes a batch payload into *batch (overwriting it). kIncompatibleData for
 // an unknown format version; kCorrupted for malformed bytes, naming the
 // message/entry and field; kPayloadTooBig for a count or size beyond `limits`.
-// On error *batch holds a partial result.
+// The Message and Entry objects already in *batch are reused (every field is
+// overwritten), so decoding into the same batch again allocates only when a
+// string outgrows its capacity. On error *batch is partially overwritten.
 Status decode_batch(const char* data, size_t size, const Limits& limits, MessageBatch* batch);
 
 // ---- snapshot chunks --------------------------------------------------------
