@@ -75,7 +75,7 @@ inline constexpr uint64_t kDefaultChunkDataSize = 2u << 20;
 // should check encoded_batch_size() against max_frame_payload.
 struct Limits {
   uint64_t max_frame_payload = 64u << 20;       // bytes after the frame header
-  uint64_t max_messages_per_batch = 1u << 20;   // raft messages in one batch
+  uint64_t max_messages_per_batch = 1u << 16;   // raft messages in one batch
   uint64_t max_entries_per_batch = 1u << 20;    // entries over all messages of a batch
   uint64_t max_cmd_size = 64u << 20;            // Entry::cmd bytes
   uint64_t max_membership_size = 1u << 20;      // encoded raft::Membership bytes
