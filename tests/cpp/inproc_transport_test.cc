@@ -84,7 +84,7 @@ class InProcTest : public ::testing::Test {
 };
 
 TEST_F(InProcTest, ManyGroupsArriveCompleteAndInOrderPerGroup) {
-  const uint64_t per_group = 200;
+  const uint64_t per_group = 100;  // 5,000 messages: within the receive queue bound
   for (uint64_t i = 1; i <= per_group; ++i)
     for (uint64_t c = 1; c <= 50; ++c) ASSERT_TRUE(a_->send(msg(c, 2, i)));
   ASSERT_TRUE(rb_.wait_for([&](Recorder& r) { return r.received.size() == 50 * per_group; }));
@@ -94,6 +94,24 @@ TEST_F(InProcTest, ManyGroupsArriveCompleteAndInOrderPerGroup) {
     last[m.cluster_id] = m.log_index;
   }
   EXPECT_EQ(last.size(), 50u);
+}
+
+TEST(InProcTransport, FullReceiveQueueDropsAndTellsTheSender) {
+  InProcNetwork net;
+  NodeRegistry registry;
+  registry.add(1, 2, "b");
+  Recorder ra, rb;
+  InProcTransport a("a", &net, &registry, &ra);
+  InProcTransport b("b", &net, &registry, &rb, /*max_queue=*/4);
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  // Hold everything in b's queue (delayed) so it fills up.
+  net.set_fault_hook([](const Message&) { Fault f; f.delay_ticks = 1; return f; });
+  for (uint64_t i = 1; i <= 4; ++i) EXPECT_TRUE(a.send(msg(1, 2, i)));
+  EXPECT_FALSE(a.send(msg(1, 2, 5))) << "over MaxReceiveQueueSize the message is dropped";
+  net.tick();
+  ASSERT_TRUE(rb.wait_for([](Recorder& r) { return r.received.size() == 4; }));
+  EXPECT_TRUE(ra.unreachable.empty()) << "a full queue is not an unreachable node";
 }
 
 TEST_F(InProcTest, UnknownTargetIsUnreachable) {

@@ -47,21 +47,23 @@ void InProcNetwork::tick() {
   }
 }
 
-bool InProcNetwork::route(const std::string& from, const std::string& to, const raft::Message& m) {
+InProcNetwork::Route InProcNetwork::route(const std::string& from, const std::string& to,
+                                          const raft::Message& m) {
   std::lock_guard<std::mutex> g(mu_);
   auto it = transports_.find(to);
-  if (it == transports_.end() || cut_.count({from, to})) return false;
+  if (it == transports_.end() || cut_.count({from, to})) return Route::kUnreachable;
   Fault f = hook_ ? hook_(m) : Fault{};
-  if (f.drop) return true;  // lost in the network: the sender cannot tell
+  if (f.drop) return Route::kQueued;  // lost in the network: the sender cannot tell
+  Route r = Route::kQueued;
   for (int i = 0; i < std::max(1, f.copies); ++i) {
     InProcTransport::Item item;
     item.from = from;
     item.m = m;
     item.due = f.delay_ticks ? now_ + f.delay_ticks : 0;
-    // A full receive queue drops the message, like a bounded TCP receiver.
-    it->second->enqueue(std::move(item));
+    // A full receive queue (MaxReceiveQueueSize) drops the message.
+    if (!it->second->enqueue(std::move(item))) r = Route::kQueueFull;
   }
-  return true;
+  return r;
 }
 
 // ----------------------------------------------------------- transport --
@@ -116,11 +118,13 @@ bool InProcTransport::send(raft::Message m) {
     report(Item::kUnreachable, m, true);
     return false;
   }
-  if (!network_->route(address_, to, m)) {
-    report(Item::kUnreachable, m, true);
-    return false;
+  switch (network_->route(address_, to, m)) {
+    case InProcNetwork::Route::kQueued: return true;
+    case InProcNetwork::Route::kQueueFull: return false;  // dropped; Raft retries
+    case InProcNetwork::Route::kUnreachable: break;
   }
-  return true;
+  report(Item::kUnreachable, m, true);
+  return false;
 }
 
 bool InProcTransport::send_snapshot(raft::Message m) {

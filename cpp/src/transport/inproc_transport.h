@@ -49,8 +49,9 @@ class InProcNetwork {
   friend class InProcTransport;
   void attach(const std::string& address, InProcTransport* t);
   void detach(const std::string& address);
-  // Routes one message; false when it could not be delivered.
-  bool route(const std::string& from, const std::string& to, const raft::Message& m);
+  enum class Route { kQueued, kUnreachable, kQueueFull };
+  // Routes one message to the transport at `to`.
+  Route route(const std::string& from, const std::string& to, const raft::Message& m);
 
   std::mutex mu_;
   std::map<std::string, InProcTransport*> transports_;
