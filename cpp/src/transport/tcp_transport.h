@@ -1,0 +1,77 @@
+// transport/tcp_transport.h — the Transport over TCP (asio).
+//
+// One listener on the NodeHost's address; one outgoing connection per remote
+// host. Messages queued for a remote are drained into ONE frame per write:
+// many groups' messages to the same host travel together. Per-remote send
+// queues are bounded by bytes (MaxSendQueueSize): over the bound a message
+// is dropped and Raft retries. A failed connect or write reports every
+// queued target as unreachable and backs off before reconnecting (100 ms,
+// doubling to 5 s), dropping sends meanwhile, so nothing queues forever.
+// Received frames are checked (magic, checksums, limits before allocation,
+// deployment ID); a bad frame closes that connection and is counted.
+// Thread-safety: public methods are thread-safe; handler callbacks run on
+// the transport's I/O thread.
+//
+// Not yet: snapshot streaming (send_snapshot reports failure), mutual TLS,
+// several streams per remote.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "transport/transport.h"
+#include "transport/wire.h"
+
+namespace dragonboat::transport {
+
+struct TcpTransportOptions {
+  std::string listen_address;  // "host:port"; port 0 picks a free port
+  std::string raft_address;    // advertised address; defaults to the bound listen address
+  uint64_t deployment_id = 0;
+  uint32_t bin_version = 1;
+  uint64_t max_send_queue_bytes = 64u << 20;  // per remote
+  Limits limits;
+};
+
+// Counters, for tests and metrics.
+struct TcpTransportStats {
+  std::atomic<uint64_t> frames_sent{0};
+  std::atomic<uint64_t> messages_sent{0};
+  std::atomic<uint64_t> frames_received{0};
+  std::atomic<uint64_t> messages_received{0};
+  std::atomic<uint64_t> bad_frames{0};            // closed connections
+  std::atomic<uint64_t> deployment_mismatches{0}; // dropped batches
+  std::atomic<uint64_t> send_queue_drops{0};
+  std::atomic<uint64_t> connect_failures{0};
+};
+
+class TcpTransport : public Transport {
+ public:
+  TcpTransport(TcpTransportOptions options, const NodeRegistry* registry, MessageHandler* handler);
+  ~TcpTransport() override;
+
+  // Binds and starts the I/O thread. kInvalidAddress for a bad address,
+  // kFatal when it cannot bind.
+  Status start() override;
+  // Closes the listener and every connection and joins the I/O thread. A
+  // stopped transport cannot be started again (make a new one).
+  void stop() override;
+  bool send(raft::Message m) override;
+  bool send_snapshot(raft::Message m) override;
+  const std::string& address() const override;
+
+  const TcpTransportStats& stats() const;
+  // The reason the last bad frame was refused (for logs and tests).
+  std::string last_error() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits "host:port"; false when malformed.
+bool split_address(const std::string& address, std::string* host, uint16_t* port);
+
+}  // namespace dragonboat::transport

@@ -1,0 +1,263 @@
+// The TCP transport on loopback: batching, per-group order, deployment
+// isolation, unreachable reporting, reconnect, and refusal of bad frames.
+#include <gtest/gtest.h>
+
+#include <asio.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "transport/tcp_transport.h"
+
+namespace dragonboat::transport {
+namespace {
+
+using raft::Message;
+using raft::MessageType;
+
+class Recorder : public MessageHandler {
+ public:
+  void handle_messages(std::vector<Message> msgs) override {
+    std::lock_guard<std::mutex> g(mu_);
+    for (auto& m : msgs) received_.push_back(std::move(m));
+    cv_.notify_all();
+  }
+  void handle_unreachable(uint64_t c, uint64_t n) override {
+    std::lock_guard<std::mutex> g(mu_);
+    unreachable_.push_back({c, n});
+    cv_.notify_all();
+  }
+  void handle_snapshot_status(uint64_t c, uint64_t n, bool failed) override {
+    std::lock_guard<std::mutex> g(mu_);
+    snapshot_failed_ += failed;
+    (void)c;
+    (void)n;
+    cv_.notify_all();
+  }
+  // Waits for a condition on the recorded events (deadline = test failure).
+  template <typename P>
+  bool wait(P pred) {
+    std::unique_lock<std::mutex> lk(mu_);
+    return cv_.wait_for(lk, std::chrono::seconds(20), [&] { return pred(); });
+  }
+  size_t received_count() {
+    std::lock_guard<std::mutex> g(mu_);
+    return received_.size();
+  }
+  std::vector<Message> received() {
+    std::lock_guard<std::mutex> g(mu_);
+    return received_;
+  }
+  std::vector<Message> received_;
+  std::vector<std::pair<uint64_t, uint64_t>> unreachable_;
+  int snapshot_failed_ = 0;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+// For counters that no callback announces (dropped batches): re-check until
+// true or the deadline passes.
+template <typename P>
+bool eventually(P pred) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+Message msg(uint64_t cluster, uint64_t to, uint64_t seq, size_t payload = 16) {
+  Message m;
+  m.type = MessageType::kReplicate;
+  m.cluster_id = cluster;
+  m.to = to;
+  m.from = 1;
+  m.term = 3;
+  m.log_index = seq;
+  raft::Entry e;
+  e.index = seq;
+  e.term = 3;
+  e.cmd = std::string(payload, 'x');
+  m.entries.push_back(e);
+  return m;
+}
+
+std::unique_ptr<TcpTransport> make(uint64_t deployment, NodeRegistry* reg, MessageHandler* h,
+                                   const std::string& listen = "127.0.0.1:0") {
+  TcpTransportOptions o;
+  o.listen_address = listen;
+  o.deployment_id = deployment;
+  auto t = std::make_unique<TcpTransport>(o, reg, h);
+  EXPECT_TRUE(t->start().ok());
+  return t;
+}
+
+TEST(TcpTransport, ManyGroupsBatchedInOrderPerGroup) {
+  NodeRegistry reg;
+  Recorder ra, rb;
+  auto a = make(7, &reg, &ra);
+  auto b = make(7, &reg, &rb);
+  for (uint64_t c = 1; c <= 50; ++c) reg.add(c, 2, b->address());
+  const uint64_t per_group = 100;
+  for (uint64_t i = 1; i <= per_group; ++i)
+    for (uint64_t c = 1; c <= 50; ++c) ASSERT_TRUE(a->send(msg(c, 2, i)));
+  ASSERT_TRUE(rb.wait([&] { return rb.received_.size() == 50 * per_group; }));
+  std::map<uint64_t, uint64_t> last;
+  for (const auto& m : rb.received()) {
+    EXPECT_EQ(m.log_index, last[m.cluster_id] + 1);
+    last[m.cluster_id] = m.log_index;
+    ASSERT_EQ(m.entries.size(), 1u);
+    EXPECT_EQ(m.entries[0].cmd, std::string(16, 'x'));
+  }
+  EXPECT_EQ(a->stats().messages_sent.load(), 50 * per_group);
+  EXPECT_LT(a->stats().frames_sent.load(), a->stats().messages_sent.load()) << "messages must share frames";
+  EXPECT_EQ(b->stats().bad_frames.load(), 0u);
+}
+
+TEST(TcpTransport, OtherDeploymentIsDroppedAndCounted) {
+  NodeRegistry reg;
+  Recorder ra, rb;
+  auto a = make(1, &reg, &ra);
+  auto b = make(2, &reg, &rb);
+  reg.add(1, 2, b->address());
+  ASSERT_TRUE(a->send(msg(1, 2, 1)));
+  ASSERT_TRUE(eventually([&] { return b->stats().deployment_mismatches.load() == 1; }));
+  EXPECT_EQ(rb.received_count(), 0u);
+  EXPECT_NE(b->last_error().find("deployment 1"), std::string::npos) << b->last_error();
+}
+
+TEST(TcpTransport, UnreachableRemoteIsReportedAndBackedOff) {
+  NodeRegistry reg;
+  Recorder ra;
+  auto a = make(1, &reg, &ra);
+  // Nothing listens on a port we just closed.
+  uint16_t dead_port;
+  {
+    asio::io_context io;
+    asio::ip::tcp::acceptor acc(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    dead_port = acc.local_endpoint().port();
+  }
+  reg.add(5, 9, "127.0.0.1:" + std::to_string(dead_port));
+  ASSERT_TRUE(a->send(msg(5, 9, 1)));
+  ASSERT_TRUE(ra.wait([&] { return !ra.unreachable_.empty(); }));
+  EXPECT_EQ(ra.unreachable_[0], (std::pair<uint64_t, uint64_t>{5, 9}));
+  EXPECT_GE(a->stats().connect_failures.load(), 1u);
+  // While backing off, sends are refused at once instead of queueing.
+  EXPECT_FALSE(a->send(msg(5, 9, 2)));
+  // Unknown targets are unreachable too.
+  EXPECT_FALSE(a->send(msg(6, 1, 1)));
+  ASSERT_TRUE(ra.wait([&] {
+    for (auto& u : ra.unreachable_)
+      if (u == std::pair<uint64_t, uint64_t>{6, 1}) return true;
+    return false;
+  }));
+}
+
+TEST(TcpTransport, ReconnectsAfterTheRemoteRestarts) {
+  NodeRegistry reg;
+  Recorder ra, rb1, rb2;
+  auto a = make(1, &reg, &ra);
+  auto b1 = make(1, &reg, &rb1);
+  std::string addr = b1->address();
+  reg.add(1, 2, addr);
+  ASSERT_TRUE(a->send(msg(1, 2, 1)));
+  ASSERT_TRUE(rb1.wait([&] { return rb1.received_.size() == 1; }));
+  b1->stop();
+  auto b2 = make(1, &reg, &rb2, addr);
+  // Keep sending (as Raft retries) until the new incarnation receives.
+  uint64_t seq = 2;
+  ASSERT_TRUE(eventually([&] {
+    a->send(msg(1, 2, seq++));
+    return rb2.received_count() > 0;
+  }));
+}
+
+TEST(TcpTransport, BadFramesCloseTheConnectionAndAreCounted) {
+  NodeRegistry reg;
+  Recorder ra, rb;
+  auto a = make(1, &reg, &ra);
+  auto b = make(1, &reg, &rb);
+  std::string host;
+  uint16_t port;
+  ASSERT_TRUE(split_address(b->address(), &host, &port));
+  asio::io_context io;
+  auto raw_send = [&](const std::string& bytes) {
+    asio::ip::tcp::socket s(io);
+    s.connect(asio::ip::tcp::endpoint(asio::ip::make_address(host), port));
+    asio::write(s, asio::buffer(bytes));
+    // The receiver closes the connection: the read ends with EOF.
+    char c;
+    asio::error_code ec;
+    s.read_some(asio::buffer(&c, 1), ec);
+    return ec;
+  };
+  EXPECT_TRUE(raw_send(std::string(kFrameHeaderSize, 'G')));
+  ASSERT_TRUE(eventually([&] { return b->stats().bad_frames.load() == 1; }));
+  EXPECT_NE(b->last_error().find("bad magic"), std::string::npos) << b->last_error();
+  // A header announcing a payload beyond the limit is refused before any
+  // payload byte is read or allocated.
+  std::string header;
+  encode_frame_header(Method::kRaftMessageBatch, std::string_view("x"), &header);
+  // Rewrite the size field with an absurd value via a real oversized frame:
+  // build one with a large payload string would be wasteful; instead send a
+  // valid header for a 1-byte payload followed by a corrupted payload.
+  EXPECT_TRUE(raw_send(header + "y"));
+  ASSERT_TRUE(eventually([&] { return b->stats().bad_frames.load() == 2; }));
+  EXPECT_NE(b->last_error().find("checksum"), std::string::npos) << b->last_error();
+  // The transport still serves good peers.
+  reg.add(1, 2, b->address());
+  ASSERT_TRUE(a->send(msg(1, 2, 1)));
+  ASSERT_TRUE(rb.wait([&] { return rb.received_.size() == 1; }));
+}
+
+TEST(TcpTransport, OversizedFrameIsRefusedBeforeAllocation) {
+  NodeRegistry reg;
+  Recorder rb;
+  TcpTransportOptions o;
+  o.listen_address = "127.0.0.1:0";
+  o.limits.max_frame_payload = 1024;
+  TcpTransport b(o, &reg, &rb);
+  ASSERT_TRUE(b.start().ok());
+  std::string big(4096, 'z');
+  std::string frame;
+  encode_frame_header(Method::kRaftMessageBatch, big, &frame);
+  std::string host;
+  uint16_t port;
+  ASSERT_TRUE(split_address(b.address(), &host, &port));
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect(asio::ip::tcp::endpoint(asio::ip::make_address(host), port));
+  asio::write(s, asio::buffer(frame));  // the header only
+  ASSERT_TRUE(eventually([&] { return b.stats().bad_frames.load() == 1; }));
+  EXPECT_NE(b.last_error().find("exceeds limit"), std::string::npos) << b.last_error();
+}
+
+TEST(TcpTransport, SnapshotsAreNotStreamedYetAndSayTheyFailed) {
+  NodeRegistry reg;
+  Recorder ra;
+  auto a = make(1, &reg, &ra);
+  Message m = msg(1, 2, 1);
+  m.type = MessageType::kInstallSnapshot;
+  EXPECT_FALSE(a->send_snapshot(m));
+  ASSERT_TRUE(ra.wait([&] { return ra.snapshot_failed_ == 1; }));
+}
+
+TEST(TcpTransport, BadListenAddressIsANamedError) {
+  NodeRegistry reg;
+  Recorder r;
+  TcpTransportOptions o;
+  o.listen_address = "nonsense";
+  TcpTransport t(o, &reg, &r);
+  EXPECT_EQ(t.start().code(), ErrorCode::kInvalidAddress);
+  o.listen_address = "127.0.0.1:99999";
+  TcpTransport t2(o, &reg, &r);
+  EXPECT_EQ(t2.start().code(), ErrorCode::kInvalidAddress);
+}
+
+}  // namespace
+}  // namespace dragonboat::transport
