@@ -116,6 +116,7 @@ case "$cmd" in
     configure_and_build build/bench -DCMAKE_BUILD_TYPE=Release -DDRAGONBOAT_BUILD_TESTS=OFF
     ./benchmarks/raft_core.sh build/bench
     ./benchmarks/logdb.sh build/bench
+    ./benchmarks/transport.sh build/bench
     ;;
   *)
     sed -n '2,13p' "$0"; exit 2 ;;
