@@ -1,8 +1,10 @@
 // transport/wire.cc — see wire.h and docs/wire.md.
 //
-// Encoding is two passes: an exact size pass, one resize of the caller's
-// buffer, then a write pass through a raw pointer (no per-field capacity
-// checks, no per-field allocation). Decoding reads through a bounds-checked
+// Encoding resizes the caller's buffer once to an upper bound of the encoded
+// size (every varint counted as 10 bytes; cheaper than the exact size), writes
+// through a raw pointer (no per-field capacity checks, no per-field
+// allocation), then shrinks the buffer to what was written; the capacity
+// stays for the next batch. Decoding reads through a bounds-checked
 // cursor; every count and length is checked against the bytes that remain
 // and against Limits before anything is reserved or copied. Error messages are
 // built only on the failure path.
@@ -180,7 +182,20 @@ void write_message(Writer& w, const Message& m) {
   if (snap) write_snapshot(w, m.snapshot);
 }
 
-void write_batch(const MessageBatch& b, char* dst, size_t size) {
+// At least the encoded size: every varint counted as 10 bytes. Cheaper than
+// the exact size (it only sums lengths).
+size_t batch_size_bound(const MessageBatch& b) {
+  size_t n = 1 + 8 + 10 + 10 + b.source_address.size() + 10;
+  for (const Message& m : b.requests) {
+    n += 2 + 10 * 10;
+    for (const Entry& e : m.entries) n += 7 * 10 + 1 + e.cmd.size();
+    if (has_snapshot(m.snapshot)) n += snapshot_size(m.snapshot);
+  }
+  return n;
+}
+
+// Writes the batch at dst; returns the end of what it wrote.
+char* write_batch(const MessageBatch& b, char* dst) {
   Writer w(dst);
   w.u8(kBatchFormatVersion);
   w.u64(b.deployment_id);
@@ -188,7 +203,7 @@ void write_batch(const MessageBatch& b, char* dst, size_t size) {
   w.bytes(b.source_address);
   w.varint(b.requests.size());
   for (const Message& m : b.requests) write_message(w, m);
-  if (w.pos() != dst + size) panic("wire: batch size pass and write pass disagree");
+  return w.pos();
 }
 
 void write_chunk(const SnapshotChunk& c, char* dst, size_t size) {
@@ -233,7 +248,7 @@ class Reader {
 
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
 
-  bool u8(uint8_t* v, const char* what) {
+  __attribute__((always_inline)) bool u8(uint8_t* v, const char* what) {
     if (p_ == end_) return truncated(what);
     *v = static_cast<uint8_t>(*p_++);
     return true;
@@ -244,10 +259,21 @@ class Reader {
     p_ += 8;
     return true;
   }
-  bool varint(uint64_t* v, const char* what) {
-    if (p_ != end_ && !(static_cast<uint8_t>(*p_) & 0x80)) {
-      *v = static_cast<uint8_t>(*p_++);
-      return true;
+  __attribute__((always_inline)) bool varint(uint64_t* v, const char* what) {
+    if (__builtin_expect(remaining() >= 10, 1)) {
+      // The longest varint fits: no per-byte bounds check.
+      uint64_t r = 0;
+      for (int i = 0; i < 10; ++i) {
+        const uint8_t b = static_cast<uint8_t>(p_[i]);
+        r |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+          if (i == 9 && b > 1) break;
+          p_ += i + 1;
+          *v = r;
+          return true;
+        }
+      }
+      return overflow(what);
     }
     return varint_slow(v, what);
   }
@@ -318,29 +344,16 @@ class Reader {
   bool truncated(const char* what) {
     return fail(ErrorCode::kCorrupted, format("truncated in %s", what));
   }
+  bool overflow(const char* what) {
+    return fail(ErrorCode::kCorrupted, format("%s: varint overflows 64 bits", what));
+  }
+  // Near the end of the input: check every byte.
   bool varint_slow(uint64_t* v, const char* what) {
-    if (remaining() >= 10) {
-      // Fast path: the longest varint fits, so no per-byte bounds check.
-      uint64_t r = 0;
-      for (int i = 0; i < 10; ++i) {
-        const uint8_t b = static_cast<uint8_t>(p_[i]);
-        r |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-          if (i == 9 && b > 1) break;
-          p_ += i + 1;
-          *v = r;
-          return true;
-        }
-      }
-      return fail(ErrorCode::kCorrupted, format("%s: varint overflows 64 bits", what));
-    }
     uint64_t r = 0;
     for (int i = 0; i < 10; ++i) {
       if (p_ == end_) return truncated(what);
       const uint8_t b = static_cast<uint8_t>(*p_++);
-      if (i == 9 && b > 1) {
-        return fail(ErrorCode::kCorrupted, format("%s: varint overflows 64 bits", what));
-      }
+      if (i == 9 && b > 1) return overflow(what);
       r |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
       if (!(b & 0x80)) {
         *v = r;
@@ -508,19 +521,25 @@ size_t encoded_batch_size(const MessageBatch& b) {
 
 void encode_batch(const MessageBatch& b, std::string* out) {
   const size_t start = out->size();
-  const size_t n = encoded_batch_size(b);
+  const size_t bound = batch_size_bound(b);
+  out->resize(start + bound);
+  char* end = write_batch(b, &(*out)[start]);
+  const size_t n = static_cast<size_t>(end - out->data()) - start;
+  if (n > bound) panic("wire: batch encoding overran its size bound");
   out->resize(start + n);
-  write_batch(b, &(*out)[start], n);
 }
 
 void encode_batch_frame(const MessageBatch& b, std::string* out) {
   const size_t start = out->size();
-  const size_t n = encoded_batch_size(b);
-  out->resize(start + kFrameHeaderSize + n);
+  const size_t bound = batch_size_bound(b);
+  out->resize(start + kFrameHeaderSize + bound);
   char* header = &(*out)[start];
-  write_batch(b, header + kFrameHeaderSize, n);
+  char* end = write_batch(b, header + kFrameHeaderSize);
+  const size_t n = static_cast<size_t>(end - header) - kFrameHeaderSize;
+  if (n > bound) panic("wire: batch encoding overran its size bound");
   write_frame_header(Method::kRaftMessageBatch, std::string_view(header + kFrameHeaderSize, n),
                      header);
+  out->resize(start + kFrameHeaderSize + n);
 }
 
 Status decode_batch(const char* data, size_t size, const Limits& limits, MessageBatch* b) {

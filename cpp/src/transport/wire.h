@@ -168,11 +168,16 @@ Status verify_payload(const FrameHeader& header, const char* payload, size_t siz
 
 // ---- message batches --------------------------------------------------------
 
-// The exact number of bytes encode_batch() appends.
+// The exact number of bytes encode_batch() appends (the payload size of the
+// frame encode_batch_frame() appends). A sender splits batches whose size
+// exceeds the receiver's Limits::max_frame_payload.
 size_t encoded_batch_size(const MessageBatch& batch);
 
-// Appends the encoding of `batch` to *out (one resize, no other allocation
-// except for snapshot membership, which raft::encode_membership returns).
+// Appends the encoding of `batch` to *out. *out grows at most once, to an
+// upper bound of the encoding (every varint counted as 10 bytes), and is then
+// shrunk to the bytes written; a buffer reused for the next batch keeps its
+// capacity, so the steady state allocates nothing (raft::encode_membership's
+// string, for messages carrying a snapshot, is the only other allocation).
 void encode_batch(const MessageBatch& batch, std::string* out);
 
 // Appends a complete kRaftMessageBatch frame (header + encoded batch) to *out.
