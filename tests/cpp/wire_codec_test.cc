@@ -683,6 +683,106 @@ TEST(WireEncode, AppendsAndReusesCapacity) {
   EXPECT_EQ(buf.data(), data);
 }
 
+// ---- golden bytes -----------------------------------------------------------
+// The exact bytes of known values (docs/wire.md walks through the first).
+// A failure here means the wire format changed: bump the format version.
+
+std::string hex(const std::string& s) {
+  static const char* digits = "0123456789abcdef";
+  std::string h;
+  for (unsigned char c : s) {
+    h.push_back(digits[c >> 4]);
+    h.push_back(digits[c & 15]);
+  }
+  return h;
+}
+
+TEST(WireGolden, HeartbeatFrame) {
+  MessageBatch b;
+  b.deployment_id = 1;
+  b.source_address = "a:1";
+  b.bin_version = 210;
+  Message m;
+  m.type = MessageType::kHeartbeat;
+  m.to = 2;
+  m.from = 1;
+  m.cluster_id = 9;
+  m.term = 3;
+  m.commit = 10;
+  b.requests.push_back(m);
+  std::string f;
+  encode_batch_frame(b, &f);
+  EXPECT_EQ(hex(f),
+            "d7b064001c00000000000000a468fb08ab57761c4a9175ca"  // frame header
+            "010100000000000000d20103613a3101"                  // batch head
+            "0d000201090300000a000000");                        // the heartbeat
+}
+
+TEST(WireGolden, BatchWithEntryAndSnapshot) {
+  MessageBatch b;
+  b.deployment_id = 0x0102030405060708ULL;
+  b.source_address = "h:1";
+  b.bin_version = 1;
+  Message m;
+  m.type = MessageType::kReplicate;
+  m.to = 2;
+  m.from = 1;
+  m.cluster_id = 5;
+  m.term = 3;
+  m.log_term = 3;
+  m.log_index = 200;
+  m.commit = 199;
+  Entry e;
+  e.term = 3;
+  e.index = 201;
+  e.key = 300;
+  e.cmd = "hi";
+  m.entries.push_back(e);
+  b.requests.push_back(m);
+  Message s;
+  s.type = MessageType::kInstallSnapshot;
+  s.to = 3;
+  s.from = 1;
+  s.cluster_id = 5;
+  s.term = 3;
+  s.reject = true;
+  s.snapshot.index = 150;
+  s.snapshot.term = 2;
+  s.snapshot.membership.addresses = {{1, "a"}};
+  s.snapshot.filepath = "f";
+  s.snapshot.file_size = 9;
+  s.snapshot.witness = true;
+  b.requests.push_back(s);
+  std::string p;
+  encode_batch(b, &p);
+  EXPECT_EQ(hex(p),
+            "010807060504030201" "01" "03683a31" "02"
+            "07000201050303c801c7010000" "01" "03c90100ac0200000002" "6869"
+            "0f03030105030000000000" "00"
+            "01960102" "3a" + hex(raft::encode_membership(s.snapshot.membership)) + "016609" "00");
+}
+
+TEST(WireGolden, Chunk) {
+  SnapshotChunk c;
+  c.cluster_id = 5;
+  c.node_id = 3;
+  c.from = 1;
+  c.deployment_id = 7;
+  c.bin_version = 1;
+  c.chunk_count = 2;
+  c.file_size = 104;
+  c.index = 150;
+  c.term = 2;
+  c.file_path = "s.gbsnap";
+  c.file_chunk_count = 2;
+  c.data = "abc";
+  std::string p;
+  encode_chunk(c, &p);
+  EXPECT_EQ(hex(p), "0100" "0700000000000000" "01" "0503010002" "68" "9601" "02" "000002"
+                    "08732e6762736e6170" "29" + hex(raft::encode_membership(c.membership)) +
+                    "50392f89945faf78" "03616263");
+}
+
 // ---- frame header -----------------------------------------------------------
 
 TEST(WireFrame, TruncatedHeader) {

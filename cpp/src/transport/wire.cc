@@ -39,6 +39,29 @@ constexpr uint8_t kChunkHasFileInfo = 0x02;
 constexpr uint8_t kMaxMessageType = static_cast<uint8_t>(raft::MessageType::kNoOp);
 constexpr uint8_t kMaxEntryType = static_cast<uint8_t>(raft::EntryType::kMetadata);
 
+// The wire carries the raft enums' numeric values (docs/wire.md lists them).
+// Reordering an enum would silently change the format: these pin each value.
+template <typename E>
+constexpr int num(E e) {
+  return static_cast<int>(e);
+}
+using MT = raft::MessageType;
+static_assert(num(MT::kElection) == 0 && num(MT::kLeaderHeartbeat) == 1 &&
+                  num(MT::kCheckQuorum) == 2 && num(MT::kPropose) == 3 &&
+                  num(MT::kSnapshotStatus) == 4 && num(MT::kUnreachable) == 5 &&
+                  num(MT::kLeaderTransfer) == 6 && num(MT::kReplicate) == 7 &&
+                  num(MT::kReplicateResp) == 8 && num(MT::kRequestVote) == 9 &&
+                  num(MT::kRequestVoteResp) == 10 && num(MT::kRequestPreVote) == 11 &&
+                  num(MT::kRequestPreVoteResp) == 12 && num(MT::kHeartbeat) == 13 &&
+                  num(MT::kHeartbeatResp) == 14 && num(MT::kInstallSnapshot) == 15 &&
+                  num(MT::kReadIndex) == 16 && num(MT::kReadIndexResp) == 17 &&
+                  num(MT::kTimeoutNow) == 18 && num(MT::kRateLimit) == 19 &&
+                  num(MT::kQuiesce) == 20 && num(MT::kNoOp) == 21,
+              "raft::MessageType values changed: bump kBatchFormatVersion and map them");
+static_assert(num(raft::EntryType::kApplication) == 0 && num(raft::EntryType::kConfigChange) == 1 &&
+                  num(raft::EntryType::kMetadata) == 2,
+              "raft::EntryType values changed: bump kBatchFormatVersion and map them");
+
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string format(const char* fmt, ...) {
   char buf[256];
