@@ -51,7 +51,7 @@ rc=$?
 set -e
 # The log without per-input progress lines and the recommended dictionary
 # (the full log is last-run.log).
-grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)|^"|Recommended dictionary|End of recommended' "$out/last-run.log" | tail -n 60
+grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)|NEW_FUNC|^"|Recommended dictionary|End of recommended' "$out/last-run.log" | tail -n 60
 echo "wall time: $(( $(date +%s) - start )) s; corpus: $(ls "$out/corpus-wire" | wc -l) inputs;" \
      "artifacts: $(ls "$out/artifacts" | wc -l) (in $out/artifacts)"
 exit "$rc"
