@@ -294,7 +294,8 @@ int main(int argc, char** argv) {
   // Format experiment: the same batches in varint vs fixed-width layout,
   // payload only (no frame, no checksum).
   std::printf("\nlayout comparison (payload only, median of %d): bytes/entry, ns/entry\n", repeats);
-  std::printf("%-34s %-7s %12s %12s %12s\n", "batch", "layout", "bytes/entry", "encode ns", "decode ns");
+  std::printf("%-34s %-7s %12s %12s %12s\n", "batch", "layout", "bytes/entry", "encode ns",
+              "decode ns");
   for (const Shape& s : shapes) {
     const double nent = std::max<double>(1, static_cast<double>(count_entries(s.batch)));
     if (count_entries(s.batch) == 0) continue;

@@ -351,7 +351,8 @@ class Reader {
   }
   bool done(const char* what) {
     if (p_ == end_) return true;
-    return fail(ErrorCode::kCorrupted, format("%zu trailing bytes after the %s", remaining(), what));
+    return fail(ErrorCode::kCorrupted,
+                format("%zu trailing bytes after the %s", remaining(), what));
   }
 
   bool fail(ErrorCode code, std::string message) {
@@ -407,7 +408,9 @@ bool read_entry(Reader& r, const Limits& limits, Entry* e) {
       !r.u8(&type, "entry type")) {
     return false;
   }
-  if (type > kMaxEntryType) return r.fail(ErrorCode::kCorrupted, format("unknown entry type %u", type));
+  if (type > kMaxEntryType) {
+    return r.fail(ErrorCode::kCorrupted, format("unknown entry type %u", type));
+  }
   e->type = static_cast<raft::EntryType>(type);
   return r.varint(&e->key, "entry key") && r.varint(&e->client_id, "entry client_id") &&
          r.varint(&e->series_id, "entry series_id") &&
@@ -429,7 +432,8 @@ bool read_snapshot(Reader& r, const Limits& limits, Snapshot* s) {
          r.bytes(&s->data, limits.max_snapshot_data_size, "snapshot data");
 }
 
-// Reads message fields up to and including the entry count.
+// Reads the fixed part of a message: type, flags and the nine varints
+// (the caller reads the entry count, entries and snapshot).
 bool read_message_head(Reader& r, Message* m, uint8_t* flags) {
   uint8_t type = 0;
   if (!r.u8(&type, "message type")) return false;
@@ -526,8 +530,8 @@ Status verify_payload(const FrameHeader& header, const char* payload, size_t siz
   const uint64_t computed = XXH3_64bits(payload, size);
   if (computed != header.payload_checksum) {
     return Status(ErrorCode::kCorrupted,
-                  format("payload checksum mismatch (stored 0x%016" PRIx64 ", computed 0x%016" PRIx64
-                         ")",
+                  format("payload checksum mismatch (stored 0x%016" PRIx64
+                         ", computed 0x%016" PRIx64 ")",
                          header.payload_checksum, computed));
   }
   return Status::OK();

@@ -22,7 +22,7 @@
 // Errors are Status values (no exceptions): kCorrupted for damaged or
 // malformed bytes, kPayloadTooBig for a size beyond a Limits value,
 // kIncompatibleData for an unknown format version or method. Every message
-// names the failed check, e.g. "bad magic 0x4745 (want 0xB0D7)".
+// names the failed check, e.g. "bad magic 0x4745 (want 0xD7B0)".
 //
 // The codec carries every raft::MessageType, including local ones (kElection
 // …); the receiver must drop messages for which raft::is_local_message() holds.
