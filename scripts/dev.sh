@@ -117,6 +117,7 @@ case "$cmd" in
     ./benchmarks/raft_core.sh build/bench
     ./benchmarks/logdb.sh build/bench
     ./benchmarks/transport.sh build/bench
+    ./build/bench/benchmarks/wire_bench
     ;;
   *)
     sed -n '2,13p' "$0"; exit 2 ;;

@@ -261,3 +261,40 @@ TEST(TcpTransport, BadListenAddressIsANamedError) {
 
 }  // namespace
 }  // namespace dragonboat::transport
+
+namespace dragonboat::transport {
+namespace {
+
+TEST(TcpTransport, LocalMessageTypesFromTheNetworkAreDropped) {
+  NodeRegistry reg;
+  Recorder ra, rb;
+  auto a = make(1, &reg, &ra);
+  auto b = make(1, &reg, &rb);
+  reg.add(1, 2, b->address());
+  Message election = msg(1, 2, 1);
+  election.type = MessageType::kElection;  // must never travel
+  ASSERT_TRUE(a->send(election));
+  ASSERT_TRUE(a->send(msg(1, 2, 2)));
+  ASSERT_TRUE(rb.wait([&] { return rb.received_.size() == 1; }));
+  EXPECT_EQ(rb.received()[0].type, MessageType::kReplicate);
+  ASSERT_TRUE(eventually([&] { return b->stats().local_messages_dropped.load() == 1; }));
+}
+
+TEST(TcpTransport, LargeQueuesAreSplitIntoFramesWithinTheLimit) {
+  NodeRegistry reg;
+  Recorder ra, rb;
+  TcpTransportOptions o;
+  o.listen_address = "127.0.0.1:0";
+  o.limits.max_frame_payload = 64 << 10;  // both sides agree on a small frame
+  TcpTransport a(o, &reg, &ra), b(o, &reg, &rb);
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  reg.add(1, 2, b.address());
+  for (uint64_t i = 1; i <= 200; ++i) ASSERT_TRUE(a.send(msg(1, 2, i, 1024)));
+  ASSERT_TRUE(rb.wait([&] { return rb.received_.size() == 200; }));
+  EXPECT_EQ(b.stats().bad_frames.load(), 0u) << b.last_error();
+  EXPECT_GT(a.stats().frames_sent.load(), 3u);
+}
+
+}  // namespace
+}  // namespace dragonboat::transport

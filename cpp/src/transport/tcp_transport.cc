@@ -2,6 +2,7 @@
 
 #include <asio.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -159,8 +160,20 @@ struct TcpTransport::Impl {
           ++stats.deployment_mismatches;
           break;
         }
-        stats.messages_received += in->batch.requests.size();
-        handler->handle_messages(std::move(in->batch.requests));
+        // Local message types (election timeouts, transport feedback) must
+        // never come from the network: drop them, keep the rest.
+        auto& reqs = in->batch.requests;
+        size_t before = reqs.size();
+        reqs.erase(std::remove_if(reqs.begin(), reqs.end(),
+                                  [](const raft::Message& m) { return raft::is_local_message(m.type); }),
+                   reqs.end());
+        if (reqs.size() != before) {
+          set_error("dropped " + std::to_string(before - reqs.size()) + " local-type message(s) from " +
+                    in->batch.source_address);
+          stats.local_messages_dropped += before - reqs.size();
+        }
+        stats.messages_received += reqs.size();
+        if (!reqs.empty()) handler->handle_messages(std::move(reqs));
         in->batch.requests.clear();
         break;
       }
@@ -197,8 +210,30 @@ struct TcpTransport::Impl {
     {
       std::lock_guard<std::mutex> g(r->mu);
       if (r->queue.empty()) return;
-      batch.requests.swap(r->queue);
-      r->queued_bytes = 0;
+      // Take what fits one frame under the receiver's limits; the rest goes
+      // in the next frame.
+      uint64_t bytes = 0, entries = 0;
+      size_t n = 0;
+      for (; n < r->queue.size(); ++n) {
+        const raft::Message& m = r->queue[n];
+        uint64_t b = message_bytes(m);
+        if (n > 0 && (bytes + b > opt.limits.max_frame_payload / 2 ||
+                      n + 1 > opt.limits.max_messages_per_batch ||
+                      entries + m.entries.size() > opt.limits.max_entries_per_batch)) {
+          break;
+        }
+        bytes += b;
+        entries += m.entries.size();
+      }
+      if (n == r->queue.size()) {
+        batch.requests.swap(r->queue);
+        r->queued_bytes = 0;
+      } else {
+        batch.requests.assign(std::make_move_iterator(r->queue.begin()),
+                              std::make_move_iterator(r->queue.begin() + static_cast<long>(n)));
+        r->queue.erase(r->queue.begin(), r->queue.begin() + static_cast<long>(n));
+        r->queued_bytes -= bytes;
+      }
     }
     batch.deployment_id = opt.deployment_id;
     batch.source_address = address;
