@@ -193,6 +193,7 @@ class Gen {
     c.index = u64();
     c.term = u64();
     c.on_disk_index = u64();
+    c.message_term = u64();
     c.membership = membership();
     c.witness = coin();
     c.file_path = bytes(100);
@@ -294,6 +295,7 @@ class Gen {
   FIELD_EQ(index);
   FIELD_EQ(term);
   FIELD_EQ(on_disk_index);
+  FIELD_EQ(message_term);
   FIELD_EQ(membership);
   FIELD_EQ(witness);
   FIELD_EQ(file_path);
@@ -778,7 +780,7 @@ TEST(WireGolden, Chunk) {
   c.data = "abc";
   std::string p;
   encode_chunk(c, &p);
-  EXPECT_EQ(hex(p), "0100" "0700000000000000" "01" "0503010002" "68" "9601" "02" "000002"
+  EXPECT_EQ(hex(p), "0100" "0700000000000000" "01" "0503010002" "68" "9601" "02" "00" "000002"
                     "08732e6762736e6170" "29" + hex(raft::encode_membership(c.membership)) +
                     "50392f89945faf78" "03616263");
 }

@@ -68,7 +68,7 @@ bool chunks_eq(const SnapshotChunk& a, const SnapshotChunk& b) {
          a.deployment_id == b.deployment_id && a.bin_version == b.bin_version &&
          a.chunk_id == b.chunk_id && a.chunk_count == b.chunk_count &&
          a.chunk_size == b.chunk_size && a.file_size == b.file_size && a.index == b.index &&
-         a.term == b.term && a.on_disk_index == b.on_disk_index && a.membership == b.membership &&
+         a.term == b.term && a.on_disk_index == b.on_disk_index && a.message_term == b.message_term && a.membership == b.membership &&
          a.witness == b.witness && a.file_path == b.file_path &&
          a.file_chunk_id == b.file_chunk_id && a.file_chunk_count == b.file_chunk_count &&
          a.has_file_info == b.has_file_info && a.file_info.file_path == b.file_info.file_path &&

@@ -244,6 +244,7 @@ void write_chunk(const SnapshotChunk& c, char* dst, size_t size) {
   w.varint(c.file_size);
   w.varint(c.index);
   w.varint(c.term);
+  w.varint(c.message_term);
   w.varint(c.on_disk_index);
   w.varint(c.file_chunk_id);
   w.varint(c.file_chunk_count);
@@ -623,7 +624,7 @@ size_t encoded_chunk_size(const SnapshotChunk& c) {
   size_t n = 2 + 8 + varint_size(c.bin_version) + varint_size(c.cluster_id) +
              varint_size(c.node_id) + varint_size(c.from) + varint_size(c.chunk_id) +
              varint_size(c.chunk_count) + varint_size(c.file_size) + varint_size(c.index) +
-             varint_size(c.term) + varint_size(c.on_disk_index) + varint_size(c.file_chunk_id) +
+             varint_size(c.term) + varint_size(c.message_term) + varint_size(c.on_disk_index) + varint_size(c.file_chunk_id) +
              varint_size(c.file_chunk_count) + bytes_size(c.file_path.size()) +
              bytes_size(raft::encode_membership(c.membership).size()) + 8 +
              bytes_size(c.data.size());
@@ -672,6 +673,7 @@ Status decode_chunk(const char* data, size_t size, const Limits& limits, Snapsho
             r.varint(&c->from, "from") && r.varint(&c->chunk_id, "chunk_id") &&
             r.varint(&c->chunk_count, "chunk_count") && r.varint(&c->file_size, "file_size") &&
             r.varint(&c->index, "index") && r.varint(&c->term, "term") &&
+            r.varint(&c->message_term, "message_term") &&
             r.varint(&c->on_disk_index, "on_disk_index") &&
             r.varint(&c->file_chunk_id, "file_chunk_id") &&
             r.varint(&c->file_chunk_count, "file_chunk_count") &&

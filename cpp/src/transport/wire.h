@@ -120,6 +120,7 @@ struct SnapshotChunk {
   uint64_t file_size = 0;      // size of the file this chunk belongs to
   uint64_t index = 0;          // snapshot index
   uint64_t term = 0;           // snapshot term
+  uint64_t message_term = 0;   // the sender's current Raft term (the InstallSnapshot message's term)
   uint64_t on_disk_index = 0;  // on-disk state machine: index it has persisted
   raft::Membership membership;
   bool witness = false;
