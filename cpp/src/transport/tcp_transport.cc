@@ -1,6 +1,13 @@
 #include "transport/tcp_transport.h"
 
 #include <asio.hpp>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <list>
 
 #include <algorithm>
 #include <chrono>
@@ -9,6 +16,9 @@
 #include <set>
 #include <thread>
 #include <vector>
+
+#include "snapshot/snapshot_dir.h"
+#include "snapshot/snapshot_file.h"
 
 namespace dragonboat::transport {
 
@@ -64,14 +74,43 @@ struct TcpTransport::Impl {
     std::vector<std::pair<uint64_t, uint64_t>> in_flight;  // targets of the frame being written
   };
 
+  // A snapshot being received on an inbound connection.
+  struct Receiving {
+    bool active = false;
+    std::string root, tmp, path;
+    int fd = -1;
+    uint64_t next = 0, count = 0, index = 0;
+  };
+
   // One accepted connection.
   struct Inbound : std::enable_shared_from_this<Inbound> {
     explicit Inbound(tcp::socket s) : socket(std::move(s)) {}
+    ~Inbound() { abort_receiving(); }
+    void abort_receiving() {
+      if (rx.fd >= 0) ::close(rx.fd);
+      rx.fd = -1;
+      if (rx.active && !rx.tmp.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(rx.tmp, ec);  // a half-received snapshot never stays
+      }
+      rx.active = false;
+    }
     tcp::socket socket;
     char header[kFrameHeaderSize];
     FrameHeader fh;
     std::string payload;
     MessageBatch batch;
+    SnapshotChunk chunk;
+    Receiving rx;
+    std::string out;
+  };
+
+  // One outgoing snapshot stream (its own thread and connection).
+  struct Stream {
+    std::thread thread;
+    std::atomic<bool> done{false};
+    std::mutex fd_mu;  // guards fd against reuse between shutdown and close
+    int fd = -1;
   };
 
   Impl(TcpTransportOptions o, const NodeRegistry* r, MessageHandler* h)
@@ -92,6 +131,8 @@ struct TcpTransport::Impl {
   std::mutex remotes_mu;
   std::map<std::string, std::shared_ptr<Remote>> remotes;
   std::set<std::shared_ptr<Inbound>> inbound;  // I/O thread only
+  std::mutex streams_mu;
+  std::list<std::unique_ptr<Stream>> streams;
 
   void set_error(const std::string& e) {
     std::lock_guard<std::mutex> g(err_mu);
@@ -117,12 +158,15 @@ struct TcpTransport::Impl {
   }
 
   void drop_inbound(const std::shared_ptr<Inbound>& in, const std::string& reason) {
-    if (!reason.empty()) {
-      set_error(reason);  // before the counter: readers see both in order
-      ++stats.bad_frames;
-    }
     asio::error_code ignore;
     in->socket.close(ignore);
+    in->abort_receiving();
+    if (!reason.empty()) {
+      // After the cleanup and with the reason first: whoever sees the
+      // counter move sees the reason and the cleaned-up directory too.
+      set_error(reason);
+      ++stats.bad_frames;
+    }
     inbound.erase(in);
   }
 
@@ -178,9 +222,194 @@ struct TcpTransport::Impl {
         break;
       }
       case Method::kSnapshotChunk:
-        return drop_inbound(in, "snapshot streaming is not supported by this transport yet");
+        return handle_chunk(in);
     }
     read_header(in);
+  }
+
+  void handle_chunk(const std::shared_ptr<Inbound>& in) {
+    SnapshotChunk& ch = in->chunk;
+    Status s = decode_chunk(in->payload.data(), in->fh.payload_size, opt.limits, &ch);
+    if (!s.ok()) return drop_inbound(in, "bad snapshot chunk: " + s.to_string());
+    if (ch.deployment_id != opt.deployment_id) {
+      set_error("snapshot chunk from deployment " + std::to_string(ch.deployment_id) + " dropped");
+      ++stats.deployment_mismatches;
+      return drop_inbound(in, "");
+    }
+    if (opt.snapshot_dir.empty()) return drop_inbound(in, "snapshot received but no snapshot_dir is configured");
+    Receiving& rx = in->rx;
+    if (ch.chunk_id == 0) {
+      in->abort_receiving();
+      rx = Receiving{};
+      rx.root = opt.snapshot_dir + "/" + std::to_string(ch.cluster_id) + "-" + std::to_string(ch.node_id);
+      s = snapshot::create_temp_dir(rx.root, ch.index, snapshot::TempKind::kReceiving, &rx.tmp);
+      if (!s.ok()) return drop_inbound(in, "snapshot receive: " + s.to_string());
+      rx.active = true;
+      rx.path = snapshot::data_file_path(rx.tmp, ch.index);
+      rx.fd = ::open(rx.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (rx.fd < 0) return drop_inbound(in, "snapshot receive: cannot create " + rx.path);
+      rx.count = ch.chunk_count;
+      rx.index = ch.index;
+    }
+    if (!rx.active || ch.chunk_id != rx.next || ch.index != rx.index || ch.chunk_count != rx.count) {
+      return drop_inbound(in, "snapshot chunk " + std::to_string(ch.chunk_id) + " out of order");
+    }
+    for (size_t off = 0; off < ch.data.size();) {
+      ssize_t n = ::write(rx.fd, ch.data.data() + off, ch.data.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return drop_inbound(in, "snapshot receive: write to " + rx.path + " failed");
+      off += static_cast<size_t>(n);
+    }
+    if (++rx.next < rx.count) return read_header(in);
+    // Last chunk: make it durable, verify every block, publish it.
+    bool synced = ::fsync(rx.fd) == 0;
+    ::close(rx.fd);
+    rx.fd = -1;
+    if (!synced) return drop_inbound(in, "snapshot receive: fsync of " + rx.path + " failed");
+    snapshot::DataFileInfo info;
+    s = snapshot::validate_file(rx.path, &info);
+    if (!s.ok()) return drop_inbound(in, "received snapshot fails verification: " + s.to_string());
+    snapshot::SnapshotMeta meta;
+    meta.cluster_id = ch.cluster_id;
+    meta.node_id = ch.node_id;
+    meta.index = ch.index;
+    meta.term = ch.term;
+    meta.file_size = info.file_size;
+    meta.payload_size = info.payload_size;
+    meta.data_checksum = info.data_checksum;
+    s = snapshot::write_meta_file(snapshot::meta_file_path(rx.tmp), meta);
+    if (s.ok()) s = snapshot::commit_snapshot_dir(rx.root, rx.tmp, meta);
+    if (s.code() == ErrorCode::kRejected) {
+      in->abort_receiving();  // a retry of a snapshot we already hold
+      s = Status::OK();
+    }
+    if (!s.ok()) return drop_inbound(in, "snapshot receive: " + s.to_string());
+    rx.active = false;
+    ++stats.snapshots_received;
+    raft::Message m;
+    m.type = raft::MessageType::kInstallSnapshot;
+    m.cluster_id = ch.cluster_id;
+    m.to = ch.node_id;
+    m.from = ch.from;
+    m.term = ch.message_term;
+    m.snapshot.index = ch.index;
+    m.snapshot.term = ch.term;
+    m.snapshot.membership = ch.membership;
+    m.snapshot.witness = ch.witness;
+    std::string final_dir = snapshot::snapshot_dir(rx.root, ch.index);
+    m.snapshot.filepath = snapshot::data_file_path(final_dir, ch.index);
+    m.snapshot.file_size = info.file_size;
+    std::vector<raft::Message> one;
+    one.push_back(std::move(m));
+    handler->handle_messages(std::move(one));
+    // Tell the sender the snapshot is durable here: only now it succeeded.
+    in->out.clear();
+    encode_frame_header(Method::kPoke, std::string_view(), &in->out);
+    asio::async_write(in->socket, asio::buffer(in->out), [this, in](const asio::error_code& ec, size_t) {
+      if (ec) return drop_inbound(in, "");
+      read_header(in);
+    });
+  }
+
+  // ---- snapshot sending (one thread per stream, blocking I/O) ----
+  void stream_snapshot(Stream* st, raft::Message m) {
+    bool ok = false;
+    int file = -1;
+    asio::io_context sio;
+    tcp::socket s(sio);
+    do {
+      std::string to, host;
+      uint16_t port = 0;
+      if (!registry->resolve(m.cluster_id, m.to, &to) || !split_address(to, &host, &port)) break;
+      asio::error_code ec;
+      tcp::resolver res(sio);
+      auto eps = res.resolve(host, std::to_string(port), ec);
+      if (ec) break;
+      asio::connect(s, eps, ec);
+      if (ec) break;
+      {
+        std::lock_guard<std::mutex> g(st->fd_mu);
+        st->fd = s.native_handle();
+      }
+      if (!running) break;
+      timeval tv{60, 0};  // the receiver's answer must come within a minute
+      ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      file = ::open(m.snapshot.filepath.c_str(), O_RDONLY | O_CLOEXEC);
+      struct stat sb;
+      if (file < 0 || ::fstat(file, &sb) != 0) break;
+      const uint64_t size = static_cast<uint64_t>(sb.st_size);
+      const uint64_t chunk = kDefaultChunkDataSize;
+      SnapshotChunk ch;
+      ch.cluster_id = m.cluster_id;
+      ch.node_id = m.to;
+      ch.from = m.from;
+      ch.deployment_id = opt.deployment_id;
+      ch.bin_version = opt.bin_version;
+      ch.chunk_count = size == 0 ? 1 : (size + chunk - 1) / chunk;
+      ch.file_size = size;
+      ch.index = m.snapshot.index;
+      ch.term = m.snapshot.term;
+      ch.message_term = m.term;
+      ch.membership = m.snapshot.membership;
+      ch.witness = m.snapshot.witness;
+      ch.file_path = std::filesystem::path(m.snapshot.filepath).filename().string();
+      ch.file_chunk_count = ch.chunk_count;
+      std::string frame;
+      bool sent = true;
+      for (uint64_t id = 0; id < ch.chunk_count && running; ++id) {
+        ch.data.resize(std::min(chunk, size - std::min(size, id * chunk)));
+        size_t got = 0;
+        while (got < ch.data.size()) {
+          ssize_t n = ::read(file, &ch.data[got], ch.data.size() - got);
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) break;
+          got += static_cast<size_t>(n);
+        }
+        if (got != ch.data.size()) {
+          sent = false;
+          break;
+        }
+        ch.chunk_id = id;
+        ch.file_chunk_id = id;
+        frame.clear();
+        encode_chunk_frame(ch, &frame);
+        asio::write(s, asio::buffer(frame), ec);
+        if (ec) {
+          sent = false;
+          break;
+        }
+      }
+      if (!sent || !running) break;
+      char hdr[kFrameHeaderSize];
+      asio::read(s, asio::buffer(hdr, sizeof(hdr)), ec);
+      FrameHeader fh;
+      ok = !ec && decode_frame_header(hdr, sizeof(hdr), opt.limits, &fh).ok() && fh.method == Method::kPoke;
+    } while (false);
+    if (file >= 0) ::close(file);
+    {
+      std::lock_guard<std::mutex> g(st->fd_mu);
+      st->fd = -1;
+      asio::error_code ignore;
+      s.close(ignore);
+    }
+    if (ok) ++stats.snapshots_sent;
+    if (running) {
+      uint64_t c = m.cluster_id, n = m.to;
+      asio::post(io, [this, c, n, ok] { handler->handle_snapshot_status(c, n, !ok); });
+    }
+    st->done = true;
+  }
+
+  void reap_streams(bool all) {
+    // REQUIRES: streams_mu held.
+    for (auto it = streams.begin(); it != streams.end();) {
+      if (all || (*it)->done) {
+        if ((*it)->thread.joinable()) (*it)->thread.join();
+        it = streams.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
 
   // ---- send path ----
@@ -347,6 +576,15 @@ Status TcpTransport::start() {
 void TcpTransport::stop() {
   Impl& d = *impl_;
   if (!d.running.exchange(false)) return;
+  {
+    // Unblock and join snapshot streams first (they may post to the I/O thread).
+    std::lock_guard<std::mutex> g(d.streams_mu);
+    for (auto& st : d.streams) {
+      std::lock_guard<std::mutex> f(st->fd_mu);
+      if (st->fd >= 0) ::shutdown(st->fd, SHUT_RDWR);
+    }
+    d.reap_streams(true);
+  }
   d.work.reset();
   d.io.stop();
   if (d.thread.joinable()) d.thread.join();
@@ -391,9 +629,20 @@ bool TcpTransport::send(raft::Message m) {
 
 bool TcpTransport::send_snapshot(raft::Message m) {
   Impl& d = *impl_;
+  if (!d.running) return false;
   uint64_t c = m.cluster_id, n = m.to;
-  if (d.running) asio::post(d.io, [&d, c, n] { d.handler->handle_snapshot_status(c, n, true); });
-  return false;
+  std::lock_guard<std::mutex> g(d.streams_mu);
+  d.reap_streams(false);
+  if (d.streams.size() >= d.opt.max_snapshot_streams) {
+    // Too many streams at once: fail now; Raft sends the snapshot again.
+    asio::post(d.io, [&d, c, n] { d.handler->handle_snapshot_status(c, n, true); });
+    return false;
+  }
+  auto st = std::make_unique<Impl::Stream>();
+  Impl::Stream* raw = st.get();
+  st->thread = std::thread([&d, raw, m = std::move(m)]() mutable { d.stream_snapshot(raw, std::move(m)); });
+  d.streams.push_back(std::move(st));
+  return true;
 }
 
 const std::string& TcpTransport::address() const { return impl_->address; }

@@ -12,8 +12,18 @@
 // Thread-safety: public methods are thread-safe; handler callbacks run on
 // the transport's I/O thread.
 //
-// Not yet: snapshot streaming (send_snapshot reports failure), mutual TLS,
-// several streams per remote.
+// Snapshots stream on their own connection, from a sender thread per stream
+// (at most max_snapshot_streams at once): the snapshot data file is read in
+// chunks (kDefaultChunkDataSize) each with its XXH3 checksum; the receiver
+// writes them into <snapshot_dir>/<cluster>-<node>/snapshot-<index>.receiving,
+// verifies the whole file, fsyncs, renames it complete (cpp/src/snapshot
+// directory protocol), delivers the InstallSnapshot message and answers with
+// a poke frame; only that answer makes the sender report success. A corrupt
+// chunk aborts the stream (temporary directory removed) and the sender
+// reports failure, so Raft retries. Never more than one chunk in memory.
+//
+// Not yet: mutual TLS, several streams per remote; received chunks are
+// written on the I/O thread.
 #pragma once
 
 #include <atomic>
@@ -32,6 +42,9 @@ struct TcpTransportOptions {
   uint64_t deployment_id = 0;
   uint32_t bin_version = 1;
   uint64_t max_send_queue_bytes = 64u << 20;  // per remote
+  // Root under which received snapshots are stored; empty = refuse them.
+  std::string snapshot_dir;
+  size_t max_snapshot_streams = 2;           // concurrent outgoing streams
   Limits limits;
 };
 
@@ -46,6 +59,8 @@ struct TcpTransportStats {
   std::atomic<uint64_t> local_messages_dropped{0}; // local types refused from the network
   std::atomic<uint64_t> send_queue_drops{0};
   std::atomic<uint64_t> connect_failures{0};
+  std::atomic<uint64_t> snapshots_sent{0};
+  std::atomic<uint64_t> snapshots_received{0};
 };
 
 class TcpTransport : public Transport {
