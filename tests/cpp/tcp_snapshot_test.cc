@@ -214,6 +214,7 @@ TEST_F(TcpSnapshotTest, ReceiverWithoutSnapshotDirRefuses) {
   ASSERT_TRUE(a_->send_snapshot(m));
   ASSERT_TRUE(ra_.wait([&] { return ra_.statuses.size() == 1; }));
   EXPECT_TRUE(ra_.statuses[0]);
+  ASSERT_TRUE(eventually([&] { return c.stats().bad_frames.load() == 1; }));
   EXPECT_NE(c.last_error().find("no snapshot_dir"), std::string::npos) << c.last_error();
   c.stop();
 }
