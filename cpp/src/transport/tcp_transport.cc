@@ -413,9 +413,13 @@ struct TcpTransport::Impl {
   }
 
   // ---- send path ----
-  std::shared_ptr<Remote> remote_for(const std::string& addr) {
+  // The connection for a group: streams_per_remote connections per remote
+  // host, chosen by cluster ID, so one group's messages stay in order on
+  // one connection while different groups spread over several.
+  std::shared_ptr<Remote> remote_for(const std::string& addr, uint64_t cluster_id) {
+    uint64_t stream = cluster_id % std::max<uint64_t>(1, opt.streams_per_remote);
     std::lock_guard<std::mutex> g(remotes_mu);
-    auto& r = remotes[addr];
+    auto& r = remotes[addr + "#" + std::to_string(stream)];
     if (!r) r = std::make_shared<Remote>(this, addr);
     return r;
   }
@@ -608,7 +612,7 @@ bool TcpTransport::send(raft::Message m) {
     asio::post(d.io, [&d, c, n] { d.handler->handle_unreachable(c, n); });
     return false;
   }
-  auto r = d.remote_for(to);
+  auto r = d.remote_for(to, m.cluster_id);
   std::lock_guard<std::mutex> g(r->mu);
   if (Clock::now() < r->retry_at) {
     // Backing off after a failure: drop now rather than queue forever.

@@ -1,8 +1,9 @@
 // transport/tcp_transport.h — the Transport over TCP (asio).
 //
-// One listener on the NodeHost's address; one outgoing connection per remote
-// host. Messages queued for a remote are drained into ONE frame per write:
-// many groups' messages to the same host travel together. Per-remote send
+// One listener on the NodeHost's address; streams_per_remote outgoing
+// connections per remote host, chosen by cluster ID. Messages queued on a
+// connection are drained into ONE frame per write: many groups' messages to
+// the same host travel together. Per-remote send
 // queues are bounded by bytes (MaxSendQueueSize): over the bound a message
 // is dropped and Raft retries. A failed connect or write reports every
 // queued target as unreachable and backs off before reconnecting (100 ms,
@@ -22,8 +23,7 @@
 // chunk aborts the stream (temporary directory removed) and the sender
 // reports failure, so Raft retries. Never more than one chunk in memory.
 //
-// Not yet: mutual TLS, several streams per remote; received chunks are
-// written on the I/O thread.
+// Not yet: mutual TLS; received chunks are written on the I/O thread.
 #pragma once
 
 #include <atomic>
@@ -41,7 +41,10 @@ struct TcpTransportOptions {
   std::string raft_address;    // advertised address; defaults to the bound listen address
   uint64_t deployment_id = 0;
   uint32_t bin_version = 1;
-  uint64_t max_send_queue_bytes = 64u << 20;  // per remote
+  uint64_t max_send_queue_bytes = 64u << 20;  // per connection
+  // Connections per remote host; a group always uses the one chosen by its
+  // cluster ID (cluster_id % streams_per_remote), so its order is kept.
+  uint64_t streams_per_remote = 2;
   // Root under which received snapshots are stored; empty = refuse them.
   std::string snapshot_dir;
   size_t max_snapshot_streams = 2;           // concurrent outgoing streams
