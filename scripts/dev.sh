@@ -6,6 +6,7 @@
 #   scripts/dev.sh sanitize   build the C++ tests with ASan+UBSan and run them
 #   scripts/dev.sh bench      build and run the benchmarks under benchmarks/
 #   scripts/dev.sh lint       ruff and mypy --strict on the Python package and tests
+#   scripts/dev.sh fuzz [S]   fuzz the wire decoders for S seconds (default 60)
 #   scripts/dev.sh deps       only install the system and Python build dependencies
 #
 # Builds are incremental (build/dev, ccache when present) and use at most
@@ -84,6 +85,18 @@ lint_python() {
   "$PY" -m mypy
 }
 
+fuzz_wire() {  # $1 seconds
+  if ! command -v clang++ >/dev/null; then
+    log "installing clang (libFuzzer) from Debian"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq clang >/dev/null
+  fi
+  log "fuzzing the wire decoders for $1 s (libFuzzer + ASan + UBSan)"
+  tests/fuzz/run.sh "$1" | tail -n 4
+}
+
 cmd=${1:-}
 case "$cmd" in
   deps) deps ;;
@@ -102,8 +115,10 @@ case "$cmd" in
     log "Python tests (pytest)"
     (cd "$ROOT" && "$PY" -m pytest -q tests/python)
     lint_python
+    fuzz_wire "${FUZZ_SECONDS:-60}"
     ;;
   lint) deps; lint_python ;;
+  fuzz) deps; fuzz_wire "${2:-60}" ;;
   sanitize)
     deps
     log "building C++ tests with ASan+UBSan (build/asan)"
@@ -120,5 +135,5 @@ case "$cmd" in
     ./build/bench/benchmarks/wire_bench
     ;;
   *)
-    sed -n '2,13p' "$0"; exit 2 ;;
+    sed -n '2,14p' "$0"; exit 2 ;;
 esac
