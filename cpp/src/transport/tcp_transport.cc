@@ -1,6 +1,7 @@
 #include "transport/tcp_transport.h"
 
 #include <asio.hpp>
+#include <asio/ssl.hpp>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,6 +45,26 @@ bool split_address(const std::string& address, std::string* host, uint16_t* port
 
 namespace {
 
+using TlsStream = asio::ssl::stream<tcp::socket&>;
+
+// Reads/writes through TLS when the connection has it, else the plain socket.
+template <typename Buf, typename H>
+void conn_read(tcp::socket& s, TlsStream* tls, const Buf& b, H&& h) {
+  if (tls) {
+    asio::async_read(*tls, b, std::forward<H>(h));
+  } else {
+    asio::async_read(s, b, std::forward<H>(h));
+  }
+}
+template <typename Buf, typename H>
+void conn_write(tcp::socket& s, TlsStream* tls, const Buf& b, H&& h) {
+  if (tls) {
+    asio::async_write(*tls, b, std::forward<H>(h));
+  } else {
+    asio::async_write(s, b, std::forward<H>(h));
+  }
+}
+
 uint64_t message_bytes(const raft::Message& m) {
   return 64 + raft::entries_size_bytes(m.entries) + m.snapshot.data.size();
 }
@@ -61,6 +82,7 @@ struct TcpTransport::Impl {
     Impl* impl;
     std::string address;
     tcp::socket socket;
+    std::unique_ptr<TlsStream> tls;  // per connection attempt, with mutual TLS
     std::mutex mu;
     std::vector<raft::Message> queue;
     uint64_t queued_bytes = 0;
@@ -96,6 +118,7 @@ struct TcpTransport::Impl {
       rx.active = false;
     }
     tcp::socket socket;
+    std::unique_ptr<TlsStream> tls;
     char header[kFrameHeaderSize];
     FrameHeader fh;
     std::string payload;
@@ -120,6 +143,7 @@ struct TcpTransport::Impl {
   const NodeRegistry* registry;
   MessageHandler* handler;
   asio::io_context io;
+  std::unique_ptr<asio::ssl::context> ssl;  // set with mutual TLS
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor;
   std::thread thread;
@@ -152,7 +176,18 @@ struct TcpTransport::Impl {
       s.set_option(tcp::no_delay(true), ignore);
       auto in = std::make_shared<Inbound>(std::move(s));
       inbound.insert(in);
-      read_header(in);
+      if (ssl) {
+        in->tls = std::make_unique<TlsStream>(in->socket, *ssl);
+        in->tls->async_handshake(asio::ssl::stream_base::server, [this, in](const asio::error_code& e) {
+          if (e) {
+            ++stats.tls_refusals;
+            return drop_inbound(in, "TLS handshake refused: " + e.message());
+          }
+          read_header(in);
+        });
+      } else {
+        read_header(in);
+      }
       accept();
     });
   }
@@ -171,7 +206,7 @@ struct TcpTransport::Impl {
   }
 
   void read_header(std::shared_ptr<Inbound> in) {
-    asio::async_read(in->socket, asio::buffer(in->header, kFrameHeaderSize),
+    conn_read(in->socket, in->tls.get(), asio::buffer(in->header, kFrameHeaderSize),
                      [this, in](const asio::error_code& ec, size_t) {
                        if (ec) return drop_inbound(in, "");  // closed by the peer
                        Status s = decode_frame_header(in->header, kFrameHeaderSize, opt.limits, &in->fh);
@@ -179,7 +214,7 @@ struct TcpTransport::Impl {
                        if (in->fh.payload_size == 0) return handle_frame(in);
                        // Safe: payload_size was checked against the limit above.
                        in->payload.resize(in->fh.payload_size);
-                       asio::async_read(in->socket, asio::buffer(in->payload),
+                       conn_read(in->socket, in->tls.get(), asio::buffer(in->payload),
                                         [this, in](const asio::error_code& ec2, size_t) {
                                           if (ec2) return drop_inbound(in, "");
                                           handle_frame(in);
@@ -305,7 +340,7 @@ struct TcpTransport::Impl {
     // Tell the sender the snapshot is durable here: only now it succeeded.
     in->out.clear();
     encode_frame_header(Method::kPoke, std::string_view(), &in->out);
-    asio::async_write(in->socket, asio::buffer(in->out), [this, in](const asio::error_code& ec, size_t) {
+    conn_write(in->socket, in->tls.get(), asio::buffer(in->out), [this, in](const asio::error_code& ec, size_t) {
       if (ec) return drop_inbound(in, "");
       read_header(in);
     });
@@ -334,6 +369,16 @@ struct TcpTransport::Impl {
       if (!running) break;
       timeval tv{60, 0};  // the receiver's answer must come within a minute
       ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      std::unique_ptr<TlsStream> tls;
+      if (ssl) {
+        tls = std::make_unique<TlsStream>(s, *ssl);
+        tls->handshake(asio::ssl::stream_base::client, ec);
+        if (ec) {
+          ++stats.tls_refusals;
+          set_error("TLS handshake with " + to + " for a snapshot: " + ec.message());
+          break;
+        }
+      }
       file = ::open(m.snapshot.filepath.c_str(), O_RDONLY | O_CLOEXEC);
       struct stat sb;
       if (file < 0 || ::fstat(file, &sb) != 0) break;
@@ -373,7 +418,11 @@ struct TcpTransport::Impl {
         ch.file_chunk_id = id;
         frame.clear();
         encode_chunk_frame(ch, &frame);
-        asio::write(s, asio::buffer(frame), ec);
+        if (tls) {
+          asio::write(*tls, asio::buffer(frame), ec);
+        } else {
+          asio::write(s, asio::buffer(frame), ec);
+        }
         if (ec) {
           sent = false;
           break;
@@ -381,7 +430,11 @@ struct TcpTransport::Impl {
       }
       if (!sent || !running) break;
       char hdr[kFrameHeaderSize];
-      asio::read(s, asio::buffer(hdr, sizeof(hdr)), ec);
+      if (tls) {
+        asio::read(*tls, asio::buffer(hdr, sizeof(hdr)), ec);
+      } else {
+        asio::read(s, asio::buffer(hdr, sizeof(hdr)), ec);
+      }
       FrameHeader fh;
       ok = !ec && decode_frame_header(hdr, sizeof(hdr), opt.limits, &fh).ok() && fh.method == Method::kPoke;
     } while (false);
@@ -477,7 +530,7 @@ struct TcpTransport::Impl {
     encode_batch_frame(batch, &r->wbuf);
     r->writing = true;
     size_t n = batch.requests.size();
-    asio::async_write(r->socket, asio::buffer(r->wbuf), [this, r, n](const asio::error_code& ec, size_t) {
+    conn_write(r->socket, r->tls.get(), asio::buffer(r->wbuf), [this, r, n](const asio::error_code& ec, size_t) {
       r->writing = false;
       if (ec) return fail(r, "write to " + r->address + ": " + ec.message());
       ++stats.frames_sent;
@@ -502,12 +555,24 @@ struct TcpTransport::Impl {
       }
       asio::error_code ignore;
       r->socket.set_option(tcp::no_delay(true), ignore);
-      r->state = Remote::State::kConnected;
-      {
-        std::lock_guard<std::mutex> g(r->mu);
-        r->backoff = kMinBackoff;
-      }
-      pump(r);
+      auto connected = [this, r] {
+        r->state = Remote::State::kConnected;
+        {
+          std::lock_guard<std::mutex> g(r->mu);
+          r->backoff = kMinBackoff;
+        }
+        pump(r);
+      };
+      if (!ssl) return connected();
+      r->tls = std::make_unique<TlsStream>(r->socket, *ssl);
+      r->tls->async_handshake(asio::ssl::stream_base::client, [this, r, connected](const asio::error_code& e2) {
+        if (!running) return;
+        if (e2) {
+          ++stats.tls_refusals;
+          return fail(r, "TLS handshake with " + r->address + ": " + e2.message());
+        }
+        connected();
+      });
     };
     if (!ec) {
       r->socket.async_connect(tcp::endpoint(ip, port), on_connect);
@@ -530,6 +595,7 @@ struct TcpTransport::Impl {
     set_error(why);
     asio::error_code ignore;
     r->socket.close(ignore);
+    r->tls.reset();
     r->state = Remote::State::kIdle;
     r->writing = false;
     std::vector<std::pair<uint64_t, uint64_t>> targets;
@@ -562,6 +628,25 @@ Status TcpTransport::start() {
   asio::error_code ec;
   auto ip = asio::ip::make_address(host, ec);
   if (ec) return Status(ErrorCode::kInvalidAddress, "listen address must be numeric: " + d.opt.listen_address);
+  if (d.opt.mutual_tls) {
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    auto load = [&](const char* what, const std::string& file, auto&& fn) {
+      if (file.empty()) return std::string(what) + " is not set";
+      asio::error_code e;
+      fn(file, e);
+      return e ? std::string("cannot load ") + what + " " + file + ": " + e.message() : std::string();
+    };
+    std::string err = load("ca_file", d.opt.ca_file, [&](const std::string& f, asio::error_code& e) { ctx->load_verify_file(f, e); });
+    if (err.empty()) err = load("cert_file", d.opt.cert_file, [&](const std::string& f, asio::error_code& e) { ctx->use_certificate_chain_file(f, e); });
+    if (err.empty()) err = load("key_file", d.opt.key_file, [&](const std::string& f, asio::error_code& e) { ctx->use_private_key_file(f, asio::ssl::context::pem, e); });
+    if (!err.empty()) return Status(ErrorCode::kInvalidOperation, "mutual TLS: " + err);
+    // Both sides must present a certificate signed by our CA.
+    ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+    d.ssl = std::move(ctx);
+  }
   tcp::endpoint ep(ip, port);
   d.acceptor.open(ep.protocol(), ec);
   if (!ec) d.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
