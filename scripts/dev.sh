@@ -27,6 +27,7 @@ install_system_deps() {
     "libasio-dev:/usr/include/asio.hpp"
     "libgtest-dev:/usr/include/gtest/gtest.h"
     "libssl-dev:/usr/include/openssl/ssl.h"
+    "openssl:/usr/bin/openssl"
     "libxxhash-dev:/usr/include/xxhash.h"
     "liblz4-dev:/usr/include/lz4.h"
     "cmake:/usr/bin/cmake"
