@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <asio.hpp>
+#include <cstring>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -86,8 +87,10 @@ class TcpSnapshotTest : public ::testing::Test {
     EXPECT_TRUE(snapshot::SnapshotWriter::create(path, snapshot::WriterOptions{}, &w).ok());
     std::mt19937_64 rng(42);
     std::string block(1 << 20, '\0');
+    for (auto& c : block) c = static_cast<char>(rng());
     for (uint64_t done = 0; done < payload; done += block.size()) {
-      for (auto& c : block) c = static_cast<char>(rng());
+      // Every MiB differs (a counter in front), so misplaced data is caught.
+      std::memcpy(&block[0], &done, sizeof(done));
       EXPECT_TRUE(w->write(block.data(), std::min<uint64_t>(block.size(), payload - done)).ok());
     }
     EXPECT_TRUE(w->finish().ok());
@@ -123,7 +126,7 @@ class TcpSnapshotTest : public ::testing::Test {
 
 TEST_F(TcpSnapshotTest, LargeSnapshotArrivesVerifiedAndComplete) {
   snapshot::DataFileInfo src;
-  std::string path = make_snapshot(24u << 20, &src);  // 12 chunks of 2 MiB
+  std::string path = make_snapshot(200u << 20, &src);  // 100 chunks of 2 MiB
   ASSERT_TRUE(a_->send_snapshot(snapshot_message(path)));
   ASSERT_TRUE(ra_.wait([&] { return ra_.statuses.size() == 1; }));
   EXPECT_FALSE(ra_.statuses[0]) << "the sender must learn the snapshot arrived";
@@ -175,6 +178,7 @@ TEST_F(TcpSnapshotTest, CorruptChunkInTransitAbortsTheStream) {
   ch.node_id = 2;
   ch.from = 1;
   ch.deployment_id = 9;
+  ch.bin_version = 1;
   ch.chunk_count = 2;
   ch.index = 50;
   ch.term = 2;
@@ -196,6 +200,23 @@ TEST_F(TcpSnapshotTest, CorruptChunkInTransitAbortsTheStream) {
   EXPECT_NE(b_->last_error().find("checksum"), std::string::npos) << b_->last_error();
   ASSERT_TRUE(eventually([&] { return !leftovers(); })) << "the half-received snapshot must be removed";
   EXPECT_TRUE(rb_.received.empty());
+}
+
+TEST_F(TcpSnapshotTest, HalfReceivedSnapshotsAreRemovedAtStart) {
+  // A crash mid-stream leaves a .receiving directory behind.
+  std::string root = (root_ / "recv" / "8-1").string();
+  std::string tmp;
+  ASSERT_TRUE(snapshot::create_temp_dir(root, 77, snapshot::TempKind::kReceiving, &tmp).ok());
+  ASSERT_TRUE(leftovers());
+  b_->stop();
+  TcpTransportOptions o;
+  o.listen_address = "127.0.0.1:0";
+  o.deployment_id = 9;
+  o.snapshot_dir = (root_ / "recv").string();
+  Recorder r;
+  TcpTransport restarted(o, &reg_, &r);
+  ASSERT_TRUE(restarted.start().ok());
+  EXPECT_FALSE(leftovers());
 }
 
 TEST_F(TcpSnapshotTest, ReceiverWithoutSnapshotDirRefuses) {

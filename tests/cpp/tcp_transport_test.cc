@@ -131,6 +131,22 @@ TEST(TcpTransport, OtherDeploymentIsDroppedAndCounted) {
   EXPECT_NE(b->last_error().find("deployment 1"), std::string::npos) << b->last_error();
 }
 
+TEST(TcpTransport, IncompatibleVersionIsDroppedAndCounted) {
+  NodeRegistry reg;
+  Recorder ra, rb;
+  TcpTransportOptions o;
+  o.listen_address = "127.0.0.1:0";
+  o.bin_version = 2;
+  TcpTransport a(o, &reg, &ra);
+  ASSERT_TRUE(a.start().ok());
+  auto b = make(0, &reg, &rb);  // bin_version 1
+  reg.add(1, 2, b->address());
+  ASSERT_TRUE(a.send(msg(1, 2, 1)));
+  ASSERT_TRUE(eventually([&] { return b->stats().version_mismatches.load() == 1; }));
+  EXPECT_EQ(rb.received_count(), 0u);
+  EXPECT_NE(b->last_error().find("version 2"), std::string::npos) << b->last_error();
+}
+
 TEST(TcpTransport, UnreachableRemoteIsReportedAndBackedOff) {
   NodeRegistry reg;
   Recorder ra;

@@ -233,6 +233,14 @@ struct TcpTransport::Impl {
       case Method::kRaftMessageBatch: {
         s = decode_batch(in->payload.data(), fh.payload_size, opt.limits, &in->batch);
         if (!s.ok()) return drop_inbound(in, "bad message batch: " + s.to_string());
+        if (in->batch.bin_version != opt.bin_version) {
+          // Another binary/protocol version: its messages may mean other things.
+          set_error("batch from " + in->batch.source_address + " with version " +
+                    std::to_string(in->batch.bin_version) + " dropped (ours is " +
+                    std::to_string(opt.bin_version) + ")");
+          ++stats.version_mismatches;
+          break;
+        }
         if (in->batch.deployment_id != opt.deployment_id) {
           // Another deployment's traffic: never delivered, counted.
           set_error("batch from deployment " + std::to_string(in->batch.deployment_id) + " dropped");
@@ -266,6 +274,11 @@ struct TcpTransport::Impl {
     SnapshotChunk& ch = in->chunk;
     Status s = decode_chunk(in->payload.data(), in->fh.payload_size, opt.limits, &ch);
     if (!s.ok()) return drop_inbound(in, "bad snapshot chunk: " + s.to_string());
+    if (ch.bin_version != opt.bin_version) {
+      set_error("snapshot chunk with version " + std::to_string(ch.bin_version) + " dropped");
+      ++stats.version_mismatches;
+      return drop_inbound(in, "");
+    }
     if (ch.deployment_id != opt.deployment_id) {
       set_error("snapshot chunk from deployment " + std::to_string(ch.deployment_id) + " dropped");
       ++stats.deployment_mismatches;
@@ -653,6 +666,13 @@ Status TcpTransport::start() {
   if (!ec) d.acceptor.bind(ep, ec);
   if (!ec) d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status(ErrorCode::kFatal, "cannot listen on " + d.opt.listen_address + ": " + ec.message());
+  if (!d.opt.snapshot_dir.empty()) {
+    // Half-received snapshots of an earlier run never survive a restart.
+    std::error_code fec;
+    for (const auto& entry : std::filesystem::directory_iterator(d.opt.snapshot_dir, fec)) {
+      if (entry.is_directory()) (void)snapshot::remove_orphans(entry.path().string());
+    }
+  }
   uint16_t bound = d.acceptor.local_endpoint().port();
   d.address = d.opt.raft_address.empty() ? host + ":" + std::to_string(bound) : d.opt.raft_address;
   d.running = true;

@@ -66,6 +66,7 @@ struct TcpTransportStats {
   std::atomic<uint64_t> messages_received{0};
   std::atomic<uint64_t> bad_frames{0};            // closed connections
   std::atomic<uint64_t> deployment_mismatches{0}; // dropped batches
+  std::atomic<uint64_t> version_mismatches{0};    // dropped batches/chunks of another bin_version
   std::atomic<uint64_t> local_messages_dropped{0}; // local types refused from the network
   std::atomic<uint64_t> send_queue_drops{0};
   std::atomic<uint64_t> connect_failures{0};
