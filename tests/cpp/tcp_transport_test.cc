@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "dragonboat/logger.h"
 #include "transport/tcp_transport.h"
 
 namespace dragonboat::transport {
@@ -212,9 +213,24 @@ TEST(TcpTransport, BadFramesCloseTheConnectionAndAreCounted) {
     s.read_some(asio::buffer(&c, 1), ec);
     return ec;
   };
+  std::mutex log_mu;
+  std::vector<std::string> logged;
+  // Restores the default sink however the test ends (the sink refers to locals).
+  struct SinkGuard {
+    ~SinkGuard() { set_log_sink(nullptr); }
+  } guard;
+  set_log_sink([&](LogLevel level, const char* component, const std::string& line) {
+    std::lock_guard<std::mutex> g(log_mu);
+    if (level == LogLevel::kWarning && std::string(component) == "transport") logged.push_back(line);
+  });
   EXPECT_TRUE(raw_send(std::string(kFrameHeaderSize, 'G')));
   ASSERT_TRUE(eventually([&] { return b->stats().bad_frames.load() == 1; }));
   EXPECT_NE(b->last_error().find("bad magic"), std::string::npos) << b->last_error();
+  {
+    std::lock_guard<std::mutex> g(log_mu);
+    ASSERT_FALSE(logged.empty()) << "a refused frame is logged";
+    EXPECT_NE(logged.back().find("bad magic"), std::string::npos) << logged.back();
+  }
   // A header announcing a payload beyond the limit is refused before any
   // payload byte is read or allocated.
   std::string header;

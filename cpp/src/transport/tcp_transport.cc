@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "dragonboat/logger.h"
 #include "snapshot/snapshot_dir.h"
 #include "snapshot/snapshot_file.h"
 
@@ -158,7 +159,9 @@ struct TcpTransport::Impl {
   std::mutex streams_mu;
   std::list<std::unique_ptr<Stream>> streams;
 
+  // Every refusal is logged (warning) and kept for last_error().
   void set_error(const std::string& e) {
+    log_message(LogLevel::kWarning, "transport", address + ": " + e);
     std::lock_guard<std::mutex> g(err_mu);
     last_error = e;
   }
