@@ -21,6 +21,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "dragonboat/request_state.h"
 #include "dragonboat/status.h"
 
 namespace dragonboat::rsm {
@@ -31,11 +32,7 @@ constexpr uint64_t kSeriesIDForRegister = UINT64_MAX - 1;
 constexpr uint64_t kSeriesIDForUnregister = UINT64_MAX;
 
 // What applying a proposal produced (the reference's sm.Result).
-struct Result {
-  uint64_t value = 0;
-  std::string data;
-  bool operator==(const Result& o) const { return value == o.value && data == o.data; }
-};
+using Result = dragonboat::Result;
 
 class SessionManager {
  public:

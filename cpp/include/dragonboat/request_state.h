@@ -1,0 +1,90 @@
+// dragonboat/request_state.h — the outcome of an asynchronous request
+// (proposal, read, membership change, snapshot), as in the reference's
+// RequestState / RequestResult.
+//
+// A RequestState completes exactly once with one code; waiting (with a wall-
+// clock bound) and callbacks both work, so the Python layer can bridge it to
+// futures and asyncio. Request deadlines themselves are enforced by the
+// engine in logical ticks (it completes the request with kTimeout).
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace dragonboat {
+
+// What applying an entry produced (the reference's sm.Result).
+struct Result {
+  uint64_t value = 0;
+  std::string data;
+  bool operator==(const Result& o) const { return value == o.value && data == o.data; }
+};
+
+enum class RequestResultCode : uint8_t {
+  kTimeout,     // the deadline passed first (the request may still be applied)
+  kCompleted,   // done; result/snapshot_index are meaningful
+  kTerminated,  // the node or NodeHost stopped
+  kRejected,    // refused by the group (e.g. stale config change, unknown session)
+  kDropped,     // dropped (no leader, leader changed, busy): retry
+  kAborted,     // aborted (e.g. a leader transfer or a snapshot request cancelled)
+};
+
+const char* request_result_code_name(RequestResultCode code);
+
+struct RequestResult {
+  RequestResultCode code = RequestResultCode::kTimeout;
+  Result result;
+  uint64_t snapshot_index = 0;
+  bool timeout() const { return code == RequestResultCode::kTimeout; }
+  bool completed() const { return code == RequestResultCode::kCompleted; }
+  bool terminated() const { return code == RequestResultCode::kTerminated; }
+  bool rejected() const { return code == RequestResultCode::kRejected; }
+  bool dropped() const { return code == RequestResultCode::kDropped; }
+  bool aborted() const { return code == RequestResultCode::kAborted; }
+};
+
+class RequestState {
+ public:
+  using Callback = std::function<void(const RequestResult&)>;
+
+  explicit RequestState(uint64_t key = 0) : key_(key) {}
+  RequestState(const RequestState&) = delete;
+  RequestState& operator=(const RequestState&) = delete;
+
+  uint64_t key() const { return key_; }
+
+  // Completes the request; true for the first call, false (ignored) after.
+  // Callbacks run on the calling thread, after the state is visible to
+  // waiters, outside the internal lock.
+  bool complete(RequestResultCode code, Result result = {}, uint64_t snapshot_index = 0);
+
+  bool done() const;
+  // Blocks up to `wait` for completion; false if still pending (the request
+  // goes on; wait again or rely on the engine's own deadline).
+  bool wait_for(std::chrono::milliseconds wait, RequestResult* out) const;
+  // Blocks until completion.
+  RequestResult wait() const;
+
+  // Runs `cb` exactly once with the outcome: now if already complete (on this
+  // thread), else on the completing thread.
+  void on_complete(Callback cb);
+
+ private:
+  const uint64_t key_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  bool done_ = false;
+  RequestResult result_;
+  std::vector<Callback> callbacks_;
+};
+
+using RequestStatePtr = std::shared_ptr<RequestState>;
+
+}  // namespace dragonboat

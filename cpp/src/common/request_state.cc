@@ -1,0 +1,66 @@
+#include "dragonboat/request_state.h"
+
+namespace dragonboat {
+
+const char* request_result_code_name(RequestResultCode code) {
+  switch (code) {
+    case RequestResultCode::kTimeout: return "timeout";
+    case RequestResultCode::kCompleted: return "completed";
+    case RequestResultCode::kTerminated: return "terminated";
+    case RequestResultCode::kRejected: return "rejected";
+    case RequestResultCode::kDropped: return "dropped";
+    case RequestResultCode::kAborted: return "aborted";
+  }
+  return "unknown";
+}
+
+bool RequestState::complete(RequestResultCode code, Result result, uint64_t snapshot_index) {
+  std::vector<Callback> cbs;
+  RequestResult r;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (done_) return false;
+    done_ = true;
+    result_.code = code;
+    result_.result = std::move(result);
+    result_.snapshot_index = snapshot_index;
+    r = result_;
+    cbs.swap(callbacks_);
+  }
+  cv_.notify_all();
+  for (auto& cb : cbs) cb(r);
+  return true;
+}
+
+bool RequestState::done() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return done_;
+}
+
+bool RequestState::wait_for(std::chrono::milliseconds wait, RequestResult* out) const {
+  std::unique_lock<std::mutex> lk(mu_);
+  if (!cv_.wait_for(lk, wait, [this] { return done_; })) return false;
+  *out = result_;
+  return true;
+}
+
+RequestResult RequestState::wait() const {
+  std::unique_lock<std::mutex> lk(mu_);
+  cv_.wait(lk, [this] { return done_; });
+  return result_;
+}
+
+void RequestState::on_complete(Callback cb) {
+  RequestResult r;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!done_) {
+      callbacks_.push_back(std::move(cb));
+      return;
+    }
+    r = result_;
+  }
+  cb(r);
+}
+
+}  // namespace dragonboat

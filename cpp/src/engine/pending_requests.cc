@@ -1,0 +1,70 @@
+#include "engine/pending_requests.h"
+
+#include <vector>
+
+namespace dragonboat::engine {
+
+Status PendingRequests::add(uint64_t key, uint64_t deadline_tick, RequestStatePtr* out) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (by_key_.size() >= max_) return Status(ErrorCode::kSystemBusy, "too many pending requests");
+  if (by_key_.count(key)) return Status(ErrorCode::kInvalidOperation, "request key already pending");
+  auto st = std::make_shared<RequestState>(key);
+  by_key_[key] = Pending{st, deadline_tick};
+  by_deadline_.emplace(deadline_tick, key);
+  *out = st;
+  return Status::OK();
+}
+
+bool PendingRequests::complete(uint64_t key, RequestResultCode code, Result result, uint64_t snapshot_index) {
+  RequestStatePtr st;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) return false;
+    st = it->second.state;
+    auto range = by_deadline_.equal_range(it->second.deadline);
+    for (auto d = range.first; d != range.second; ++d) {
+      if (d->second == key) {
+        by_deadline_.erase(d);
+        break;
+      }
+    }
+    by_key_.erase(it);
+  }
+  return st->complete(code, std::move(result), snapshot_index);
+}
+
+size_t PendingRequests::expire(uint64_t now_tick) {
+  std::vector<RequestStatePtr> expired;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    auto end = by_deadline_.upper_bound(now_tick);
+    for (auto d = by_deadline_.begin(); d != end; ++d) {
+      auto it = by_key_.find(d->second);
+      expired.push_back(it->second.state);
+      by_key_.erase(it);
+    }
+    by_deadline_.erase(by_deadline_.begin(), end);
+  }
+  for (auto& st : expired) st->complete(RequestResultCode::kTimeout);
+  return expired.size();
+}
+
+size_t PendingRequests::complete_all(RequestResultCode code) {
+  std::vector<RequestStatePtr> all;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    for (auto& [k, p] : by_key_) all.push_back(p.state);
+    by_key_.clear();
+    by_deadline_.clear();
+  }
+  for (auto& st : all) st->complete(code);
+  return all.size();
+}
+
+size_t PendingRequests::size() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return by_key_.size();
+}
+
+}  // namespace dragonboat::engine

@@ -1,0 +1,49 @@
+// engine/pending_requests.h — the requests of one node that wait for the
+// log (proposals, config changes) or a ReadIndex round, keyed by proposal
+// key or read context, with deadlines counted in logical ticks.
+//
+// Bounded (backpressure: kSystemBusy when full). Every request completes
+// exactly once: by the apply path, by expiry (kTimeout), or in bulk when the
+// node stops (kTerminated) or loses leadership (kDropped).
+// Thread-safety: thread-safe; RequestState callbacks run outside the lock.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "dragonboat/request_state.h"
+#include "dragonboat/status.h"
+
+namespace dragonboat::engine {
+
+class PendingRequests {
+ public:
+  explicit PendingRequests(size_t max_pending) : max_(max_pending) {}
+
+  // Registers a request expiring at `deadline_tick`. kSystemBusy when
+  // max_pending requests are already waiting; kInvalidOperation for a key
+  // already pending.
+  Status add(uint64_t key, uint64_t deadline_tick, RequestStatePtr* out);
+  // Completes and forgets the request; false when the key is not pending
+  // (completed already, expired, or never added).
+  bool complete(uint64_t key, RequestResultCode code, Result result = {}, uint64_t snapshot_index = 0);
+  // Completes with kTimeout every request whose deadline <= now_tick.
+  size_t expire(uint64_t now_tick);
+  // Completes every pending request with `code`.
+  size_t complete_all(RequestResultCode code);
+  size_t size() const;
+
+ private:
+  size_t max_;
+  mutable std::mutex mu_;
+  struct Pending {
+    RequestStatePtr state;
+    uint64_t deadline;
+  };
+  std::unordered_map<uint64_t, Pending> by_key_;
+  std::multimap<uint64_t, uint64_t> by_deadline_;  // deadline -> key
+};
+
+}  // namespace dragonboat::engine

@@ -1,0 +1,90 @@
+// RequestState completes exactly once (waiters and callbacks agree), and the
+// engine's pending-request table enforces its bound and tick deadlines.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "dragonboat/request_state.h"
+#include "engine/pending_requests.h"
+
+namespace dragonboat {
+namespace {
+
+TEST(RequestState, CompletesExactlyOnceForWaitersAndCallbacks) {
+  RequestState rs(5);
+  std::atomic<int> calls{0};
+  rs.on_complete([&](const RequestResult& r) {
+    EXPECT_TRUE(r.completed());
+    EXPECT_EQ(r.result.value, 9u);
+    ++calls;
+  });
+  RequestResult out;
+  EXPECT_FALSE(rs.wait_for(std::chrono::milliseconds(0), &out)) << "pending";
+  EXPECT_TRUE(rs.complete(RequestResultCode::kCompleted, Result{9, "x"}));
+  EXPECT_FALSE(rs.complete(RequestResultCode::kTimeout)) << "a second completion is ignored";
+  ASSERT_TRUE(rs.wait_for(std::chrono::milliseconds(0), &out));
+  EXPECT_TRUE(out.completed());
+  EXPECT_EQ(out.result.data, "x");
+  // A callback registered after completion runs at once, with the same outcome.
+  rs.on_complete([&](const RequestResult& r) {
+    EXPECT_EQ(r.result.value, 9u);
+    ++calls;
+  });
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_STREQ(request_result_code_name(RequestResultCode::kDropped), "dropped");
+}
+
+TEST(RequestState, RacingCompletersProduceOneOutcome) {
+  for (int round = 0; round < 200; ++round) {
+    auto rs = std::make_shared<RequestState>();
+    std::atomic<int> winners{0}, callbacks{0};
+    rs->on_complete([&](const RequestResult&) { ++callbacks; });
+    std::vector<std::thread> ts;
+    for (int i = 0; i < 4; ++i) {
+      ts.emplace_back([&, i] {
+        if (rs->complete(i % 2 ? RequestResultCode::kCompleted : RequestResultCode::kTimeout)) ++winners;
+      });
+    }
+    RequestResult seen = rs->wait();
+    for (auto& t : ts) t.join();
+    EXPECT_EQ(winners.load(), 1);
+    EXPECT_EQ(callbacks.load(), 1);
+    EXPECT_EQ(rs->wait().code, seen.code);
+  }
+}
+
+TEST(PendingRequests, BoundedAndUniqueKeys) {
+  engine::PendingRequests p(2);
+  RequestStatePtr a, b, c;
+  ASSERT_TRUE(p.add(1, 10, &a).ok());
+  EXPECT_EQ(p.add(1, 10, &b).code(), ErrorCode::kInvalidOperation);
+  ASSERT_TRUE(p.add(2, 10, &b).ok());
+  EXPECT_EQ(p.add(3, 10, &c).code(), ErrorCode::kSystemBusy) << "backpressure";
+  EXPECT_TRUE(p.complete(1, RequestResultCode::kCompleted, Result{4, ""}));
+  EXPECT_FALSE(p.complete(1, RequestResultCode::kCompleted)) << "already completed";
+  EXPECT_TRUE(a->done());
+  EXPECT_EQ(a->wait().result.value, 4u);
+  EXPECT_TRUE(p.add(3, 10, &c).ok()) << "room again";
+}
+
+TEST(PendingRequests, DeadlinesInTicksAndBulkCompletion) {
+  engine::PendingRequests p(100);
+  RequestStatePtr early, late, other;
+  ASSERT_TRUE(p.add(1, 5, &early).ok());
+  ASSERT_TRUE(p.add(2, 9, &late).ok());
+  ASSERT_TRUE(p.add(3, 9, &other).ok());
+  EXPECT_EQ(p.expire(4), 0u);
+  EXPECT_EQ(p.expire(5), 1u);
+  EXPECT_TRUE(early->wait().timeout());
+  EXPECT_FALSE(late->done());
+  EXPECT_TRUE(p.complete(2, RequestResultCode::kCompleted));
+  EXPECT_EQ(p.complete_all(RequestResultCode::kTerminated), 1u);
+  EXPECT_TRUE(other->wait().terminated());
+  EXPECT_EQ(p.size(), 0u);
+  EXPECT_EQ(p.expire(100), 0u) << "nothing left to expire twice";
+}
+
+}  // namespace
+}  // namespace dragonboat
