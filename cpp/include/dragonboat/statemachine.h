@@ -1,0 +1,106 @@
+// dragonboat/statemachine.h — the state machine interfaces applications
+// implement (the reference's IStateMachine, IConcurrentStateMachine and
+// IOnDiskStateMachine).
+//
+// RULE: update() must be deterministic — the same entries in the same order
+// must produce the same state and results on every replica (no clocks, no
+// randomness, no iteration order of unordered containers in results).
+// A non-OK Status from update() stops the node with that error; the entry is
+// never skipped.
+// Threading: the engine calls update/save/recover from its apply path, one
+// call at a time per group; lookup() may run concurrently with update() only
+// for the concurrent and on-disk kinds.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dragonboat/request_state.h"
+#include "dragonboat/status.h"
+
+namespace dragonboat {
+
+// Streams snapshot bytes out (the engine's writer puts them in a checksummed
+// snapshot file; see docs/storage.md).
+class ISnapshotWriter {
+ public:
+  virtual ~ISnapshotWriter() = default;
+  virtual Status write(const void* data, size_t size) = 0;
+};
+
+// Streams snapshot bytes back in; *got == 0 with OK means the end.
+class ISnapshotReader {
+ public:
+  virtual ~ISnapshotReader() = default;
+  virtual Status read(void* buf, size_t size, size_t* got) = 0;
+};
+
+// One entry handed to a batched update.
+struct SMEntry {
+  uint64_t index = 0;
+  std::string_view cmd;
+  Result result;  // filled in by update()
+};
+
+// The regular kind: all state in memory, one entry per update call.
+class IStateMachine {
+ public:
+  virtual ~IStateMachine() = default;
+  // Applies one command; *result goes back to the proposer.
+  virtual Status update(std::string_view cmd, Result* result) = 0;
+  // Answers a read; called between updates.
+  virtual Status lookup(std::string_view query, std::string* answer) = 0;
+  // Writes the whole state.
+  virtual Status save_snapshot(ISnapshotWriter* writer) = 0;
+  // Replaces the whole state with a saved one.
+  virtual Status recover_from_snapshot(ISnapshotReader* reader) = 0;
+  virtual void close() {}
+  // Optional: a hash of the state for consistency checks (false = none).
+  virtual bool hash(uint64_t* out) {
+    (void)out;
+    return false;
+  }
+};
+
+// The concurrent kind: batched updates; lookup may run during update;
+// snapshots are prepared (cheaply, under the apply lock) then saved while
+// updates continue.
+class IConcurrentStateMachine {
+ public:
+  virtual ~IConcurrentStateMachine() = default;
+  virtual Status update(std::vector<SMEntry>* entries) = 0;
+  virtual Status lookup(std::string_view query, std::string* answer) = 0;
+  virtual Status prepare_snapshot(std::string* context) = 0;
+  virtual Status save_snapshot(const std::string& context, ISnapshotWriter* writer) = 0;
+  virtual Status recover_from_snapshot(ISnapshotReader* reader) = 0;
+  virtual void close() {}
+  virtual bool hash(uint64_t* out) {
+    (void)out;
+    return false;
+  }
+};
+
+// The on-disk kind: the state lives in the application's own durable store;
+// open() reports the index it has durably applied, so only later entries are
+// replayed. Only the no-op session is accepted for its proposals.
+class IOnDiskStateMachine {
+ public:
+  virtual ~IOnDiskStateMachine() = default;
+  virtual Status open(uint64_t* applied_index) = 0;
+  virtual Status update(std::vector<SMEntry>* entries) = 0;
+  virtual Status lookup(std::string_view query, std::string* answer) = 0;
+  // Makes every applied update durable.
+  virtual Status sync() = 0;
+  virtual Status prepare_snapshot(std::string* context) = 0;
+  virtual Status save_snapshot(const std::string& context, ISnapshotWriter* writer) = 0;
+  virtual Status recover_from_snapshot(ISnapshotReader* reader) = 0;
+  virtual void close() {}
+  virtual bool hash(uint64_t* out) {
+    (void)out;
+    return false;
+  }
+};
+
+}  // namespace dragonboat
