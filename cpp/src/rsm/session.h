@@ -59,6 +59,7 @@ class SessionManager {
 
   bool has(uint64_t client_id) const { return index_.count(client_id) != 0; }
   size_t size() const { return lru_.size(); }
+  size_t max_sessions() const { return max_sessions_; }
 
   // Snapshot encoding (versioned); decode replaces the whole table.
   std::string encode() const;

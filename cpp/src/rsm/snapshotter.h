@@ -1,0 +1,33 @@
+// rsm/snapshotter.h — saving and recovering a regular state machine and its
+// session table as one snapshot file (format and directory protocol from
+// cpp/src/snapshot; docs/storage.md).
+//
+// Payload layout: [u8 version=1][u64 LE session bytes][session table]
+// [state machine bytes ...]. The session table is part of every snapshot so a
+// retried proposal stays at-most-once across snapshot recovery (§6.3).
+// Thread-safety: not thread-safe (the group's snapshot path).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "dragonboat/statemachine.h"
+#include "rsm/session.h"
+#include "snapshot/snapshot_dir.h"
+
+namespace dragonboat::rsm {
+
+// Writes a complete snapshot of (sm, sessions) at (index, term) under `root`
+// (root/snapshot-<index>/). *meta gets what the flag file records.
+Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
+                     uint64_t term, IStateMachine* sm, const SessionManager& sessions,
+                     snapshot::SnapshotMeta* meta);
+
+// Replaces sm's state and the session table with the snapshot data file at
+// `path`; every block is verified (kCorrupted names the file and block).
+// Nothing is changed when the header or session table is bad; a failure in
+// the middle of the state machine's recovery leaves it to the caller to stop
+// the node.
+Status recover_snapshot(const std::string& path, IStateMachine* sm, SessionManager* sessions);
+
+}  // namespace dragonboat::rsm
