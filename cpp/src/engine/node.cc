@@ -67,7 +67,7 @@ bool Node::is_leader() const {
   return is_leader_;
 }
 
-Status Node::run_once() {
+Status Node::step_inputs() {
   uint64_t ticks;
   std::vector<raft::Message> inbox;
   std::vector<raft::Entry> proposals;
@@ -109,42 +109,27 @@ Status Node::run_once() {
       rounds_.erase(round);
     }
   }
-  while (peer_->has_update(true)) {
-    Status s = process_update();
-    if (!s.ok()) {
-      stop();
-      return s;
-    }
-  }
-  // Reads whose index is now applied are linearizable.
-  uint64_t applied = applier_.applied();
-  while (!confirmed_reads_.empty() && confirmed_reads_.begin()->first <= applied) {
-    reads_.complete(confirmed_reads_.begin()->second, RequestResultCode::kCompleted);
-    confirmed_reads_.erase(confirmed_reads_.begin());
-  }
-  std::lock_guard<std::mutex> g(mu_);
-  leader_ = peer_->leader_id();
-  is_leader_ = peer_->is_leader();
   return Status::OK();
 }
 
-Status Node::process_update() {
-  raft::Update u = peer_->get_update(true);
+bool Node::prepare(raft::Update* u, logdb::NodeUpdate* nu) {
+  if (!peer_->has_update(true)) return false;
+  *u = peer_->get_update(true);
   // Thesis §10.2.1: replicate to followers while persisting locally.
-  for (const auto& m : u.messages)
+  for (const auto& m : u->messages)
     if (raft::can_send_before_persist(m)) transport_->send(m);
-  logdb::NodeUpdate nu;
-  nu.cluster_id = opt_.raft.cluster_id;
-  nu.node_id = opt_.raft.node_id;
-  nu.state = u.state;
-  nu.entries = u.entries_to_save;
-  nu.snapshot = u.snapshot;
-  if (u.has_persistent_state()) {
-    Status s = log_->save(nu);
-    if (!s.ok()) return s;  // fatal: never send what we failed to persist
-  }
+  nu->cluster_id = opt_.raft.cluster_id;
+  nu->node_id = opt_.raft.node_id;
+  nu->state = u->state;
+  nu->entries = u->entries_to_save;
+  nu->snapshot = u->snapshot;
+  return true;
+}
+
+Status Node::finish(raft::Update* u, const logdb::NodeUpdate& nu, bool saved) {
+  if (saved) log_->on_saved(nu);
   // Votes and acknowledgements promise persisted state: only now.
-  for (auto& m : u.messages) {
+  for (auto& m : u->messages) {
     if (raft::can_send_before_persist(m)) continue;
     if (m.type == raft::MessageType::kInstallSnapshot) {
       transport_->send_snapshot(m);
@@ -153,7 +138,7 @@ Status Node::process_update() {
     }
   }
   rsm::ApplyOutput out;
-  Status s = applier_.apply(u.committed_entries, &out);
+  Status s = applier_.apply(u->committed_entries, &out);
   for (const auto& e : out.config_changes) {
     raft::ConfigChange cc;
     if (raft::decode_config_change(e.cmd, &cc)) {
@@ -163,20 +148,51 @@ Status Node::process_update() {
   }
   for (auto& c : out.completions) pending_.complete(c.key, c.code, std::move(c.result));
   if (!s.ok()) return s;  // the state machine failed: stop, never skip
-  for (uint64_t key : u.dropped_entries) pending_.complete(key, RequestResultCode::kDropped);
-  for (const auto& r : u.ready_to_reads) {
+  for (uint64_t key : u->dropped_entries) pending_.complete(key, RequestResultCode::kDropped);
+  for (const auto& r : u->ready_to_reads) {
     auto it = rounds_.find(r.ctx.high);
     if (it == rounds_.end()) continue;
     for (uint64_t k : it->second) confirmed_reads_.emplace(r.index, k);
     rounds_.erase(it);
   }
-  for (const auto& c : u.dropped_read_indexes) {
+  for (const auto& c : u->dropped_read_indexes) {
     auto it = rounds_.find(c.high);
     if (it == rounds_.end()) continue;
     for (uint64_t k : it->second) reads_.complete(k, RequestResultCode::kDropped);
     rounds_.erase(it);
   }
-  peer_->commit_update(u);
+  peer_->commit_update(*u);
+  return Status::OK();
+}
+
+void Node::after_pass() {
+  // Reads whose index is now applied are linearizable.
+  uint64_t applied = applier_.applied();
+  while (!confirmed_reads_.empty() && confirmed_reads_.begin()->first <= applied) {
+    reads_.complete(confirmed_reads_.begin()->second, RequestResultCode::kCompleted);
+    confirmed_reads_.erase(confirmed_reads_.begin());
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  leader_ = peer_->leader_id();
+  is_leader_ = peer_->is_leader();
+}
+
+Status Node::run_once() {
+  Status s = step_inputs();
+  if (!s.ok()) return s;
+  raft::Update u;
+  logdb::NodeUpdate nu;
+  while (prepare(&u, &nu)) {
+    bool persist = u.has_persistent_state();
+    if (persist) s = db_->save({nu});
+    if (s.ok()) s = finish(&u, nu, persist);
+    if (!s.ok()) {
+      stop();  // fatal: never send what we failed to persist
+      return s;
+    }
+    nu = logdb::NodeUpdate{};
+  }
+  after_pass();
   return Status::OK();
 }
 

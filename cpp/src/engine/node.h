@@ -55,9 +55,29 @@ class Node {
   // One logical tick (from the tick thread).
   void tick();
 
-  // Worker: carries out everything queued. kFatal when storage or the state
-  // machine failed (the node must stop; every request is then terminated).
+  // Worker: carries out everything queued, persisting this node on its own.
+  // kFatal when storage or the state machine failed (the node must stop;
+  // every request is then terminated).
   Status run_once();
+
+  // The phases of run_once, for a worker that batches many nodes into ONE
+  // LogDB save per pass (StepWorker):
+  //  1. step_inputs(): ticks, messages, proposals, reads into the peer;
+  //  2. prepare(): takes the next Update, sends its Replicate messages at
+  //     once (§10.2.1) and fills *nu with what must be persisted; false when
+  //     there is no update;
+  //  3. the worker saves every node's *nu in one LogDB::save();
+  //  4. finish(): the rest of the Update (other messages, apply, reads).
+  Status step_inputs();
+  bool prepare(raft::Update* u, logdb::NodeUpdate* nu);
+  Status finish(raft::Update* u, const logdb::NodeUpdate& nu, bool saved);
+  // Completes reads whose index is applied; refreshes leader info.
+  void after_pass();
+  uint64_t cluster_id() const { return opt_.raft.cluster_id; }
+  bool stopped() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return stopped_;
+  }
   // Worker: reads the state machine.
   Status lookup(std::string_view query, std::string* answer) { return sm_->lookup(query, answer); }
   // Worker: stops, terminating every waiting request.
@@ -71,7 +91,7 @@ class Node {
   Node(const NodeOptions& o, logdb::LogDB* db, transport::Transport* t, IStateMachine* sm)
       : opt_(o), db_(db), transport_(t), sm_(sm), applier_(sm, &sessions_), pending_(o.max_pending),
         reads_(o.max_pending) {}
-  Status process_update();
+
 
   NodeOptions opt_;
   logdb::LogDB* db_;
