@@ -76,10 +76,14 @@ InProcTransport::InProcTransport(std::string address, InProcNetwork* network, co
 InProcTransport::~InProcTransport() { stop(); }
 
 Status InProcTransport::start() {
-  std::lock_guard<std::mutex> g(mu_);
-  if (running_) return Status::OK();
-  running_ = true;
-  thread_ = std::thread([this] { run(); });
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (running_) return Status::OK();
+    running_ = true;
+    thread_ = std::thread([this] { run(); });
+  }
+  // Lock order is network -> transport (route() enqueues under the network
+  // lock): attach only after releasing our own lock.
   network_->attach(address_, this);
   return Status::OK();
 }
