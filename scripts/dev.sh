@@ -2,8 +2,9 @@
 # One entry point for newcomers, developers and CI.
 #
 #   scripts/dev.sh demo       install what is missing, build, run the main job
-#   scripts/dev.sh test       install what is missing, build, run every test (ctest + pytest)
+#   scripts/dev.sh test       install what is missing, build, run every test (ctest, pytest, lint, fuzz)
 #   scripts/dev.sh sanitize   build the C++ tests with ASan+UBSan and run them
+#   scripts/dev.sh tsan       build the threaded tests with ThreadSanitizer and run them
 #   scripts/dev.sh bench      build and run the benchmarks under benchmarks/
 #   scripts/dev.sh lint       ruff and mypy --strict on the Python package and tests
 #   scripts/dev.sh fuzz [S]   fuzz the wire decoders for S seconds (default 60)
@@ -126,6 +127,16 @@ case "$cmd" in
     configure_and_build build/asan -DCMAKE_BUILD_TYPE=Debug -DDRAGONBOAT_SANITIZE=ON -DDRAGONBOAT_BUILD_BENCHMARKS=OFF
     (cd build/asan && DRAGONBOAT_SIM_SEEDS=${DRAGONBOAT_SIM_SEEDS:-100} ctest --output-on-failure -j "$JOBS")
     ;;
+  tsan)
+    deps
+    log "building the threaded tests with ThreadSanitizer (build/tsan)"
+    configure_and_build build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDRAGONBOAT_BUILD_BENCHMARKS=OFF \
+      -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
+    for t in request_state_test inproc_transport_test tcp_transport_test tcp_snapshot_test tcp_tls_test \
+             engine_node_test step_worker_test; do
+      TSAN_OPTIONS=halt_on_error=1 ./build/tsan/tests/cpp/$t
+    done
+    ;;
   bench)
     deps
     log "building benchmarks (build/bench, Release)"
@@ -136,5 +147,5 @@ case "$cmd" in
     ./build/bench/benchmarks/wire_bench
     ;;
   *)
-    sed -n '2,14p' "$0"; exit 2 ;;
+    sed -n '2,15p' "$0"; exit 2 ;;
 esac
