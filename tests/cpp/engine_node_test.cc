@@ -11,6 +11,7 @@
 
 #include "engine/node.h"
 #include "logdb/logdb.h"
+#include "test_util.h"
 #include "transport/inproc_transport.h"
 
 namespace dragonboat::engine {
@@ -98,12 +99,7 @@ class EngineNodeTest : public ::testing::Test {
   }
   // Waits until the host knows a leader (an election takes tens of ticks).
   bool knows_leader(Host& h) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (h.node->leader_id() == 0) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::yield();
-    }
-    return true;
+    return dragonboat::test::eventually([&] { return h.node->leader_id() != 0; });
   }
   // Proposes on a host until the write is applied there (retrying drops, as
   // a client would while leadership settles).

@@ -11,6 +11,7 @@
 
 #include "engine/step_worker.h"
 #include "logdb/logdb.h"
+#include "test_util.h"
 #include "transport/inproc_transport.h"
 
 namespace dragonboat::engine {
@@ -98,9 +99,8 @@ TEST(StepWorker, ManyGroupsCommitAndShareSaves) {
   // Every group accepts writes proposed on host 1 (forwarded to its leader).
   for (uint64_t c = 1; c <= kGroups; ++c) {
     Node& n = *hosts[0]->nodes[c];
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (n.leader_id() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-    ASSERT_NE(n.leader_id(), 0u) << "group " << c << " elected no leader";
+    ASSERT_TRUE(dragonboat::test::eventually([&] { return n.leader_id() != 0; }))
+        << "group " << c << " elected no leader";
     int completed = 0;
     for (int attempt = 0; attempt < 50 && completed < 20; ++attempt) {
       std::vector<RequestStatePtr> batch;

@@ -15,11 +15,13 @@
 
 #include "snapshot/snapshot_dir.h"
 #include "snapshot/snapshot_file.h"
+#include "test_util.h"
 #include "transport/tcp_transport.h"
 
 namespace dragonboat::transport {
 namespace {
 
+using dragonboat::test::eventually;
 using raft::Message;
 using raft::MessageType;
 
@@ -48,16 +50,6 @@ class Recorder : public MessageHandler {
   std::mutex mu_;
   std::condition_variable cv_;
 };
-
-template <typename P>
-bool eventually(P pred) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
 
 class TcpSnapshotTest : public ::testing::Test {
  protected:

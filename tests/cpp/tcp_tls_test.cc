@@ -13,11 +13,13 @@
 #include <random>
 #include <thread>
 
+#include "test_util.h"
 #include "transport/tcp_transport.h"
 
 namespace dragonboat::transport {
 namespace {
 
+using dragonboat::test::eventually;
 using raft::Message;
 using raft::MessageType;
 
@@ -47,16 +49,6 @@ class Recorder : public MessageHandler {
   std::mutex mu_;
   std::condition_variable cv_;
 };
-
-template <typename P>
-bool eventually(P pred) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
 
 Message msg(uint64_t cluster, uint64_t to, uint64_t seq) {
   Message m;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "dragonboat/logger.h"
+#include "test_util.h"
 #include "transport/tcp_transport.h"
 
 namespace dragonboat::transport {
@@ -17,6 +18,12 @@ namespace {
 
 using raft::Message;
 using raft::MessageType;
+
+// Transport events arrive within milliseconds; 20 s means something hangs.
+template <typename P>
+bool eventually(P pred) {
+  return dragonboat::test::eventually(pred, std::chrono::seconds(20));
+}
 
 class Recorder : public MessageHandler {
  public:
@@ -59,18 +66,6 @@ class Recorder : public MessageHandler {
   std::mutex mu_;
   std::condition_variable cv_;
 };
-
-// For counters that no callback announces (dropped batches): re-check until
-// true or the deadline passes.
-template <typename P>
-bool eventually(P pred) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
 
 Message msg(uint64_t cluster, uint64_t to, uint64_t seq, size_t payload = 16) {
   Message m;
