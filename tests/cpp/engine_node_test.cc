@@ -48,7 +48,8 @@ struct Host : transport::MessageHandler {
     o.raft.election_rtt = 20;
     o.raft.heartbeat_rtt = 2;
     o.initial_members = {{1, "host1"}, {2, "host2"}, {3, "host3"}};
-    EXPECT_TRUE(Node::open(o, db.get(), &t, &kv, &node).ok());
+    sm = rsm::ManagedSM::borrow(&kv);
+    EXPECT_TRUE(Node::open(o, db.get(), &t, nullptr, sm.get(), &node).ok());
     EXPECT_TRUE(t.start().ok());
   }
   void start() {
@@ -82,6 +83,7 @@ struct Host : transport::MessageHandler {
   std::unique_ptr<logdb::LogDB> db;
   KV kv;
   transport::InProcTransport t;
+  std::unique_ptr<rsm::ManagedSM> sm;
   std::unique_ptr<Node> node;
   std::atomic<bool> running{true};
   std::thread worker, ticker;

@@ -44,13 +44,17 @@ struct Host : transport::MessageHandler {
       o.raft.election_rtt = 20;
       o.raft.heartbeat_rtt = 2;
       o.initial_members = {{1, "host1"}, {2, "host2"}, {3, "host3"}};
-      EXPECT_TRUE(Node::open(o, db.get(), &t, &sms[c], &nodes[c]).ok());
-      worker.add(nodes[c].get());
+      wrapped[c] = rsm::ManagedSM::borrow(&sms[c]);
+      std::unique_ptr<Node> n;
+      EXPECT_TRUE(Node::open(o, db.get(), &t, nullptr, wrapped[c].get(), &n).ok());
+      nodes[c] = std::move(n);
+      all.push_back(nodes[c]);
     }
     EXPECT_TRUE(t.start().ok());
     loop = std::thread([this] {
       while (running) {
-        if (!worker.run_once().ok()) return;
+        if (!worker.run_pass(all).ok()) return;
+        for (auto& n : all) (void)n->apply_pending();  // this thread is also the apply worker
         std::this_thread::yield();
       }
     });
@@ -83,7 +87,9 @@ struct Host : transport::MessageHandler {
   std::unique_ptr<logdb::LogDB> db;
   transport::InProcTransport t;
   std::map<uint64_t, Counter> sms;
-  std::map<uint64_t, std::unique_ptr<Node>> nodes;
+  std::map<uint64_t, std::unique_ptr<rsm::ManagedSM>> wrapped;
+  std::map<uint64_t, std::shared_ptr<Node>> nodes;
+  std::vector<std::shared_ptr<Node>> all;
   StepWorker worker;
   std::atomic<bool> running{true};
   std::thread loop, ticker;
@@ -120,7 +126,7 @@ TEST(StepWorker, ManyGroupsCommitAndShareSaves) {
   // (Workers paused first: their stats are theirs alone while running.)
   for (auto& h : hosts) h->pause();
   for (auto& h : hosts) {
-    const StepWorkerStats& st = h->worker.stats();
+    StepWorkerStats st = h->worker.stats();
     EXPECT_GT(st.saves, 0u);
     EXPECT_GT(st.node_updates, st.saves) << "one fsync must serve several groups";
   }

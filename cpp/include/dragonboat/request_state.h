@@ -54,11 +54,13 @@ class RequestState {
  public:
   using Callback = std::function<void(const RequestResult&)>;
 
-  explicit RequestState(uint64_t key = 0) : key_(key) {}
+  explicit RequestState(uint64_t key = 0, uint64_t cluster_id = 0) : key_(key), cluster_id_(cluster_id) {}
   RequestState(const RequestState&) = delete;
   RequestState& operator=(const RequestState&) = delete;
 
   uint64_t key() const { return key_; }
+  // The group the request went to (NodeHost::read_local_node uses it).
+  uint64_t cluster_id() const { return cluster_id_; }
 
   // Completes the request; true for the first call, false (ignored) after.
   // Callbacks run on the calling thread, after the state is visible to
@@ -78,6 +80,7 @@ class RequestState {
 
  private:
   const uint64_t key_;
+  const uint64_t cluster_id_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   bool done_ = false;

@@ -1,21 +1,47 @@
 #include "engine/node.h"
 
+#include "dragonboat/logger.h"
+#include "rsm/snapshotter.h"
+#include "snapshot/snapshot_dir.h"
+
 namespace dragonboat::engine {
 
 Status Node::open(const NodeOptions& options, logdb::LogDB* db, transport::Transport* transport,
-                  IStateMachine* sm, std::unique_ptr<Node>* out) {
-  std::unique_ptr<Node> n(new Node(options, db, transport, sm));
+                  transport::NodeRegistry* registry, rsm::ManagedSM* sm, std::unique_ptr<Node>* out) {
+  std::unique_ptr<Node> n(new Node(options, db, transport, registry, sm));
   const raft::Config& c = options.raft;
   Status s = logdb::NodeLog::open(db, c.cluster_id, c.node_id, 4 << 20, &n->log_);
   if (!s.ok()) return s;
+  // An on-disk state machine reports what it already holds durably.
+  uint64_t durable = 0;
+  if (!c.is_witness) {
+    s = sm->open(&durable);
+    if (!s.ok()) return Status(s.code(), "opening the on-disk state machine: " + s.message());
+  }
   // Election timeouts must differ between replicas: seed by node ID.
   n->random_ = std::make_unique<raft::SeededRandom>(c.cluster_id * 1000003 + c.node_id);
   s = raft::Peer::launch(c, n->log_.get(), n->random_.get(), options.initial_members, options.join, &n->peer_);
   if (!s.ok()) return s;
-  uint64_t snap = n->log_->snapshot().index;
-  // Recovering the state machine from a snapshot is the snapshot worker's
-  // job (not yet wired); without one, the log is replayed from the start.
-  n->applier_.set_applied(snap);
+  raft::Snapshot ss = n->log_->snapshot();
+  uint64_t applied = ss.index;
+  if (!ss.empty() && !ss.witness && !c.is_witness && durable < ss.index) {
+    // Restart: the state machine comes back from the latest snapshot, then
+    // the log after it is replayed (an on-disk state machine that already
+    // holds the snapshot's entries skips this).
+    s = rsm::recover_snapshot(ss.filepath, sm, &n->sessions_);
+    if (!s.ok()) return Status(s.code(), "recovering from snapshot " + ss.filepath + ": " + s.message());
+  }
+  n->applier_.set_applied(applied);
+  n->applier_.set_applied_term(ss.term);
+  n->applier_.set_durable(durable);
+  n->applied_ = std::max(applied, durable);
+  n->last_snapshot_index_ = ss.index;
+  n->applied_membership_ = n->peer_->membership();
+  if (registry) {
+    const raft::Membership& m = n->peer_->membership();
+    for (const auto* group : {&m.addresses, &m.observers, &m.witnesses})
+      for (const auto& [id, addr] : *group) registry->add(c.cluster_id, id, addr);
+  }
   // Proposal keys are unique within the group: the proposing node's ID in
   // the high bits, so a node completes only its own proposals when applying.
   n->next_key_ = c.node_id << 40;
@@ -23,27 +49,64 @@ Status Node::open(const NodeOptions& options, logdb::LogDB* db, transport::Trans
   return Status::OK();
 }
 
-Status Node::propose(std::string cmd, uint64_t timeout_ticks, RequestStatePtr* rs) {
-  if (cmd.size() > opt_.max_entry_bytes) return Status(ErrorCode::kPayloadTooBig, "proposal too large");
-  std::lock_guard<std::mutex> g(mu_);
-  if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
-  uint64_t key = ++next_key_;
-  Status s = pending_.add(key, now_tick_ + queued_ticks_ + timeout_ticks, rs);
-  if (!s.ok()) return s;
-  raft::Entry e;
-  e.key = key;
-  e.cmd = std::move(cmd);
-  proposals_.push_back(std::move(e));
+// ---- any thread ---------------------------------------------------------------
+
+Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
+  if (p.cmd.size() > opt_.max_entry_bytes) {
+    return Status(ErrorCode::kPayloadTooBig, "proposal of " + std::to_string(p.cmd.size()) +
+                                                 " bytes exceeds max_proposal_payload_size " +
+                                                 std::to_string(opt_.max_entry_bytes));
+  }
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+    uint64_t key = ++next_key_;
+    Status s = pending_.add(key, now_tick_ + queued_ticks_ + timeout_ticks, rs);
+    if (!s.ok()) return s;
+    raft::Entry e;
+    e.key = key;
+    e.cmd = std::move(p.cmd);
+    e.client_id = p.client_id;
+    e.series_id = p.series_id;
+    e.responded_to = p.responded_to;
+    proposals_.push_back(std::move(e));
+  }
+  wake_step();
   return Status::OK();
 }
 
 Status Node::read_index(uint64_t timeout_ticks, RequestStatePtr* rs) {
-  std::lock_guard<std::mutex> g(mu_);
-  if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
-  uint64_t key = ++next_key_;
-  Status s = reads_.add(key, now_tick_ + queued_ticks_ + timeout_ticks, rs);
-  if (!s.ok()) return s;
-  queued_reads_.push_back(key);
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+    uint64_t key = ++next_key_;
+    Status s = reads_.add(key, now_tick_ + queued_ticks_ + timeout_ticks, rs);
+    if (!s.ok()) return s;
+    queued_reads_.push_back(key);
+  }
+  wake_step();
+  return Status::OK();
+}
+
+Status Node::request_snapshot(const SnapshotRequest& r, uint64_t timeout_ticks, RequestStatePtr* rs) {
+  if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness has no state machine to snapshot");
+  uint64_t key, deadline;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+    key = ++next_key_;
+    deadline = now_tick_ + queued_ticks_ + timeout_ticks;
+  }
+  {
+    std::lock_guard<std::mutex> g(amu_);
+    if (!snapshot_asks_.empty() || snapshot_reqs_.size() > 0) {
+      return Status(ErrorCode::kPendingSnapshotRequestExist, "a snapshot request is already in progress");
+    }
+    Status s = snapshot_reqs_.add(key, deadline, rs);
+    if (!s.ok()) return s;
+    snapshot_asks_.emplace_back(key, r);
+  }
+  wake_apply();
   return Status::OK();
 }
 
@@ -57,9 +120,30 @@ void Node::tick() {
   ++queued_ticks_;
 }
 
+void Node::report_unreachable(uint64_t node_id) {
+  std::lock_guard<std::mutex> g(mu_);
+  unreachable_.push_back(node_id);
+}
+
+void Node::report_snapshot_status(uint64_t node_id, bool failed) {
+  std::lock_guard<std::mutex> g(mu_);
+  snapshot_status_.emplace_back(node_id, failed);
+}
+
+Status Node::lookup(std::string_view query, std::string* answer) {
+  if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+  if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness has no state machine");
+  return sm_->lookup(query, answer);
+}
+
 uint64_t Node::leader_id() const {
   std::lock_guard<std::mutex> g(mu_);
   return leader_;
+}
+
+uint64_t Node::term() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return term_;
 }
 
 bool Node::is_leader() const {
@@ -67,11 +151,36 @@ bool Node::is_leader() const {
   return is_leader_;
 }
 
+raft::Membership Node::membership() const {
+  std::lock_guard<std::mutex> g(amu_);
+  return applied_membership_;
+}
+
+Status Node::failure() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return failure_;
+}
+
+void Node::set_failure(const Status& s) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (failure_.ok()) failure_ = s;
+  }
+  log_message(LogLevel::kError, "engine",
+              "node " + std::to_string(cluster_id()) + ":" + std::to_string(node_id()) + " stopped: " + s.to_string());
+  stop();
+}
+
+// ---- step worker ----------------------------------------------------------------
+
 Status Node::step_inputs() {
   uint64_t ticks;
   std::vector<raft::Message> inbox;
   std::vector<raft::Entry> proposals;
   std::vector<uint64_t> reads;
+  std::vector<uint64_t> unreachable;
+  std::vector<std::pair<uint64_t, bool>> snapshot_status;
+  std::vector<MadeSnapshot> made;
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
@@ -81,12 +190,19 @@ Status Node::step_inputs() {
     inbox.swap(inbox_);
     proposals.swap(proposals_);
     reads.swap(queued_reads_);
+    unreachable.swap(unreachable_);
+    snapshot_status.swap(snapshot_status_);
+    made.swap(made_snapshots_);
   }
+  for (const MadeSnapshot& m : made) record_snapshot(m);
   for (uint64_t i = 0; i < ticks; ++i) peer_->tick();
   if (ticks) {
     pending_.expire(now_tick_);
     reads_.expire(now_tick_);
+    snapshot_reqs_.expire(now_tick_);
   }
+  for (uint64_t id : unreachable) peer_->report_unreachable(id);
+  for (auto& [id, failed] : snapshot_status) peer_->report_snapshot_status(id, failed);
   for (auto& m : inbox) (void)peer_->step(m);
   if (!proposals.empty()) {
     // All queued proposals of the node become one propose.
@@ -105,7 +221,7 @@ Status Node::step_inputs() {
     uint64_t round = ++read_round_;
     rounds_[round] = std::move(reads);
     if (!peer_->read_index(raft::ReadCtx{opt_.raft.node_id, round}).ok()) {
-      for (uint64_t k : rounds_[round]) reads_.complete(k, RequestResultCode::kRejected);
+      for (uint64_t k : rounds_[round]) reads_.complete(k, RequestResultCode::kDropped);
       rounds_.erase(round);
     }
   }
@@ -113,8 +229,12 @@ Status Node::step_inputs() {
 }
 
 bool Node::prepare(raft::Update* u, logdb::NodeUpdate* nu) {
-  if (!peer_->has_update(true)) return false;
-  *u = peer_->get_update(true);
+  // Backpressure from the apply side: committed entries wait in the log
+  // while the state machine is behind (the rest of the Update still flows).
+  bool more_to_apply = apply_backlog_.load() < opt_.max_apply_backlog;
+  held_back_ = !more_to_apply;
+  if (!peer_->has_update(more_to_apply)) return false;
+  *u = peer_->get_update(more_to_apply);
   // Thesis §10.2.1: replicate to followers while persisting locally.
   for (const auto& m : u->messages)
     if (raft::can_send_before_persist(m)) transport_->send(m);
@@ -124,6 +244,31 @@ bool Node::prepare(raft::Update* u, logdb::NodeUpdate* nu) {
   nu->entries = u->entries_to_save;
   nu->snapshot = u->snapshot;
   return true;
+}
+
+void Node::apply_config_changes(const std::vector<raft::Entry>& committed, ApplyTask* task) {
+  for (const auto& e : committed) {
+    if (e.type != raft::EntryType::kConfigChange) continue;
+    raft::ConfigChange cc;
+    if (!raft::decode_config_change(e.cmd, &cc)) {
+      pending_.complete(e.key, RequestResultCode::kRejected);
+      continue;
+    }
+    // Peer contract: every config change of an Update is applied before the
+    // next get_update (the core then allows the next change).
+    Status cs = peer_->apply_config_change(cc, e.index);
+    if (cs.ok() && registry_) {
+      // The transport's address book follows membership.
+      if (cc.type == raft::ConfigChangeType::kRemoveNode) {
+        registry_->remove(opt_.raft.cluster_id, cc.node_id);
+      } else {
+        registry_->add(opt_.raft.cluster_id, cc.node_id, cc.address);
+      }
+    }
+    pending_.complete(e.key, cs.ok() ? RequestResultCode::kCompleted : RequestResultCode::kRejected);
+    task->membership_changed = true;
+  }
+  if (task->membership_changed) task->membership = peer_->membership();
 }
 
 Status Node::finish(raft::Update* u, const logdb::NodeUpdate& nu, bool saved) {
@@ -137,44 +282,200 @@ Status Node::finish(raft::Update* u, const logdb::NodeUpdate& nu, bool saved) {
       transport_->send(m);
     }
   }
-  rsm::ApplyOutput out;
-  Status s = applier_.apply(u->committed_entries, &out);
-  for (const auto& e : out.config_changes) {
-    raft::ConfigChange cc;
-    if (raft::decode_config_change(e.cmd, &cc)) {
-      Status cs = peer_->apply_config_change(cc, e.index);
-      pending_.complete(e.key, cs.ok() ? RequestResultCode::kCompleted : RequestResultCode::kRejected);
-    }
-  }
-  for (auto& c : out.completions) pending_.complete(c.key, c.code, std::move(c.result));
-  if (!s.ok()) return s;  // the state machine failed: stop, never skip
   for (uint64_t key : u->dropped_entries) pending_.complete(key, RequestResultCode::kDropped);
-  for (const auto& r : u->ready_to_reads) {
-    auto it = rounds_.find(r.ctx.high);
-    if (it == rounds_.end()) continue;
-    for (uint64_t k : it->second) confirmed_reads_.emplace(r.index, k);
-    rounds_.erase(it);
-  }
   for (const auto& c : u->dropped_read_indexes) {
     auto it = rounds_.find(c.high);
     if (it == rounds_.end()) continue;
     for (uint64_t k : it->second) reads_.complete(k, RequestResultCode::kDropped);
     rounds_.erase(it);
   }
+  bool has_task = !u->snapshot.empty() || !u->committed_entries.empty();
+  ApplyTask task;
+  if (has_task) {
+    task.recover = u->snapshot;
+    if (!u->snapshot.empty()) {
+      task.membership_changed = true;
+      task.membership = u->snapshot.membership;
+      if (registry_) {
+        for (const auto* group : {&task.membership.addresses, &task.membership.observers, &task.membership.witnesses})
+          for (const auto& [id, addr] : *group) registry_->add(opt_.raft.cluster_id, id, addr);
+      }
+    }
+    apply_config_changes(u->committed_entries, &task);
+  }
+  // The entries are handed over only now: commit_update() reads them to
+  // advance the core's processed index.
   peer_->commit_update(*u);
+  if (has_task) {
+    task.entries = std::move(u->committed_entries);
+    size_t n = task.entries.size();
+    std::lock_guard<std::mutex> g(amu_);
+    tasks_.push_back(std::move(task));
+    apply_backlog_ += n;
+  }
+  if (!u->ready_to_reads.empty()) {
+    std::lock_guard<std::mutex> g(amu_);
+    uint64_t applied = applied_.load();
+    for (const auto& r : u->ready_to_reads) {
+      auto it = rounds_.find(r.ctx.high);
+      if (it == rounds_.end()) continue;
+      for (uint64_t k : it->second) {
+        if (r.index <= applied) {
+          reads_.complete(k, RequestResultCode::kCompleted);
+        } else {
+          confirmed_reads_.emplace(r.index, k);
+          has_task = true;
+        }
+      }
+      rounds_.erase(it);
+    }
+  }
+  if (has_task) wake_apply();
   return Status::OK();
 }
 
 void Node::after_pass() {
-  // Reads whose index is now applied are linearizable.
-  uint64_t applied = applier_.applied();
+  std::lock_guard<std::mutex> g(mu_);
+  leader_ = peer_->leader_id();
+  term_ = peer_->term();
+  is_leader_ = peer_->is_leader();
+}
+
+void Node::record_snapshot(const MadeSnapshot& made) {
+  const raft::Snapshot& ss = made.ss;
+  Status s = Status::OK();
+  if (ss.index > log_->snapshot().index) {
+    s = log_->save_snapshot(ss);
+    if (s.ok() && !opt_.disable_auto_compactions && ss.index > made.compaction_overhead) {
+      // Keep compaction_overhead entries so followers slightly behind catch
+      // up from the log rather than by snapshot.
+      uint64_t to = ss.index - made.compaction_overhead;
+      if (to >= log_->first_index()) s = log_->compact(to);
+    }
+    if (s.ok()) {
+      // Keep the previous snapshot too: it may be streaming to a follower.
+      std::vector<snapshot::SnapshotMeta> all;
+      if (snapshot::list_snapshots(opt_.snapshot_root, &all).ok() && all.size() > 2) {
+        (void)snapshot::remove_snapshots_before(opt_.snapshot_root, all[all.size() - 2].index);
+      }
+    }
+  }
+  if (!s.ok()) {
+    set_failure(Status(ErrorCode::kFatal, "recording snapshot " + std::to_string(ss.index) + ": " + s.to_string()));
+    return;
+  }
+  if (made.request_key) snapshot_reqs_.complete(made.request_key, RequestResultCode::kCompleted, {}, ss.index);
+}
+
+// ---- apply worker ---------------------------------------------------------------
+
+void Node::complete_reads_up_to(uint64_t applied) {
+  std::lock_guard<std::mutex> g(amu_);
   while (!confirmed_reads_.empty() && confirmed_reads_.begin()->first <= applied) {
     reads_.complete(confirmed_reads_.begin()->second, RequestResultCode::kCompleted);
     confirmed_reads_.erase(confirmed_reads_.begin());
   }
-  std::lock_guard<std::mutex> g(mu_);
-  leader_ = peer_->leader_id();
-  is_leader_ = peer_->is_leader();
+}
+
+Status Node::take_snapshot(const SnapshotRequest* req, uint64_t key) {
+  uint64_t index = applier_.applied();
+  uint64_t term = applier_.applied_term();
+  if (index == 0 || term == 0 || (!req && index == last_snapshot_index_)) return Status::OK();
+  if (req && !req->exported && index == last_snapshot_index_) {
+    snapshot_reqs_.complete(key, RequestResultCode::kRejected);  // one already exists at this index
+    return Status::OK();
+  }
+  // Everything applied must be durable before a snapshot lets the log go.
+  Status s = sm_->sync();
+  std::string root = req && req->exported ? req->export_path : opt_.snapshot_root;
+  snapshot::SnapshotMeta meta;
+  if (s.ok()) s = rsm::save_snapshot(root, cluster_id(), node_id(), index, term, sm_, sessions_, &meta);
+  if (!s.ok()) {
+    if (req) snapshot_reqs_.complete(key, RequestResultCode::kRejected);
+    if (s.code() == ErrorCode::kRejected) return Status::OK();  // exists already
+    return Status(ErrorCode::kFatal, "saving snapshot " + std::to_string(index) + ": " + s.to_string());
+  }
+  if (req && req->exported) {
+    snapshot_reqs_.complete(key, RequestResultCode::kCompleted, {}, index);
+    return Status::OK();
+  }
+  last_snapshot_index_ = index;
+  MadeSnapshot made;
+  made.ss.index = index;
+  made.ss.term = term;
+  {
+    std::lock_guard<std::mutex> g(amu_);
+    made.ss.membership = applied_membership_;
+  }
+  made.ss.filepath = snapshot::data_file_path(snapshot::snapshot_dir(root, index), index);
+  made.ss.file_size = meta.file_size;
+  made.compaction_overhead = req && req->override_compaction_overhead ? req->compaction_overhead
+                                                                       : opt_.compaction_overhead;
+  made.request_key = req ? key : 0;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    made_snapshots_.push_back(std::move(made));
+  }
+  wake_step();
+  return Status::OK();
+}
+
+Status Node::apply_pending() {
+  if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+  std::deque<ApplyTask> tasks;
+  std::vector<std::pair<uint64_t, SnapshotRequest>> asks;
+  {
+    std::lock_guard<std::mutex> g(amu_);
+    tasks.swap(tasks_);
+    asks.swap(snapshot_asks_);
+  }
+  Status s = Status::OK();
+  size_t drained = 0;
+  for (ApplyTask& t : tasks) {
+    if (!t.recover.empty()) {
+      // A snapshot from the leader replaces the state machine (§7).
+      const raft::Snapshot& ss = t.recover;
+      if (!ss.witness && !opt_.raft.is_witness) {
+        s = rsm::recover_snapshot(ss.filepath, sm_, &sessions_);
+        if (!s.ok()) {
+          s = Status(ErrorCode::kFatal, "recovering from snapshot " + ss.filepath + ": " + s.to_string());
+          break;
+        }
+      }
+      applier_.set_applied(ss.index);
+      applier_.set_applied_term(ss.term);
+      last_snapshot_index_ = ss.index;
+      applied_ = ss.index;
+    }
+    rsm::ApplyOutput out;
+    s = applier_.apply(t.entries, &out);
+    for (auto& c : out.completions) pending_.complete(c.key, c.code, std::move(c.result));
+    drained += t.entries.size();
+    applied_ = std::max(applied_.load(), applier_.applied());
+    if (t.membership_changed) {
+      std::lock_guard<std::mutex> g(amu_);
+      applied_membership_ = t.membership;
+    }
+    if (!s.ok()) break;  // the state machine failed: stop, never skip
+    if (opt_.snapshot_entries && applier_.applied() >= last_snapshot_index_ + opt_.snapshot_entries) {
+      s = take_snapshot(nullptr, 0);
+      if (!s.ok()) break;
+    }
+  }
+  apply_backlog_ -= std::min(apply_backlog_.load(), drained);
+  complete_reads_up_to(applied_.load());
+  if (s.ok()) {
+    for (auto& [key, req] : asks) {
+      s = take_snapshot(&req, key);
+      if (!s.ok()) break;
+    }
+  }
+  if (!s.ok()) {
+    set_failure(s);
+    return s;
+  }
+  if (held_back_) wake_step();  // the step side may hand out more now
+  return Status::OK();
 }
 
 Status Node::run_once() {
@@ -187,22 +488,33 @@ Status Node::run_once() {
     if (persist) s = db_->save({nu});
     if (s.ok()) s = finish(&u, nu, persist);
     if (!s.ok()) {
-      stop();  // fatal: never send what we failed to persist
+      set_failure(s);  // fatal: never send what we failed to persist
       return s;
     }
     nu = logdb::NodeUpdate{};
   }
   after_pass();
-  return Status::OK();
+  return apply_pending();
 }
 
 void Node::stop() {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    stopped_ = true;
-  }
+  if (stopped_.exchange(true)) return;
   pending_.complete_all(RequestResultCode::kTerminated);
   reads_.complete_all(RequestResultCode::kTerminated);
+  snapshot_reqs_.complete_all(RequestResultCode::kTerminated);
+  wake_step();
+  wake_apply();
+}
+
+void Node::release(bool step_side) {
+  std::lock_guard<std::mutex> g(release_mu_);
+  (step_side ? step_released_ : apply_released_) = true;
+  release_cv_.notify_all();
+}
+
+void Node::wait_released() {
+  std::unique_lock<std::mutex> g(release_mu_);
+  release_cv_.wait(g, [&] { return step_released_ && apply_released_; });
 }
 
 }  // namespace dragonboat::engine

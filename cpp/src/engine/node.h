@@ -1,19 +1,28 @@
 // engine/node.h — one replica of one Raft group on a NodeHost: the Raft
-// peer, its log view over the host's LogDB, the state machine applier with
-// sessions, and the requests waiting for it.
+// peer, its log view over the host's LogDB, the state machine with sessions,
+// and the requests waiting for it.
 //
-// Clients and the transport queue work from any thread (propose, read_index,
-// deliver, tick); a step worker calls run_once() to carry it out, in the
-// Update order of docs/architecture.md: Replicate messages are sent before
-// the local persist (thesis §10.2.1), the persist happens, then the other
-// messages are sent and committed entries applied. This first version
-// persists each node's update on its own (one sync per node per pass); the
-// engine's worker will batch several nodes into one LogDB save.
-// Thread-safety: the queueing methods are thread-safe; run_once() and
-// lookup() must be called from one thread (the owner's worker).
+// Three sides, three threads (docs/architecture.md, "Engine"):
+//  - clients and the transport queue work from any thread (propose,
+//    read_index, deliver, tick, feedback) and call wake_step;
+//  - the group's STEP worker runs step_inputs / prepare / finish /
+//    after_pass: Replicate messages are sent before the local persist
+//    (thesis §10.2.1), the worker persists many nodes in one LogDB save,
+//    then the other messages go out and committed entries are queued for
+//    the apply side. Config changes are applied to the peer here, at hand-
+//    out time (Peer::apply_config_change's contract);
+//  - the group's APPLY worker runs apply_pending(): batches of committed
+//    entries into the state machine, snapshot recovery and creation, read
+//    completions. It never touches the peer or the log; what it produces
+//    for them (a new snapshot record) is queued back to the step side.
+// run_once() does all three in the caller's thread (tests).
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +35,7 @@
 #include "logdb/node_log.h"
 #include "raft/peer.h"
 #include "rsm/applier.h"
+#include "rsm/managed_sm.h"
 #include "transport/transport.h"
 
 namespace dragonboat::engine {
@@ -36,91 +46,189 @@ struct NodeOptions {
   bool join = false;
   size_t max_pending = 4096;                    // proposals and reads waiting
   uint64_t max_entry_bytes = 8 << 20;           // larger proposals: kPayloadTooBig
+  uint64_t snapshot_entries = 0;                // automatic snapshot interval (0: off)
+  uint64_t compaction_overhead = 0;             // entries kept behind a snapshot
+  bool disable_auto_compactions = false;
+  std::string snapshot_root;                    // this node's snapshot directory
+  // Committed entries queued for the apply side beyond which the step side
+  // holds further ones back (Peer::get_update(more_to_apply=false)).
+  size_t max_apply_backlog = 16384;
+};
+
+// A client's proposal: the command plus its session fields.
+struct Proposal {
+  std::string cmd;
+  uint64_t client_id = 0;
+  uint64_t series_id = 0;
+  uint64_t responded_to = 0;
+};
+
+struct SnapshotRequest {
+  bool exported = false;         // write to export_path; not managed, no compaction
+  std::string export_path;
+  bool override_compaction_overhead = false;
+  uint64_t compaction_overhead = 0;
 };
 
 class Node {
  public:
-  // Opens (bootstrapping or restarting from `db`) the replica. `db`,
-  // `transport` and `sm` must outlive the node.
+  // Opens (bootstrapping or restarting from `db`) the replica; a restarting
+  // replica recovers its state machine from the latest snapshot (or, for an
+  // on-disk state machine, from its own applied index). `db`, `transport`,
+  // `registry` (may be null) and `sm` must outlive the node.
   static Status open(const NodeOptions& options, logdb::LogDB* db, transport::Transport* transport,
-                     IStateMachine* sm, std::unique_ptr<Node>* out);
+                     transport::NodeRegistry* registry, rsm::ManagedSM* sm, std::unique_ptr<Node>* out);
 
-  // Queues a proposal with the no-op session; completes when applied here.
-  Status propose(std::string cmd, uint64_t timeout_ticks, RequestStatePtr* rs);
+  // Wake-up hooks, set before the node is used by workers.
+  std::function<void()> wake_step = [] {};
+  std::function<void()> wake_apply = [] {};
+
+  // ---- any thread -------------------------------------------------------
+  // Queues a proposal; completes when applied on this replica.
+  Status propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs);
+  // The same with the no-op session.
+  Status propose(std::string cmd, uint64_t timeout_ticks, RequestStatePtr* rs) {
+    Proposal p;
+    p.cmd = std::move(cmd);
+    return propose(std::move(p), timeout_ticks, rs);
+  }
   // Queues a linearizable read barrier; completes once the read index is
   // applied locally (then lookup() is linearizable).
   Status read_index(uint64_t timeout_ticks, RequestStatePtr* rs);
-  // A message from the transport.
+  // Queues a snapshot request; completes with the snapshot index.
+  Status request_snapshot(const SnapshotRequest& r, uint64_t timeout_ticks, RequestStatePtr* rs);
   void deliver(raft::Message m);
-  // One logical tick (from the tick thread).
   void tick();
+  void report_unreachable(uint64_t node_id);
+  void report_snapshot_status(uint64_t node_id, bool failed);
+  // Reads the state machine (its kind decides what it may overlap with).
+  Status lookup(std::string_view query, std::string* answer);
 
-  // Worker: carries out everything queued, persisting this node on its own.
-  // kFatal when storage or the state machine failed (the node must stop;
-  // every request is then terminated).
-  Status run_once();
-
-  // The phases of run_once, for a worker that batches many nodes into ONE
-  // LogDB save per pass (StepWorker):
-  //  1. step_inputs(): ticks, messages, proposals, reads into the peer;
+  // ---- step worker --------------------------------------------------------
+  //  1. step_inputs(): ticks, messages, proposals, reads, feedback and new
+  //     snapshot records into the peer and the log;
   //  2. prepare(): takes the next Update, sends its Replicate messages at
   //     once (§10.2.1) and fills *nu with what must be persisted; false when
   //     there is no update;
   //  3. the worker saves every node's *nu in one LogDB::save();
-  //  4. finish(): the rest of the Update (other messages, apply, reads).
+  //  4. finish(): the rest of the Update (other messages, config changes,
+  //     queue committed entries for the apply side, reads).
   Status step_inputs();
   bool prepare(raft::Update* u, logdb::NodeUpdate* nu);
   Status finish(raft::Update* u, const logdb::NodeUpdate& nu, bool saved);
-  // Completes reads whose index is applied; refreshes leader info.
+  // Refreshes the leader info other threads read.
   void after_pass();
-  uint64_t cluster_id() const { return opt_.raft.cluster_id; }
-  bool stopped() const {
-    std::lock_guard<std::mutex> g(mu_);
-    return stopped_;
-  }
-  // Worker: reads the state machine.
-  Status lookup(std::string_view query, std::string* answer) { return sm_->lookup(query, answer); }
-  // Worker: stops, terminating every waiting request.
-  void stop();
 
+  // ---- apply worker --------------------------------------------------------
+  // Applies everything queued. kFatal when the state machine failed (the
+  // node is then stopped).
+  Status apply_pending();
+
+  // Tests: step, persist (one save for this node) and apply, in this thread.
+  Status run_once();
+
+  // Stops: every waiting request completes with kTerminated; later calls
+  // fail with kClusterClosed. Idempotent; any thread.
+  void stop();
+  bool stopped() const { return stopped_.load(); }
+  // The reason a node stopped by itself (storage or state machine failure).
+  Status failure() const;
+  void set_failure(const Status& s);
+
+  uint64_t cluster_id() const { return opt_.raft.cluster_id; }
+  uint64_t node_id() const { return opt_.raft.node_id; }
   uint64_t leader_id() const;
+  uint64_t term() const;
   bool is_leader() const;
-  uint64_t applied() const { return applier_.applied(); }
+  uint64_t applied() const { return applied_.load(); }
+  // Membership as of the last applied entry.
+  raft::Membership membership() const;
+  rsm::SMKind sm_kind() const { return sm_->kind(); }
+
+  // Worker bookkeeping (NodeHost): whether the node is queued on a worker,
+  // and whether each worker has let go of it after stop().
+  std::atomic<bool> step_scheduled{false};
+  std::atomic<bool> apply_scheduled{false};
+  void release(bool step_side);
+  // Blocks until both workers let go (after stop()).
+  void wait_released();
 
  private:
-  Node(const NodeOptions& o, logdb::LogDB* db, transport::Transport* t, IStateMachine* sm)
-      : opt_(o), db_(db), transport_(t), sm_(sm), applier_(sm, &sessions_), pending_(o.max_pending),
-        reads_(o.max_pending) {}
+  Node(const NodeOptions& o, logdb::LogDB* db, transport::Transport* t, transport::NodeRegistry* r,
+       rsm::ManagedSM* sm)
+      : opt_(o), db_(db), transport_(t), registry_(r), sm_(sm), applier_(sm, &sessions_),
+        pending_(o.max_pending, o.raft.cluster_id), reads_(o.max_pending, o.raft.cluster_id),
+        snapshot_reqs_(16, o.raft.cluster_id) {}
 
+  // Work handed from the step side to the apply side, in log order.
+  struct ApplyTask {
+    raft::Snapshot recover;                 // install this snapshot first (non-empty)
+    std::vector<raft::Entry> entries;       // then apply these
+    bool membership_changed = false;
+    raft::Membership membership;            // membership after these entries
+  };
+  // A snapshot the apply side made, for the step side to record.
+  struct MadeSnapshot {
+    raft::Snapshot ss;
+    uint64_t compaction_overhead = 0;
+    uint64_t request_key = 0;  // 0: automatic
+  };
+
+  void apply_config_changes(const std::vector<raft::Entry>& committed, ApplyTask* task);
+  void record_snapshot(const MadeSnapshot& made);
+  Status take_snapshot(const SnapshotRequest* req, uint64_t key);
+  void complete_reads_up_to(uint64_t applied);
 
   NodeOptions opt_;
   logdb::LogDB* db_;
   transport::Transport* transport_;
-  IStateMachine* sm_;
+  transport::NodeRegistry* registry_;
+  rsm::ManagedSM* sm_;
   std::unique_ptr<logdb::NodeLog> log_;
   std::unique_ptr<raft::SeededRandom> random_;
   std::unique_ptr<raft::Peer> peer_;
   rsm::SessionManager sessions_;
   rsm::Applier applier_;
-  PendingRequests pending_;  // proposals by key
-  PendingRequests reads_;    // reads by read sequence number
+  PendingRequests pending_;        // proposals by key
+  PendingRequests reads_;          // reads by key
+  PendingRequests snapshot_reqs_;  // snapshot requests by key
 
-  // Queued by other threads.
+  // Queued by other threads (mu_).
   mutable std::mutex mu_;
   uint64_t queued_ticks_ = 0;
   std::vector<raft::Message> inbox_;
   std::vector<raft::Entry> proposals_;
   std::vector<uint64_t> queued_reads_;  // read keys
+  std::vector<uint64_t> unreachable_;
+  std::vector<std::pair<uint64_t, bool>> snapshot_status_;  // (node, failed)
+  std::vector<MadeSnapshot> made_snapshots_;
   uint64_t next_key_ = 0;
   uint64_t leader_ = 0;
+  uint64_t term_ = 0;
   bool is_leader_ = false;
+  Status failure_;
 
-  // Worker only.
+  // Step side only.
   uint64_t now_tick_ = 0;
   uint64_t read_round_ = 0;
-  std::map<uint64_t, std::vector<uint64_t>> rounds_;      // read ctx -> read keys
-  std::multimap<uint64_t, uint64_t> confirmed_reads_;     // read index -> read key
-  bool stopped_ = false;
+  std::map<uint64_t, std::vector<uint64_t>> rounds_;  // read ctx -> read keys
+  bool held_back_ = false;
+
+  // Apply side (amu_): the task queue, confirmed reads, snapshot requests.
+  mutable std::mutex amu_;
+  std::deque<ApplyTask> tasks_;
+  std::multimap<uint64_t, uint64_t> confirmed_reads_;  // read index -> read key
+  std::vector<std::pair<uint64_t, SnapshotRequest>> snapshot_asks_;
+  raft::Membership applied_membership_;
+  std::atomic<size_t> apply_backlog_{0};  // entries queued in tasks_
+  std::atomic<uint64_t> applied_{0};
+  uint64_t last_snapshot_index_ = 0;      // apply side only
+
+  std::atomic<bool> stopped_{false};
+  std::mutex release_mu_;
+  std::condition_variable release_cv_;
+  bool step_released_ = false;
+  bool apply_released_ = false;
 };
 
 }  // namespace dragonboat::engine

@@ -8,7 +8,7 @@ Status PendingRequests::add(uint64_t key, uint64_t deadline_tick, RequestStatePt
   std::lock_guard<std::mutex> g(mu_);
   if (by_key_.size() >= max_) return Status(ErrorCode::kSystemBusy, "too many pending requests");
   if (by_key_.count(key)) return Status(ErrorCode::kInvalidOperation, "request key already pending");
-  auto st = std::make_shared<RequestState>(key);
+  auto st = std::make_shared<RequestState>(key, cluster_id_);
   by_key_[key] = Pending{st, deadline_tick};
   by_deadline_.emplace(deadline_tick, key);
   *out = st;

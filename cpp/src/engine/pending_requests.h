@@ -20,7 +20,8 @@ namespace dragonboat::engine {
 
 class PendingRequests {
  public:
-  explicit PendingRequests(size_t max_pending) : max_(max_pending) {}
+  explicit PendingRequests(size_t max_pending, uint64_t cluster_id = 0)
+      : max_(max_pending), cluster_id_(cluster_id) {}
 
   // Registers a request expiring at `deadline_tick`. kSystemBusy when
   // max_pending requests are already waiting; kInvalidOperation for a key
@@ -37,6 +38,7 @@ class PendingRequests {
 
  private:
   size_t max_;
+  uint64_t cluster_id_;
   mutable std::mutex mu_;
   struct Pending {
     RequestStatePtr state;

@@ -2,13 +2,64 @@
 
 namespace dragonboat::engine {
 
-Status StepWorker::run_once() {
-  ++stats_.passes;
+void StepWorker::start() { thread_ = std::thread([this] { loop(); }); }
+
+void StepWorker::stop() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> g(mu_);
+  for (auto& n : ready_) n->release(true);
+  ready_.clear();
+}
+
+void StepWorker::wake(const std::shared_ptr<Node>& n) {
+  if (n->step_scheduled.exchange(true)) return;  // coalesced
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    ready_.push_back(n);
+  }
+  cv_.notify_one();
+}
+
+void StepWorker::loop() {
+  std::vector<std::shared_ptr<Node>> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> g(mu_);
+      cv_.wait(g, [&] { return stopping_ || !ready_.empty(); });
+      if (stopping_) return;
+      batch.swap(ready_);
+    }
+    std::vector<std::shared_ptr<Node>> live;
+    for (auto& n : batch) {
+      // Cleared before stepping: a wake during the pass queues it again.
+      n->step_scheduled = false;
+      if (n->stopped()) {
+        n->release(true);  // the worker lets go; NodeHost may now close it
+      } else {
+        live.push_back(n);
+      }
+    }
+    batch.clear();
+    if (!live.empty()) (void)run_pass(live);
+  }
+}
+
+Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    ++stats_.passes;
+  }
   std::vector<Node*> live;
-  for (Node* n : nodes_)
-    if (n->step_inputs().ok()) live.push_back(n);
+  for (const auto& n : nodes)
+    if (n->step_inputs().ok()) live.push_back(n.get());
   // Nodes may produce further updates after finishing one (e.g. a leader's
   // commit after its own persist); keep going until all are quiet.
+  Status result = Status::OK();
   for (int round = 0; round < 16; ++round) {
     std::vector<Node*> stepped;
     std::vector<raft::Update> updates;
@@ -21,16 +72,21 @@ Status StepWorker::run_once() {
       if (!n->prepare(&u, &nu)) continue;
       stepped.push_back(n);
       persisted.push_back(u.has_persistent_state());
-      if (persisted.back()) saves.push_back(nu);
+      if (persisted.back()) saves.push_back(std::move(nu));
       updates.push_back(std::move(u));
     }
     if (stepped.empty()) break;
     if (!saves.empty()) {
       Status s = db_->save(saves);  // ONE write batch, ONE fsync for all of them
-      ++stats_.saves;
-      stats_.node_updates += saves.size();
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        ++stats_.saves;
+        stats_.node_updates += saves.size();
+      }
       if (!s.ok()) {
-        for (Node* n : nodes_) n->stop();
+        // Never send or apply what failed to persist; a failed fsync is not
+        // retried (the LogDB is fatal from now on).
+        for (Node* n : live) n->set_failure(s);
         return s;
       }
     }
@@ -39,11 +95,55 @@ Status StepWorker::run_once() {
       static const logdb::NodeUpdate kNone;
       const logdb::NodeUpdate& nu = persisted[i] ? saves[next_save++] : kNone;
       Status s = stepped[i]->finish(&updates[i], nu, persisted[i]);
-      if (!s.ok()) stepped[i]->stop();  // a failed state machine stops its node only
+      if (!s.ok()) stepped[i]->set_failure(s);
     }
   }
   for (Node* n : live) n->after_pass();
-  return Status::OK();
+  return result;
+}
+
+void ApplyWorker::start() { thread_ = std::thread([this] { loop(); }); }
+
+void ApplyWorker::stop() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> g(mu_);
+  for (auto& n : ready_) n->release(false);
+  ready_.clear();
+}
+
+void ApplyWorker::wake(const std::shared_ptr<Node>& n) {
+  if (n->apply_scheduled.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    ready_.push_back(n);
+  }
+  cv_.notify_one();
+}
+
+void ApplyWorker::loop() {
+  std::vector<std::shared_ptr<Node>> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> g(mu_);
+      cv_.wait(g, [&] { return stopping_ || !ready_.empty(); });
+      if (stopping_) return;
+      batch.swap(ready_);
+    }
+    for (auto& n : batch) {
+      n->apply_scheduled = false;
+      if (n->stopped()) {
+        n->release(false);
+        continue;
+      }
+      (void)n->apply_pending();  // a failure stops the node (and logs why)
+    }
+    batch.clear();
+  }
 }
 
 }  // namespace dragonboat::engine

@@ -1,14 +1,22 @@
-// engine/step_worker.h — one step worker: owns the nodes of a set of groups
-// (all in one LogDB shard) and runs them in passes. One pass steps every
-// node's queued input, sends each node's Replicate messages, persists the
-// updates of ALL nodes in ONE LogDB save (one write batch, one fsync), then
-// finishes every node (other messages, apply, reads). This is how one fsync
-// serves every group the worker stepped (docs/architecture.md).
-// Thread-safety: run_once() from the worker's thread only; add() before the
-// worker starts.
+// engine/step_worker.h — a step worker: a thread that owns the nodes of a
+// set of groups (all in one LogDB shard) and runs the ready ones in passes.
+// One pass steps every ready node's queued input, sends each node's
+// Replicate messages, persists the updates of ALL of them in ONE LogDB save
+// (one write batch, one fsync), then finishes every node (other messages,
+// config changes, committed entries queued to the apply side). This is how
+// one fsync serves every group the worker stepped (docs/architecture.md).
+//
+// Wake-ups coalesce: a node woken many times before the worker gets to it is
+// stepped once (Node::step_scheduled).
+// Thread-safety: wake() from any thread; run_pass() from the worker's thread
+// (or a test's thread when the worker was not start()ed).
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "engine/node.h"
@@ -25,16 +33,53 @@ struct StepWorkerStats {
 class StepWorker {
  public:
   explicit StepWorker(logdb::LogDB* db) : db_(db) {}
-  void add(Node* node) { nodes_.push_back(node); }
-  // One pass over every node. A storage failure is fatal for every node of
-  // the worker (they share the failed LogDB shard): all are stopped.
-  Status run_once();
-  const StepWorkerStats& stats() const { return stats_; }
+  ~StepWorker() { stop(); }
+
+  void start();
+  // Joins the thread; nodes still queued are released.
+  void stop();
+  // Queues `n` for the next pass (no-op when already queued).
+  void wake(const std::shared_ptr<Node>& n);
+
+  // One pass over `nodes`. A storage failure is fatal for every node of the
+  // pass (they share the failed LogDB shard): all are stopped.
+  Status run_pass(const std::vector<std::shared_ptr<Node>>& nodes);
+  StepWorkerStats stats() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return stats_;
+  }
 
  private:
+  void loop();
+
   logdb::LogDB* db_;
-  std::vector<Node*> nodes_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<Node>> ready_;
+  bool stopping_ = false;
+  std::thread thread_;
   StepWorkerStats stats_;
+};
+
+// An apply worker: applies the committed entries of its nodes (one batch per
+// node per wake-up), outside the step workers, so a slow state machine
+// delays only its own groups' applies, never their persistence.
+class ApplyWorker {
+ public:
+  ApplyWorker() = default;
+  ~ApplyWorker() { stop(); }
+  void start();
+  void stop();
+  void wake(const std::shared_ptr<Node>& n);
+
+ private:
+  void loop();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<Node>> ready_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 }  // namespace dragonboat::engine

@@ -1,22 +1,28 @@
-// rsm/applier.h — applies committed entries to a regular state machine with
-// client sessions (thesis §6.3), producing the completions the engine hands
-// back to proposers.
+// rsm/applier.h — applies committed entries to a state machine (any kind,
+// through ManagedSM) with client sessions (thesis §6.3), producing the
+// completions the engine hands back to proposers.
 //
 // Entry routing: metadata entries (witness) and no-op entries only advance
 // the applied index; config changes are returned for the caller (which owns
 // the Raft peer) to apply in order; register/unregister entries change the
 // session table; other entries are checked against their session (applied at
-// most once) and applied. A state machine error stops applying at that
-// entry: it is reported, never skipped, and the node must stop.
+// most once) and applied in batches: consecutive entries go to the state
+// machine in ONE update() call. A batch is cut before a session
+// register/unregister and before a second entry of the same (client, series),
+// so the at-most-once check always sees the effect of earlier entries. A
+// state machine error stops applying: it is reported, never skipped, and the
+// node must stop.
 // Thread-safety: not thread-safe (the group's apply path).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "dragonboat/request_state.h"
 #include "dragonboat/statemachine.h"
 #include "raft/types.h"
+#include "rsm/managed_sm.h"
 #include "rsm/session.h"
 
 namespace dragonboat::rsm {
@@ -35,7 +41,10 @@ struct ApplyOutput {
 
 class Applier {
  public:
-  Applier(IStateMachine* sm, SessionManager* sessions) : sm_(sm), sessions_(sessions) {}
+  Applier(ManagedSM* sm, SessionManager* sessions) : sm_(sm), sessions_(sessions) {}
+  // A regular state machine the caller owns (tests).
+  Applier(IStateMachine* sm, SessionManager* sessions)
+      : borrowed_(ManagedSM::borrow(sm)), sm_(borrowed_.get()), sessions_(sessions) {}
 
   // Applies `entries` (consecutive, starting at applied()+1). On a state
   // machine error returns it (kFatal with the entry index in the message);
@@ -45,11 +54,27 @@ class Applier {
   uint64_t applied() const { return applied_; }
   // After recovering from a snapshot at `index`.
   void set_applied(uint64_t index) { applied_ = index; }
+  // On-disk state machines: entries up to `index` are already in the
+  // application's store (IOnDiskStateMachine::open); they are passed over.
+  void set_durable(uint64_t index) { durable_ = index; }
+  // The term of the last applied entry (0 when unknown, e.g. right after a
+  // snapshot recovery; set_applied_term then).
+  uint64_t applied_term() const { return applied_term_; }
+  void set_applied_term(uint64_t t) { applied_term_ = t; }
 
  private:
-  IStateMachine* sm_;
+  struct Pending {
+    uint64_t key, client_id, series_id;
+    size_t slot;  // index of its completion in ApplyOutput::completions
+  };
+  Status flush(std::vector<SMEntry>* batch, std::vector<Pending>* meta, ApplyOutput* out);
+
+  std::unique_ptr<ManagedSM> borrowed_;
+  ManagedSM* sm_;
   SessionManager* sessions_;
   uint64_t applied_ = 0;
+  uint64_t applied_term_ = 0;
+  uint64_t durable_ = 0;
 };
 
 }  // namespace dragonboat::rsm

@@ -40,7 +40,7 @@ Status read_exact(snapshot::SnapshotReader* r, void* buf, size_t n) {
 }  // namespace
 
 Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
-                     uint64_t term, IStateMachine* sm, const SessionManager& sessions,
+                     uint64_t term, ManagedSM* sm, const SessionManager& sessions,
                      snapshot::SnapshotMeta* meta) {
   snapshot::SnapshotMeta id;
   id.cluster_id = cluster_id;
@@ -63,7 +63,7 @@ Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node
   return s;
 }
 
-Status recover_snapshot(const std::string& path, IStateMachine* sm, SessionManager* sessions) {
+Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* sessions) {
   std::unique_ptr<snapshot::SnapshotReader> r;
   Status s = snapshot::SnapshotReader::open(path, &r);
   if (!s.ok()) return s;
@@ -91,6 +91,16 @@ Status recover_snapshot(const std::string& path, IStateMachine* sm, SessionManag
   }
   *sessions = std::move(restored);
   return Status::OK();
+}
+
+Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
+                     uint64_t term, IStateMachine* sm, const SessionManager& sessions,
+                     snapshot::SnapshotMeta* meta) {
+  return save_snapshot(root, cluster_id, node_id, index, term, ManagedSM::borrow(sm).get(), sessions, meta);
+}
+
+Status recover_snapshot(const std::string& path, IStateMachine* sm, SessionManager* sessions) {
+  return recover_snapshot(path, ManagedSM::borrow(sm).get(), sessions);
 }
 
 }  // namespace dragonboat::rsm

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "dragonboat/statemachine.h"
+#include "rsm/managed_sm.h"
 #include "rsm/session.h"
 #include "snapshot/snapshot_dir.h"
 
@@ -19,6 +20,9 @@ namespace dragonboat::rsm {
 
 // Writes a complete snapshot of (sm, sessions) at (index, term) under `root`
 // (root/snapshot-<index>/). *meta gets what the flag file records.
+Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
+                     uint64_t term, ManagedSM* sm, const SessionManager& sessions,
+                     snapshot::SnapshotMeta* meta);
 Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
                      uint64_t term, IStateMachine* sm, const SessionManager& sessions,
                      snapshot::SnapshotMeta* meta);
@@ -28,6 +32,7 @@ Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node
 // Nothing is changed when the header or session table is bad; a failure in
 // the middle of the state machine's recovery leaves it to the caller to stop
 // the node.
+Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* sessions);
 Status recover_snapshot(const std::string& path, IStateMachine* sm, SessionManager* sessions);
 
 }  // namespace dragonboat::rsm

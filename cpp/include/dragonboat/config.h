@@ -1,0 +1,76 @@
+// dragonboat/config.h — the settings of a NodeHost and of each Raft node it
+// runs (the reference's config.NodeHostConfig and config.Config; same names
+// in snake_case, same defaults where the reference has them).
+//
+// validate() returns a Status whose message names the offending field;
+// NodeHost calls it and refuses to start a host or a cluster with a bad value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "dragonboat/status.h"
+
+namespace dragonboat {
+
+// Per Raft node (one replica of one group).
+struct Config {
+  uint64_t node_id = 0;     // non-zero, unique within the group
+  uint64_t cluster_id = 0;  // the group
+  // The leader steps down when it cannot hear from a quorum for an
+  // election timeout (recommended on; it also enables lease-free safety of
+  // leader transfers).
+  bool check_quorum = false;
+  // Ticks (RTTMillisecond each) without a leader before campaigning; the
+  // reference recommends 10 * heartbeat_rtt. REQUIRES: > 2 * heartbeat_rtt.
+  uint64_t election_rtt = 10;
+  uint64_t heartbeat_rtt = 1;  // ticks between leader heartbeats; > 0
+  // Take a snapshot every this many applied entries (0: never automatically).
+  uint64_t snapshot_entries = 0;
+  // Entries kept in the log behind a snapshot so slightly lagging followers
+  // catch up from the log rather than by snapshot.
+  uint64_t compaction_overhead = 0;
+  // Membership change requests must quote the current config change ID.
+  bool ordered_config_change = false;
+  // Bytes of proposed-but-not-applied entries before proposals get
+  // kSystemBusy (0: unlimited).
+  uint64_t max_in_mem_log_size = 0;
+  // Keep the log after snapshots (compaction only on request).
+  bool disable_auto_compactions = false;
+  bool is_observer = false;  // non-voting member
+  bool is_witness = false;   // voting member without a state machine
+  // Idle groups stop heartbeating (thousands of idle groups cost little).
+  bool quiesce = false;
+
+  // OK, or kInvalidClusterSettings naming the field.
+  Status validate() const;
+};
+
+// Per NodeHost (one per process, normally).
+struct NodeHostConfig {
+  uint64_t deployment_id = 0;     // hosts of different deployments never talk
+  std::string wal_dir;            // unused yet: the LogDB lives in node_host_dir
+  std::string node_host_dir;      // required; created when missing
+  uint64_t rtt_millisecond = 200; // one logical tick; > 0
+  std::string raft_address;       // "host:port" other hosts reach us at; required
+  std::string listen_address;     // defaults to raft_address
+  bool mutual_tls = false;
+  std::string ca_file, cert_file, key_file;
+  // Per-connection bound of queued outgoing bytes (0: 64 MiB).
+  uint64_t max_send_queue_size = 0;
+  // Bound of one proposal's payload.
+  uint64_t max_proposal_payload_size = 8 << 20;
+  // LogDB shards (fixed at the first start); also the number of step
+  // workers: a worker persists its groups with one sync per pass.
+  uint64_t logdb_shards = 2;
+  // Threads applying committed entries to state machines.
+  uint64_t apply_workers = 2;
+  // Proposals + reads waiting per node before kSystemBusy.
+  uint64_t max_pending_per_node = 4096;
+
+  // OK, or an error naming the field: kInvalidAddress for a bad
+  // raft_address/listen_address, kInvalidClusterSettings for the others.
+  Status validate() const;
+};
+
+}  // namespace dragonboat

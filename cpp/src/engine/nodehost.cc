@@ -1,0 +1,667 @@
+// engine/nodehost.cc — NodeHost: owns the host directory and LogDB, the TCP
+// transport, the tick thread, the step workers (one per LogDB shard, a
+// group's worker chosen by cluster ID like its shard) and the apply
+// workers, and routes API calls and network messages to nodes.
+#include "dragonboat/nodehost.h"
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "dragonboat/logger.h"
+#include "engine/node.h"
+#include "engine/step_worker.h"
+#include "logdb/host_storage.h"
+#include "transport/tcp_transport.h"
+
+namespace dragonboat {
+
+using engine::Node;
+
+struct NodeHost::Impl : public transport::MessageHandler {
+  NodeHostConfig config;
+  logdb::HostStorage storage;
+  transport::NodeRegistry registry;
+  std::unique_ptr<transport::TcpTransport> transport;
+  std::vector<std::unique_ptr<engine::StepWorker>> step_workers;
+  std::vector<std::unique_ptr<engine::ApplyWorker>> apply_workers;
+
+  struct Entry {
+    std::shared_ptr<Node> node;
+    std::unique_ptr<rsm::ManagedSM> sm;
+  };
+  mutable std::shared_mutex mu;                  // guards nodes and stopped
+  std::unordered_map<uint64_t, Entry> nodes;     // by cluster ID
+  bool stopped = false;
+  std::mutex start_mu;                           // one start/stop of a group at a time
+
+  std::thread ticker;
+  std::mutex tick_mu;
+  std::condition_variable tick_cv;
+  bool tick_stop = false;
+
+  std::string snapshot_root() const { return config.node_host_dir + "/snapshots"; }
+  engine::StepWorker& step_worker(uint64_t cluster_id) {
+    return *step_workers[cluster_id % step_workers.size()];
+  }
+  engine::ApplyWorker& apply_worker(uint64_t cluster_id) {
+    return *apply_workers[(cluster_id / step_workers.size()) % apply_workers.size()];
+  }
+
+  std::shared_ptr<Node> find(uint64_t cluster_id) const {
+    std::shared_lock<std::shared_mutex> g(mu);
+    auto it = nodes.find(cluster_id);
+    return it == nodes.end() ? nullptr : it->second.node;
+  }
+
+  Status lookup(uint64_t cluster_id, std::shared_ptr<Node>* out) const {
+    std::shared_lock<std::shared_mutex> g(mu);
+    if (stopped) return Status(ErrorCode::kSystemStopped, "the NodeHost is stopped");
+    auto it = nodes.find(cluster_id);
+    if (it == nodes.end()) {
+      return Status(ErrorCode::kClusterNotFound, "cluster " + std::to_string(cluster_id) + " is not on this NodeHost");
+    }
+    *out = it->second.node;
+    return Status::OK();
+  }
+
+  Status ticks(Timeout t, uint64_t* out) const {
+    if (t.count() <= 0) return Status(ErrorCode::kInvalidDeadline, "the timeout must be positive");
+    uint64_t n = static_cast<uint64_t>(t.count()) / config.rtt_millisecond;
+    if (n == 0) {
+      return Status(ErrorCode::kTimeoutTooSmall, "timeout " + std::to_string(t.count()) +
+                                                     " ms is below one tick (rtt_millisecond " +
+                                                     std::to_string(config.rtt_millisecond) + ")");
+    }
+    *out = n;
+    return Status::OK();
+  }
+
+  // MessageHandler (transport I/O thread).
+  void handle_messages(std::vector<raft::Message> messages) override {
+    std::vector<std::shared_ptr<Node>> woken;
+    {
+      std::shared_lock<std::shared_mutex> g(mu);
+      for (auto& m : messages) {
+        auto it = nodes.find(m.cluster_id);
+        if (it == nodes.end() || it->second.node->node_id() != m.to) continue;  // not ours: dropped
+        it->second.node->deliver(std::move(m));
+        woken.push_back(it->second.node);
+      }
+    }
+    for (auto& n : woken) step_worker(n->cluster_id()).wake(n);
+  }
+  void handle_unreachable(uint64_t cluster_id, uint64_t node_id) override {
+    if (auto n = find(cluster_id)) {
+      n->report_unreachable(node_id);
+      step_worker(cluster_id).wake(n);
+    }
+  }
+  void handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, bool failed) override {
+    if (auto n = find(cluster_id)) {
+      n->report_snapshot_status(node_id, failed);
+      step_worker(cluster_id).wake(n);
+    }
+  }
+
+  void tick_loop() {
+    auto period = std::chrono::milliseconds(config.rtt_millisecond);
+    auto next = std::chrono::steady_clock::now() + period;
+    std::vector<std::shared_ptr<Node>> all;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> g(tick_mu);
+        if (tick_cv.wait_until(g, next, [&] { return tick_stop; })) return;
+      }
+      next += period;
+      auto now = std::chrono::steady_clock::now();
+      if (next < now) next = now + period;  // fell behind: do not burst
+      all.clear();
+      {
+        std::shared_lock<std::shared_mutex> g(mu);
+        for (auto& [id, e] : nodes) all.push_back(e.node);
+      }
+      for (auto& n : all) {
+        n->tick();
+        step_worker(n->cluster_id()).wake(n);
+      }
+    }
+  }
+
+  Status start(const std::map<uint64_t, std::string>& members, bool join, const Config& c, rsm::SMKind kind,
+               const std::function<std::unique_ptr<rsm::ManagedSM>()>& make_sm);
+  Status stop_cluster(uint64_t cluster_id);
+  void stop_all();
+  Status wait(const RequestStatePtr& rs, Timeout timeout, RequestResult* out) const;
+};
+
+namespace {
+
+Status outcome_status(const RequestResult& r) {
+  switch (r.code) {
+    case RequestResultCode::kCompleted: return Status::OK();
+    case RequestResultCode::kTimeout: return Status(ErrorCode::kTimeout, "request timed out");
+    case RequestResultCode::kTerminated: return Status(ErrorCode::kClusterClosed, "the node was stopped");
+    case RequestResultCode::kRejected: return Status(ErrorCode::kRejected, "request rejected");
+    case RequestResultCode::kDropped: return Status(ErrorCode::kClusterNotReady, "request dropped (no leader?); retry");
+    case RequestResultCode::kAborted: return Status(ErrorCode::kCanceled, "request aborted");
+  }
+  return Status(ErrorCode::kFatal, "unknown request outcome");
+}
+
+raft::Config raft_config(const Config& c) {
+  raft::Config r;
+  r.cluster_id = c.cluster_id;
+  r.node_id = c.node_id;
+  r.election_rtt = c.election_rtt;
+  r.heartbeat_rtt = c.heartbeat_rtt;
+  r.check_quorum = c.check_quorum;
+  r.max_in_mem_log_size = c.max_in_mem_log_size;
+  r.ordered_config_change = c.ordered_config_change;
+  r.is_observer = c.is_observer;
+  r.is_witness = c.is_witness;
+  r.quiesce_ticks = c.quiesce ? c.election_rtt * 10 : 0;
+  return r;
+}
+
+Membership to_public(const raft::Membership& m) {
+  Membership out;
+  out.config_change_id = m.config_change_id;
+  out.nodes = m.addresses;
+  out.observers = m.observers;
+  out.witnesses = m.witnesses;
+  out.removed = m.removed;
+  return out;
+}
+
+}  // namespace
+
+Status NodeHost::Impl::wait(const RequestStatePtr& rs, Timeout timeout, RequestResult* out) const {
+  // The engine completes the request by its own tick deadline; the extra
+  // wall-clock margin only guards against a stalled tick thread.
+  if (!rs->wait_for(timeout + std::chrono::milliseconds(4 * config.rtt_millisecond) + std::chrono::seconds(1), out)) {
+    return Status(ErrorCode::kTimeout, "request timed out");
+  }
+  return outcome_status(*out);
+}
+
+Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, bool join, const Config& c,
+                             rsm::SMKind kind, const std::function<std::unique_ptr<rsm::ManagedSM>()>& make_sm) {
+  Status s = c.validate();
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> sg(start_mu);
+  {
+    std::shared_lock<std::shared_mutex> g(mu);
+    if (stopped) return Status(ErrorCode::kSystemStopped, "the NodeHost is stopped");
+    if (nodes.count(c.cluster_id)) {
+      return Status(ErrorCode::kClusterAlreadyExist, "cluster " + std::to_string(c.cluster_id) + " is already running");
+    }
+  }
+  logdb::LogDB* db = storage.logdb.get();
+  logdb::Bootstrap b;
+  s = db->get_bootstrap(c.cluster_id, c.node_id, &b);
+  bool restart = s.ok();
+  if (!s.ok() && s.code() != ErrorCode::kClusterNotBootstrapped) return s;
+  std::map<uint64_t, std::string> initial = members;
+  if (restart) {
+    // Restart rules (reference StartCluster): the recorded bootstrap wins;
+    // a different member list or state machine type is a configuration error.
+    if (b.state_machine_type != static_cast<uint8_t>(kind)) {
+      return Status(ErrorCode::kInvalidClusterSettings,
+                    "cluster " + std::to_string(c.cluster_id) + " was started with a " +
+                        rsm::sm_kind_name(static_cast<rsm::SMKind>(b.state_machine_type)) +
+                        " state machine, not " + rsm::sm_kind_name(kind));
+    }
+    if (!members.empty() && !b.join && members != b.addresses) {
+      return Status(ErrorCode::kInvalidClusterSettings, "initial_members differ from the ones the node was started with");
+    }
+    initial = b.addresses;
+    join = b.join;
+  } else {
+    if (join && !members.empty()) {
+      return Status(ErrorCode::kInvalidClusterSettings, "a joining node must have no initial_members");
+    }
+    if (!join && members.empty()) {
+      return Status(ErrorCode::kClusterNotBootstrapped,
+                    "node " + std::to_string(c.node_id) + " of cluster " + std::to_string(c.cluster_id) +
+                        " has no data: give initial_members or join=true");
+    }
+    if (!join && !members.count(c.node_id)) {
+      return Status(ErrorCode::kInvalidClusterSettings, "initial_members must include node_id " + std::to_string(c.node_id));
+    }
+    for (const auto& [id, addr] : members) {
+      std::string h;
+      uint16_t p = 0;
+      if (id == 0 || !transport::split_address(addr, &h, &p)) {
+        return Status(ErrorCode::kInvalidAddress, "initial member " + std::to_string(id) + ": bad address \"" + addr + "\"");
+      }
+    }
+    if (!join && members.at(c.node_id) != config.raft_address) {
+      return Status(ErrorCode::kInvalidClusterSettings, "initial_members[" + std::to_string(c.node_id) + "] is \"" +
+                                                            members.at(c.node_id) + "\", not this NodeHost's raft_address \"" +
+                                                            config.raft_address + "\"");
+    }
+    b.addresses = members;
+    b.join = join;
+    b.state_machine_type = static_cast<uint8_t>(kind);
+    s = db->save_bootstrap(c.cluster_id, c.node_id, b);
+    if (!s.ok()) return s;
+  }
+  Entry e;
+  e.sm = make_sm();
+  if (!e.sm) return Status(ErrorCode::kInvalidClusterSettings, "the state machine factory returned null");
+  engine::NodeOptions o;
+  o.raft = raft_config(c);
+  o.initial_members = initial;
+  o.join = join;
+  o.max_pending = config.max_pending_per_node;
+  o.max_entry_bytes = config.max_proposal_payload_size;
+  o.snapshot_entries = c.snapshot_entries;
+  o.compaction_overhead = c.compaction_overhead;
+  o.disable_auto_compactions = c.disable_auto_compactions;
+  o.snapshot_root = snapshot_root() + "/" + std::to_string(c.cluster_id) + "-" + std::to_string(c.node_id);
+  std::unique_ptr<Node> node;
+  s = Node::open(o, db, transport.get(), &registry, e.sm.get(), &node);
+  if (!s.ok()) return s;
+  e.node = std::shared_ptr<Node>(std::move(node));
+  std::weak_ptr<Node> weak = e.node;
+  engine::StepWorker* sw = &step_worker(c.cluster_id);
+  engine::ApplyWorker* aw = &apply_worker(c.cluster_id);
+  e.node->wake_step = [sw, weak] {
+    if (auto n = weak.lock()) sw->wake(n);
+  };
+  e.node->wake_apply = [aw, weak] {
+    if (auto n = weak.lock()) aw->wake(n);
+  };
+  std::shared_ptr<Node> n = e.node;
+  {
+    std::unique_lock<std::shared_mutex> g(mu);
+    nodes.emplace(c.cluster_id, std::move(e));
+  }
+  sw->wake(n);
+  return Status::OK();
+}
+
+Status NodeHost::Impl::stop_cluster(uint64_t cluster_id) {
+  std::lock_guard<std::mutex> sg(start_mu);
+  std::shared_ptr<Node> n = find(cluster_id);
+  if (!n) return Status(ErrorCode::kClusterNotFound, "cluster " + std::to_string(cluster_id) + " is not on this NodeHost");
+  n->stop();           // requests terminated; workers let go of it
+  n->wait_released();  // no worker touches it (or its state machine) any more
+  Entry e;
+  {
+    std::unique_lock<std::shared_mutex> g(mu);
+    auto it = nodes.find(cluster_id);
+    e = std::move(it->second);
+    nodes.erase(it);
+  }
+  registry.remove_cluster(cluster_id);
+  e.sm->close();  // off the hot path: the caller's thread
+  return Status::OK();
+}
+
+void NodeHost::Impl::stop_all() {
+  std::vector<uint64_t> ids;
+  {
+    std::unique_lock<std::shared_mutex> g(mu);
+    if (stopped) return;
+    stopped = true;
+    for (auto& [id, e] : nodes) ids.push_back(id);
+  }
+  {
+    std::lock_guard<std::mutex> g(tick_mu);
+    tick_stop = true;
+  }
+  tick_cv.notify_all();
+  if (ticker.joinable()) ticker.join();
+  for (uint64_t id : ids) (void)stop_cluster(id);
+  if (transport) transport->stop();
+  for (auto& w : step_workers) w->stop();
+  for (auto& w : apply_workers) w->stop();
+  storage.logdb.reset();
+  storage.dir.reset();
+}
+
+// ---- NodeHost ------------------------------------------------------------------
+
+NodeHost::NodeHost(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+NodeHost::~NodeHost() { stop(); }
+
+Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>* out) {
+  Status s = config.validate();
+  if (!s.ok()) return s;
+  auto d = std::make_unique<Impl>();
+  d->config = config;
+  if (d->config.listen_address.empty()) d->config.listen_address = config.raft_address;
+  logdb::HostDirInfo info;
+  info.raft_address = config.raft_address;
+  info.deployment_id = config.deployment_id;
+  info.logdb_shards = config.logdb_shards;
+  logdb::RocksLogDBOptions lo;
+  lo.shards = config.logdb_shards;
+  lo.wal_dir = config.wal_dir;
+  s = logdb::open_host_storage(config.node_host_dir, info, lo, &d->storage);
+  if (!s.ok()) return s;
+  for (uint64_t i = 0; i < config.logdb_shards; ++i)
+    d->step_workers.push_back(std::make_unique<engine::StepWorker>(d->storage.logdb.get()));
+  for (uint64_t i = 0; i < config.apply_workers; ++i) d->apply_workers.push_back(std::make_unique<engine::ApplyWorker>());
+  transport::TcpTransportOptions to;
+  to.listen_address = d->config.listen_address;
+  to.raft_address = config.raft_address;
+  to.deployment_id = config.deployment_id;
+  if (config.max_send_queue_size) to.max_send_queue_bytes = config.max_send_queue_size;
+  to.mutual_tls = config.mutual_tls;
+  to.ca_file = config.ca_file;
+  to.cert_file = config.cert_file;
+  to.key_file = config.key_file;
+  to.snapshot_dir = d->snapshot_root();
+  std::error_code ec;
+  std::filesystem::create_directories(to.snapshot_dir, ec);
+  if (ec) return Status(ErrorCode::kDirNotExist, "cannot create " + to.snapshot_dir + ": " + ec.message());
+  d->transport = std::make_unique<transport::TcpTransport>(to, &d->registry, d.get());
+  s = d->transport->start();
+  if (!s.ok()) return s;
+  for (auto& w : d->step_workers) w->start();
+  for (auto& w : d->apply_workers) w->start();
+  Impl* raw = d.get();
+  d->ticker = std::thread([raw] { raw->tick_loop(); });
+  out->reset(new NodeHost(std::move(d)));
+  return Status::OK();
+}
+
+void NodeHost::stop() { impl_->stop_all(); }
+
+Status NodeHost::start_cluster(const std::map<uint64_t, std::string>& members, bool join, StateMachineFactory f,
+                               const Config& c) {
+  if (!f) return Status(ErrorCode::kInvalidClusterSettings, "no state machine factory");
+  return impl_->start(members, join, c, rsm::SMKind::kRegular,
+                      [&] { return rsm::ManagedSM::own(f(c.cluster_id, c.node_id)); });
+}
+
+Status NodeHost::start_concurrent_cluster(const std::map<uint64_t, std::string>& members, bool join,
+                                          ConcurrentStateMachineFactory f, const Config& c) {
+  if (!f) return Status(ErrorCode::kInvalidClusterSettings, "no state machine factory");
+  return impl_->start(members, join, c, rsm::SMKind::kConcurrent,
+                      [&] { return rsm::ManagedSM::own(f(c.cluster_id, c.node_id)); });
+}
+
+Status NodeHost::start_on_disk_cluster(const std::map<uint64_t, std::string>& members, bool join,
+                                       OnDiskStateMachineFactory f, const Config& c) {
+  if (!f) return Status(ErrorCode::kInvalidClusterSettings, "no state machine factory");
+  return impl_->start(members, join, c, rsm::SMKind::kOnDisk,
+                      [&] { return rsm::ManagedSM::own(f(c.cluster_id, c.node_id)); });
+}
+
+Status NodeHost::stop_cluster(uint64_t cluster_id) {
+  {
+    std::shared_lock<std::shared_mutex> g(impl_->mu);
+    if (impl_->stopped) return Status(ErrorCode::kSystemStopped, "the NodeHost is stopped");
+  }
+  return impl_->stop_cluster(cluster_id);
+}
+
+Status NodeHost::stop_node(uint64_t cluster_id, uint64_t node_id) {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(cluster_id, &n);
+  if (!s.ok()) return s;
+  if (n->node_id() != node_id) {
+    return Status(ErrorCode::kClusterNotFound, "node " + std::to_string(node_id) + " of cluster " +
+                                                   std::to_string(cluster_id) + " is not on this NodeHost");
+  }
+  return impl_->stop_cluster(cluster_id);
+}
+
+Status NodeHost::propose(const Session& session, std::string_view cmd, Timeout timeout, RequestStatePtr* rs) {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(session.cluster_id, &n);
+  if (!s.ok()) return s;
+  uint64_t ticks = 0;
+  s = impl_->ticks(timeout, &ticks);
+  if (!s.ok()) return s;
+  if (session.series_id == Session::kSeriesIDForRegister || session.series_id == Session::kSeriesIDForUnregister) {
+    return Status(ErrorCode::kInvalidSession, "this session is being registered/unregistered: use propose_session");
+  }
+  if (!session.is_noop() && n->sm_kind() == rsm::SMKind::kOnDisk) {
+    return Status(ErrorCode::kInvalidSession, "an on-disk state machine accepts only the no-op session");
+  }
+  if (session.client_id == 0 && session.series_id != Session::kNoOpSeriesID) {
+    return Status(ErrorCode::kInvalidSession, "a session with client_id 0 must be the no-op session");
+  }
+  engine::Proposal p;
+  p.cmd.assign(cmd.data(), cmd.size());
+  p.client_id = session.client_id;
+  p.series_id = session.series_id;
+  p.responded_to = session.responded_to;
+  return n->propose(std::move(p), ticks, rs);
+}
+
+Status NodeHost::sync_propose(const Session& session, std::string_view cmd, Timeout timeout, Result* result) {
+  RequestStatePtr rs;
+  Status s = propose(session, cmd, timeout, &rs);
+  if (!s.ok()) return s;
+  RequestResult r;
+  s = impl_->wait(rs, timeout, &r);
+  if (s.ok() && result) *result = r.result;
+  return s;
+}
+
+Session NodeHost::get_noop_session(uint64_t cluster_id) const { return Session::noop(cluster_id); }
+
+Status NodeHost::propose_session(const Session& session, Timeout timeout, RequestStatePtr* rs) {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(session.cluster_id, &n);
+  if (!s.ok()) return s;
+  if (n->sm_kind() == rsm::SMKind::kOnDisk) {
+    return Status(ErrorCode::kInvalidOperation, "an on-disk state machine accepts only the no-op session");
+  }
+  if (session.client_id == 0 ||
+      (session.series_id != Session::kSeriesIDForRegister && session.series_id != Session::kSeriesIDForUnregister)) {
+    return Status(ErrorCode::kInvalidSession, "the session is not prepared for register or unregister");
+  }
+  uint64_t ticks = 0;
+  s = impl_->ticks(timeout, &ticks);
+  if (!s.ok()) return s;
+  engine::Proposal p;
+  p.client_id = session.client_id;
+  p.series_id = session.series_id;
+  return n->propose(std::move(p), ticks, rs);
+}
+
+Status NodeHost::sync_get_session(uint64_t cluster_id, Timeout timeout, Session* out) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t client_id = 0;
+  while (client_id == 0) client_id = rng();
+  Session session = Session::make(cluster_id, client_id);
+  RequestStatePtr rs;
+  Status s = propose_session(session, timeout, &rs);
+  if (!s.ok()) return s;
+  RequestResult r;
+  s = impl_->wait(rs, timeout, &r);
+  if (!s.ok()) return s;
+  if (r.result.value != client_id) return Status(ErrorCode::kRejected, "session registration refused");
+  session.prepare_for_propose();
+  *out = session;
+  return Status::OK();
+}
+
+Status NodeHost::sync_close_session(const Session& session, Timeout timeout) {
+  Session s2 = session;
+  s2.prepare_for_unregister();
+  RequestStatePtr rs;
+  Status s = propose_session(s2, timeout, &rs);
+  if (!s.ok()) return s;
+  RequestResult r;
+  s = impl_->wait(rs, timeout, &r);
+  if (!s.ok()) return s;
+  if (r.result.value != session.client_id) return Status(ErrorCode::kRejected, "session was not registered");
+  return Status::OK();
+}
+
+Status NodeHost::read_index(uint64_t cluster_id, Timeout timeout, RequestStatePtr* rs) {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(cluster_id, &n);
+  if (!s.ok()) return s;
+  uint64_t ticks = 0;
+  s = impl_->ticks(timeout, &ticks);
+  if (!s.ok()) return s;
+  return n->read_index(ticks, rs);
+}
+
+Status NodeHost::read_local_node(const RequestStatePtr& rs, std::string_view query, std::string* answer) {
+  if (!rs) return Status(ErrorCode::kInvalidOperation, "no request state");
+  RequestResult r;
+  if (!rs->wait_for(std::chrono::milliseconds(0), &r) || !r.completed()) {
+    return Status(ErrorCode::kInvalidOperation, "read_local_node needs a completed read_index request");
+  }
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(rs->cluster_id(), &n);
+  if (!s.ok()) return s;
+  return n->lookup(query, answer);
+}
+
+Status NodeHost::na_read_local_node(const RequestStatePtr& rs, std::string_view query, std::string* answer) {
+  return read_local_node(rs, query, answer);
+}
+
+Status NodeHost::sync_read(uint64_t cluster_id, std::string_view query, Timeout timeout, std::string* answer) {
+  RequestStatePtr rs;
+  Status s = read_index(cluster_id, timeout, &rs);
+  if (!s.ok()) return s;
+  RequestResult r;
+  s = impl_->wait(rs, timeout, &r);
+  if (!s.ok()) return s;
+  return read_local_node(rs, query, answer);
+}
+
+Status NodeHost::stale_read(uint64_t cluster_id, std::string_view query, std::string* answer) {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(cluster_id, &n);
+  if (!s.ok()) return s;
+  return n->lookup(query, answer);
+}
+
+Status NodeHost::request_snapshot(uint64_t cluster_id, const SnapshotOption& option, Timeout timeout,
+                                  RequestStatePtr* rs) {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(cluster_id, &n);
+  if (!s.ok()) return s;
+  uint64_t ticks = 0;
+  s = impl_->ticks(timeout, &ticks);
+  if (!s.ok()) return s;
+  if (option.exported && option.export_path.empty()) {
+    return Status(ErrorCode::kInvalidOperation, "an exported snapshot needs export_path");
+  }
+  if (option.exported) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(option.export_path, ec)) {
+      return Status(ErrorCode::kDirNotExist, "export_path " + option.export_path + " is not a directory");
+    }
+  }
+  engine::SnapshotRequest r;
+  r.exported = option.exported;
+  r.export_path = option.export_path;
+  r.override_compaction_overhead = option.override_compaction_overhead;
+  r.compaction_overhead = option.compaction_overhead;
+  return n->request_snapshot(r, ticks, rs);
+}
+
+Status NodeHost::sync_request_snapshot(uint64_t cluster_id, const SnapshotOption& option, Timeout timeout,
+                                       uint64_t* snapshot_index) {
+  RequestStatePtr rs;
+  Status s = request_snapshot(cluster_id, option, timeout, &rs);
+  if (!s.ok()) return s;
+  RequestResult r;
+  s = impl_->wait(rs, timeout, &r);
+  if (s.ok() && snapshot_index) *snapshot_index = r.snapshot_index;
+  return s;
+}
+
+Status NodeHost::get_leader_id(uint64_t cluster_id, uint64_t* leader_id, bool* valid) const {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(cluster_id, &n);
+  if (!s.ok()) return s;
+  *leader_id = n->leader_id();
+  *valid = *leader_id != 0;
+  return Status::OK();
+}
+
+namespace {
+
+class NodeUserImpl : public NodeUser {
+ public:
+  NodeUserImpl(NodeHost* nh, uint64_t cluster_id) : nh_(nh), cluster_id_(cluster_id) {}
+  Status propose(const Session& session, std::string_view cmd, Timeout timeout, RequestStatePtr* rs) override {
+    if (session.cluster_id != cluster_id_) {
+      return Status(ErrorCode::kInvalidSession, "the session belongs to another cluster");
+    }
+    return nh_->propose(session, cmd, timeout, rs);
+  }
+  Status read_index(Timeout timeout, RequestStatePtr* rs) override { return nh_->read_index(cluster_id_, timeout, rs); }
+
+ private:
+  NodeHost* nh_;
+  uint64_t cluster_id_;
+};
+
+}  // namespace
+
+Status NodeHost::get_node_user(uint64_t cluster_id, std::shared_ptr<NodeUser>* out) {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(cluster_id, &n);
+  if (!s.ok()) return s;
+  *out = std::make_shared<NodeUserImpl>(this, cluster_id);
+  return Status::OK();
+}
+
+NodeHostInfo NodeHost::get_node_host_info(const NodeHostInfoOption& option) const {
+  NodeHostInfo info;
+  info.raft_address = impl_->config.raft_address;
+  std::vector<std::shared_ptr<Node>> all;
+  {
+    std::shared_lock<std::shared_mutex> g(impl_->mu);
+    for (auto& [id, e] : impl_->nodes) all.push_back(e.node);
+    if (!option.skip_log_info && !impl_->stopped) {
+      std::vector<logdb::NodeInfo> ni;
+      if (impl_->storage.logdb->list_nodes(&ni).ok())
+        for (const auto& x : ni) info.log_info.push_back(NodeInfo{x.cluster_id, x.node_id});
+    }
+  }
+  for (auto& n : all) {
+    ClusterInfo ci;
+    ci.cluster_id = n->cluster_id();
+    ci.node_id = n->node_id();
+    raft::Membership m = n->membership();
+    ci.nodes = m.addresses;
+    ci.config_change_index = m.config_change_id;
+    ci.state_machine_type = static_cast<StateMachineType>(n->sm_kind());
+    ci.is_leader = n->is_leader();
+    ci.is_observer = m.is_observer(n->node_id());
+    ci.is_witness = m.is_witness(n->node_id());
+    ci.pending = n->applied() == 0;
+    info.cluster_info.push_back(std::move(ci));
+  }
+  return info;
+}
+
+bool NodeHost::has_node_info(uint64_t cluster_id, uint64_t node_id) const {
+  std::shared_lock<std::shared_mutex> g(impl_->mu);
+  if (impl_->stopped) return false;
+  logdb::Bootstrap b;
+  return impl_->storage.logdb->get_bootstrap(cluster_id, node_id, &b).ok();
+}
+
+Status NodeHost::get_cluster_membership(uint64_t cluster_id, Membership* out) const {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(cluster_id, &n);
+  if (!s.ok()) return s;
+  *out = to_public(n->membership());
+  return Status::OK();
+}
+
+const std::string& NodeHost::raft_address() const { return impl_->config.raft_address; }
+const NodeHostConfig& NodeHost::node_host_config() const { return impl_->config; }
+
+}  // namespace dragonboat

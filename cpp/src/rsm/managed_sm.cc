@@ -1,0 +1,130 @@
+#include "rsm/managed_sm.h"
+
+#include <mutex>
+
+namespace dragonboat::rsm {
+
+const char* sm_kind_name(SMKind k) {
+  switch (k) {
+    case SMKind::kRegular: return "regular";
+    case SMKind::kConcurrent: return "concurrent";
+    case SMKind::kOnDisk: return "on-disk";
+  }
+  return "unknown";
+}
+
+namespace {
+
+class Regular : public ManagedSM {
+ public:
+  Regular(IStateMachine* sm, std::unique_ptr<IStateMachine> owned) : sm_(sm), owned_(std::move(owned)) {}
+  ~Regular() override {
+    if (owned_) close();
+  }
+  SMKind kind() const override { return SMKind::kRegular; }
+  Status open(uint64_t* applied) override {
+    *applied = 0;
+    return Status::OK();
+  }
+  Status update(std::vector<SMEntry>* batch) override {
+    std::unique_lock<std::shared_mutex> g(mu_);
+    for (SMEntry& e : *batch) {
+      Status s = sm_->update(e.cmd, &e.result);
+      if (!s.ok()) return Status(s.code(), "entry " + std::to_string(e.index) + ": " + s.message());
+    }
+    return Status::OK();
+  }
+  Status lookup(std::string_view q, std::string* a) override {
+    // The regular kind promises no concurrency: reads wait for the batch.
+    std::unique_lock<std::shared_mutex> g(mu_);
+    return sm_->lookup(q, a);
+  }
+  Status sync() override { return Status::OK(); }
+  Status save_snapshot(ISnapshotWriter* w) override {
+    std::unique_lock<std::shared_mutex> g(mu_);
+    return sm_->save_snapshot(w);
+  }
+  Status recover_from_snapshot(ISnapshotReader* r) override {
+    std::unique_lock<std::shared_mutex> g(mu_);
+    return sm_->recover_from_snapshot(r);
+  }
+  void close() override {
+    std::unique_lock<std::shared_mutex> g(mu_);
+    if (!closed_) sm_->close();
+    closed_ = true;
+  }
+
+ private:
+  std::shared_mutex mu_;
+  IStateMachine* sm_;
+  std::unique_ptr<IStateMachine> owned_;
+  bool closed_ = false;
+};
+
+// The concurrent and on-disk kinds share their shape.
+template <typename SM, SMKind K>
+class Batched : public ManagedSM {
+ public:
+  explicit Batched(std::unique_ptr<SM> sm) : sm_(std::move(sm)) {}
+  ~Batched() override { close(); }
+  SMKind kind() const override { return K; }
+  Status open(uint64_t* applied) override {
+    if constexpr (K == SMKind::kOnDisk) {
+      return sm_->open(applied);
+    } else {
+      *applied = 0;
+      return Status::OK();
+    }
+  }
+  Status update(std::vector<SMEntry>* batch) override {
+    std::shared_lock<std::shared_mutex> g(mu_);  // lookups may run alongside
+    return sm_->update(batch);
+  }
+  Status lookup(std::string_view q, std::string* a) override {
+    std::shared_lock<std::shared_mutex> g(mu_);
+    return sm_->lookup(q, a);
+  }
+  Status sync() override {
+    if constexpr (K == SMKind::kOnDisk) {
+      return sm_->sync();
+    } else {
+      return Status::OK();
+    }
+  }
+  Status save_snapshot(ISnapshotWriter* w) override {
+    std::string ctx;
+    Status s = sm_->prepare_snapshot(&ctx);  // between updates: the apply path calls us
+    if (!s.ok()) return s;
+    return sm_->save_snapshot(ctx, w);
+  }
+  Status recover_from_snapshot(ISnapshotReader* r) override {
+    std::unique_lock<std::shared_mutex> g(mu_);
+    return sm_->recover_from_snapshot(r);
+  }
+  void close() override {
+    std::unique_lock<std::shared_mutex> g(mu_);
+    if (!closed_) sm_->close();
+    closed_ = true;
+  }
+
+ private:
+  std::shared_mutex mu_;
+  std::unique_ptr<SM> sm_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ManagedSM> ManagedSM::own(std::unique_ptr<IStateMachine> sm) {
+  IStateMachine* p = sm.get();
+  return std::make_unique<Regular>(p, std::move(sm));
+}
+std::unique_ptr<ManagedSM> ManagedSM::own(std::unique_ptr<IConcurrentStateMachine> sm) {
+  return std::make_unique<Batched<IConcurrentStateMachine, SMKind::kConcurrent>>(std::move(sm));
+}
+std::unique_ptr<ManagedSM> ManagedSM::own(std::unique_ptr<IOnDiskStateMachine> sm) {
+  return std::make_unique<Batched<IOnDiskStateMachine, SMKind::kOnDisk>>(std::move(sm));
+}
+std::unique_ptr<ManagedSM> ManagedSM::borrow(IStateMachine* sm) { return std::make_unique<Regular>(sm, nullptr); }
+
+}  // namespace dragonboat::rsm
