@@ -14,7 +14,8 @@ bool eventually(P pred, std::chrono::seconds limit = std::chrono::seconds(30)) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (!pred()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
+    // A short pause between checks leaves the (2) cores to the engine.
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
   return true;
 }

@@ -1,0 +1,184 @@
+// nodehost_fixture.h — shared pieces of the NodeHost tests: free loopback
+// ports, temporary directories, a key-value state machine (regular kind) and
+// a cluster of NodeHosts started in this process over real TCP and RocksDB.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dragonboat/nodehost.h"
+#include "test_util.h"
+
+namespace dragonboat::test {
+
+// A port the kernel just handed out on 127.0.0.1 (closed again at once).
+inline uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+inline std::string temp_dir(const std::string& tag) {
+  std::string t = std::filesystem::temp_directory_path() / ("dragonboat-" + tag + "-XXXXXX");
+  std::vector<char> buf(t.begin(), t.end());
+  buf.push_back('\0');
+  return ::mkdtemp(buf.data());
+}
+
+// "key=value" sets a key; a query is a key (the answer is its value, "" when
+// missing). Result value = number of updates applied; data = the command.
+class KV : public IStateMachine {
+ public:
+  Status update(std::string_view cmd, Result* r) override {
+    std::lock_guard<std::mutex> g(mu);
+    auto eq = cmd.find('=');
+    if (eq != std::string_view::npos) data[std::string(cmd.substr(0, eq))] = std::string(cmd.substr(eq + 1));
+    r->value = ++updates;
+    r->data = std::string(cmd);
+    return Status::OK();
+  }
+  Status lookup(std::string_view q, std::string* a) override {
+    std::lock_guard<std::mutex> g(mu);
+    auto it = data.find(std::string(q));
+    *a = it == data.end() ? "" : it->second;
+    return Status::OK();
+  }
+  Status save_snapshot(ISnapshotWriter* w) override {
+    std::string out;
+    {
+      std::lock_guard<std::mutex> g(mu);
+      out = std::to_string(updates) + "\n";
+      for (auto& [k, v] : data) out += k + "=" + v + "\n";
+    }
+    return w->write(out.data(), out.size());
+  }
+  Status recover_from_snapshot(ISnapshotReader* r) override {
+    std::string in;
+    char buf[4096];
+    for (;;) {
+      size_t got = 0;
+      Status s = r->read(buf, sizeof(buf), &got);
+      if (!s.ok()) return s;
+      if (got == 0) break;
+      in.append(buf, got);
+    }
+    std::lock_guard<std::mutex> g(mu);
+    data.clear();
+    size_t pos = in.find('\n');
+    updates = std::stoull(in.substr(0, pos));
+    ++recoveries;
+    for (size_t start = pos + 1; start < in.size();) {
+      size_t end = in.find('\n', start);
+      std::string line = in.substr(start, end - start);
+      auto eq = line.find('=');
+      data[line.substr(0, eq)] = line.substr(eq + 1);
+      start = end + 1;
+    }
+    return Status::OK();
+  }
+  std::mutex mu;
+  std::map<std::string, std::string> data;
+  uint64_t updates = 0;
+  int recoveries = 0;
+};
+
+// N NodeHosts in this process, each with its own directory and port.
+struct TestCluster {
+  explicit TestCluster(size_t n, uint64_t rtt_ms = 10) : rtt(rtt_ms) {
+    for (size_t i = 0; i < n; ++i) {
+      dirs.push_back(temp_dir("nh"));
+      addresses.push_back("127.0.0.1:" + std::to_string(free_port()));
+      hosts.emplace_back();
+    }
+  }
+  ~TestCluster() {
+    for (auto& h : hosts) h.reset();
+    for (auto& d : dirs) std::filesystem::remove_all(d);
+  }
+  NodeHostConfig host_config(size_t i) const {
+    NodeHostConfig c;
+    c.node_host_dir = dirs[i];
+    c.raft_address = addresses[i];
+    c.rtt_millisecond = rtt;
+    return c;
+  }
+  Status start_host(size_t i) { return NodeHost::create(host_config(i), &hosts[i]); }
+  // Members 1..n at the hosts' addresses.
+  std::map<uint64_t, std::string> members() const {
+    std::map<uint64_t, std::string> m;
+    for (size_t i = 0; i < addresses.size(); ++i) m[i + 1] = addresses[i];
+    return m;
+  }
+  static Config config(uint64_t cluster_id, uint64_t node_id) {
+    Config c;
+    c.cluster_id = cluster_id;
+    c.node_id = node_id;
+    c.election_rtt = 10;
+    c.heartbeat_rtt = 1;
+    c.check_quorum = true;
+    return c;
+  }
+  // The index (0-based) of the host whose replica leads `cluster_id`, once
+  // every running replica agrees; -1 after the limit.
+  int leader(uint64_t cluster_id, std::chrono::seconds limit = std::chrono::seconds(30)) {
+    int found = -1;
+    bool ok = eventually(
+        [&] {
+          uint64_t seen = 0;
+          for (auto& h : hosts) {
+            if (!h) continue;
+            uint64_t id = 0;
+            bool valid = false;
+            if (!h->get_leader_id(cluster_id, &id, &valid).ok()) continue;
+            if (!valid || (seen && id != seen)) return false;
+            seen = id;
+          }
+          if (!seen || !hosts[seen - 1]) return false;
+          found = static_cast<int>(seen - 1);
+          return true;
+        },
+        limit);
+    return ok ? found : -1;
+  }
+  // sync_propose, retried while the error is temporary (no leader yet).
+  Status propose(size_t host, const Session& s, const std::string& cmd, Result* r = nullptr) {
+    Status st;
+    eventually([&] {
+      st = hosts[host]->sync_propose(s, cmd, std::chrono::seconds(5), r);
+      return st.ok() || !is_temp_error(st.code());
+    });
+    return st;
+  }
+  Status read(size_t host, uint64_t cluster_id, const std::string& key, std::string* value) {
+    Status st;
+    eventually([&] {
+      st = hosts[host]->sync_read(cluster_id, key, std::chrono::seconds(5), value);
+      return st.ok() || !is_temp_error(st.code());
+    });
+    return st;
+  }
+
+  uint64_t rtt;
+  std::vector<std::string> dirs;
+  std::vector<std::string> addresses;
+  std::vector<std::unique_ptr<NodeHost>> hosts;
+};
+
+}  // namespace dragonboat::test

@@ -1,0 +1,443 @@
+// NodeHost end to end: three NodeHosts in this process, real RocksDB in
+// temporary directories, real TCP on loopback ports. Every wait is on a
+// RequestState (or a polled condition with a deadline), never a sleep.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+#include <set>
+
+#include "nodehost_fixture.h"
+
+namespace dragonboat {
+namespace {
+
+using test::KV;
+using test::TestCluster;
+using namespace std::chrono_literals;
+
+std::unique_ptr<IStateMachine> make_kv(uint64_t, uint64_t) { return std::make_unique<KV>(); }
+
+// Starts cluster `cid` with members 1..n on every running host.
+void start_group(TestCluster& tc, uint64_t cid, Config proto = TestCluster::config(0, 0)) {
+  for (size_t i = 0; i < tc.hosts.size(); ++i) {
+    if (!tc.hosts[i]) continue;
+    Config c = proto;
+    c.cluster_id = cid;
+    c.node_id = i + 1;
+    ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false, make_kv, c).ok());
+  }
+}
+
+class NodeHostTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc_.start_host(i).ok());
+  }
+  TestCluster tc_{3};
+};
+
+TEST_F(NodeHostTest, ElectsProposesAndReadsLinearizablyFromAFollower) {
+  start_group(tc_, 1);
+  int leader = tc_.leader(1);
+  ASSERT_GE(leader, 0);
+  size_t follower = (leader + 1) % 3;
+  Session noop = tc_.hosts[follower]->get_noop_session(1);
+  Result r;
+  // Proposed on a follower: forwarded to the leader, completed when applied here.
+  ASSERT_TRUE(tc_.propose(follower, noop, "x=1", &r).ok());
+  EXPECT_EQ(r.data, "x=1");
+  // A write acknowledged on one host is visible to a linearizable read on another.
+  ASSERT_TRUE(tc_.propose(leader, noop, "y=2").ok());
+  size_t other = (leader + 2) % 3;
+  std::string v;
+  ASSERT_TRUE(tc_.read(other, 1, "y", &v).ok());
+  EXPECT_EQ(v, "2");
+  // ReadIndex + ReadLocalNode, the asynchronous way.
+  RequestStatePtr rs;
+  ASSERT_TRUE(tc_.hosts[follower]->read_index(1, 2s, &rs).ok());
+  RequestResult rr = rs->wait();
+  ASSERT_TRUE(rr.completed());
+  ASSERT_TRUE(tc_.hosts[follower]->read_local_node(rs, "x", &v).ok());
+  EXPECT_EQ(v, "1");
+  // Callbacks fire exactly once with the outcome.
+  std::atomic<int> calls{0};
+  std::promise<RequestResult> done;
+  ASSERT_TRUE(tc_.hosts[leader]->propose(noop, "z=3", 2s, &rs).ok());
+  rs->on_complete([&](const RequestResult& res) {
+    if (calls++ == 0) done.set_value(res);
+  });
+  EXPECT_TRUE(done.get_future().get().completed());
+  EXPECT_EQ(calls.load(), 1);
+  // Information calls.
+  NodeHostInfo info = tc_.hosts[leader]->get_node_host_info();
+  ASSERT_EQ(info.cluster_info.size(), 1u);
+  EXPECT_TRUE(info.cluster_info[0].is_leader);
+  EXPECT_EQ(info.cluster_info[0].nodes.size(), 3u);
+  EXPECT_EQ(info.raft_address, tc_.addresses[leader]);
+  EXPECT_TRUE(tc_.hosts[0]->has_node_info(1, 1));
+  EXPECT_FALSE(tc_.hosts[0]->has_node_info(1, 2));
+  std::shared_ptr<NodeUser> user;
+  ASSERT_TRUE(tc_.hosts[leader]->get_node_user(1, &user).ok());
+  ASSERT_TRUE(user->propose(noop, "w=4", 2s, &rs).ok());
+  EXPECT_TRUE(rs->wait().completed());
+}
+
+TEST_F(NodeHostTest, SessionsApplyARetriedProposalOnceAndRejectEvictedSessions) {
+  start_group(tc_, 1);
+  int leader = tc_.leader(1);
+  ASSERT_GE(leader, 0);
+  NodeHost& nh = *tc_.hosts[leader];
+  Session s;
+  ASSERT_TRUE(nh.sync_get_session(1, 5s, &s).ok());
+  Result first, retry;
+  ASSERT_TRUE(nh.sync_propose(s, "k=1", 5s, &first).ok());
+  // The client did not see the answer (say it timed out) and retries the
+  // same series: the state machine is not updated again, the cached result
+  // comes back.
+  ASSERT_TRUE(nh.sync_propose(s, "k=1", 5s, &retry).ok());
+  EXPECT_EQ(retry, first);
+  s.proposal_completed();
+  Result second;
+  ASSERT_TRUE(nh.sync_propose(s, "k=2", 5s, &second).ok());
+  EXPECT_EQ(second.value, first.value + 1) << "exactly one update for the retried series";
+  // 4096 newer sessions evict ours (least recently used first).
+  std::vector<RequestStatePtr> regs;
+  for (uint64_t i = 0; i < 4096; ++i) {
+    Session other = Session::make(1, 1'000'000 + i);
+    RequestStatePtr rs;
+    ASSERT_TRUE(tc_.hosts[leader]->propose_session(other, 10s, &rs).ok());
+    regs.push_back(rs);
+    if (regs.size() == 1000) {
+      for (auto& r : regs) ASSERT_TRUE(r->wait().completed());
+      regs.clear();
+    }
+  }
+  for (auto& r : regs) ASSERT_TRUE(r->wait().completed());
+  s.proposal_completed();
+  EXPECT_EQ(nh.sync_propose(s, "k=3", 5s, nullptr).code(), ErrorCode::kRejected) << "evicted session";
+  // Close is refused for the evicted session too; a fresh one works.
+  Session fresh;
+  ASSERT_TRUE(nh.sync_get_session(1, 5s, &fresh).ok());
+  ASSERT_TRUE(nh.sync_propose(fresh, "k=4", 5s, nullptr).ok());
+  ASSERT_TRUE(nh.sync_close_session(fresh, 5s).ok());
+  fresh.proposal_completed();
+  EXPECT_EQ(nh.sync_propose(fresh, "k=5", 5s, nullptr).code(), ErrorCode::kRejected) << "closed session";
+}
+
+TEST_F(NodeHostTest, LeaderHostStopsThenANewLeaderServesEveryAcknowledgedWrite) {
+  start_group(tc_, 1);
+  int leader = tc_.leader(1);
+  ASSERT_GE(leader, 0);
+  Session noop = tc_.hosts[leader]->get_noop_session(1);
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(tc_.propose(leader, noop, "a" + std::to_string(i) + "=" + std::to_string(i)).ok());
+  tc_.hosts[leader]->stop();
+  tc_.hosts[leader].reset();
+  int next = tc_.leader(1);
+  ASSERT_GE(next, 0) << "no new leader";
+  EXPECT_NE(next, leader);
+  for (int i = 0; i < 50; ++i) {
+    std::string v;
+    ASSERT_TRUE(tc_.read(next, 1, "a" + std::to_string(i), &v).ok());
+    EXPECT_EQ(v, std::to_string(i)) << "acknowledged write " << i << " lost";
+  }
+  // The group keeps accepting writes with two of three.
+  ASSERT_TRUE(tc_.propose(next, noop, "after=1").ok());
+}
+
+TEST_F(NodeHostTest, RestartedHostRebuildsFromSnapshotAndLog) {
+  Config c = TestCluster::config(0, 0);
+  c.snapshot_entries = 20;
+  c.compaction_overhead = 5;
+  start_group(tc_, 1, c);
+  int leader = tc_.leader(1);
+  ASSERT_GE(leader, 0);
+  Session noop = tc_.hosts[leader]->get_noop_session(1);
+  for (int i = 0; i < 55; ++i) ASSERT_TRUE(tc_.propose(leader, noop, "k" + std::to_string(i) + "=" + std::to_string(i)).ok());
+  size_t victim = (leader + 1) % 3;
+  // Wait until the victim applied everything, so the restart must rebuild it.
+  std::string v;
+  ASSERT_TRUE(tc_.read(victim, 1, "k54", &v).ok());
+  tc_.hosts[victim].reset();  // stop(): the data stays on disk
+  ASSERT_TRUE(tc_.start_host(victim).ok());
+  Config rc = c;
+  rc.cluster_id = 1;
+  rc.node_id = victim + 1;
+  KV* restarted = nullptr;
+  auto capture = [&](uint64_t, uint64_t) -> std::unique_ptr<IStateMachine> {
+    auto kv = std::make_unique<KV>();
+    restarted = kv.get();
+    return kv;
+  };
+  ASSERT_TRUE(tc_.hosts[victim]->start_cluster({}, false, capture, rc).ok());  // restart: no members
+  {
+    std::lock_guard<std::mutex> g(restarted->mu);
+    EXPECT_EQ(restarted->recoveries, 1) << "state comes back from the latest snapshot";
+    EXPECT_GE(restarted->updates, 30u) << "the snapshot (at log index >= 40) covers most of the writes";
+  }
+  std::string got;
+  // stale_read straight after the restart: the snapshot plus the replayed log.
+  ASSERT_TRUE(test::eventually([&] {
+    return tc_.hosts[victim]->stale_read(1, "k54", &got).ok() && got == "54";
+  }));
+  for (int i = 0; i < 55; ++i) {
+    ASSERT_TRUE(tc_.hosts[victim]->stale_read(1, "k" + std::to_string(i), &got).ok());
+    EXPECT_EQ(got, std::to_string(i));
+  }
+  // Restarting with another state machine kind is refused.
+  ASSERT_TRUE(tc_.hosts[victim]->stop_cluster(1).ok());
+  auto ondisk = [](uint64_t, uint64_t) -> std::unique_ptr<IOnDiskStateMachine> { return nullptr; };
+  EXPECT_EQ(tc_.hosts[victim]->start_on_disk_cluster({}, false, ondisk, rc).code(), ErrorCode::kInvalidClusterSettings);
+}
+
+TEST_F(NodeHostTest, LaggingNodeCatchesUpBySnapshotAfterCompaction) {
+  Config c = TestCluster::config(0, 0);
+  c.snapshot_entries = 10;
+  c.compaction_overhead = 2;
+  start_group(tc_, 1, c);
+  int leader = tc_.leader(1);
+  ASSERT_GE(leader, 0);
+  size_t lagging = (leader + 1) % 3;
+  ASSERT_TRUE(tc_.hosts[lagging]->stop_cluster(1).ok());
+  Session noop = tc_.hosts[leader]->get_noop_session(1);
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(tc_.propose(leader, noop, "s" + std::to_string(i) + "=" + std::to_string(i)).ok());
+  // The leader's log no longer holds what the lagging node misses: snapshots
+  // were taken and the log compacted (a requested snapshot on top).
+  uint64_t index = 0;
+  ASSERT_TRUE(tc_.hosts[leader]->sync_request_snapshot(1, SnapshotOption{}, 5s, &index).ok());
+  EXPECT_GT(index, 60u);
+  Config rc = c;
+  rc.cluster_id = 1;
+  rc.node_id = lagging + 1;
+  KV* restarted = nullptr;
+  auto capture = [&](uint64_t, uint64_t) -> std::unique_ptr<IStateMachine> {
+    auto kv = std::make_unique<KV>();
+    restarted = kv.get();
+    return kv;
+  };
+  ASSERT_TRUE(tc_.hosts[lagging]->start_cluster({}, false, capture, rc).ok());
+  std::string v;
+  ASSERT_TRUE(tc_.read(lagging, 1, "s59", &v).ok());
+  EXPECT_EQ(v, "59");
+  // It got there through a snapshot streamed from the leader (it had no
+  // snapshot of its own: it stopped before the 10th entry).
+  std::lock_guard<std::mutex> g(restarted->mu);
+  EXPECT_EQ(restarted->recoveries, 1);
+  // A second request at the same applied index is rejected (one exists).
+  Status s = tc_.hosts[leader]->sync_request_snapshot(1, SnapshotOption{}, 5s, &index);
+  EXPECT_EQ(s.code(), ErrorCode::kRejected);
+  // Exported snapshots go where asked.
+  std::string exp = test::temp_dir("export");
+  SnapshotOption eo;
+  eo.exported = true;
+  eo.export_path = exp;
+  ASSERT_TRUE(tc_.hosts[leader]->sync_request_snapshot(1, eo, 5s, &index).ok());
+  EXPECT_FALSE(std::filesystem::is_empty(exp));
+  std::filesystem::remove_all(exp);
+}
+
+// An on-disk state machine: its state is a file with the applied index,
+// written durably by sync(). update() counts its calls.
+class FileSM : public IOnDiskStateMachine {
+ public:
+  explicit FileSM(std::string path, std::atomic<uint64_t>* updates) : path_(std::move(path)), updates_(updates) {}
+  Status open(uint64_t* applied) override {
+    std::ifstream in(path_);
+    if (in >> applied_ >> sum_) {
+      *applied = applied_;
+    } else {
+      applied_ = sum_ = 0;
+      *applied = 0;
+    }
+    durable_ = applied_;
+    return Status::OK();
+  }
+  Status update(std::vector<SMEntry>* entries) override {
+    std::lock_guard<std::mutex> g(mu_);
+    for (auto& e : *entries) {
+      *updates_ += 1;
+      applied_ = e.index;
+      sum_ += std::stoull(std::string(e.cmd));
+      e.result.value = sum_;
+    }
+    // Persist as we go (an application's store commits its own batches).
+    return write();
+  }
+  Status lookup(std::string_view, std::string* a) override {
+    std::lock_guard<std::mutex> g(mu_);
+    *a = std::to_string(sum_);
+    return Status::OK();
+  }
+  Status sync() override { return Status::OK(); }
+  Status prepare_snapshot(std::string* ctx) override {
+    std::lock_guard<std::mutex> g(mu_);
+    *ctx = std::to_string(applied_) + " " + std::to_string(sum_);
+    return Status::OK();
+  }
+  Status save_snapshot(const std::string& ctx, ISnapshotWriter* w) override { return w->write(ctx.data(), ctx.size()); }
+  Status recover_from_snapshot(ISnapshotReader* r) override {
+    char buf[64];
+    size_t got = 0;
+    Status s = r->read(buf, sizeof(buf), &got);
+    if (!s.ok()) return s;
+    std::string in(buf, got);
+    std::lock_guard<std::mutex> g(mu_);
+    applied_ = std::stoull(in.substr(0, in.find(' ')));
+    sum_ = std::stoull(in.substr(in.find(' ') + 1));
+    return write();
+  }
+
+ private:
+  Status write() {
+    std::ofstream out(path_ + ".tmp", std::ios::trunc);
+    out << applied_ << " " << sum_;
+    out.close();
+    std::filesystem::rename(path_ + ".tmp", path_);
+    return Status::OK();
+  }
+  std::mutex mu_;
+  std::string path_;
+  std::atomic<uint64_t>* updates_;
+  uint64_t applied_ = 0, sum_ = 0, durable_ = 0;
+};
+
+TEST_F(NodeHostTest, OnDiskStateMachineRestartsFromItsOwnAppliedIndex) {
+  std::atomic<uint64_t> updates[3] = {};
+  auto start = [&](size_t i, std::map<uint64_t, std::string> members) {
+    Config c = TestCluster::config(7, i + 1);
+    std::string path = tc_.dirs[i] + "/ondisk.sm";
+    return tc_.hosts[i]->start_on_disk_cluster(
+        members, false,
+        [path, u = &updates[i]](uint64_t, uint64_t) { return std::make_unique<FileSM>(path, u); }, c);
+  };
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(start(i, tc_.members()).ok());
+  int leader = tc_.leader(7);
+  ASSERT_GE(leader, 0);
+  Session noop = tc_.hosts[leader]->get_noop_session(7);
+  for (int i = 1; i <= 30; ++i) ASSERT_TRUE(tc_.propose(leader, noop, std::to_string(i)).ok());
+  // A registered session is refused by an on-disk state machine.
+  Session s;
+  EXPECT_EQ(tc_.hosts[leader]->sync_get_session(7, 2s, &s).code(), ErrorCode::kInvalidOperation);
+  size_t victim = (leader + 1) % 3;
+  std::string sum;
+  ASSERT_TRUE(tc_.read(victim, 7, "", &sum).ok());
+  EXPECT_EQ(sum, "465");
+  uint64_t before = updates[victim];
+  EXPECT_EQ(before, 30u);
+  tc_.hosts[victim].reset();
+  ASSERT_TRUE(tc_.start_host(victim).ok());
+  ASSERT_TRUE(start(victim, {}).ok());
+  ASSERT_TRUE(tc_.propose(leader, noop, "35").ok());
+  ASSERT_TRUE(tc_.read(victim, 7, "", &sum).ok());
+  EXPECT_EQ(sum, "500");
+  EXPECT_EQ(updates[victim].load(), before + 1) << "entries already in the store were replayed";
+}
+
+TEST_F(NodeHostTest, HundredGroupsOverThreeHostsAllMakeProgress) {
+  constexpr uint64_t kGroups = 100;
+  for (uint64_t g = 1; g <= kGroups; ++g) start_group(tc_, 100 + g);
+  std::vector<std::pair<uint64_t, RequestStatePtr>> inflight;
+  std::set<uint64_t> done;
+  // Propose one write to every group from host 0, retrying until all complete.
+  ASSERT_TRUE(test::eventually([&] {
+    inflight.clear();
+    for (uint64_t g = 1; g <= kGroups; ++g) {
+      if (done.count(g)) continue;
+      RequestStatePtr rs;
+      if (tc_.hosts[0]->propose(tc_.hosts[0]->get_noop_session(100 + g), "g=" + std::to_string(g), 3s, &rs).ok())
+        inflight.emplace_back(g, rs);
+    }
+    for (auto& [g, rs] : inflight)
+      if (rs->wait().completed()) done.insert(g);
+    return done.size() == kGroups;
+  }, std::chrono::seconds(60)));
+  for (uint64_t g = 1; g <= kGroups; g += 33) {
+    std::string v;
+    ASSERT_TRUE(tc_.read(2, 100 + g, "g", &v).ok());
+    EXPECT_EQ(v, std::to_string(g));
+  }
+}
+
+TEST_F(NodeHostTest, ErrorPaths) {
+  start_group(tc_, 1);
+  int leader = tc_.leader(1);
+  ASSERT_GE(leader, 0);
+  NodeHost& nh = *tc_.hosts[leader];
+  Session noop = nh.get_noop_session(1);
+  RequestStatePtr rs;
+  std::string v;
+  EXPECT_EQ(nh.propose(nh.get_noop_session(99), "x", 1s, &rs).code(), ErrorCode::kClusterNotFound);
+  EXPECT_EQ(nh.sync_read(99, "x", 1s, &v).code(), ErrorCode::kClusterNotFound);
+  EXPECT_EQ(nh.stale_read(99, "x", &v).code(), ErrorCode::kClusterNotFound);
+  EXPECT_EQ(nh.stop_cluster(99).code(), ErrorCode::kClusterNotFound);
+  EXPECT_EQ(nh.propose(noop, std::string((8 << 20) + 1, 'x'), 1s, &rs).code(), ErrorCode::kPayloadTooBig);
+  EXPECT_EQ(nh.propose(noop, "x", 1ms, &rs).code(), ErrorCode::kTimeoutTooSmall);
+  EXPECT_EQ(nh.propose(noop, "x", 0ms, &rs).code(), ErrorCode::kInvalidDeadline);
+  EXPECT_EQ(nh.start_cluster(tc_.members(), false, make_kv, TestCluster::config(1, leader + 1)).code(),
+            ErrorCode::kClusterAlreadyExist);
+  Config bad = TestCluster::config(2, 0);
+  Status s = nh.start_cluster(tc_.members(), false, make_kv, bad);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidClusterSettings);
+  EXPECT_NE(s.message().find("node_id"), std::string::npos) << s.to_string();
+  EXPECT_EQ(nh.start_cluster({}, false, make_kv, TestCluster::config(3, 1)).code(), ErrorCode::kClusterNotBootstrapped);
+  EXPECT_EQ(nh.read_local_node(nullptr, "x", &v).code(), ErrorCode::kInvalidOperation);
+  // Config validation names the field.
+  NodeHostConfig hc = tc_.host_config(0);
+  hc.rtt_millisecond = 0;
+  std::unique_ptr<NodeHost> other;
+  s = NodeHost::create(hc, &other);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidClusterSettings);
+  EXPECT_NE(s.message().find("rtt_millisecond"), std::string::npos);
+  hc = tc_.host_config(0);
+  hc.raft_address = "nonsense";
+  EXPECT_EQ(NodeHost::create(hc, &other).code(), ErrorCode::kInvalidAddress);
+  // The directory is locked by the running host.
+  EXPECT_EQ(NodeHost::create(tc_.host_config(0), &other).code(), ErrorCode::kLockDirectory);
+  // Busy: a state machine that does not return keeps proposals pending
+  // until max_pending_per_node (4096) are waiting; then kSystemBusy.
+  std::promise<void> gate;
+  std::shared_future<void> open = gate.get_future().share();
+  class Blocked : public KV {
+   public:
+    explicit Blocked(std::shared_future<void> f) : f_(std::move(f)) {}
+    Status update(std::string_view cmd, Result* r) override {
+      f_.wait();
+      return KV::update(cmd, r);
+    }
+    std::shared_future<void> f_;
+  };
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(tc_.hosts[i]->start_cluster(tc_.members(), false,
+                                            [open](uint64_t, uint64_t) { return std::make_unique<Blocked>(open); },
+                                            TestCluster::config(5, i + 1)).ok());
+  }
+  ASSERT_GE(tc_.leader(5), 0);
+  Status busy;
+  std::vector<RequestStatePtr> waiting;
+  for (int i = 0; i < 5000 && busy.ok(); ++i) {
+    busy = nh.propose(nh.get_noop_session(5), "b", 30s, &rs);
+    if (busy.ok()) waiting.push_back(rs);
+  }
+  EXPECT_EQ(busy.code(), ErrorCode::kSystemBusy);
+  EXPECT_EQ(waiting.size(), 4096u);
+  gate.set_value();
+  for (auto& w : waiting) EXPECT_TRUE(w->wait().completed());
+  // No quorum: the proposal is appended but never commits; it times out or,
+  // once check-quorum deposes the leader, is dropped.
+  size_t f1 = (leader + 1) % 3, f2 = (leader + 2) % 3;
+  tc_.hosts[f1].reset();
+  tc_.hosts[f2].reset();
+  Result r;
+  s = nh.sync_propose(noop, "lost=1", 300ms, &r);
+  EXPECT_TRUE(s.code() == ErrorCode::kTimeout || s.code() == ErrorCode::kClusterNotReady) << s.to_string();
+  ASSERT_TRUE(nh.propose(noop, "pending", 30s, &rs).ok());
+  waiting = {rs};
+  // Stopping the host terminates everything waiting; later calls fail.
+  nh.stop();
+  for (auto& w : waiting) EXPECT_TRUE(w->wait().terminated() || w->wait().dropped());
+  EXPECT_EQ(nh.propose(noop, "x", 1s, &rs).code(), ErrorCode::kSystemStopped);
+  EXPECT_EQ(nh.sync_read(1, "x", 1s, &v).code(), ErrorCode::kSystemStopped);
+}
+
+}  // namespace
+}  // namespace dragonboat
