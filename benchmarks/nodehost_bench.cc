@@ -1,0 +1,336 @@
+// nodehost_bench — the engine end to end, like the reference's benchmark:
+// three NodeHosts as three processes on loopback (fork), N groups each
+// replicated on all three, fsync on (RocksDB LogDB). Each process drives
+// the groups it leads with K proposals in flight per group (closed loop:
+// a completion issues the next request from its callback) for a fixed
+// duration, then reports committed writes/s and latency percentiles. A
+// read ratio turns that share of requests into ReadIndex reads.
+//
+// Usage: nodehost_bench [--groups 48] [--payload 16] [--inflight 64]
+//                       [--seconds 5] [--read-ratio 0] [--dir /tmp]
+// Beside the result it prints the raw fdatasync latency of the same disk.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dragonboat/nodehost.h"
+
+using namespace dragonboat;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  uint64_t groups = 48;
+  size_t payload = 16;
+  int inflight = 64;
+  double seconds = 5;
+  double read_ratio = 0;
+  std::string dir = "/tmp";
+};
+
+class Counter : public IStateMachine {
+ public:
+  Status update(std::string_view, Result* r) override {
+    r->value = ++n_;
+    return Status::OK();
+  }
+  Status lookup(std::string_view, std::string* a) override {
+    *a = std::to_string(n_);
+    return Status::OK();
+  }
+  Status save_snapshot(ISnapshotWriter* w) override { return w->write(&n_, sizeof(n_)); }
+  Status recover_from_snapshot(ISnapshotReader* r) override {
+    size_t got = 0;
+    return r->read(&n_, sizeof(n_), &got);
+  }
+
+ private:
+  uint64_t n_ = 0;
+};
+
+uint16_t free_port() {
+  // Let the kernel choose: bind port 0 through a throwaway NodeHost-free socket.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// What a child reports to the parent.
+struct Report {
+  uint64_t writes = 0, reads = 0, errors = 0, led = 0;
+  double seconds = 0;
+  uint32_t nlat = 0;  // latency samples (microseconds) follow
+};
+
+bool write_all(int fd, const void* p, size_t n) {
+  const char* c = static_cast<const char*>(p);
+  while (n) {
+    ssize_t w = ::write(fd, c, n);
+    if (w <= 0) return false;
+    c += w;
+    n -= size_t(w);
+  }
+  return true;
+}
+bool read_all(int fd, void* p, size_t n) {
+  char* c = static_cast<char*>(p);
+  while (n) {
+    ssize_t r = ::read(fd, c, n);
+    if (r <= 0) return false;
+    c += r;
+    n -= size_t(r);
+  }
+  return true;
+}
+
+// One closed loop per in-flight slot of one group.
+struct Driver {
+  NodeHost* nh;
+  uint64_t cluster;
+  std::string payload;
+  double read_ratio;
+  std::atomic<bool>* running;
+  std::atomic<uint64_t>* writes;
+  std::atomic<uint64_t>* reads;
+  std::atomic<uint64_t>* errors;
+  std::mutex* lat_mu;
+  std::vector<uint32_t>* lat;
+  std::atomic<int>* outstanding;
+  std::mt19937_64 rng{12345};
+
+  void issue() {
+    if (!running->load()) {
+      outstanding->fetch_sub(1);
+      return;
+    }
+    bool read = read_ratio > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < read_ratio;
+    RequestStatePtr rs;
+    auto start = Clock::now();
+    Status s = read ? nh->read_index(cluster, std::chrono::seconds(5), &rs)
+                    : nh->propose(nh->get_noop_session(cluster), payload, std::chrono::seconds(5), &rs);
+    if (!s.ok()) {
+      errors->fetch_add(1);
+      outstanding->fetch_sub(1);  // this slot stops (busy / stopped)
+      return;
+    }
+    rs->on_complete([this, start, read](const RequestResult& r) {
+      if (r.completed()) {
+        (read ? reads : writes)->fetch_add(1);
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+        std::lock_guard<std::mutex> g(*lat_mu);
+        if (lat->size() < 2'000'000) lat->push_back(uint32_t(us));
+      } else {
+        errors->fetch_add(1);
+      }
+      issue();
+    });
+  }
+};
+
+int child(int idx, const Options& o, const std::vector<std::string>& addrs, const std::vector<std::string>& dirs,
+          int to_parent, int from_parent) {
+  NodeHostConfig hc;
+  hc.node_host_dir = dirs[idx];
+  hc.raft_address = addrs[idx];
+  hc.rtt_millisecond = 5;
+  std::unique_ptr<NodeHost> nh;
+  Status s = NodeHost::create(hc, &nh);
+  if (!s.ok()) {
+    std::fprintf(stderr, "host %d: %s\n", idx, s.to_string().c_str());
+    return 1;
+  }
+  std::map<uint64_t, std::string> members;
+  for (size_t i = 0; i < addrs.size(); ++i) members[i + 1] = addrs[i];
+  for (uint64_t g = 1; g <= o.groups; ++g) {
+    Config c;
+    c.cluster_id = g;
+    c.node_id = idx + 1;
+    c.election_rtt = 20;
+    c.heartbeat_rtt = 2;
+    c.check_quorum = true;
+    c.snapshot_entries = 100000;
+    c.compaction_overhead = 10000;
+    s = nh->start_cluster(members, false, [](uint64_t, uint64_t) { return std::make_unique<Counter>(); }, c);
+    if (!s.ok()) {
+      std::fprintf(stderr, "host %d group %llu: %s\n", idx, (unsigned long long)g, s.to_string().c_str());
+      return 1;
+    }
+  }
+  // Ready once every group knows its leader.
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  for (uint64_t g = 1; g <= o.groups; ++g) {
+    uint64_t leader = 0;
+    bool valid = false;
+    while (Clock::now() < deadline && (!nh->get_leader_id(g, &leader, &valid).ok() || !valid))
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // start-up only; not measured
+  }
+  char c = 'r';
+  write_all(to_parent, &c, 1);
+  read_all(from_parent, &c, 1);  // go
+  std::vector<uint64_t> led;
+  for (uint64_t g = 1; g <= o.groups; ++g) {
+    uint64_t leader = 0;
+    bool valid = false;
+    if (nh->get_leader_id(g, &leader, &valid).ok() && valid && leader == uint64_t(idx + 1)) led.push_back(g);
+  }
+  std::atomic<bool> running{true};
+  std::atomic<uint64_t> writes{0}, reads{0}, errors{0};
+  std::atomic<int> outstanding{0};
+  std::mutex lat_mu;
+  std::vector<uint32_t> lat;
+  std::vector<std::unique_ptr<Driver>> drivers;
+  for (uint64_t g : led) {
+    for (int k = 0; k < o.inflight; ++k) {
+      auto d = std::make_unique<Driver>();
+      d->nh = nh.get();
+      d->cluster = g;
+      d->payload = std::string(o.payload, 'x');
+      d->read_ratio = o.read_ratio;
+      d->running = &running;
+      d->writes = &writes;
+      d->reads = &reads;
+      d->errors = &errors;
+      d->lat_mu = &lat_mu;
+      d->lat = &lat;
+      d->outstanding = &outstanding;
+      d->rng.seed(g * 1000 + k);
+      drivers.push_back(std::move(d));
+    }
+  }
+  auto t0 = Clock::now();
+  outstanding = int(drivers.size());
+  for (auto& d : drivers) d->issue();
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));  // the measured duration
+  running = false;
+  Report r;
+  r.writes = writes.load();
+  r.reads = reads.load();
+  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  // Drain: requests in flight finish (or time out) before the host stops.
+  while (outstanding.load() > 0 && Clock::now() - t0 < std::chrono::seconds(int(o.seconds) + 15))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  r.errors = errors.load();
+  r.led = led.size();
+  {
+    std::lock_guard<std::mutex> g(lat_mu);
+    r.nlat = uint32_t(lat.size());
+    write_all(to_parent, &r, sizeof(r));
+    write_all(to_parent, lat.data(), lat.size() * sizeof(uint32_t));
+  }
+  read_all(from_parent, &c, 1);  // everyone reported: stop together
+  nh->stop();
+  return 0;
+}
+
+double fdatasync_us(const std::string& dir) {
+  std::string path = dir + "/dragonboat-bench-fsync";
+  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+  if (fd < 0) return -1;
+  char buf[64] = {};
+  const int n = 200;
+  auto t0 = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    if (::pwrite(fd, buf, sizeof(buf), 0) < 0 || ::fdatasync(fd) != 0) break;
+  }
+  double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n;
+  ::close(fd);
+  ::unlink(path.c_str());
+  return us;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--groups") o.groups = std::stoull(v);
+    else if (k == "--payload") o.payload = std::stoull(v);
+    else if (k == "--inflight") o.inflight = std::stoi(v);
+    else if (k == "--seconds") o.seconds = std::stod(v);
+    else if (k == "--read-ratio") o.read_ratio = std::stod(v);
+    else if (k == "--dir") o.dir = v;
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", k.c_str());
+      return 2;
+    }
+  }
+  std::vector<std::string> addrs, dirs;
+  for (int i = 0; i < 3; ++i) {
+    addrs.push_back("127.0.0.1:" + std::to_string(free_port()));
+    std::string t = o.dir + "/dragonboat-bench-XXXXXX";
+    std::vector<char> b(t.begin(), t.end());
+    b.push_back('\0');
+    dirs.push_back(::mkdtemp(b.data()));
+  }
+  int up[3][2], down[3][2];
+  pid_t pids[3];
+  for (int i = 0; i < 3; ++i) {
+    if (::pipe(up[i]) != 0 || ::pipe(down[i]) != 0) return 1;
+    pids[i] = ::fork();
+    if (pids[i] == 0) {
+      ::close(up[i][0]);
+      ::close(down[i][1]);
+      ::_exit(child(i, o, addrs, dirs, up[i][1], down[i][0]));
+    }
+    ::close(up[i][1]);
+    ::close(down[i][0]);
+  }
+  char c;
+  bool ok = true;
+  for (int i = 0; i < 3; ++i) ok &= read_all(up[i][0], &c, 1);
+  for (int i = 0; i < 3; ++i) write_all(down[i][1], "g", 1);
+  Report total;
+  std::vector<uint32_t> lat;
+  double secs = 0;
+  for (int i = 0; i < 3 && ok; ++i) {
+    Report r;
+    ok &= read_all(up[i][0], &r, sizeof(r));
+    std::vector<uint32_t> l(r.nlat);
+    ok &= read_all(up[i][0], l.data(), l.size() * sizeof(uint32_t));
+    total.writes += r.writes;
+    total.reads += r.reads;
+    total.errors += r.errors;
+    total.led += r.led;
+    secs = std::max(secs, r.seconds);
+    lat.insert(lat.end(), l.begin(), l.end());
+  }
+  for (int i = 0; i < 3; ++i) write_all(down[i][1], "x", 1);
+  for (int i = 0; i < 3; ++i) ::waitpid(pids[i], nullptr, 0);
+  for (auto& d : dirs) std::filesystem::remove_all(d);
+  if (!ok) {
+    std::fprintf(stderr, "a NodeHost process failed\n");
+    return 1;
+  }
+  std::sort(lat.begin(), lat.end());
+  auto pct = [&](double p) { return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, size_t(p * lat.size()))] / 1000.0; };
+  std::printf("groups=%llu payload=%zuB inflight/group=%d read-ratio=%.2f: %.0f writes/s, %.0f reads/s, "
+              "latency ms p50 %.2f p99 %.2f p99.9 %.2f (errors %llu, groups led %llu)\n",
+              (unsigned long long)o.groups, o.payload, o.inflight, o.read_ratio, total.writes / secs,
+              total.reads / secs, pct(0.50), pct(0.99), pct(0.999), (unsigned long long)total.errors,
+              (unsigned long long)total.led);
+  std::printf("baseline: fdatasync of 64 B on %s: %.0f us\n", o.dir.c_str(), fdatasync_us(o.dir));
+  return 0;
+}
