@@ -133,8 +133,8 @@ case "$cmd" in
     configure_and_build build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDRAGONBOAT_BUILD_BENCHMARKS=OFF \
       -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
     for t in request_state_test inproc_transport_test tcp_transport_test tcp_snapshot_test tcp_tls_test \
-             engine_node_test step_worker_test; do
-      TSAN_OPTIONS=halt_on_error=1 ./build/tsan/tests/cpp/$t
+             engine_node_test step_worker_test nodehost_test; do
+      TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" ./build/tsan/tests/cpp/$t
     done
     ;;
   bench)
@@ -144,6 +144,7 @@ case "$cmd" in
     ./benchmarks/raft_core.sh build/bench
     ./benchmarks/logdb.sh build/bench
     ./benchmarks/transport.sh build/bench
+    ./benchmarks/nodehost.sh build/bench
     ./build/bench/benchmarks/wire_bench
     ;;
   *)

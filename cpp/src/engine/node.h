@@ -212,7 +212,7 @@ class Node {
   uint64_t now_tick_ = 0;
   uint64_t read_round_ = 0;
   std::map<uint64_t, std::vector<uint64_t>> rounds_;  // read ctx -> read keys
-  bool held_back_ = false;
+  std::atomic<bool> held_back_{false};  // written by the step side, read by the apply side
 
   // Apply side (amu_): the task queue, confirmed reads, snapshot requests.
   mutable std::mutex amu_;
