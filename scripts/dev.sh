@@ -104,8 +104,10 @@ case "$cmd" in
   deps) deps ;;
   demo)
     deps; build_cpp
-    log "running the Raft core simulation (the main job until the engine lands)"
-    ./build/dev/dragonboat-sim --seeds "${SEEDS:-1000}" --steps "${STEPS:-4000}" --progress
+    log "three NodeHost processes on loopback, ${DEMO_GROUPS:-16} Raft groups, fsync on, ${DEMO_SECONDS:-10} s of writes"
+    ./build/dev/benchmarks/nodehost_bench --groups "${DEMO_GROUPS:-16}" --inflight 64 --seconds "${DEMO_SECONDS:-10}" --progress 1
+    log "the Raft core under the deterministic fault-injecting simulation"
+    ./build/dev/dragonboat-sim --seeds "${SEEDS:-300}" --steps "${STEPS:-4000}" --progress
     ;;
   test)
     deps; build_cpp

@@ -2,22 +2,8 @@
 
 namespace dragonboat::engine {
 
-void StepWorker::start() { thread_ = std::thread([this] { loop(); }); }
-
-void StepWorker::stop() {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-  std::lock_guard<std::mutex> g(mu_);
-  for (auto& n : ready_) n->release(true);
-  ready_.clear();
-}
-
-void StepWorker::wake(const std::shared_ptr<Node>& n) {
-  if (n->step_scheduled.exchange(true)) return;  // coalesced
+void ReadyQueue::push(const std::shared_ptr<Node>& n, std::atomic<bool>* scheduled) {
+  if (scheduled->exchange(true)) return;  // already queued: coalesced
   {
     std::lock_guard<std::mutex> g(mu_);
     ready_.push_back(n);
@@ -25,15 +11,34 @@ void StepWorker::wake(const std::shared_ptr<Node>& n) {
   cv_.notify_one();
 }
 
+bool ReadyQueue::wait(std::vector<std::shared_ptr<Node>>* out) {
+  std::unique_lock<std::mutex> g(mu_);
+  cv_.wait(g, [&] { return stopping_ || !ready_.empty(); });
+  if (stopping_) return false;
+  out->swap(ready_);
+  return true;
+}
+
+std::vector<std::shared_ptr<Node>> ReadyQueue::stop() {
+  std::lock_guard<std::mutex> g(mu_);
+  stopping_ = true;
+  cv_.notify_all();
+  return std::move(ready_);
+}
+
+void StepWorker::start() { thread_ = std::thread([this] { loop(); }); }
+
+void StepWorker::stop() {
+  auto left = queue_.stop();
+  if (thread_.joinable()) thread_.join();
+  for (auto& n : left) n->release(true);
+}
+
+void StepWorker::wake(const std::shared_ptr<Node>& n) { queue_.push(n, &n->step_scheduled); }
+
 void StepWorker::loop() {
   std::vector<std::shared_ptr<Node>> batch;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> g(mu_);
-      cv_.wait(g, [&] { return stopping_ || !ready_.empty(); });
-      if (stopping_) return;
-      batch.swap(ready_);
-    }
+  while (queue_.wait(&batch)) {
     std::vector<std::shared_ptr<Node>> live;
     for (auto& n : batch) {
       // Cleared before stepping: a wake during the pass queues it again.
@@ -105,35 +110,16 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
 void ApplyWorker::start() { thread_ = std::thread([this] { loop(); }); }
 
 void ApplyWorker::stop() {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  auto left = queue_.stop();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard<std::mutex> g(mu_);
-  for (auto& n : ready_) n->release(false);
-  ready_.clear();
+  for (auto& n : left) n->release(false);
 }
 
-void ApplyWorker::wake(const std::shared_ptr<Node>& n) {
-  if (n->apply_scheduled.exchange(true)) return;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    ready_.push_back(n);
-  }
-  cv_.notify_one();
-}
+void ApplyWorker::wake(const std::shared_ptr<Node>& n) { queue_.push(n, &n->apply_scheduled); }
 
 void ApplyWorker::loop() {
   std::vector<std::shared_ptr<Node>> batch;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> g(mu_);
-      cv_.wait(g, [&] { return stopping_ || !ready_.empty(); });
-      if (stopping_) return;
-      batch.swap(ready_);
-    }
+  while (queue_.wait(&batch)) {
     for (auto& n : batch) {
       n->apply_scheduled = false;
       if (n->stopped()) {

@@ -12,6 +12,7 @@
 // (or a test's thread when the worker was not start()ed).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -23,6 +24,24 @@
 #include "logdb/logdb.h"
 
 namespace dragonboat::engine {
+
+// The nodes a worker has been woken for. Wake-ups coalesce through a
+// per-node flag: set by the first push, cleared by the worker when it
+// takes the node, so a node is queued at most once. Thread-safe.
+class ReadyQueue {
+ public:
+  void push(const std::shared_ptr<Node>& n, std::atomic<bool>* scheduled);
+  // Blocks until nodes are queued (moved into *out; true) or stop() (false).
+  bool wait(std::vector<std::shared_ptr<Node>>* out);
+  // Wakes the waiter for good; returns the nodes still queued.
+  std::vector<std::shared_ptr<Node>> stop();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<Node>> ready_;
+  bool stopping_ = false;
+};
 
 struct StepWorkerStats {
   uint64_t passes = 0;
@@ -53,11 +72,9 @@ class StepWorker {
   void loop();
 
   logdb::LogDB* db_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::shared_ptr<Node>> ready_;
-  bool stopping_ = false;
+  ReadyQueue queue_;
   std::thread thread_;
+  mutable std::mutex mu_;  // stats_
   StepWorkerStats stats_;
 };
 
@@ -75,10 +92,7 @@ class ApplyWorker {
  private:
   void loop();
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::shared_ptr<Node>> ready_;
-  bool stopping_ = false;
+  ReadyQueue queue_;
   std::thread thread_;
 };
 
