@@ -333,6 +333,69 @@ TEST_F(NodeHostTest, OnDiskStateMachineRestartsFromItsOwnAppliedIndex) {
   EXPECT_EQ(updates[victim].load(), before + 1) << "entries already in the store were replayed";
 }
 
+// A concurrent state machine: batched updates, lookups alongside them.
+class BatchCounter : public IConcurrentStateMachine {
+ public:
+  Status update(std::vector<SMEntry>* entries) override {
+    max_batch = std::max<size_t>(max_batch, entries->size());
+    for (auto& e : *entries) e.result.value = ++count;
+    return Status::OK();
+  }
+  Status lookup(std::string_view, std::string* a) override {
+    *a = std::to_string(count.load());
+    return Status::OK();
+  }
+  Status prepare_snapshot(std::string* ctx) override {
+    *ctx = std::to_string(count.load());
+    return Status::OK();
+  }
+  Status save_snapshot(const std::string& ctx, ISnapshotWriter* w) override { return w->write(ctx.data(), ctx.size()); }
+  Status recover_from_snapshot(ISnapshotReader* r) override {
+    char buf[32];
+    size_t got = 0;
+    Status s = r->read(buf, sizeof(buf), &got);
+    if (s.ok()) count = std::stoull(std::string(buf, got));
+    return s;
+  }
+  std::atomic<uint64_t> count{0};
+  std::atomic<size_t> max_batch{0};
+};
+
+TEST_F(NodeHostTest, ConcurrentStateMachineReceivesBatches) {
+  BatchCounter* sms[3] = {};
+  for (size_t i = 0; i < 3; ++i) {
+    Config c = TestCluster::config(9, i + 1);
+    c.snapshot_entries = 50;
+    ASSERT_TRUE(tc_.hosts[i]->start_concurrent_cluster(tc_.members(), false,
+                                                      [&sms, i](uint64_t, uint64_t) {
+                                                        auto sm = std::make_unique<BatchCounter>();
+                                                        sms[i] = sm.get();
+                                                        return sm;
+                                                      },
+                                                      c).ok());
+  }
+  int leader = tc_.leader(9);
+  ASSERT_GE(leader, 0);
+  Session noop = tc_.hosts[leader]->get_noop_session(9);
+  std::vector<RequestStatePtr> all;
+  for (int i = 0; i < 500; ++i) {
+    RequestStatePtr rs;
+    ASSERT_TRUE(tc_.hosts[leader]->propose(noop, "+1", 10s, &rs).ok());
+    all.push_back(rs);
+  }
+  std::set<uint64_t> values;
+  for (auto& rs : all) {
+    RequestResult r = rs->wait();
+    ASSERT_TRUE(r.completed());
+    values.insert(r.result.value);
+  }
+  EXPECT_EQ(values.size(), 500u) << "every entry applied once, each with its own result";
+  EXPECT_GT(sms[leader]->max_batch.load(), 1u) << "entries arrive in batches, not one call each";
+  std::string v;
+  ASSERT_TRUE(tc_.read((leader + 1) % 3, 9, "", &v).ok());
+  EXPECT_EQ(v, "500");
+}
+
 TEST_F(NodeHostTest, HundredGroupsOverThreeHostsAllMakeProgress) {
   constexpr uint64_t kGroups = 100;
   for (uint64_t g = 1; g <= kGroups; ++g) start_group(tc_, 100 + g);
@@ -422,6 +485,25 @@ TEST_F(NodeHostTest, ErrorPaths) {
   EXPECT_EQ(waiting.size(), 4096u);
   gate.set_value();
   for (auto& w : waiting) EXPECT_TRUE(w->wait().completed());
+  // max_in_mem_log_size: a leader whose entries cannot commit (its
+  // followers stopped) refuses proposals with kSystemBusy once over the bound.
+  for (size_t i = 0; i < 3; ++i) {
+    Config c = TestCluster::config(6, i + 1);
+    c.check_quorum = false;  // keep the lone leader leading
+    c.max_in_mem_log_size = 1024;
+    ASSERT_TRUE(tc_.hosts[i]->start_cluster(tc_.members(), false, make_kv, c).ok());
+  }
+  int l6 = tc_.leader(6);
+  ASSERT_GE(l6, 0);
+  ASSERT_TRUE(tc_.propose(l6, tc_.hosts[l6]->get_noop_session(6), "first=1").ok());
+  for (size_t i = 0; i < 3; ++i)
+    if (int(i) != l6) ASSERT_TRUE(tc_.hosts[i]->stop_cluster(6).ok());
+  Status limited;
+  EXPECT_TRUE(test::eventually([&] {
+    limited = tc_.hosts[l6]->propose(tc_.hosts[l6]->get_noop_session(6), std::string(100, 'x'), 30s, &rs);
+    return limited.code() == ErrorCode::kSystemBusy;
+  })) << limited.to_string();
+  EXPECT_NE(limited.message().find("max_in_mem_log_size"), std::string::npos) << limited.to_string();
   // No quorum: the proposal is appended but never commits; it times out or,
   // once check-quorum deposes the leader, is dropped.
   size_t f1 = (leader + 1) % 3, f2 = (leader + 2) % 3;

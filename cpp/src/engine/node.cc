@@ -57,6 +57,9 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
                                                  " bytes exceeds max_proposal_payload_size " +
                                                  std::to_string(opt_.max_entry_bytes));
   }
+  if (rate_limited_) {
+    return Status(ErrorCode::kSystemBusy, "max_in_mem_log_size reached: entries wait to be committed and applied");
+  }
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
@@ -335,6 +338,7 @@ Status Node::finish(raft::Update* u, const logdb::NodeUpdate& nu, bool saved) {
 }
 
 void Node::after_pass() {
+  rate_limited_ = peer_->rate_limited();
   std::lock_guard<std::mutex> g(mu_);
   leader_ = peer_->leader_id();
   term_ = peer_->term();

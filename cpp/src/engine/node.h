@@ -212,7 +212,10 @@ class Node {
   uint64_t now_tick_ = 0;
   uint64_t read_round_ = 0;
   std::map<uint64_t, std::vector<uint64_t>> rounds_;  // read ctx -> read keys
-  std::atomic<bool> held_back_{false};  // written by the step side, read by the apply side
+  std::atomic<bool> held_back_{false};
+  // The core's rate limiter (max_in_mem_log_size) as of the last pass:
+  // proposals are refused with kSystemBusy at once while it holds.
+  std::atomic<bool> rate_limited_{false};  // written by the step side, read by the apply side
 
   // Apply side (amu_): the task queue, confirmed reads, snapshot requests.
   mutable std::mutex amu_;
