@@ -396,6 +396,52 @@ TEST_F(NodeHostTest, ConcurrentStateMachineReceivesBatches) {
   EXPECT_EQ(v, "500");
 }
 
+// A concurrent state machine whose snapshot save waits for a gate.
+class SlowSaver : public BatchCounter {
+ public:
+  explicit SlowSaver(std::shared_future<void> gate) : gate_(std::move(gate)) {}
+  Status save_snapshot(const std::string& ctx, ISnapshotWriter* w) override {
+    saving = true;
+    gate_.wait();
+    return BatchCounter::save_snapshot(ctx, w);
+  }
+  std::atomic<bool> saving{false};
+  std::shared_future<void> gate_;
+};
+
+TEST_F(NodeHostTest, ConcurrentStateMachineKeepsApplyingWhileItsSnapshotIsSaved) {
+  std::promise<void> gate;
+  std::shared_future<void> open = gate.get_future().share();
+  SlowSaver* sms[3] = {};
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(tc_.hosts[i]->start_concurrent_cluster(tc_.members(), false,
+                                                      [&sms, i, open](uint64_t, uint64_t) {
+                                                        auto sm = std::make_unique<SlowSaver>(open);
+                                                        sms[i] = sm.get();
+                                                        return sm;
+                                                      },
+                                                      TestCluster::config(11, i + 1)).ok());
+  }
+  int leader = tc_.leader(11);
+  ASSERT_GE(leader, 0);
+  NodeHost& nh = *tc_.hosts[leader];
+  Session noop = nh.get_noop_session(11);
+  ASSERT_TRUE(tc_.propose(leader, noop, "+1").ok());
+  RequestStatePtr snap;
+  ASSERT_TRUE(nh.request_snapshot(11, SnapshotOption{}, 30s, &snap).ok());
+  ASSERT_TRUE(test::eventually([&] { return sms[leader]->saving.load(); }));
+  // The save is stuck in the state machine; updates go on regardless.
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(nh.sync_propose(noop, "+1", 5s, nullptr).ok());
+  EXPECT_FALSE(snap->done());
+  RequestStatePtr second;
+  EXPECT_EQ(nh.request_snapshot(11, SnapshotOption{}, 30s, &second).code(), ErrorCode::kPendingSnapshotRequestExist);
+  gate.set_value();
+  RequestResult r = snap->wait();
+  ASSERT_TRUE(r.completed());
+  EXPECT_GE(r.snapshot_index, 4u);
+  EXPECT_LT(r.snapshot_index, 4u + 20u) << "the snapshot is of the state when it was requested";
+}
+
 TEST_F(NodeHostTest, HundredGroupsOverThreeHostsAllMakeProgress) {
   constexpr uint64_t kGroups = 100;
   for (uint64_t g = 1; g <= kGroups; ++g) start_group(tc_, 100 + g);
@@ -496,8 +542,11 @@ TEST_F(NodeHostTest, ErrorPaths) {
   int l6 = tc_.leader(6);
   ASSERT_GE(l6, 0);
   ASSERT_TRUE(tc_.propose(l6, tc_.hosts[l6]->get_noop_session(6), "first=1").ok());
-  for (size_t i = 0; i < 3; ++i)
-    if (int(i) != l6) ASSERT_TRUE(tc_.hosts[i]->stop_cluster(6).ok());
+  for (size_t i = 0; i < 3; ++i) {
+    if (int(i) != l6) {
+      ASSERT_TRUE(tc_.hosts[i]->stop_cluster(6).ok());
+    }
+  }
   Status limited;
   EXPECT_TRUE(test::eventually([&] {
     limited = tc_.hosts[l6]->propose(tc_.hosts[l6]->get_noop_session(6), std::string(100, 'x'), 30s, &rs);

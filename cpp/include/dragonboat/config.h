@@ -65,6 +65,9 @@ struct NodeHostConfig {
   uint64_t logdb_shards = 2;
   // Threads applying committed entries to state machines.
   uint64_t apply_workers = 2;
+  // Threads saving and recovering snapshots (at most one operation per
+  // group at a time).
+  uint64_t snapshot_workers = 1;
   // Proposals + reads waiting per node before kSystemBusy.
   uint64_t max_pending_per_node = 4096;
 

@@ -41,6 +41,7 @@ Status NodeHostConfig::validate() const {
   }
   if (logdb_shards == 0 || logdb_shards > 64) return bad("logdb_shards", "must be in [1, 64]");
   if (apply_workers == 0 || apply_workers > 64) return bad("apply_workers", "must be in [1, 64]");
+  if (snapshot_workers == 0 || snapshot_workers > 64) return bad("snapshot_workers", "must be in [1, 64]");
   if (max_proposal_payload_size == 0) return bad("max_proposal_payload_size", "must be non-zero");
   if (max_pending_per_node == 0) return bad("max_pending_per_node", "must be non-zero");
   return Status::OK();

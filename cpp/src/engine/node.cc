@@ -381,41 +381,65 @@ void Node::complete_reads_up_to(uint64_t applied) {
   }
 }
 
-Status Node::take_snapshot(const SnapshotRequest* req, uint64_t key) {
+Status Node::capture_snapshot(const SnapshotRequest* req, uint64_t key, std::unique_ptr<SnapshotOp>* out) {
   uint64_t index = applier_.applied();
   uint64_t term = applier_.applied_term();
-  if (index == 0 || term == 0 || (!req && index == last_snapshot_index_)) return Status::OK();
-  if (req && !req->exported && index == last_snapshot_index_) {
-    snapshot_reqs_.complete(key, RequestResultCode::kRejected);  // one already exists at this index
+  bool exported = req && req->exported;
+  if (index == 0 || term == 0 || (!exported && index == last_snapshot_index_)) {
+    // Nothing new to capture; a request for it is refused (one exists).
+    if (req) snapshot_reqs_.complete(key, RequestResultCode::kRejected);
     return Status::OK();
   }
+  auto op = std::make_unique<SnapshotOp>();
   // Everything applied must be durable before a snapshot lets the log go.
   Status s = sm_->sync();
-  std::string root = req && req->exported ? req->export_path : opt_.snapshot_root;
-  snapshot::SnapshotMeta meta;
-  if (s.ok()) s = rsm::save_snapshot(root, cluster_id(), node_id(), index, term, sm_, sessions_, &meta);
+  if (s.ok()) s = sm_->prepare_snapshot(&op->ctx);
   if (!s.ok()) {
     if (req) snapshot_reqs_.complete(key, RequestResultCode::kRejected);
-    if (s.code() == ErrorCode::kRejected) return Status::OK();  // exists already
-    return Status(ErrorCode::kFatal, "saving snapshot " + std::to_string(index) + ": " + s.to_string());
+    return Status(ErrorCode::kFatal, "preparing snapshot " + std::to_string(index) + ": " + s.to_string());
   }
-  if (req && req->exported) {
-    snapshot_reqs_.complete(key, RequestResultCode::kCompleted, {}, index);
-    return Status::OK();
-  }
-  last_snapshot_index_ = index;
-  MadeSnapshot made;
-  made.ss.index = index;
-  made.ss.term = term;
+  op->session_table = sessions_.encode();  // at the same point as the state
+  op->index = index;
+  op->term = term;
   {
     std::lock_guard<std::mutex> g(amu_);
-    made.ss.membership = applied_membership_;
+    op->membership = applied_membership_;
   }
-  made.ss.filepath = snapshot::data_file_path(snapshot::snapshot_dir(root, index), index);
+  op->blocks_apply = sm_->snapshot_blocks_updates();
+  if (req) {
+    op->requested = true;
+    op->request_key = key;
+    op->request = *req;
+  }
+  if (!exported) last_snapshot_index_ = index;
+  *out = std::move(op);
+  return Status::OK();
+}
+
+Status Node::save_snapshot_op(const SnapshotOp& op) {
+  bool exported = op.requested && op.request.exported;
+  std::string root = exported ? op.request.export_path : opt_.snapshot_root;
+  snapshot::SnapshotMeta meta;
+  Status s = rsm::save_prepared_snapshot(root, cluster_id(), node_id(), op.index, op.term, sm_, op.ctx,
+                                         op.session_table, &meta);
+  if (!s.ok()) {
+    if (op.requested) snapshot_reqs_.complete(op.request_key, RequestResultCode::kRejected);
+    if (s.code() == ErrorCode::kRejected) return Status::OK();  // that snapshot exists already
+    return Status(ErrorCode::kFatal, "saving snapshot " + std::to_string(op.index) + ": " + s.to_string());
+  }
+  if (exported) {
+    snapshot_reqs_.complete(op.request_key, RequestResultCode::kCompleted, {}, op.index);
+    return Status::OK();
+  }
+  MadeSnapshot made;
+  made.ss.index = op.index;
+  made.ss.term = op.term;
+  made.ss.membership = op.membership;
+  made.ss.filepath = snapshot::data_file_path(snapshot::snapshot_dir(root, op.index), op.index);
   made.ss.file_size = meta.file_size;
-  made.compaction_overhead = req && req->override_compaction_overhead ? req->compaction_overhead
-                                                                       : opt_.compaction_overhead;
-  made.request_key = req ? key : 0;
+  made.compaction_overhead = op.requested && op.request.override_compaction_overhead ? op.request.compaction_overhead
+                                                                                       : opt_.compaction_overhead;
+  made.request_key = op.requested ? op.request_key : 0;
   {
     std::lock_guard<std::mutex> g(mu_);
     made_snapshots_.push_back(std::move(made));
@@ -424,32 +448,78 @@ Status Node::take_snapshot(const SnapshotRequest* req, uint64_t key) {
   return Status::OK();
 }
 
+Status Node::recover_snapshot_op(const SnapshotOp& op) {
+  // A snapshot from the leader replaces the state machine (§7); this node's
+  // applies wait until it is done.
+  const raft::Snapshot& ss = op.snapshot;
+  if (!ss.witness && !opt_.raft.is_witness) {
+    Status s = rsm::recover_snapshot(ss.filepath, sm_, &sessions_);
+    if (!s.ok()) return Status(ErrorCode::kFatal, "recovering from snapshot " + ss.filepath + ": " + s.to_string());
+  }
+  applier_.set_applied(ss.index);
+  applier_.set_applied_term(ss.term);
+  last_snapshot_index_ = ss.index;
+  applied_ = std::max(applied_.load(), ss.index);
+  complete_reads_up_to(applied_.load());
+  return Status::OK();
+}
+
+bool Node::has_snapshot_op() const {
+  std::lock_guard<std::mutex> g(amu_);
+  return op_ != nullptr;
+}
+
+Status Node::run_snapshot_op() {
+  SnapshotOp* op;
+  {
+    std::lock_guard<std::mutex> g(amu_);
+    op = op_.get();
+  }
+  if (!op) return Status::OK();
+  // *op is not touched by the apply side while op_ holds it.
+  Status s = op->recover ? recover_snapshot_op(*op) : save_snapshot_op(*op);
+  {
+    std::lock_guard<std::mutex> g(amu_);
+    op_.reset();
+  }
+  if (!s.ok()) {
+    set_failure(s);
+    return s;
+  }
+  wake_apply();  // paused applies resume; waiting requests get their turn
+  return Status::OK();
+}
+
 Status Node::apply_pending() {
   if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
   std::deque<ApplyTask> tasks;
   std::vector<std::pair<uint64_t, SnapshotRequest>> asks;
+  bool busy;  // a snapshot operation is in progress
   {
     std::lock_guard<std::mutex> g(amu_);
+    if (op_ && op_->blocks_apply) return Status::OK();  // resumed when it completes
+    busy = op_ != nullptr;
     tasks.swap(tasks_);
     asks.swap(snapshot_asks_);
   }
+  std::unique_ptr<SnapshotOp> op;
   Status s = Status::OK();
   size_t drained = 0;
-  for (ApplyTask& t : tasks) {
+  size_t i = 0;
+  for (; i < tasks.size(); ++i) {
+    ApplyTask& t = tasks[i];
     if (!t.recover.empty()) {
-      // A snapshot from the leader replaces the state machine (§7).
-      const raft::Snapshot& ss = t.recover;
-      if (!ss.witness && !opt_.raft.is_witness) {
-        s = rsm::recover_snapshot(ss.filepath, sm_, &sessions_);
-        if (!s.ok()) {
-          s = Status(ErrorCode::kFatal, "recovering from snapshot " + ss.filepath + ": " + s.to_string());
-          break;
-        }
+      if (busy) break;  // one snapshot operation at a time: after the current one
+      op = std::make_unique<SnapshotOp>();
+      op->recover = true;
+      op->snapshot = std::move(t.recover);
+      t.recover = raft::Snapshot{};
+      if (t.membership_changed) {
+        std::lock_guard<std::mutex> g(amu_);
+        applied_membership_ = t.membership;
+        t.membership_changed = false;
       }
-      applier_.set_applied(ss.index);
-      applier_.set_applied_term(ss.term);
-      last_snapshot_index_ = ss.index;
-      applied_ = ss.index;
+      break;  // the task's entries are applied after the recovery
     }
     rsm::ApplyOutput out;
     s = applier_.apply(t.entries, &out);
@@ -461,23 +531,36 @@ Status Node::apply_pending() {
       applied_membership_ = t.membership;
     }
     if (!s.ok()) break;  // the state machine failed: stop, never skip
-    if (opt_.snapshot_entries && applier_.applied() >= last_snapshot_index_ + opt_.snapshot_entries) {
-      s = take_snapshot(nullptr, 0);
+    if (!busy && opt_.snapshot_entries && applier_.applied() >= last_snapshot_index_ + opt_.snapshot_entries) {
+      s = capture_snapshot(nullptr, 0, &op);
       if (!s.ok()) break;
+      if (op) {
+        busy = true;
+        if (op->blocks_apply) {
+          ++i;
+          break;  // a regular state machine saves before it applies more
+        }
+      }
     }
   }
   apply_backlog_ -= std::min(apply_backlog_.load(), drained);
   complete_reads_up_to(applied_.load());
-  if (s.ok()) {
-    for (auto& [key, req] : asks) {
-      s = take_snapshot(&req, key);
-      if (!s.ok()) break;
-    }
+  if (s.ok() && !busy && !op && !asks.empty()) {
+    s = capture_snapshot(&asks.front().second, asks.front().first, &op);
+    asks.erase(asks.begin());
+  }
+  {
+    std::lock_guard<std::mutex> g(amu_);
+    // What was not done goes back to the front of the queues, in order.
+    for (size_t j = tasks.size(); j > i; --j) tasks_.push_front(std::move(tasks[j - 1]));
+    snapshot_asks_.insert(snapshot_asks_.begin(), asks.begin(), asks.end());
+    if (op) op_ = std::move(op);
   }
   if (!s.ok()) {
     set_failure(s);
     return s;
   }
+  if (has_snapshot_op()) wake_snapshot();
   if (held_back_) wake_step();  // the step side may hand out more now
   return Status::OK();
 }
@@ -498,7 +581,13 @@ Status Node::run_once() {
     nu = logdb::NodeUpdate{};
   }
   after_pass();
-  return apply_pending();
+  s = apply_pending();
+  // This thread is the snapshot worker too.
+  while (s.ok() && has_snapshot_op()) {
+    s = run_snapshot_op();
+    if (s.ok()) s = apply_pending();
+  }
+  return s;
 }
 
 void Node::stop() {
@@ -508,17 +597,18 @@ void Node::stop() {
   snapshot_reqs_.complete_all(RequestResultCode::kTerminated);
   wake_step();
   wake_apply();
+  wake_snapshot();
 }
 
-void Node::release(bool step_side) {
+void Node::release(Worker w) {
   std::lock_guard<std::mutex> g(release_mu_);
-  (step_side ? step_released_ : apply_released_) = true;
+  (w == Worker::kStep ? step_released_ : w == Worker::kApply ? apply_released_ : snapshot_released_) = true;
   release_cv_.notify_all();
 }
 
 void Node::wait_released() {
   std::unique_lock<std::mutex> g(release_mu_);
-  release_cv_.wait(g, [&] { return step_released_ && apply_released_; });
+  release_cv_.wait(g, [&] { return step_released_ && apply_released_ && snapshot_released_; });
 }
 
 }  // namespace dragonboat::engine

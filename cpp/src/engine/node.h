@@ -82,6 +82,7 @@ class Node {
   // Wake-up hooks, set before the node is used by workers.
   std::function<void()> wake_step = [] {};
   std::function<void()> wake_apply = [] {};
+  std::function<void()> wake_snapshot = [] {};
 
   // ---- any thread -------------------------------------------------------
   // Queues a proposal; completes when applied on this replica.
@@ -121,8 +122,15 @@ class Node {
 
   // ---- apply worker --------------------------------------------------------
   // Applies everything queued. kFatal when the state machine failed (the
-  // node is then stopped).
+  // node is then stopped). Snapshot work is handed to the snapshot worker
+  // (at most one operation per node at a time); recovering, and saving a
+  // regular state machine, pause this node's applies until it is done.
   Status apply_pending();
+
+  // ---- snapshot worker -------------------------------------------------------
+  // Runs the pending snapshot operation (save or recover), if any.
+  Status run_snapshot_op();
+  bool has_snapshot_op() const;
 
   // Tests: step, persist (one save for this node) and apply, in this thread.
   Status run_once();
@@ -149,8 +157,10 @@ class Node {
   // and whether each worker has let go of it after stop().
   std::atomic<bool> step_scheduled{false};
   std::atomic<bool> apply_scheduled{false};
-  void release(bool step_side);
-  // Blocks until both workers let go (after stop()).
+  std::atomic<bool> snapshot_scheduled{false};
+  enum class Worker { kStep, kApply, kSnapshot };
+  void release(Worker w);
+  // Blocks until all three workers let go (after stop()).
   void wait_released();
 
  private:
@@ -174,9 +184,28 @@ class Node {
     uint64_t request_key = 0;  // 0: automatic
   };
 
+  // One snapshot operation, prepared on the apply path and carried out by
+  // the snapshot worker.
+  struct SnapshotOp {
+    bool recover = false;
+    bool blocks_apply = true;
+    raft::Snapshot snapshot;       // recover: the installed snapshot
+    // save: captured between updates
+    uint64_t index = 0, term = 0;
+    raft::Membership membership;
+    std::string ctx, session_table;
+    bool requested = false;
+    uint64_t request_key = 0;
+    SnapshotRequest request;
+  };
+
   void apply_config_changes(const std::vector<raft::Entry>& committed, ApplyTask* task);
   void record_snapshot(const MadeSnapshot& made);
-  Status take_snapshot(const SnapshotRequest* req, uint64_t key);
+  // Captures a save operation (apply path); false when there is nothing to
+  // do (the request, if any, is completed).
+  Status capture_snapshot(const SnapshotRequest* req, uint64_t key, std::unique_ptr<SnapshotOp>* out);
+  Status save_snapshot_op(const SnapshotOp& op);
+  Status recover_snapshot_op(const SnapshotOp& op);
   void complete_reads_up_to(uint64_t applied);
 
   NodeOptions opt_;
@@ -222,6 +251,7 @@ class Node {
   std::deque<ApplyTask> tasks_;
   std::multimap<uint64_t, uint64_t> confirmed_reads_;  // read index -> read key
   std::vector<std::pair<uint64_t, SnapshotRequest>> snapshot_asks_;
+  std::unique_ptr<SnapshotOp> op_;  // the one snapshot operation in progress
   raft::Membership applied_membership_;
   std::atomic<size_t> apply_backlog_{0};  // entries queued in tasks_
   std::atomic<uint64_t> applied_{0};
@@ -232,6 +262,7 @@ class Node {
   std::condition_variable release_cv_;
   bool step_released_ = false;
   bool apply_released_ = false;
+  bool snapshot_released_ = false;
 };
 
 }  // namespace dragonboat::engine

@@ -28,6 +28,7 @@ struct NodeHost::Impl : public transport::MessageHandler {
   std::unique_ptr<transport::TcpTransport> transport;
   std::vector<std::unique_ptr<engine::StepWorker>> step_workers;
   std::vector<std::unique_ptr<engine::ApplyWorker>> apply_workers;
+  std::vector<std::unique_ptr<engine::SnapshotWorker>> snapshot_workers;
 
   struct Entry {
     std::shared_ptr<Node> node;
@@ -49,6 +50,9 @@ struct NodeHost::Impl : public transport::MessageHandler {
   }
   engine::ApplyWorker& apply_worker(uint64_t cluster_id) {
     return *apply_workers[(cluster_id / step_workers.size()) % apply_workers.size()];
+  }
+  engine::SnapshotWorker& snapshot_worker(uint64_t cluster_id) {
+    return *snapshot_workers[cluster_id % snapshot_workers.size()];
   }
 
   std::shared_ptr<Node> find(uint64_t cluster_id) const {
@@ -270,11 +274,15 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
   std::weak_ptr<Node> weak = e.node;
   engine::StepWorker* sw = &step_worker(c.cluster_id);
   engine::ApplyWorker* aw = &apply_worker(c.cluster_id);
+  engine::SnapshotWorker* ssw = &snapshot_worker(c.cluster_id);
   e.node->wake_step = [sw, weak] {
     if (auto n = weak.lock()) sw->wake(n);
   };
   e.node->wake_apply = [aw, weak] {
     if (auto n = weak.lock()) aw->wake(n);
+  };
+  e.node->wake_snapshot = [ssw, weak] {
+    if (auto n = weak.lock()) ssw->wake(n);
   };
   std::shared_ptr<Node> n = e.node;
   {
@@ -321,6 +329,7 @@ void NodeHost::Impl::stop_all() {
   if (transport) transport->stop();
   for (auto& w : step_workers) w->stop();
   for (auto& w : apply_workers) w->stop();
+  for (auto& w : snapshot_workers) w->stop();
   storage.logdb.reset();
   storage.dir.reset();
 }
@@ -348,6 +357,8 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
   for (uint64_t i = 0; i < config.logdb_shards; ++i)
     d->step_workers.push_back(std::make_unique<engine::StepWorker>(d->storage.logdb.get()));
   for (uint64_t i = 0; i < config.apply_workers; ++i) d->apply_workers.push_back(std::make_unique<engine::ApplyWorker>());
+  for (uint64_t i = 0; i < config.snapshot_workers; ++i)
+    d->snapshot_workers.push_back(std::make_unique<engine::SnapshotWorker>());
   transport::TcpTransportOptions to;
   to.listen_address = d->config.listen_address;
   to.raft_address = config.raft_address;
@@ -366,6 +377,7 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
   if (!s.ok()) return s;
   for (auto& w : d->step_workers) w->start();
   for (auto& w : d->apply_workers) w->start();
+  for (auto& w : d->snapshot_workers) w->start();
   Impl* raw = d.get();
   d->ticker = std::thread([raw] { raw->tick_loop(); });
   out->reset(new NodeHost(std::move(d)));

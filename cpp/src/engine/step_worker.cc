@@ -31,7 +31,7 @@ void StepWorker::start() { thread_ = std::thread([this] { loop(); }); }
 void StepWorker::stop() {
   auto left = queue_.stop();
   if (thread_.joinable()) thread_.join();
-  for (auto& n : left) n->release(true);
+  for (auto& n : left) n->release(Node::Worker::kStep);
 }
 
 void StepWorker::wake(const std::shared_ptr<Node>& n) { queue_.push(n, &n->step_scheduled); }
@@ -44,7 +44,7 @@ void StepWorker::loop() {
       // Cleared before stepping: a wake during the pass queues it again.
       n->step_scheduled = false;
       if (n->stopped()) {
-        n->release(true);  // the worker lets go; NodeHost may now close it
+        n->release(Node::Worker::kStep);  // the worker lets go; NodeHost may now close it
       } else {
         live.push_back(n);
       }
@@ -112,7 +112,7 @@ void ApplyWorker::start() { thread_ = std::thread([this] { loop(); }); }
 void ApplyWorker::stop() {
   auto left = queue_.stop();
   if (thread_.joinable()) thread_.join();
-  for (auto& n : left) n->release(false);
+  for (auto& n : left) n->release(Node::Worker::kApply);
 }
 
 void ApplyWorker::wake(const std::shared_ptr<Node>& n) { queue_.push(n, &n->apply_scheduled); }
@@ -123,10 +123,35 @@ void ApplyWorker::loop() {
     for (auto& n : batch) {
       n->apply_scheduled = false;
       if (n->stopped()) {
-        n->release(false);
+        n->release(Node::Worker::kApply);
         continue;
       }
       (void)n->apply_pending();  // a failure stops the node (and logs why)
+    }
+    batch.clear();
+  }
+}
+
+void SnapshotWorker::start() { thread_ = std::thread([this] { loop(); }); }
+
+void SnapshotWorker::stop() {
+  auto left = queue_.stop();
+  if (thread_.joinable()) thread_.join();
+  for (auto& n : left) n->release(Node::Worker::kSnapshot);
+}
+
+void SnapshotWorker::wake(const std::shared_ptr<Node>& n) { queue_.push(n, &n->snapshot_scheduled); }
+
+void SnapshotWorker::loop() {
+  std::vector<std::shared_ptr<Node>> batch;
+  while (queue_.wait(&batch)) {
+    for (auto& n : batch) {
+      n->snapshot_scheduled = false;
+      if (n->stopped()) {
+        n->release(Node::Worker::kSnapshot);
+        continue;
+      }
+      (void)n->run_snapshot_op();  // a failure stops the node (and logs why)
     }
     batch.clear();
   }

@@ -96,4 +96,22 @@ class ApplyWorker {
   std::thread thread_;
 };
 
+// A snapshot worker: saves and recovers snapshots (Node::run_snapshot_op),
+// so a long snapshot holds up neither the step nor the apply workers'
+// other groups.
+class SnapshotWorker {
+ public:
+  SnapshotWorker() = default;
+  ~SnapshotWorker() { stop(); }
+  void start();
+  void stop();
+  void wake(const std::shared_ptr<Node>& n);
+
+ private:
+  void loop();
+
+  ReadyQueue queue_;
+  std::thread thread_;
+};
+
 }  // namespace dragonboat::engine

@@ -40,10 +40,15 @@ class Regular : public ManagedSM {
     return sm_->lookup(q, a);
   }
   Status sync() override { return Status::OK(); }
-  Status save_snapshot(ISnapshotWriter* w) override {
+  Status prepare_snapshot(std::string* ctx) override {
+    ctx->clear();
+    return Status::OK();
+  }
+  Status save_snapshot(const std::string&, ISnapshotWriter* w) override {
     std::unique_lock<std::shared_mutex> g(mu_);
     return sm_->save_snapshot(w);
   }
+  bool snapshot_blocks_updates() const override { return true; }
   Status recover_from_snapshot(ISnapshotReader* r) override {
     std::unique_lock<std::shared_mutex> g(mu_);
     return sm_->recover_from_snapshot(r);
@@ -91,12 +96,14 @@ class Batched : public ManagedSM {
       return Status::OK();
     }
   }
-  Status save_snapshot(ISnapshotWriter* w) override {
-    std::string ctx;
-    Status s = sm_->prepare_snapshot(&ctx);  // between updates: the apply path calls us
-    if (!s.ok()) return s;
-    return sm_->save_snapshot(ctx, w);
+  Status prepare_snapshot(std::string* ctx) override {
+    std::unique_lock<std::shared_mutex> g(mu_);  // between updates
+    return sm_->prepare_snapshot(ctx);
   }
+  Status save_snapshot(const std::string& ctx, ISnapshotWriter* w) override {
+    return sm_->save_snapshot(ctx, w);  // alongside updates and lookups
+  }
+  bool snapshot_blocks_updates() const override { return false; }
   Status recover_from_snapshot(ISnapshotReader* r) override {
     std::unique_lock<std::shared_mutex> g(mu_);
     return sm_->recover_from_snapshot(r);

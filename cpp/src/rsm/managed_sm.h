@@ -47,9 +47,15 @@ class ManagedSM {
   virtual Status lookup(std::string_view query, std::string* answer) = 0;
   // Makes applied updates durable (on-disk kind; a no-op otherwise).
   virtual Status sync() = 0;
-  // Captures and writes the whole state (prepare then save for the
-  // concurrent and on-disk kinds).
-  virtual Status save_snapshot(ISnapshotWriter* writer) = 0;
+  // Snapshots in two steps. prepare_snapshot() runs on the apply path
+  // between updates and captures what to save (the concurrent and on-disk
+  // kinds' own prepare; nothing for the regular kind); save_snapshot(ctx)
+  // writes it, on a snapshot worker. For the regular kind updates must not
+  // run until the save returns (snapshot_blocks_updates()); the other kinds
+  // keep applying meanwhile.
+  virtual Status prepare_snapshot(std::string* ctx) = 0;
+  virtual Status save_snapshot(const std::string& ctx, ISnapshotWriter* writer) = 0;
+  virtual bool snapshot_blocks_updates() const = 0;
   virtual Status recover_from_snapshot(ISnapshotReader* reader) = 0;
   virtual void close() = 0;
 };

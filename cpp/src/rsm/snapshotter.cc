@@ -42,6 +42,15 @@ Status read_exact(snapshot::SnapshotReader* r, void* buf, size_t n) {
 Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
                      uint64_t term, ManagedSM* sm, const SessionManager& sessions,
                      snapshot::SnapshotMeta* meta) {
+  std::string ctx;
+  Status s = sm->prepare_snapshot(&ctx);
+  if (!s.ok()) return s;
+  return save_prepared_snapshot(root, cluster_id, node_id, index, term, sm, ctx, sessions.encode(), meta);
+}
+
+Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
+                              uint64_t term, ManagedSM* sm, const std::string& ctx,
+                              const std::string& table, snapshot::SnapshotMeta* meta) {
   snapshot::SnapshotMeta id;
   id.cluster_id = cluster_id;
   id.node_id = node_id;
@@ -50,14 +59,13 @@ Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node
   std::unique_ptr<snapshot::SnapshotBuilder> b;
   Status s = snapshot::SnapshotBuilder::begin(root, id, snapshot::WriterOptions{}, &b);
   if (!s.ok()) return s;
-  std::string table = sessions.encode();
   std::string header(1, static_cast<char>(kPayloadV1));
   uint64_t n = table.size();
   for (int i = 0; i < 8; ++i) header.push_back(static_cast<char>(n >> (8 * i)));
   s = b->write(header.data(), header.size());
   if (s.ok()) s = b->write(table.data(), table.size());
   BuilderWriter w(b.get());
-  if (s.ok()) s = sm->save_snapshot(&w);
+  if (s.ok()) s = sm->save_snapshot(ctx, &w);
   if (s.ok()) s = b->commit(meta);
   if (!s.ok()) (void)b->abort();
   return s;

@@ -27,6 +27,12 @@ Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node
                      uint64_t term, IStateMachine* sm, const SessionManager& sessions,
                      snapshot::SnapshotMeta* meta);
 
+// The same from a prepared state: `ctx` from sm->prepare_snapshot() and the
+// session table encoded at that same point (the snapshot worker's path).
+Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
+                              uint64_t term, ManagedSM* sm, const std::string& ctx,
+                              const std::string& session_table, snapshot::SnapshotMeta* meta);
+
 // Replaces sm's state and the session table with the snapshot data file at
 // `path`; every block is verified (kCorrupted names the file and block).
 // Nothing is changed when the header or session table is bad; a failure in
