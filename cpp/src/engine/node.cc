@@ -280,7 +280,16 @@ Status Node::finish(raft::Update* u, const logdb::NodeUpdate& nu, bool saved) {
   for (auto& m : u->messages) {
     if (raft::can_send_before_persist(m)) continue;
     if (m.type == raft::MessageType::kInstallSnapshot) {
-      transport_->send_snapshot(m);
+      if (sm_->kind() == rsm::SMKind::kOnDisk && !m.snapshot.witness) {
+        // Our snapshots hold no state: the apply side makes a full one.
+        {
+          std::lock_guard<std::mutex> g(amu_);
+          stream_asks_.push_back(std::move(m));
+        }
+        wake_apply();
+      } else {
+        transport_->send_snapshot(m);
+      }
     } else {
       transport_->send(m);
     }
@@ -391,9 +400,10 @@ Status Node::capture_snapshot(const SnapshotRequest* req, uint64_t key, std::uni
     return Status::OK();
   }
   auto op = std::make_unique<SnapshotOp>();
+  op->metadata_only = sm_->kind() == rsm::SMKind::kOnDisk && !exported;
   // Everything applied must be durable before a snapshot lets the log go.
   Status s = sm_->sync();
-  if (s.ok()) s = sm_->prepare_snapshot(&op->ctx);
+  if (s.ok() && !op->metadata_only) s = sm_->prepare_snapshot(&op->ctx);
   if (!s.ok()) {
     if (req) snapshot_reqs_.complete(key, RequestResultCode::kRejected);
     return Status(ErrorCode::kFatal, "preparing snapshot " + std::to_string(index) + ": " + s.to_string());
@@ -405,7 +415,7 @@ Status Node::capture_snapshot(const SnapshotRequest* req, uint64_t key, std::uni
     std::lock_guard<std::mutex> g(amu_);
     op->membership = applied_membership_;
   }
-  op->blocks_apply = sm_->snapshot_blocks_updates();
+  op->blocks_apply = !op->metadata_only && sm_->snapshot_blocks_updates();
   if (req) {
     op->requested = true;
     op->request_key = key;
@@ -420,8 +430,8 @@ Status Node::save_snapshot_op(const SnapshotOp& op) {
   bool exported = op.requested && op.request.exported;
   std::string root = exported ? op.request.export_path : opt_.snapshot_root;
   snapshot::SnapshotMeta meta;
-  Status s = rsm::save_prepared_snapshot(root, cluster_id(), node_id(), op.index, op.term, sm_, op.ctx,
-                                         op.session_table, &meta);
+  Status s = rsm::save_prepared_snapshot(root, cluster_id(), node_id(), op.index, op.term,
+                                         op.metadata_only ? nullptr : sm_, op.ctx, op.session_table, &meta);
   if (!s.ok()) {
     if (op.requested) snapshot_reqs_.complete(op.request_key, RequestResultCode::kRejected);
     if (s.code() == ErrorCode::kRejected) return Status::OK();  // that snapshot exists already
@@ -464,6 +474,69 @@ Status Node::recover_snapshot_op(const SnapshotOp& op) {
   return Status::OK();
 }
 
+Status Node::capture_stream(raft::Message m, std::unique_ptr<SnapshotOp>* out) {
+  auto op = std::make_unique<SnapshotOp>();
+  op->stream = true;
+  op->stream_message = std::move(m);
+  op->index = applier_.applied();
+  op->term = applier_.applied_term();
+  if (op->index < op->stream_message.snapshot.index || op->term == 0) {
+    // Cannot happen (our snapshots are of applied state); let Raft retry.
+    uint64_t to = op->stream_message.to;
+    report_snapshot_status(to, true);
+    wake_step();
+    return Status::OK();
+  }
+  Status s = sm_->sync();
+  if (s.ok()) s = sm_->prepare_snapshot(&op->ctx);
+  if (!s.ok()) return Status(ErrorCode::kFatal, "preparing a snapshot to stream: " + s.to_string());
+  op->session_table = sessions_.encode();
+  {
+    std::lock_guard<std::mutex> g(amu_);
+    op->membership = applied_membership_;
+  }
+  op->blocks_apply = sm_->snapshot_blocks_updates();
+  *out = std::move(op);
+  return Status::OK();
+}
+
+Status Node::stream_snapshot_op(const SnapshotOp& op) {
+  // A full snapshot of the current state at (op.index, op.term) — at or
+  // after the snapshot Raft chose, and applied hence committed — replaces
+  // it in the message; the follower acknowledges op.index and the leader
+  // replicates from there.
+  std::string root = opt_.snapshot_root + "-stream";
+  (void)snapshot::remove_snapshots_before(root, op.index);  // older streamed copies
+  snapshot::SnapshotMeta meta;
+  Status s = rsm::save_prepared_snapshot(root, cluster_id(), node_id(), op.index, op.term, sm_, op.ctx,
+                                         op.session_table, &meta);
+  if (s.code() == ErrorCode::kRejected) {
+    s = Status::OK();  // made already for another follower: reuse it
+    std::vector<snapshot::SnapshotMeta> all;
+    s = snapshot::list_snapshots(root, &all);
+    meta.file_size = 0;
+    for (const auto& x : all)
+      if (x.index == op.index) meta.file_size = x.file_size;
+  }
+  raft::Message m = op.stream_message;
+  if (!s.ok()) {
+    log_message(LogLevel::kWarning, "engine", "streaming a snapshot to node " + std::to_string(m.to) + ": " + s.to_string());
+    report_snapshot_status(m.to, true);
+    wake_step();
+    return Status::OK();  // not fatal: Raft tries again
+  }
+  m.snapshot.index = op.index;
+  m.snapshot.term = op.term;
+  m.snapshot.membership = op.membership;
+  m.snapshot.filepath = snapshot::data_file_path(snapshot::snapshot_dir(root, op.index), op.index);
+  m.snapshot.file_size = meta.file_size;
+  if (!transport_->send_snapshot(m)) {
+    report_snapshot_status(m.to, true);
+    wake_step();
+  }
+  return Status::OK();
+}
+
 bool Node::has_snapshot_op() const {
   std::lock_guard<std::mutex> g(amu_);
   return op_ != nullptr;
@@ -477,7 +550,7 @@ Status Node::run_snapshot_op() {
   }
   if (!op) return Status::OK();
   // *op is not touched by the apply side while op_ holds it.
-  Status s = op->recover ? recover_snapshot_op(*op) : save_snapshot_op(*op);
+  Status s = op->recover ? recover_snapshot_op(*op) : op->stream ? stream_snapshot_op(*op) : save_snapshot_op(*op);
   {
     std::lock_guard<std::mutex> g(amu_);
     op_.reset();
@@ -494,6 +567,7 @@ Status Node::apply_pending() {
   if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
   std::deque<ApplyTask> tasks;
   std::vector<std::pair<uint64_t, SnapshotRequest>> asks;
+  std::vector<raft::Message> streams;
   bool busy;  // a snapshot operation is in progress
   {
     std::lock_guard<std::mutex> g(amu_);
@@ -501,6 +575,7 @@ Status Node::apply_pending() {
     busy = op_ != nullptr;
     tasks.swap(tasks_);
     asks.swap(snapshot_asks_);
+    streams.swap(stream_asks_);
   }
   std::unique_ptr<SnapshotOp> op;
   Status s = Status::OK();
@@ -545,6 +620,10 @@ Status Node::apply_pending() {
   }
   apply_backlog_ -= std::min(apply_backlog_.load(), drained);
   complete_reads_up_to(applied_.load());
+  if (s.ok() && !busy && !op && !streams.empty()) {
+    s = capture_stream(std::move(streams.front()), &op);
+    streams.erase(streams.begin());
+  }
   if (s.ok() && !busy && !op && !asks.empty()) {
     s = capture_snapshot(&asks.front().second, asks.front().first, &op);
     asks.erase(asks.begin());
@@ -554,6 +633,7 @@ Status Node::apply_pending() {
     // What was not done goes back to the front of the queues, in order.
     for (size_t j = tasks.size(); j > i; --j) tasks_.push_front(std::move(tasks[j - 1]));
     snapshot_asks_.insert(snapshot_asks_.begin(), asks.begin(), asks.end());
+    stream_asks_.insert(stream_asks_.begin(), streams.begin(), streams.end());
     if (op) op_ = std::move(op);
   }
   if (!s.ok()) {

@@ -197,6 +197,11 @@ class Node {
     bool requested = false;
     uint64_t request_key = 0;
     SnapshotRequest request;
+    // An on-disk state machine's local snapshots carry no state (it keeps
+    // its own); a follower that needs one gets a full snapshot made for it.
+    bool metadata_only = false;
+    bool stream = false;
+    raft::Message stream_message;  // the InstallSnapshot to send with it
   };
 
   void apply_config_changes(const std::vector<raft::Entry>& committed, ApplyTask* task);
@@ -204,6 +209,8 @@ class Node {
   // Captures a save operation (apply path); false when there is nothing to
   // do (the request, if any, is completed).
   Status capture_snapshot(const SnapshotRequest* req, uint64_t key, std::unique_ptr<SnapshotOp>* out);
+  Status capture_stream(raft::Message m, std::unique_ptr<SnapshotOp>* out);
+  Status stream_snapshot_op(const SnapshotOp& op);
   Status save_snapshot_op(const SnapshotOp& op);
   Status recover_snapshot_op(const SnapshotOp& op);
   void complete_reads_up_to(uint64_t applied);
@@ -252,6 +259,7 @@ class Node {
   std::multimap<uint64_t, uint64_t> confirmed_reads_;  // read index -> read key
   std::vector<std::pair<uint64_t, SnapshotRequest>> snapshot_asks_;
   std::unique_ptr<SnapshotOp> op_;  // the one snapshot operation in progress
+  std::vector<raft::Message> stream_asks_;  // InstallSnapshot to followers (on-disk kind)
   raft::Membership applied_membership_;
   std::atomic<size_t> apply_backlog_{0};  // entries queued in tasks_
   std::atomic<uint64_t> applied_{0};

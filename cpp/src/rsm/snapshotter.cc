@@ -5,7 +5,8 @@
 namespace dragonboat::rsm {
 namespace {
 
-constexpr uint8_t kPayloadV1 = 1;
+constexpr uint8_t kPayloadV1 = 1;            // full: session table + state machine
+constexpr uint8_t kPayloadMetadataOnly = 2;  // session table only
 
 class BuilderWriter : public ISnapshotWriter {
  public:
@@ -59,13 +60,13 @@ Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint
   std::unique_ptr<snapshot::SnapshotBuilder> b;
   Status s = snapshot::SnapshotBuilder::begin(root, id, snapshot::WriterOptions{}, &b);
   if (!s.ok()) return s;
-  std::string header(1, static_cast<char>(kPayloadV1));
+  std::string header(1, static_cast<char>(sm ? kPayloadV1 : kPayloadMetadataOnly));
   uint64_t n = table.size();
   for (int i = 0; i < 8; ++i) header.push_back(static_cast<char>(n >> (8 * i)));
   s = b->write(header.data(), header.size());
   if (s.ok()) s = b->write(table.data(), table.size());
   BuilderWriter w(b.get());
-  if (s.ok()) s = sm->save_snapshot(ctx, &w);
+  if (s.ok() && sm) s = sm->save_snapshot(ctx, &w);
   if (s.ok()) s = b->commit(meta);
   if (!s.ok()) (void)b->abort();
   return s;
@@ -78,6 +79,9 @@ Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* 
   unsigned char header[9];
   s = read_exact(r.get(), header, sizeof(header));
   if (!s.ok()) return s;
+  if (header[0] == kPayloadMetadataOnly) {
+    return Status(ErrorCode::kNoSnapshot, path + " is a metadata-only snapshot: it holds no state machine data");
+  }
   if (header[0] != kPayloadV1) return Status(ErrorCode::kIncompatibleData, "snapshot payload version " + std::to_string(header[0]));
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= uint64_t(header[1 + i]) << (8 * i);

@@ -2,8 +2,9 @@
 // session table as one snapshot file (format and directory protocol from
 // cpp/src/snapshot; docs/storage.md).
 //
-// Payload layout: [u8 version=1][u64 LE session bytes][session table]
-// [state machine bytes ...]. The session table is part of every snapshot so a
+// Payload layout: [u8 kind][u64 LE session bytes][session table]
+// [state machine bytes ...]; kind 1 = full, 2 = metadata only (no state
+// machine bytes: an on-disk state machine's local snapshot). The session table is part of every snapshot so a
 // retried proposal stays at-most-once across snapshot recovery (§6.3).
 // Thread-safety: not thread-safe (the group's snapshot path).
 #pragma once
@@ -29,6 +30,9 @@ Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node
 
 // The same from a prepared state: `ctx` from sm->prepare_snapshot() and the
 // session table encoded at that same point (the snapshot worker's path).
+// With sm == nullptr the snapshot is metadata only (an on-disk state
+// machine keeps its state itself): recover_snapshot() then refuses it with
+// kNoSnapshot, as there is no state in it to recover.
 Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
                               uint64_t term, ManagedSM* sm, const std::string& ctx,
                               const std::string& session_table, snapshot::SnapshotMeta* meta);
