@@ -244,7 +244,15 @@ bool Node::prepare(raft::Update* u, logdb::NodeUpdate* nu) {
   nu->cluster_id = opt_.raft.cluster_id;
   nu->node_id = opt_.raft.node_id;
   nu->state = u->state;
-  nu->entries = u->entries_to_save;
+  if (!u->entries_to_save.empty()) {
+    // The entries move to the LogDB batch; commit_update() only needs the
+    // last one's index and term.
+    raft::Entry last;
+    last.index = u->entries_to_save.back().index;
+    last.term = u->entries_to_save.back().term;
+    nu->entries = std::move(u->entries_to_save);
+    u->entries_to_save.assign(1, std::move(last));
+  }
   nu->snapshot = u->snapshot;
   return true;
 }
@@ -274,8 +282,8 @@ void Node::apply_config_changes(const std::vector<raft::Entry>& committed, Apply
   if (task->membership_changed) task->membership = peer_->membership();
 }
 
-Status Node::finish(raft::Update* u, const logdb::NodeUpdate& nu, bool saved) {
-  if (saved) log_->on_saved(nu);
+Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
+  if (saved) log_->on_saved(std::move(*nu));
   // Votes and acknowledgements promise persisted state: only now.
   for (auto& m : u->messages) {
     if (raft::can_send_before_persist(m)) continue;
@@ -653,7 +661,7 @@ Status Node::run_once() {
   while (prepare(&u, &nu)) {
     bool persist = u.has_persistent_state();
     if (persist) s = db_->save({nu});
-    if (s.ok()) s = finish(&u, nu, persist);
+    if (s.ok()) s = finish(&u, &nu, persist);
     if (!s.ok()) {
       set_failure(s);  // fatal: never send what we failed to persist
       return s;

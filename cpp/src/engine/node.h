@@ -116,7 +116,8 @@ class Node {
   //     queue committed entries for the apply side, reads).
   Status step_inputs();
   bool prepare(raft::Update* u, logdb::NodeUpdate* nu);
-  Status finish(raft::Update* u, const logdb::NodeUpdate& nu, bool saved);
+  // Takes *nu's entries (into the log's cache).
+  Status finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved);
   // Refreshes the leader info other threads read.
   void after_pass();
 

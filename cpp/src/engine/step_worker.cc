@@ -97,8 +97,8 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
     }
     size_t next_save = 0;
     for (size_t i = 0; i < stepped.size(); ++i) {
-      static const logdb::NodeUpdate kNone;
-      const logdb::NodeUpdate& nu = persisted[i] ? saves[next_save++] : kNone;
+      logdb::NodeUpdate none;
+      logdb::NodeUpdate* nu = persisted[i] ? &saves[next_save++] : &none;
       Status s = stepped[i]->finish(&updates[i], nu, persisted[i]);
       if (!s.ok()) stepped[i]->set_failure(s);
     }

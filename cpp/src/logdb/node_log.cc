@@ -82,9 +82,7 @@ Status NodeLog::entries(uint64_t low, uint64_t high, uint64_t max_bytes, std::ve
   return Status::OK();
 }
 
-void NodeLog::cache_append(const std::vector<raft::Entry>& ents) {
-  if (ents.empty()) return;
-  uint64_t first = ents.front().index;
+void NodeLog::cache_make_room(uint64_t first) {
   // Drop an overwritten suffix, or the whole cache if the new entries do not
   // continue it.
   while (!cache_.empty() && cache_.back().index >= first) {
@@ -95,9 +93,24 @@ void NodeLog::cache_append(const std::vector<raft::Entry>& ents) {
     cache_.clear();
     cached_bytes_ = 0;
   }
+}
+
+void NodeLog::cache_append(const std::vector<raft::Entry>& ents) {
+  if (ents.empty()) return;
+  cache_make_room(ents.front().index);
   for (const auto& e : ents) {
     cache_.push_back(e);
     cached_bytes_ += e.size_bytes();
+  }
+  trim_cache();
+}
+
+void NodeLog::cache_append(std::vector<raft::Entry>&& ents) {
+  if (ents.empty()) return;
+  cache_make_room(ents.front().index);
+  for (auto& e : ents) {
+    cached_bytes_ += e.size_bytes();
+    cache_.push_back(std::move(e));
   }
   trim_cache();
 }
@@ -122,6 +135,22 @@ void NodeLog::on_saved(const NodeUpdate& u) {
   if (!u.entries.empty()) {
     cache_append(u.entries);
     last_index_ = u.entries.back().index;
+  }
+  if (!u.state.empty()) state_ = u.state;
+}
+
+void NodeLog::on_saved(NodeUpdate&& u) {
+  if (!u.snapshot.empty()) {
+    snapshot_ = std::move(u.snapshot);
+    marker_index_ = snapshot_.index;
+    marker_term_ = snapshot_.term;
+    last_index_ = marker_index_;
+    cache_.clear();
+    cached_bytes_ = 0;
+  }
+  if (!u.entries.empty()) {
+    last_index_ = u.entries.back().index;
+    cache_append(std::move(u.entries));
   }
   if (!u.state.empty()) state_ = u.state;
 }

@@ -40,6 +40,8 @@ class NodeLog : public raft::LogReader {
   Status save(const NodeUpdate& u);
   // Updates the view after `u` was made durable by LogDB::save().
   void on_saved(const NodeUpdate& u);
+  // The same, taking the entries rather than copying them.
+  void on_saved(NodeUpdate&& u);
   // Records a locally taken snapshot.
   Status save_snapshot(const raft::Snapshot& ss);
   // Removes entries up to `index`. REQUIRES: a snapshot at or above index.
@@ -54,6 +56,8 @@ class NodeLog : public raft::LogReader {
   NodeLog(LogDB* db, uint64_t c, uint64_t n, uint64_t cache_bytes)
       : db_(db), cluster_id_(c), node_id_(n), cache_bytes_(cache_bytes) {}
   void cache_append(const std::vector<raft::Entry>& ents);
+  void cache_append(std::vector<raft::Entry>&& ents);
+  void cache_make_room(uint64_t first);
   void trim_cache();
 
   LogDB* db_;
