@@ -55,7 +55,7 @@ TEST_F(HostDirTest, MismatchesAreNamedErrors) {
   other.logdb_shards = 8;
   EXPECT_EQ(HostDir::open(dir_, other, &h).code(), ErrorCode::kHardSettingsChanged);
   other = info_;
-  other.format_version = 2;
+  other.format_version = info_.format_version + 1;
   EXPECT_EQ(HostDir::open(dir_, other, &h).code(), ErrorCode::kIncompatibleData);
   // None of the refused opens changed the recorded settings.
   HostDirInfo got;

@@ -565,7 +565,9 @@ long batches_under_mode(const std::string& damaged, rocksdb::WALRecoveryMode mod
     uint64_t c, n, i;
     if (dragonboat::logdb::parse_key(it->key().data(), it->key().size(), &k, &c, &n, &i) &&
         k == KeyKind::kEntry) {
-      ++entries[c];
+      std::vector<Entry> batch;  // entries are stored in batches
+      if (dragonboat::logdb::decode_entry_batch(it->value().data(), it->value().size(), i, &batch).ok())
+        entries[c] += batch.size();
     }
   }
   uint64_t least = ~uint64_t{0};
@@ -679,12 +681,15 @@ TEST(LogDBCorruption, GarbageEntryValueIsReportedWithItsIndex) {
     uint64_t index;
     std::string value;
   };
+  // Entries are stored in batches of kPerBatch under their last index: the
+  // bad values replace whole batches.
   std::string other_index;
-  dragonboat::logdb::encode_entry(expected_entry(3, 30), &other_index);  // stored under 17
+  Entry thirty = expected_entry(3, 30);
+  dragonboat::logdb::encode_entry_batch(&thirty, 1, &other_index);  // stored under 16
   const Bad bad[] = {
-      {1, 13, std::string("\x01\xff", 2)},   // a varint running off the end
-      {2, 21, std::string("\x07garbage")},    // an unknown format byte
-      {3, 17, other_index},                   // a valid entry of another index
+      {1, 12, std::string("\x02\xff", 2)},   // a varint running off the end
+      {2, 20, std::string("\x07garbage")},    // an unknown format byte
+      {3, 16, other_index},                   // a valid batch of another index
   };
   for (const Bad& b : bad) {
     rocksdb::Options o;
@@ -723,9 +728,9 @@ TEST(LogDBCorruption, GarbageEntryValueIsReportedWithItsIndex) {
     std::printf("cluster %llu: %s\n", static_cast<unsigned long long>(b.cluster), s.to_string().c_str());
     // The entries before the damage are still served.
     got.clear();
-    s = db->entries(b.cluster, kNodeID, 1, b.index, ~uint64_t{0}, &got);
+    s = db->entries(b.cluster, kNodeID, 1, b.index - kPerBatch + 1, ~uint64_t{0}, &got);
     EXPECT_TRUE(s.ok()) << s.to_string();
-    EXPECT_EQ(got.size(), b.index - 1);
+    EXPECT_EQ(got.size(), b.index - kPerBatch);
   }
   RaftState rs;
   s = db->read_raft_state(4, kNodeID, &rs);

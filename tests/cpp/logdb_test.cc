@@ -168,6 +168,29 @@ TEST_P(LogDBConformance, OverwrittenSuffixIsRemoved) {
   EXPECT_EQ(rs.last_index, 9u);
 }
 
+TEST_P(LogDBConformance, OverwriteAndCompactionInsideStoredBatches) {
+  // Entries are stored in batches (up to 512 per key): overwriting from,
+  // and removing up to, an index inside a batch keeps its other entries.
+  ASSERT_TRUE(db_->save({update(1, 1, make_entries(1, 1500, 1))}).ok());
+  ASSERT_TRUE(db_->save({update(1, 1, make_entries(700, 799, 2, "new"))}).ok());
+  auto old_part = make_entries(1, 699, 1);
+  auto new_part = make_entries(700, 799, 2, "new");
+  expect_same(read(1, 1, 1, 700), old_part);
+  expect_same(read(1, 1, 700, 800), new_part);
+  std::vector<Entry> out;
+  EXPECT_EQ(db_->entries(1, 1, 800, 801, UINT64_MAX, &out).code(), ErrorCode::kUnavailable);
+  ASSERT_TRUE(db_->remove_entries_to(1, 1, 600).ok());
+  RaftState rs;
+  ASSERT_TRUE(db_->read_raft_state(1, 1, &rs).ok());
+  EXPECT_EQ(rs.first_index, 601u);
+  EXPECT_EQ(rs.last_index, 799u);
+  EXPECT_EQ(db_->entries(1, 1, 600, 700, UINT64_MAX, &out).code(), ErrorCode::kCompacted);
+  expect_same(read(1, 1, 601, 700), make_entries(601, 699, 1));
+  // A byte budget stops inside a batch.
+  auto few = read(1, 1, 601, 800, 3 * make_entries(601, 601, 1)[0].size_bytes());
+  EXPECT_EQ(few.size(), 3u);
+}
+
 TEST_P(LogDBConformance, InstalledSnapshotReplacesTheLog) {
   ASSERT_TRUE(db_->save({update(1, 1, make_entries(1, 10, 1))}).ok());
   NodeUpdate u = update(1, 1, {}, HardState{4, 0, 20});

@@ -118,6 +118,58 @@ Status decode_entry(const char* data, size_t size, raft::Entry* e) {
   return Status::OK();
 }
 
+constexpr uint8_t kEntryBatchV1 = 2;
+
+void encode_entry_batch(const raft::Entry* first, size_t count, std::string* out) {
+  out->push_back(static_cast<char>(kEntryBatchV1));
+  put_varint(out, count);
+  put_varint(out, first->index);
+  for (size_t i = 0; i < count; ++i) {
+    const raft::Entry& e = first[i];
+    put_varint(out, e.term);
+    out->push_back(static_cast<char>(e.type));
+    put_varint(out, e.key);
+    put_varint(out, e.client_id);
+    put_varint(out, e.series_id);
+    put_varint(out, e.responded_to);
+    put_bytes(out, e.cmd);
+  }
+}
+
+Status decode_entry_batch(const char* data, size_t size, uint64_t key_index, std::vector<raft::Entry>* out) {
+  auto bad = [&](const char* what) {
+    return Status(ErrorCode::kCorrupted,
+                  std::string("entry batch stored under index ") + std::to_string(key_index) + ": " + what);
+  };
+  In in(data, size);
+  uint8_t ver = 0;
+  uint64_t count = 0, index = 0;
+  if (!in.byte(&ver) || ver != kEntryBatchV1) return bad("unknown format");
+  // Every entry takes at least 7 bytes: a count beyond that is garbage
+  // (checked before reserving memory for it).
+  if (!in.varint(&count) || count == 0 || count > size / 7 || !in.varint(&index)) return bad("malformed header");
+  if (index + count - 1 != key_index) return bad("its entries do not end at the key's index");
+  size_t before = out->size();
+  out->reserve(before + count);
+  for (uint64_t i = 0; i < count; ++i) {
+    raft::Entry e;
+    uint8_t type = 0;
+    e.index = index + i;
+    if (!in.varint(&e.term) || !in.byte(&type) || type > 2 || !in.varint(&e.key) || !in.varint(&e.client_id) ||
+        !in.varint(&e.series_id) || !in.varint(&e.responded_to) || !in.bytes(&e.cmd)) {
+      out->resize(before);
+      return bad("malformed entry");
+    }
+    e.type = static_cast<raft::EntryType>(type);
+    out->push_back(std::move(e));
+  }
+  if (!in.done()) {
+    out->resize(before);
+    return bad("trailing bytes");
+  }
+  return Status::OK();
+}
+
 std::string encode_hard_state(const raft::HardState& st) {
   std::string out;
   out.push_back(static_cast<char>(kValueV1));

@@ -23,7 +23,7 @@ struct HostDirInfo {
   uint64_t deployment_id = 0;
   std::string logdb_type = "rocksdb";
   uint64_t logdb_shards = 2;
-  uint64_t format_version = 1;  // of every on-disk format under the directory
+  uint64_t format_version = 2;  // of every on-disk format under the directory (2: entry batches)
 };
 
 class HostDir {

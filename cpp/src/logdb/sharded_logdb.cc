@@ -26,6 +26,50 @@ std::string entry_key(uint64_t c, uint64_t n, uint64_t i) { return index_key(Key
 std::string entries_begin(uint64_t c, uint64_t n) { return node_key(KeyKind::kEntry, c, n); }
 std::string entries_end(uint64_t c, uint64_t n) { return prefix_end(node_key(KeyKind::kEntry, c, n)); }
 
+// Entries per stored batch are bounded so a read that needs one entry
+// decodes a bounded amount.
+constexpr size_t kMaxBatchEntries = 512;
+constexpr uint64_t kMaxBatchBytes = 256 << 10;
+
+// Puts `ents` as batches of consecutive entries, each under the key of its
+// last index.
+void put_entry_batches(KVBatch* batch, uint64_t c, uint64_t n, const Entry* ents, size_t count, std::string* value) {
+  size_t i = 0;
+  while (i < count) {
+    size_t j = i;
+    uint64_t bytes = 0;
+    while (j < count && j - i < kMaxBatchEntries && (j == i || bytes < kMaxBatchBytes)) bytes += ents[j++].size_bytes();
+    value->clear();
+    encode_entry_batch(ents + i, j - i, value);
+    batch->put(entry_key(c, n, ents[j - 1].index), *value);
+    i = j;
+  }
+}
+
+// One effective update per node: several updates of the same node in one
+// save() are folded in order (a snapshot drops the entries before it;
+// later entries overwrite earlier ones from their first index), so the
+// store is read at most once per node per save.
+struct Folded {
+  uint64_t c = 0, n = 0;
+  raft::HardState state;
+  raft::Snapshot snapshot;
+  std::vector<Entry> entries;
+};
+
+void fold(Folded* f, const NodeUpdate& u) {
+  if (!u.snapshot.empty()) {
+    f->snapshot = u.snapshot;
+    f->entries.clear();
+  }
+  if (!u.entries.empty()) {
+    uint64_t first = u.entries.front().index;
+    while (!f->entries.empty() && f->entries.back().index >= first) f->entries.pop_back();
+    f->entries.insert(f->entries.end(), u.entries.begin(), u.entries.end());
+  }
+  if (!u.state.empty()) f->state = u.state;
+}
+
 uint64_t key_index(const std::string& key) {
   KeyKind k;
   uint64_t c, n, i;
@@ -77,14 +121,22 @@ Status ShardedLogDB::stored_last_index(Shard& s, uint64_t c, uint64_t n, uint64_
 }
 
 Status ShardedLogDB::first_index(Shard& s, uint64_t c, uint64_t n, uint64_t* first) {
+  // The first entry of the first stored batch.
   *first = 0;
-  return s.kv->scan(entries_begin(c, n), entries_end(c, n),
-                    [&](const char* k, size_t ks, const char*, size_t) {
-                      KeyKind kind;
-                      uint64_t cc, nn, i;
-                      if (parse_key(k, ks, &kind, &cc, &nn, &i)) *first = i;
-                      return false;
-                    });
+  Status decoded;
+  Status st = s.kv->scan(entries_begin(c, n), entries_end(c, n),
+                         [&](const char* k, size_t ks, const char* v, size_t vs) {
+                           KeyKind kind;
+                           uint64_t cc, nn, i;
+                           if (!parse_key(k, ks, &kind, &cc, &nn, &i)) return false;
+                           std::vector<Entry> b;
+                           decoded = decode_entry_batch(v, vs, i, &b);
+                           if (decoded.ok()) *first = b.front().index;
+                           return false;
+                         });
+  if (!st.ok()) return st;
+  if (!decoded.ok()) return Status(decoded.code(), decoded.message() + " in " + s.kv->describe());
+  return Status::OK();
 }
 
 void ShardedLogDB::remove_all_entries(KVBatch* b, uint64_t c, uint64_t n) {
@@ -94,44 +146,63 @@ void ShardedLogDB::remove_all_entries(KVBatch* b, uint64_t c, uint64_t n) {
 Status ShardedLogDB::save(const std::vector<NodeUpdate>& updates) {
   Status st = check_writable();
   if (!st.ok()) return st;
-  // Group by shard, keeping the callers' order within a shard.
-  std::map<uint64_t, std::vector<const NodeUpdate*>> by_shard;
-  for (const auto& u : updates) by_shard[u.cluster_id % shards_.size()].push_back(&u);
+  // Group by shard and fold by node, keeping the callers' order.
+  std::map<uint64_t, std::vector<Folded>> by_shard;
+  std::map<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, size_t>> where;  // node -> (shard, slot)
+  for (const auto& u : updates) {
+    uint64_t idx = u.cluster_id % shards_.size();
+    auto [it, added] = where.try_emplace({u.cluster_id, u.node_id}, idx, by_shard[idx].size());
+    if (added) {
+      by_shard[idx].emplace_back();
+      by_shard[idx].back().c = u.cluster_id;
+      by_shard[idx].back().n = u.node_id;
+    }
+    fold(&by_shard[idx][it->second.second], u);
+  }
   for (auto& [idx, group] : by_shard) {
     Shard& s = *shards_[idx];
     std::lock_guard<std::mutex> g(s.mu);
     auto batch = s.kv->new_batch();
-    std::map<std::pair<uint64_t, uint64_t>, uint64_t> new_last;
+    std::vector<std::pair<std::pair<uint64_t, uint64_t>, uint64_t>> new_last;
     std::string value;
-    for (const NodeUpdate* u : group) {
-      const uint64_t c = u->cluster_id, n = u->node_id;
+    for (const Folded& u : group) {
+      const uint64_t c = u.c, n = u.n;
       uint64_t last = 0;
-      auto nl = new_last.find({c, n});
-      if (nl != new_last.end()) {
-        last = nl->second;
-      } else {
-        st = stored_last_index(s, c, n, &last);
-        if (!st.ok()) return st;
-      }
-      if (!u->snapshot.empty()) {
+      st = stored_last_index(s, c, n, &last);
+      if (!st.ok()) return st;
+      if (!u.snapshot.empty()) {
         // An installed snapshot replaces the log: entries restart after it.
         remove_all_entries(batch.get(), c, n);
-        batch->put(index_key(KeyKind::kSnapshot, c, n, u->snapshot.index), encode_snapshot(u->snapshot));
+        batch->put(index_key(KeyKind::kSnapshot, c, n, u.snapshot.index), encode_snapshot(u.snapshot));
         last = 0;
       }
-      if (!u->entries.empty()) {
-        for (const Entry& e : u->entries) {
-          value.clear();
-          encode_entry(e, &value);
-          batch->put(entry_key(c, n, e.index), value);
+      if (!u.entries.empty()) {
+        uint64_t first = u.entries.front().index;
+        if (last >= first) {
+          // Stored entries from `first` on are overwritten (§5.3): the batch
+          // holding first-1 and first keeps its part before `first` under a
+          // new key; every batch ending at or after `first` goes.
+          std::vector<Entry> straddler;
+          Status decoded;
+          st = s.kv->scan(entry_key(c, n, first), entries_end(c, n),
+                          [&](const char* k, size_t ks, const char* v, size_t vs) {
+                            KeyKind kind;
+                            uint64_t cc, nn, i;
+                            if (parse_key(k, ks, &kind, &cc, &nn, &i)) decoded = decode_entry_batch(v, vs, i, &straddler);
+                            return false;
+                          });
+          if (!st.ok()) return st;
+          if (!decoded.ok()) return Status(decoded.code(), decoded.message() + " in " + s.kv->describe());
+          batch->del_range(entry_key(c, n, first), entry_key(c, n, last + 1));
+          size_t keep = 0;
+          while (keep < straddler.size() && straddler[keep].index < first) ++keep;
+          if (keep > 0) put_entry_batches(batch.get(), c, n, straddler.data(), keep, &value);
         }
-        uint64_t new_tail = u->entries.back().index;
-        // Entries past the new tail belong to an overwritten suffix (§5.3).
-        if (last > new_tail) batch->del_range(entry_key(c, n, new_tail + 1), entry_key(c, n, last + 1));
-        last = new_tail;
+        put_entry_batches(batch.get(), c, n, u.entries.data(), u.entries.size(), &value);
+        last = u.entries.back().index;
       }
-      if (!u->state.empty()) batch->put(node_key(KeyKind::kHardState, c, n), encode_hard_state(u->state));
-      new_last[{c, n}] = last;
+      if (!u.state.empty()) batch->put(node_key(KeyKind::kHardState, c, n), encode_hard_state(u.state));
+      new_last.push_back({{c, n}, last});
     }
     st = commit(s, batch.get());
     if (!st.ok()) {
@@ -179,27 +250,34 @@ Status ShardedLogDB::entries(uint64_t c, uint64_t n, uint64_t low, uint64_t high
   uint64_t size = 0;
   Status decode_status;
   size_t before = out->size();
-  Status st = s.kv->scan(entry_key(c, n, low), entry_key(c, n, high),
+  bool full = false;  // stopped by the byte budget
+  std::vector<Entry> b;
+  // The first batch ending at or after `low` holds it (unless compacted).
+  Status st = s.kv->scan(entry_key(c, n, low), entries_end(c, n),
                          [&](const char* k, size_t ks, const char* v, size_t vs) {
                            KeyKind kind;
                            uint64_t cc, nn, i;
-                           if (!parse_key(k, ks, &kind, &cc, &nn, &i) || i != expect) return false;
-                           Entry e;
-                           decode_status = decode_entry(v, vs, &e);
-                           if (!decode_status.ok() || e.index != i) {
-                             if (decode_status.ok()) decode_status = Status(ErrorCode::kCorrupted, "entry index mismatch");
-                             return false;
+                           if (!parse_key(k, ks, &kind, &cc, &nn, &i)) return false;
+                           b.clear();
+                           decode_status = decode_entry_batch(v, vs, i, &b);
+                           if (!decode_status.ok()) return false;
+                           for (Entry& e : b) {
+                             if (e.index < expect) continue;  // before `low`
+                             if (e.index != expect || e.index >= high) return false;  // a hole, or done
+                             size += e.size_bytes();
+                             if (out->size() > before && size > max_bytes) {
+                               full = true;
+                               return false;
+                             }
+                             out->push_back(std::move(e));
+                             ++expect;
                            }
-                           size += e.size_bytes();
-                           if (out->size() > before && size > max_bytes) return false;
-                           out->push_back(std::move(e));
-                           ++expect;
-                           return true;
+                           return expect < high;
                          });
   if (!st.ok()) return st;
   if (!decode_status.ok()) {
-    return Status(ErrorCode::kCorrupted, decode_status.message() + " at index " + std::to_string(expect) +
-                                             " in " + s.kv->describe());
+    return Status(ErrorCode::kCorrupted, decode_status.message() + " (reading from index " + std::to_string(expect) +
+                                             ") in " + s.kv->describe());
   }
   if (out->size() == before) {
     uint64_t first = 0;
@@ -211,7 +289,7 @@ Status ShardedLogDB::entries(uint64_t c, uint64_t n, uint64_t low, uint64_t high
     if (first == 0 || low > first) return Status(ErrorCode::kUnavailable, "entries not available");
     return Status(ErrorCode::kCompacted, "entries compacted");
   }
-  if (expect < high && size <= max_bytes) {
+  if (expect < high && !full) {
     // Stopped before `high` without hitting the byte budget: a hole.
     return Status(ErrorCode::kUnavailable, "entry " + std::to_string(expect) + " missing");
   }
@@ -281,6 +359,30 @@ Status ShardedLogDB::remove_entries_to(uint64_t c, uint64_t n, uint64_t index) {
   std::lock_guard<std::mutex> g(s.mu);
   auto batch = s.kv->new_batch();
   batch->del_range(entry_key(c, n, 0), entry_key(c, n, index + 1));
+  // The batch holding index+1 may start at or below `index`: it keeps only
+  // its entries after `index`, under the same key (its last index).
+  std::vector<Entry> straddler;
+  uint64_t straddler_key = 0;
+  Status decoded;
+  st = s.kv->scan(entry_key(c, n, index + 1), entries_end(c, n),
+                  [&](const char* k, size_t ks, const char* v, size_t vs) {
+                    KeyKind kind;
+                    uint64_t cc, nn, i;
+                    if (parse_key(k, ks, &kind, &cc, &nn, &i)) {
+                      straddler_key = i;
+                      decoded = decode_entry_batch(v, vs, i, &straddler);
+                    }
+                    return false;
+                  });
+  if (!st.ok()) return st;
+  if (!decoded.ok()) return Status(decoded.code(), decoded.message() + " in " + s.kv->describe());
+  if (!straddler.empty() && straddler.front().index <= index) {
+    size_t drop = 0;
+    while (drop < straddler.size() && straddler[drop].index <= index) ++drop;
+    std::string value;
+    encode_entry_batch(straddler.data() + drop, straddler.size() - drop, &value);
+    batch->put(entry_key(c, n, straddler_key), value);
+  }
   st = commit(s, batch.get());
   if (st.ok()) {
     auto it = s.last_index.find({c, n});
