@@ -162,5 +162,73 @@ TEST_F(EngineNodeTest, OversizedProposalIsRefusedAndStopTerminates) {
   EXPECT_EQ(h.node->propose("z=2", 1000, &rs).code(), ErrorCode::kClusterClosed);
 }
 
+// A LogDB whose shard reports a write stall on demand (everything else is
+// the in-memory LogDB).
+class StallingLogDB : public logdb::LogDB {
+ public:
+  std::unique_ptr<logdb::LogDB> in = logdb::new_mem_logdb(1);
+  std::atomic<bool> stalled{false};
+  std::string name() const override { return "stalling"; }
+  uint64_t shard_count() const override { return 1; }
+  bool busy(uint64_t) const override { return stalled.load(); }
+  Status save(const std::vector<logdb::NodeUpdate>& u) override { return in->save(u); }
+  Status read_raft_state(uint64_t c, uint64_t n, logdb::RaftState* o) override { return in->read_raft_state(c, n, o); }
+  Status entries(uint64_t c, uint64_t n, uint64_t lo, uint64_t hi, uint64_t mb, std::vector<raft::Entry>* o) override {
+    return in->entries(c, n, lo, hi, mb, o);
+  }
+  Status save_bootstrap(uint64_t c, uint64_t n, const logdb::Bootstrap& b) override { return in->save_bootstrap(c, n, b); }
+  Status get_bootstrap(uint64_t c, uint64_t n, logdb::Bootstrap* o) override { return in->get_bootstrap(c, n, o); }
+  Status save_snapshot_record(uint64_t c, uint64_t n, const raft::Snapshot& ss) override {
+    return in->save_snapshot_record(c, n, ss);
+  }
+  Status get_snapshot(uint64_t c, uint64_t n, raft::Snapshot* o) override { return in->get_snapshot(c, n, o); }
+  Status remove_snapshots_before(uint64_t c, uint64_t n, uint64_t i) override {
+    return in->remove_snapshots_before(c, n, i);
+  }
+  Status remove_entries_to(uint64_t c, uint64_t n, uint64_t i) override { return in->remove_entries_to(c, n, i); }
+  Status compact(uint64_t c, uint64_t n, uint64_t i) override { return in->compact(c, n, i); }
+  Status remove_node_data(uint64_t c, uint64_t n) override { return in->remove_node_data(c, n); }
+  Status import_snapshot(uint64_t n, uint64_t c, const raft::Snapshot& ss) override { return in->import_snapshot(n, c, ss); }
+  Status list_nodes(std::vector<logdb::NodeInfo>* o) override { return in->list_nodes(o); }
+};
+
+TEST(EngineNode, StallingLogDBRefusesProposalsWithSystemBusy) {
+  StallingLogDB db;
+  transport::InProcNetwork net;
+  transport::NodeRegistry reg;
+  struct Sink : transport::MessageHandler {
+    void handle_messages(std::vector<raft::Message>) override {}
+    void handle_unreachable(uint64_t, uint64_t) override {}
+    void handle_snapshot_status(uint64_t, uint64_t, bool) override {}
+  } sink;
+  transport::InProcTransport t("solo", &net, &reg, &sink);
+  KV kv;
+  auto sm = rsm::ManagedSM::borrow(&kv);
+  NodeOptions o;
+  o.raft.cluster_id = 1;
+  o.raft.node_id = 1;
+  o.initial_members = {{1, "solo"}};
+  std::unique_ptr<Node> node;
+  ASSERT_TRUE(Node::open(o, &db, &t, nullptr, sm.get(), &node).ok());
+  // Logical time: tick the single member into leadership.
+  for (int i = 0; i < 100 && !node->is_leader(); ++i) {
+    node->tick();
+    ASSERT_TRUE(node->run_once().ok());
+  }
+  ASSERT_TRUE(node->is_leader());
+  db.stalled = true;
+  ASSERT_TRUE(node->run_once().ok());  // the worker reads the stall once a pass
+  RequestStatePtr rs;
+  Status s = node->propose("a=1", 100, &rs);
+  EXPECT_EQ(s.code(), ErrorCode::kSystemBusy) << s.to_string();
+  EXPECT_TRUE(is_temp_error(s.code()));
+  db.stalled = false;
+  ASSERT_TRUE(node->run_once().ok());
+  ASSERT_TRUE(node->propose("a=1", 100, &rs).ok());
+  for (int i = 0; i < 10 && !rs->done(); ++i) ASSERT_TRUE(node->run_once().ok());
+  EXPECT_TRUE(rs->wait().completed());
+  node->stop();
+}
+
 }  // namespace
 }  // namespace dragonboat::engine

@@ -60,6 +60,7 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
   if (rate_limited_) {
     return Status(ErrorCode::kSystemBusy, "max_in_mem_log_size reached: entries wait to be committed and applied");
   }
+  if (storage_busy_) return Status(ErrorCode::kSystemBusy, "the LogDB is stalling writes; retry later");
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
@@ -669,6 +670,7 @@ Status Node::run_once() {
     nu = logdb::NodeUpdate{};
   }
   after_pass();
+  set_storage_busy(db_->busy(cluster_id()));
   s = apply_pending();
   // This thread is the snapshot worker too.
   while (s.ok() && has_snapshot_op()) {

@@ -120,6 +120,8 @@ class Node {
   Status finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved);
   // Refreshes the leader info other threads read.
   void after_pass();
+  // The worker's reading of LogDB::busy for this node's shard (once a pass).
+  void set_storage_busy(bool busy) { storage_busy_ = busy; }
 
   // ---- apply worker --------------------------------------------------------
   // Applies everything queued. kFatal when the state machine failed (the
@@ -252,7 +254,9 @@ class Node {
   std::atomic<bool> held_back_{false};
   // The core's rate limiter (max_in_mem_log_size) as of the last pass:
   // proposals are refused with kSystemBusy at once while it holds.
-  std::atomic<bool> rate_limited_{false};  // written by the step side, read by the apply side
+  std::atomic<bool> rate_limited_{false};
+  // The LogDB shard stalls writes (LogDB::busy), as of the last pass.
+  std::atomic<bool> storage_busy_{false};  // written by the step side, read by the apply side
 
   // Apply side (amu_): the task queue, confirmed reads, snapshot requests.
   mutable std::mutex amu_;

@@ -103,7 +103,13 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
       if (!s.ok()) stepped[i]->set_failure(s);
     }
   }
-  for (Node* n : live) n->after_pass();
+  // One reading of the shard's write stall serves every node of the pass
+  // (they share the shard).
+  bool busy = !live.empty() && db_->busy(live.front()->cluster_id());
+  for (Node* n : live) {
+    n->after_pass();
+    n->set_storage_busy(busy);
+  }
   return result;
 }
 

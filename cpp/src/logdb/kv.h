@@ -45,6 +45,9 @@ class KV {
   [[nodiscard]] virtual Status compact_range(const std::string& begin, const std::string& end) = 0;
   // A short description for error messages (e.g. the shard directory).
   virtual std::string describe() const = 0;
+  // True while the store is throttling or stopping writes (RocksDB write
+  // stall: too many memtables or level-0 files waiting for flush/compaction).
+  virtual bool write_stalled() const { return false; }
 };
 
 std::unique_ptr<KV> new_mem_kv(std::string name);

@@ -111,6 +111,13 @@ class LogDB {
   [[nodiscard]] virtual Status import_snapshot(uint64_t node_id, uint64_t cluster_id,
                                                const raft::Snapshot& ss) = 0;
 
+  // True while the shard holding cluster_id stalls writes (the store cannot
+  // keep up); the engine then refuses new proposals with kSystemBusy.
+  virtual bool busy(uint64_t cluster_id) const {
+    (void)cluster_id;
+    return false;
+  }
+
   // Every node with a bootstrap record, sorted.
   [[nodiscard]] virtual Status list_nodes(std::vector<NodeInfo>* out) = 0;
 };

@@ -53,6 +53,13 @@ class RocksKV : public KV {
 
   std::unique_ptr<KVBatch> new_batch() override { return std::make_unique<RocksBatch>(); }
 
+  bool write_stalled() const override {
+    uint64_t stopped = 0, delayed = 0;
+    db_->GetIntProperty("rocksdb.is-write-stopped", &stopped);
+    db_->GetIntProperty("rocksdb.actual-delayed-write-rate", &delayed);
+    return stopped != 0 || delayed != 0;
+  }
+
   Status write(KVBatch* batch, bool sync) override {
     rocksdb::WriteOptions wo;
     wo.sync = sync;

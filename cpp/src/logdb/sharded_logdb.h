@@ -41,6 +41,9 @@ class ShardedLogDB : public LogDB {
   Status remove_node_data(uint64_t cluster_id, uint64_t node_id) override;
   Status import_snapshot(uint64_t node_id, uint64_t cluster_id, const raft::Snapshot& ss) override;
   Status list_nodes(std::vector<NodeInfo>* out) override;
+  bool busy(uint64_t cluster_id) const override {
+    return shards_[cluster_id % shards_.size()]->kv->write_stalled();
+  }
 
   // True once a write or sync failed; every later write returns kFatal.
   bool fatal() const { return fatal_.load(); }
