@@ -230,5 +230,42 @@ TEST(EngineNode, StallingLogDBRefusesProposalsWithSystemBusy) {
   node->stop();
 }
 
+TEST(EngineNode, QuiescedIdleGroupNeedsNoSteps) {
+  auto db = logdb::new_mem_logdb(1);
+  transport::InProcNetwork net;
+  transport::NodeRegistry reg;
+  struct Sink : transport::MessageHandler {
+    void handle_messages(std::vector<raft::Message>) override {}
+    void handle_unreachable(uint64_t, uint64_t) override {}
+    void handle_snapshot_status(uint64_t, uint64_t, bool) override {}
+  } sink;
+  transport::InProcTransport t("solo", &net, &reg, &sink);
+  KV kv;
+  auto sm = rsm::ManagedSM::borrow(&kv);
+  NodeOptions o;
+  o.raft.cluster_id = 1;
+  o.raft.node_id = 1;
+  o.raft.quiesce_ticks = 30;
+  o.initial_members = {{1, "solo"}};
+  std::unique_ptr<Node> node;
+  ASSERT_TRUE(Node::open(o, db.get(), &t, nullptr, sm.get(), &node).ok());
+  // Logical ticks: elect, then idle past the quiesce threshold.
+  int ticks = 0;
+  while (node->tick() && ticks < 1000) {
+    ++ticks;
+    ASSERT_TRUE(node->run_once().ok());
+  }
+  ASSERT_TRUE(node->quiesced()) << "still ticking after " << ticks << " ticks";
+  EXPECT_FALSE(node->tick()) << "an idle quiesced group is not stepped";
+  // A request with a deadline makes ticks count again (its timeout needs them).
+  RequestStatePtr rs;
+  ASSERT_TRUE(node->propose("a=1", 100, &rs).ok());
+  EXPECT_TRUE(node->tick());
+  for (int i = 0; i < 10 && !rs->done(); ++i) ASSERT_TRUE(node->run_once().ok());
+  EXPECT_TRUE(rs->wait().completed());
+  EXPECT_FALSE(node->quiesced()) << "activity ends quiesce";
+  node->stop();
+}
+
 }  // namespace
 }  // namespace dragonboat::engine

@@ -119,9 +119,11 @@ void Node::deliver(raft::Message m) {
   inbox_.push_back(std::move(m));
 }
 
-void Node::tick() {
+bool Node::tick() {
+  if (quiesced_ && pending_.size() == 0 && reads_.size() == 0 && snapshot_reqs_.size() == 0) return false;
   std::lock_guard<std::mutex> g(mu_);
   ++queued_ticks_;
+  return true;
 }
 
 void Node::report_unreachable(uint64_t node_id) {
@@ -357,6 +359,7 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
 
 void Node::after_pass() {
   rate_limited_ = peer_->rate_limited();
+  quiesced_ = peer_->quiesced();
   std::lock_guard<std::mutex> g(mu_);
   leader_ = peer_->leader_id();
   term_ = peer_->term();

@@ -99,7 +99,11 @@ class Node {
   // Queues a snapshot request; completes with the snapshot index.
   Status request_snapshot(const SnapshotRequest& r, uint64_t timeout_ticks, RequestStatePtr* rs);
   void deliver(raft::Message m);
-  void tick();
+  // One logical tick. False when the node needs no step for it: its group
+  // is quiesced (the core keeps no timers then) and no request waits on a
+  // deadline — so idle groups cost the tick thread a flag check and their
+  // step worker nothing.
+  bool tick();
   void report_unreachable(uint64_t node_id);
   void report_snapshot_status(uint64_t node_id, bool failed);
   // Reads the state machine (its kind decides what it may overlap with).
@@ -152,6 +156,7 @@ class Node {
   uint64_t term() const;
   bool is_leader() const;
   uint64_t applied() const { return applied_.load(); }
+  bool quiesced() const { return quiesced_.load(); }
   // Membership as of the last applied entry.
   raft::Membership membership() const;
   rsm::SMKind sm_kind() const { return sm_->kind(); }
@@ -256,7 +261,8 @@ class Node {
   // proposals are refused with kSystemBusy at once while it holds.
   std::atomic<bool> rate_limited_{false};
   // The LogDB shard stalls writes (LogDB::busy), as of the last pass.
-  std::atomic<bool> storage_busy_{false};  // written by the step side, read by the apply side
+  std::atomic<bool> storage_busy_{false};
+  std::atomic<bool> quiesced_{false};  // the peer is quiesced, as of the last pass  // written by the step side, read by the apply side
 
   // Apply side (amu_): the task queue, confirmed reads, snapshot requests.
   mutable std::mutex amu_;

@@ -129,8 +129,7 @@ struct NodeHost::Impl : public transport::MessageHandler {
         for (auto& [id, e] : nodes) all.push_back(e.node);
       }
       for (auto& n : all) {
-        n->tick();
-        step_worker(n->cluster_id()).wake(n);
+        if (n->tick()) step_worker(n->cluster_id()).wake(n);  // quiesced idle groups: no wake
       }
     }
   }
