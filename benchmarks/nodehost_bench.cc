@@ -9,11 +9,14 @@
 // Usage: nodehost_bench [--groups 48] [--payload 16] [--inflight 64]
 //                       [--seconds 5] [--read-ratio 0] [--dir /tmp] [--progress 1]
 // --progress 1 prints each process's committed writes every second (the demo).
+// --idle 1 sends no load: it reports the CPU each NodeHost process spends on
+// idle groups and its memory per group (--quiesce 1 lets groups quiesce).
 // Beside the result it prints the raw fdatasync latency of the same disk.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +47,8 @@ struct Options {
   double read_ratio = 0;
   std::string dir = "/tmp";
   bool progress = false;
+  bool idle = false;
+  bool quiesce = false;
 };
 
 class Counter : public IStateMachine {
@@ -83,6 +88,9 @@ uint16_t free_port() {
 struct Report {
   uint64_t writes = 0, reads = 0, errors = 0, led = 0;
   double seconds = 0;
+  double cpu_seconds = 0;   // --idle: CPU used by the process during the run
+  double rss_mb = 0;        // resident memory at the end
+  double base_rss_mb = 0;   // resident memory before the groups started
   uint32_t nlat = 0;  // latency samples (microseconds) follow
 };
 
@@ -151,6 +159,22 @@ struct Driver {
   }
 };
 
+double cpu_seconds() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+double rss_mb() {
+  long pages = 0, resident = 0;
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * double(::sysconf(_SC_PAGESIZE)) / (1 << 20);
+}
+
 int child(int idx, const Options& o, const std::vector<std::string>& addrs, const std::vector<std::string>& dirs,
           int to_parent, int from_parent) {
   NodeHostConfig hc;
@@ -163,6 +187,7 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
     std::fprintf(stderr, "host %d: %s\n", idx, s.to_string().c_str());
     return 1;
   }
+  double base_rss = rss_mb();
   std::map<uint64_t, std::string> members;
   for (size_t i = 0; i < addrs.size(); ++i) members[i + 1] = addrs[i];
   for (uint64_t g = 1; g <= o.groups; ++g) {
@@ -174,6 +199,7 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
     c.check_quorum = true;
     c.snapshot_entries = 100000;
     c.compaction_overhead = 10000;
+    c.quiesce = o.quiesce;
     s = nh->start_cluster(members, false, [](uint64_t, uint64_t) { return std::make_unique<Counter>(); }, c);
     if (!s.ok()) {
       std::fprintf(stderr, "host %d group %llu: %s\n", idx, (unsigned long long)g, s.to_string().c_str());
@@ -220,6 +246,23 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
       d->rng.seed(g * 1000 + k);
       drivers.push_back(std::move(d));
     }
+  }
+  if (o.idle) {
+    // Let elections settle and idle groups quiesce, then measure.
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    double cpu0 = cpu_seconds();
+    auto t0 = Clock::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+    Report r;
+    r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    r.cpu_seconds = cpu_seconds() - cpu0;
+    r.rss_mb = rss_mb();
+    r.base_rss_mb = base_rss;
+    r.led = led.size();
+    write_all(to_parent, &r, sizeof(r));
+    read_all(from_parent, &c, 1);
+    nh->stop();
+    return 0;
   }
   auto t0 = Clock::now();
   outstanding = int(drivers.size());
@@ -288,6 +331,8 @@ int main(int argc, char** argv) {
     else if (k == "--read-ratio") o.read_ratio = std::stod(v);
     else if (k == "--dir") o.dir = v;
     else if (k == "--progress") o.progress = v != "0";
+    else if (k == "--idle") o.idle = v != "0";
+    else if (k == "--quiesce") o.quiesce = v != "0";
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;
@@ -318,6 +363,20 @@ int main(int argc, char** argv) {
   bool ok = true;
   for (int i = 0; i < 3; ++i) ok &= read_all(up[i][0], &c, 1);
   for (int i = 0; i < 3; ++i) write_all(down[i][1], "g", 1);
+  if (o.idle) {
+    std::printf("idle: groups=%llu quiesce=%d, per NodeHost process:\n", (unsigned long long)o.groups, int(o.quiesce));
+    for (int i = 0; i < 3 && ok; ++i) {
+      Report r;
+      ok &= read_all(up[i][0], &r, sizeof(r));
+      std::printf("  host %d: CPU %.1f%% of one core over %.1f s; RSS %.1f MB (%.1f MB before the groups: %.1f KiB per group)\n",
+                  i + 1, 100 * r.cpu_seconds / r.seconds, r.seconds, r.rss_mb, r.base_rss_mb,
+                  (r.rss_mb - r.base_rss_mb) * 1024 / double(o.groups));
+    }
+    for (int i = 0; i < 3; ++i) write_all(down[i][1], "x", 1);
+    for (int i = 0; i < 3; ++i) ::waitpid(pids[i], nullptr, 0);
+    for (auto& d : dirs) std::filesystem::remove_all(d);
+    return ok ? 0 : 1;
+  }
   Report total;
   std::vector<uint32_t> lat;
   double secs = 0;
