@@ -35,6 +35,7 @@ class NodeHostTest : public ::testing::Test {
     for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc_.start_host(i).ok());
   }
   TestCluster tc_{3};
+  RequestStatePtr last_;
 };
 
 TEST_F(NodeHostTest, ElectsProposesAndReadsLinearizablyFromAFollower) {
@@ -489,6 +490,41 @@ TEST_F(NodeHostTest, OnDiskStateMachineKeepsMetadataOnlySnapshotsAndStreamsItsSt
   EXPECT_LT(updates[lagging].load(), 50u) << "most entries arrived inside the snapshot";
 }
 
+TEST_F(NodeHostTest, FailingStateMachineStopsItsReplicaOnly) {
+  // Host 0's replica fails on "boom"; the others apply it.
+  class Fragile : public KV {
+   public:
+    Status update(std::string_view cmd, Result* r) override {
+      if (cmd == "boom") return Status(ErrorCode::kInvalidOperation, "cannot apply boom");
+      return KV::update(cmd, r);
+    }
+  };
+  for (size_t i = 0; i < 3; ++i) {
+    auto factory = [i](uint64_t, uint64_t) -> std::unique_ptr<IStateMachine> {
+      if (i == 0) return std::make_unique<Fragile>();
+      return std::make_unique<KV>();
+    };
+    ASSERT_TRUE(tc_.hosts[i]->start_cluster(tc_.members(), false, factory, TestCluster::config(12, i + 1)).ok());
+  }
+  ASSERT_GE(tc_.leader(12), 0);
+  ASSERT_TRUE(tc_.propose(1, tc_.hosts[1]->get_noop_session(12), "before=1").ok());
+  ASSERT_TRUE(tc_.propose(1, tc_.hosts[1]->get_noop_session(12), "boom").ok());
+  // Host 0's replica stopped at the entry (never skipping it): its requests
+  // now fail with kClusterClosed; the group goes on with the other two.
+  Status s;
+  EXPECT_TRUE(test::eventually([&] {
+    s = tc_.hosts[0]->propose(tc_.hosts[0]->get_noop_session(12), "x=1", 1s, &last_);
+    return s.code() == ErrorCode::kClusterClosed;
+  })) << s.to_string();
+  std::string v;
+  EXPECT_EQ(tc_.hosts[0]->stale_read(12, "before", &v).code(), ErrorCode::kClusterClosed);
+  ASSERT_TRUE(tc_.propose(2, tc_.hosts[2]->get_noop_session(12), "after=1").ok());
+  ASSERT_TRUE(tc_.read(1, 12, "after", &v).ok());
+  EXPECT_EQ(v, "1");
+  // The stopped replica can be stopped (closed) by the application.
+  EXPECT_TRUE(tc_.hosts[0]->stop_cluster(12).ok());
+}
+
 TEST_F(NodeHostTest, HundredGroupsOverThreeHostsAllMakeProgress) {
   constexpr uint64_t kGroups = 100;
   for (uint64_t g = 1; g <= kGroups; ++g) start_group(tc_, 100 + g);
@@ -594,6 +630,10 @@ TEST_F(NodeHostTest, ErrorPaths) {
       ASSERT_TRUE(tc_.hosts[i]->stop_cluster(6).ok());
     }
   }
+  // Timeout: the lone leader (no check-quorum) appends but cannot commit.
+  s = tc_.hosts[l6]->sync_propose(tc_.hosts[l6]->get_noop_session(6), "late=1", 200ms, nullptr);
+  EXPECT_EQ(s.code(), ErrorCode::kTimeout) << s.to_string();
+  EXPECT_TRUE(is_temp_error(s.code()));
   Status limited;
   EXPECT_TRUE(test::eventually([&] {
     limited = tc_.hosts[l6]->propose(tc_.hosts[l6]->get_noop_session(6), std::string(100, 'x'), 30s, &rs);
