@@ -175,6 +175,39 @@ class NodeHost {
   Status sync_request_snapshot(uint64_t cluster_id, const SnapshotOption& option, Timeout timeout,
                                uint64_t* snapshot_index);
 
+  // ---- membership (reference: RequestAddNode & co.) ------------------------------
+  // Proposes a membership change through the log; the RequestState completes
+  // when the change is applied, or is rejected by the group: the node ID was
+  // removed before (never allowed back), or, with Config::ordered_config_change,
+  // config_change_index differs from the current Membership::config_change_id
+  // (read it with sync_get_cluster_membership; ignored otherwise). One change
+  // at a time: a change proposed while another is pending is dropped (the
+  // sync_ variants then return kClusterNotReady; retry).
+  // Adding an existing observer as a node promotes it to a voter.
+  Status request_add_node(uint64_t cluster_id, uint64_t node_id, const std::string& address,
+                          uint64_t config_change_index, Timeout timeout, RequestStatePtr* rs);
+  Status request_add_observer(uint64_t cluster_id, uint64_t node_id, const std::string& address,
+                              uint64_t config_change_index, Timeout timeout, RequestStatePtr* rs);
+  Status request_add_witness(uint64_t cluster_id, uint64_t node_id, const std::string& address,
+                             uint64_t config_change_index, Timeout timeout, RequestStatePtr* rs);
+  Status request_delete_node(uint64_t cluster_id, uint64_t node_id, uint64_t config_change_index, Timeout timeout,
+                             RequestStatePtr* rs);
+  Status sync_request_add_node(uint64_t cluster_id, uint64_t node_id, const std::string& address,
+                               uint64_t config_change_index, Timeout timeout);
+  Status sync_request_add_observer(uint64_t cluster_id, uint64_t node_id, const std::string& address,
+                                   uint64_t config_change_index, Timeout timeout);
+  Status sync_request_add_witness(uint64_t cluster_id, uint64_t node_id, const std::string& address,
+                                  uint64_t config_change_index, Timeout timeout);
+  Status sync_request_delete_node(uint64_t cluster_id, uint64_t node_id, uint64_t config_change_index,
+                                  Timeout timeout);
+  // The membership, linearizably (a ReadIndex round, then the membership as
+  // of the read index).
+  Status sync_get_cluster_membership(uint64_t cluster_id, Timeout timeout, Membership* out);
+  // Asks the leader to hand leadership to target_node_id (a voting member).
+  // Returns once the request is on its way; the outcome shows in
+  // get_leader_id. kInvalidTarget for a non-voter or unknown node.
+  Status request_leader_transfer(uint64_t cluster_id, uint64_t target_node_id);
+
   // ---- information -------------------------------------------------------------
   // The leader as this replica knows it; *valid is false when unknown.
   Status get_leader_id(uint64_t cluster_id, uint64_t* leader_id, bool* valid) const;

@@ -52,6 +52,7 @@ Status Node::open(const NodeOptions& options, logdb::LogDB* db, transport::Trans
 // ---- any thread ---------------------------------------------------------------
 
 Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
+  if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness cannot propose");
   if (p.cmd.size() > opt_.max_entry_bytes) {
     return Status(ErrorCode::kPayloadTooBig, "proposal of " + std::to_string(p.cmd.size()) +
                                                  " bytes exceeds max_proposal_payload_size " +
@@ -79,7 +80,41 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
   return Status::OK();
 }
 
+Status Node::propose_config_change(const raft::ConfigChange& cc, uint64_t timeout_ticks, RequestStatePtr* rs) {
+  if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness cannot propose");
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+    uint64_t key = ++next_key_;
+    Status s = pending_.add(key, now_tick_ + queued_ticks_ + timeout_ticks, rs);
+    if (!s.ok()) return s;
+    raft::Entry e;
+    e.type = raft::EntryType::kConfigChange;
+    e.key = key;
+    e.cmd = raft::encode_config_change(cc);
+    proposals_.push_back(std::move(e));
+  }
+  wake_step();
+  return Status::OK();
+}
+
+Status Node::request_leader_transfer(uint64_t target) {
+  raft::Membership m = membership();
+  if (target == 0 || !m.is_voter(target)) {
+    return Status(ErrorCode::kInvalidTarget, "node " + std::to_string(target) + " is not a voting member of cluster " +
+                                                 std::to_string(cluster_id()));
+  }
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+    transfer_target_ = target;
+  }
+  wake_step();
+  return Status::OK();
+}
+
 Status Node::read_index(uint64_t timeout_ticks, RequestStatePtr* rs) {
+  if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness serves no reads");
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
@@ -187,9 +222,12 @@ Status Node::step_inputs() {
   std::vector<uint64_t> unreachable;
   std::vector<std::pair<uint64_t, bool>> snapshot_status;
   std::vector<MadeSnapshot> made;
+  uint64_t transfer = 0;
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+    transfer = transfer_target_;
+    transfer_target_ = 0;
     ticks = queued_ticks_;
     queued_ticks_ = 0;
     now_tick_ += ticks;
@@ -210,6 +248,12 @@ Status Node::step_inputs() {
   for (uint64_t id : unreachable) peer_->report_unreachable(id);
   for (auto& [id, failed] : snapshot_status) peer_->report_snapshot_status(id, failed);
   for (auto& m : inbox) (void)peer_->step(m);
+  if (transfer) {
+    Status ts = peer_->request_leader_transfer(transfer);
+    if (!ts.ok()) {
+      log_message(LogLevel::kWarning, "engine", "leader transfer to " + std::to_string(transfer) + ": " + ts.to_string());
+    }
+  }
   if (!proposals.empty()) {
     // All queued proposals of the node become one propose.
     std::vector<uint64_t> keys;

@@ -93,6 +93,13 @@ class Node {
     p.cmd = std::move(cmd);
     return propose(std::move(p), timeout_ticks, rs);
   }
+  // Queues a membership change; completes when the change entry is
+  // applied (rejected when the group refuses it: stale config change ID,
+  // removed node, ...).
+  Status propose_config_change(const raft::ConfigChange& cc, uint64_t timeout_ticks, RequestStatePtr* rs);
+  // Queues a leader transfer to `target` (kInvalidTarget when it is not a
+  // voting member as this replica knows).
+  Status request_leader_transfer(uint64_t target);
   // Queues a linearizable read barrier; completes once the read index is
   // applied locally (then lookup() is linearizable).
   Status read_index(uint64_t timeout_ticks, RequestStatePtr* rs);
@@ -244,6 +251,7 @@ class Node {
   std::vector<raft::Entry> proposals_;
   std::vector<uint64_t> queued_reads_;  // read keys
   std::vector<uint64_t> unreachable_;
+  uint64_t transfer_target_ = 0;  // queued leader transfer
   std::vector<std::pair<uint64_t, bool>> snapshot_status_;  // (node, failed)
   std::vector<MadeSnapshot> made_snapshots_;
   uint64_t next_key_ = 0;

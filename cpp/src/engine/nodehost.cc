@@ -98,6 +98,9 @@ struct NodeHost::Impl : public transport::MessageHandler {
     }
     for (auto& n : woken) step_worker(n->cluster_id()).wake(n);
   }
+  void learn_address(uint64_t cluster_id, uint64_t node_id, const std::string& address) override {
+    if (find(cluster_id)) registry.add_if_absent(cluster_id, node_id, address);
+  }
   void handle_unreachable(uint64_t cluster_id, uint64_t node_id) override {
     if (auto n = find(cluster_id)) {
       n->report_unreachable(node_id);
@@ -589,6 +592,115 @@ Status NodeHost::sync_request_snapshot(uint64_t cluster_id, const SnapshotOption
   if (s.ok() && snapshot_index) *snapshot_index = r.snapshot_index;
   return s;
 }
+
+namespace {
+
+Status membership_change(NodeHost::Impl* impl, uint64_t cluster_id, raft::ConfigChangeType type, uint64_t node_id,
+                         const std::string& address, uint64_t ccid, Timeout timeout, RequestStatePtr* rs);
+
+}  // namespace
+
+Status NodeHost::request_add_node(uint64_t cluster_id, uint64_t node_id, const std::string& address, uint64_t ccid,
+                                  Timeout timeout, RequestStatePtr* rs) {
+  return membership_change(impl_.get(), cluster_id, raft::ConfigChangeType::kAddNode, node_id, address, ccid, timeout,
+                           rs);
+}
+
+Status NodeHost::request_add_observer(uint64_t cluster_id, uint64_t node_id, const std::string& address,
+                                      uint64_t ccid, Timeout timeout, RequestStatePtr* rs) {
+  return membership_change(impl_.get(), cluster_id, raft::ConfigChangeType::kAddObserver, node_id, address, ccid,
+                           timeout, rs);
+}
+
+Status NodeHost::request_add_witness(uint64_t cluster_id, uint64_t node_id, const std::string& address,
+                                     uint64_t ccid, Timeout timeout, RequestStatePtr* rs) {
+  return membership_change(impl_.get(), cluster_id, raft::ConfigChangeType::kAddWitness, node_id, address, ccid,
+                           timeout, rs);
+}
+
+Status NodeHost::request_delete_node(uint64_t cluster_id, uint64_t node_id, uint64_t ccid, Timeout timeout,
+                                     RequestStatePtr* rs) {
+  return membership_change(impl_.get(), cluster_id, raft::ConfigChangeType::kRemoveNode, node_id, "", ccid, timeout,
+                           rs);
+}
+
+Status NodeHost::sync_request_add_node(uint64_t cluster_id, uint64_t node_id, const std::string& address,
+                                       uint64_t ccid, Timeout timeout) {
+  RequestStatePtr rs;
+  Status s = request_add_node(cluster_id, node_id, address, ccid, timeout, &rs);
+  RequestResult r;
+  return s.ok() ? impl_->wait(rs, timeout, &r) : s;
+}
+
+Status NodeHost::sync_request_add_observer(uint64_t cluster_id, uint64_t node_id, const std::string& address,
+                                           uint64_t ccid, Timeout timeout) {
+  RequestStatePtr rs;
+  Status s = request_add_observer(cluster_id, node_id, address, ccid, timeout, &rs);
+  RequestResult r;
+  return s.ok() ? impl_->wait(rs, timeout, &r) : s;
+}
+
+Status NodeHost::sync_request_add_witness(uint64_t cluster_id, uint64_t node_id, const std::string& address,
+                                          uint64_t ccid, Timeout timeout) {
+  RequestStatePtr rs;
+  Status s = request_add_witness(cluster_id, node_id, address, ccid, timeout, &rs);
+  RequestResult r;
+  return s.ok() ? impl_->wait(rs, timeout, &r) : s;
+}
+
+Status NodeHost::sync_request_delete_node(uint64_t cluster_id, uint64_t node_id, uint64_t ccid, Timeout timeout) {
+  RequestStatePtr rs;
+  Status s = request_delete_node(cluster_id, node_id, ccid, timeout, &rs);
+  RequestResult r;
+  return s.ok() ? impl_->wait(rs, timeout, &r) : s;
+}
+
+Status NodeHost::sync_get_cluster_membership(uint64_t cluster_id, Timeout timeout, Membership* out) {
+  RequestStatePtr rs;
+  Status s = read_index(cluster_id, timeout, &rs);
+  if (!s.ok()) return s;
+  RequestResult r;
+  s = impl_->wait(rs, timeout, &r);
+  if (!s.ok()) return s;
+  // The read index is applied here: the applied membership is at least as
+  // new as any change acknowledged before the call.
+  return get_cluster_membership(cluster_id, out);
+}
+
+Status NodeHost::request_leader_transfer(uint64_t cluster_id, uint64_t target_node_id) {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(cluster_id, &n);
+  if (!s.ok()) return s;
+  return n->request_leader_transfer(target_node_id);
+}
+
+namespace {
+
+Status membership_change(NodeHost::Impl* impl, uint64_t cluster_id, raft::ConfigChangeType type, uint64_t node_id,
+                         const std::string& address, uint64_t ccid, Timeout timeout, RequestStatePtr* rs) {
+  std::shared_ptr<Node> n;
+  Status s = impl->lookup(cluster_id, &n);
+  if (!s.ok()) return s;
+  uint64_t ticks = 0;
+  s = impl->ticks(timeout, &ticks);
+  if (!s.ok()) return s;
+  if (node_id == 0) return Status(ErrorCode::kInvalidOperation, "node ID 0 is not a node");
+  if (type != raft::ConfigChangeType::kRemoveNode) {
+    std::string h;
+    uint16_t p = 0;
+    if (!transport::split_address(address, &h, &p) || p == 0) {
+      return Status(ErrorCode::kInvalidAddress, "\"" + address + "\" is not host:port");
+    }
+  }
+  raft::ConfigChange cc;
+  cc.type = type;
+  cc.node_id = node_id;
+  cc.address = address;
+  cc.config_change_id = ccid;
+  return n->propose_config_change(cc, ticks, rs);
+}
+
+}  // namespace
 
 Status NodeHost::get_leader_id(uint64_t cluster_id, uint64_t* leader_id, bool* valid) const {
   std::shared_ptr<Node> n;

@@ -7,6 +7,15 @@ void NodeRegistry::add(uint64_t c, uint64_t n, const std::string& address) {
   addresses_[{c, n}] = address;
 }
 
+bool NodeRegistry::add_if_absent(uint64_t c, uint64_t n, const std::string& address) {
+  {
+    std::shared_lock<std::shared_mutex> g(mu_);
+    if (addresses_.count({c, n})) return false;  // the common case: known
+  }
+  std::unique_lock<std::shared_mutex> g(mu_);
+  return addresses_.emplace(std::make_pair(c, n), address).second;
+}
+
 void NodeRegistry::remove(uint64_t c, uint64_t n) {
   std::unique_lock<std::shared_mutex> g(mu_);
   addresses_.erase({c, n});

@@ -263,6 +263,14 @@ struct TcpTransport::Impl {
           stats.local_messages_dropped += before - reqs.size();
         }
         stats.messages_received += reqs.size();
+        if (!in->batch.source_address.empty()) {
+          std::pair<uint64_t, uint64_t> last{0, 0};
+          for (const auto& m : reqs) {
+            if (std::make_pair(m.cluster_id, m.from) == last) continue;  // runs of one group: once
+            last = {m.cluster_id, m.from};
+            handler->learn_address(m.cluster_id, m.from, in->batch.source_address);
+          }
+        }
         if (!reqs.empty()) handler->handle_messages(std::move(reqs));
         in->batch.requests.clear();
         break;

@@ -29,6 +29,15 @@ class MessageHandler {
   // group order is preserved). Called once per received batch, so the
   // engine can wake each receiving worker once.
   virtual void handle_messages(std::vector<raft::Message> messages) = 0;
+  // Messages from (cluster_id, node_id) arrived from the host at `address`
+  // (the batch's source). A joining node knows no member addresses until
+  // the log tells it: it answers the leader at the address the leader's
+  // messages came from. Called before handle_messages for the batch.
+  virtual void learn_address(uint64_t cluster_id, uint64_t node_id, const std::string& address) {
+    (void)cluster_id;
+    (void)node_id;
+    (void)address;
+  }
   // The remote node could not be reached; Raft should fall back to probing.
   virtual void handle_unreachable(uint64_t cluster_id, uint64_t node_id) = 0;
   // Outcome of a snapshot this host sent to (cluster_id, node_id).
@@ -40,6 +49,9 @@ class MessageHandler {
 class NodeRegistry {
  public:
   void add(uint64_t cluster_id, uint64_t node_id, const std::string& address);
+  // Adds only when the node is unknown (an address learnt from traffic
+  // never overrides one from membership). True when added.
+  bool add_if_absent(uint64_t cluster_id, uint64_t node_id, const std::string& address);
   void remove(uint64_t cluster_id, uint64_t node_id);
   void remove_cluster(uint64_t cluster_id);
   // false when the node is unknown.

@@ -1,0 +1,266 @@
+// NodeHost operations: membership changes, observers, witnesses and leader
+// transfer, over real TCP and RocksDB (several NodeHosts in this process).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "nodehost_fixture.h"
+
+namespace dragonboat {
+namespace {
+
+using test::KV;
+using test::TestCluster;
+using namespace std::chrono_literals;
+
+std::unique_ptr<IStateMachine> make_kv(uint64_t, uint64_t) { return std::make_unique<KV>(); }
+
+Config node_config(uint64_t cid, uint64_t nid) {
+  Config c = TestCluster::config(cid, nid);
+  return c;
+}
+
+// A client writing k<i>=<i> in a loop through whichever listed host accepts,
+// remembering every write that was acknowledged.
+class Writer {
+ public:
+  Writer(TestCluster* tc, uint64_t cid) : tc_(tc), cid_(cid) {}
+  ~Writer() { stop(); }
+  void start(std::set<size_t> hosts) {
+    set_hosts(std::move(hosts));
+    thread_ = std::thread([this] { run(); });
+  }
+  void set_hosts(std::set<size_t> hosts) {
+    std::lock_guard<std::mutex> g(mu_);
+    hosts_ = std::move(hosts);
+  }
+  // Waits until at least n more writes were acknowledged.
+  bool advance(uint64_t n) {
+    uint64_t target = acked_count() + n;
+    return test::eventually([&] { return acked_count() >= target; }, std::chrono::seconds(60));
+  }
+  void stop() {
+    running_ = false;
+    if (thread_.joinable()) thread_.join();
+  }
+  uint64_t acked_count() {
+    std::lock_guard<std::mutex> g(mu_);
+    return acked_.size();
+  }
+  std::vector<uint64_t> acked() {
+    std::lock_guard<std::mutex> g(mu_);
+    return acked_;
+  }
+
+ private:
+  void run() {
+    uint64_t i = 0;
+    while (running_) {
+      std::set<size_t> hosts;
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        hosts = hosts_;
+      }
+      ++i;
+      for (size_t h : hosts) {
+        NodeHost* nh = tc_->hosts[h].get();
+        if (!nh) continue;
+        Status s = nh->sync_propose(nh->get_noop_session(cid_), "k" + std::to_string(i) + "=" + std::to_string(i), 2s,
+                                    nullptr);
+        if (s.ok()) {
+          std::lock_guard<std::mutex> g(mu_);
+          acked_.push_back(i);
+          break;
+        }
+      }
+    }
+  }
+  TestCluster* tc_;
+  uint64_t cid_;
+  std::mutex mu_;
+  std::set<size_t> hosts_;
+  std::vector<uint64_t> acked_;
+  std::atomic<bool> running_{true};
+  std::thread thread_;
+};
+
+// Retries a sync membership change while the group is busy with another.
+Status change(std::function<Status()> op) {
+  Status s;
+  test::eventually([&] {
+    s = op();
+    return s.ok() || !is_temp_error(s.code());
+  }, std::chrono::seconds(60));
+  return s;
+}
+
+std::map<uint64_t, std::string> first(const TestCluster& tc, size_t n) {
+  std::map<uint64_t, std::string> m;
+  for (size_t i = 0; i < n; ++i) m[i + 1] = tc.addresses[i];
+  return m;
+}
+
+TEST(NodeHostMembership, ThreeToFiveToThreeUnderLoadLosesNoAcknowledgedWrite) {
+  TestCluster tc(5);
+  for (size_t i = 0; i < 5; ++i) ASSERT_TRUE(tc.start_host(i).ok());
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc.hosts[i]->start_cluster(first(tc, 3), false, make_kv, node_config(1, i + 1)).ok());
+  ASSERT_GE(tc.leader(1), 0);
+  Writer w(&tc, 1);
+  w.start({0, 1, 2});
+  ASSERT_TRUE(w.advance(20));
+  // Grow: 4 and 5 are added, then started with join=true.
+  for (size_t i = 3; i < 5; ++i) {
+    ASSERT_TRUE(change([&] { return tc.hosts[0]->sync_request_add_node(1, i + 1, tc.addresses[i], 0, 5s); }).ok());
+    ASSERT_TRUE(tc.hosts[i]->start_cluster({}, true, make_kv, node_config(1, i + 1)).ok());
+    ASSERT_TRUE(w.advance(20));
+  }
+  Membership m;
+  ASSERT_TRUE(change([&] { return tc.hosts[3]->sync_get_cluster_membership(1, 5s, &m); }).ok());
+  EXPECT_EQ(m.nodes.size(), 5u);
+  w.set_hosts({2, 3, 4});
+  // Shrink: 1 and 2 leave (one of them may be the leader).
+  for (uint64_t id : {1u, 2u}) {
+    ASSERT_TRUE(change([&] { return tc.hosts[4]->sync_request_delete_node(1, id, 0, 5s); }).ok());
+    ASSERT_TRUE(w.advance(20));
+  }
+  w.stop();
+  ASSERT_TRUE(change([&] { return tc.hosts[2]->sync_get_cluster_membership(1, 5s, &m); }).ok());
+  EXPECT_EQ(m.nodes.size(), 3u);
+  EXPECT_EQ(m.removed, (std::set<uint64_t>{1, 2}));
+  EXPECT_EQ(m.nodes.count(4), 1u);
+  // Every acknowledged write is there, on every remaining member.
+  std::vector<uint64_t> acked = w.acked();
+  ASSERT_GE(acked.size(), 100u);
+  for (size_t h : {2u, 3u, 4u}) {
+    std::string v;
+    ASSERT_TRUE(tc.read(h, 1, "k" + std::to_string(acked.back()), &v).ok());
+    for (uint64_t i : acked) {
+      ASSERT_TRUE(tc.hosts[h]->stale_read(1, "k" + std::to_string(i), &v).ok());
+      ASSERT_EQ(v, std::to_string(i)) << "acknowledged write " << i << " missing on host " << h;
+    }
+  }
+  // A removed node ID never comes back.
+  Status s = tc.hosts[2]->sync_request_add_node(1, 1, tc.addresses[0], 0, 5s);
+  EXPECT_EQ(s.code(), ErrorCode::kRejected) << s.to_string();
+}
+
+TEST(NodeHostMembership, ObserverReadsThenIsPromotedToVoter) {
+  TestCluster tc(4);
+  for (size_t i = 0; i < 4; ++i) ASSERT_TRUE(tc.start_host(i).ok());
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc.hosts[i]->start_cluster(first(tc, 3), false, make_kv, node_config(2, i + 1)).ok());
+  ASSERT_GE(tc.leader(2), 0);
+  ASSERT_TRUE(tc.propose(0, tc.hosts[0]->get_noop_session(2), "a=1").ok());
+  ASSERT_TRUE(change([&] { return tc.hosts[0]->sync_request_add_observer(2, 4, tc.addresses[3], 0, 5s); }).ok());
+  Config oc = node_config(2, 4);
+  oc.is_observer = true;
+  ASSERT_TRUE(tc.hosts[3]->start_cluster({}, true, make_kv, oc).ok());
+  // The observer serves linearizable reads (through the leader) and stale ones.
+  std::string v;
+  ASSERT_TRUE(tc.read(3, 2, "a", &v).ok());
+  EXPECT_EQ(v, "1");
+  ASSERT_TRUE(tc.propose(3, tc.hosts[3]->get_noop_session(2), "b=2").ok());  // forwarded
+  ASSERT_TRUE(tc.hosts[3]->stale_read(2, "b", &v).ok());
+  EXPECT_EQ(v, "2");
+  Membership m;
+  ASSERT_TRUE(change([&] { return tc.hosts[3]->sync_get_cluster_membership(2, 5s, &m); }).ok());
+  EXPECT_EQ(m.observers.count(4), 1u);
+  EXPECT_EQ(m.nodes.count(4), 0u);
+  // Promotion: adding the observer as a node.
+  ASSERT_TRUE(change([&] { return tc.hosts[0]->sync_request_add_node(2, 4, tc.addresses[3], 0, 5s); }).ok());
+  ASSERT_TRUE(change([&] { return tc.hosts[3]->sync_get_cluster_membership(2, 5s, &m); }).ok());
+  EXPECT_EQ(m.nodes.count(4), 1u);
+  EXPECT_EQ(m.observers.count(4), 0u);
+  // It now votes: with two of the original voters gone, 3 of 4 remain... stop
+  // one original: the group still commits (quorum 3 of 4).
+  tc.hosts[0].reset();
+  size_t live = 1;
+  ASSERT_TRUE(tc.propose(live, tc.hosts[live]->get_noop_session(2), "c=3").ok());
+}
+
+TEST(NodeHostMembership, WitnessKeepsTwoDataNodesAvailable) {
+  TestCluster tc(3);
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc.start_host(i).ok());
+  for (size_t i = 0; i < 2; ++i) ASSERT_TRUE(tc.hosts[i]->start_cluster(first(tc, 2), false, make_kv, node_config(3, i + 1)).ok());
+  ASSERT_GE(tc.leader(3), 0);
+  ASSERT_TRUE(change([&] { return tc.hosts[0]->sync_request_add_witness(3, 3, tc.addresses[2], 0, 5s); }).ok());
+  Config wc = node_config(3, 3);
+  wc.is_witness = true;
+  ASSERT_TRUE(tc.hosts[2]->start_cluster({}, true, make_kv, wc).ok());
+  ASSERT_TRUE(tc.propose(0, tc.hosts[0]->get_noop_session(3), "x=1").ok());
+  // Proposals and reads on the witness are invalid operations.
+  RequestStatePtr rs;
+  std::string v;
+  EXPECT_EQ(tc.hosts[2]->propose(tc.hosts[2]->get_noop_session(3), "y", 1s, &rs).code(), ErrorCode::kInvalidOperation);
+  EXPECT_EQ(tc.hosts[2]->read_index(3, 1s, &rs).code(), ErrorCode::kInvalidOperation);
+  EXPECT_EQ(tc.hosts[2]->stale_read(3, "x", &v).code(), ErrorCode::kInvalidOperation);
+  // One data node stops: the other plus the witness still elect and commit.
+  int leader = tc.leader(3);
+  ASSERT_GE(leader, 0);
+  size_t survivor = leader == 0 ? 1 : 0;
+  if (leader == 2) survivor = 0;
+  size_t victim = survivor == 0 ? 1 : 0;
+  tc.hosts[victim].reset();
+  ASSERT_TRUE(tc.propose(survivor, tc.hosts[survivor]->get_noop_session(3), "z=3").ok());
+  ASSERT_TRUE(tc.read(survivor, 3, "x", &v).ok());
+  EXPECT_EQ(v, "1");
+}
+
+TEST(NodeHostMembership, OrderedConfigChangeRejectsAStaleIndex) {
+  TestCluster tc(4);
+  for (size_t i = 0; i < 4; ++i) ASSERT_TRUE(tc.start_host(i).ok());
+  for (size_t i = 0; i < 3; ++i) {
+    Config c = node_config(4, i + 1);
+    c.ordered_config_change = true;
+    ASSERT_TRUE(tc.hosts[i]->start_cluster(first(tc, 3), false, make_kv, c).ok());
+  }
+  ASSERT_GE(tc.leader(4), 0);
+  Membership m;
+  ASSERT_TRUE(change([&] { return tc.hosts[0]->sync_get_cluster_membership(4, 5s, &m); }).ok());
+  Status s = change([&] { return tc.hosts[0]->sync_request_add_observer(4, 4, tc.addresses[3], m.config_change_id + 7, 5s); });
+  EXPECT_EQ(s.code(), ErrorCode::kRejected) << s.to_string();
+  ASSERT_TRUE(change([&] { return tc.hosts[0]->sync_request_add_observer(4, 4, tc.addresses[3], m.config_change_id, 5s); }).ok());
+  Membership after;
+  ASSERT_TRUE(change([&] { return tc.hosts[1]->sync_get_cluster_membership(4, 5s, &after); }).ok());
+  EXPECT_GT(after.config_change_id, m.config_change_id);
+  EXPECT_EQ(after.observers.count(4), 1u);
+  // Bad requests are refused before reaching the group.
+  RequestStatePtr rs;
+  EXPECT_EQ(tc.hosts[0]->request_add_node(4, 0, tc.addresses[3], 0, 1s, &rs).code(), ErrorCode::kInvalidOperation);
+  EXPECT_EQ(tc.hosts[0]->request_add_node(4, 9, "nowhere", 0, 1s, &rs).code(), ErrorCode::kInvalidAddress);
+  EXPECT_EQ(tc.hosts[0]->request_add_node(99, 9, tc.addresses[3], 0, 1s, &rs).code(), ErrorCode::kClusterNotFound);
+}
+
+TEST(NodeHostLeaderTransfer, MovesLeadershipUnderLoad) {
+  TestCluster tc(3);
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc.start_host(i).ok());
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false, make_kv, node_config(5, i + 1)).ok());
+  int leader = tc.leader(5);
+  ASSERT_GE(leader, 0);
+  Writer w(&tc, 5);
+  w.start({0, 1, 2});
+  ASSERT_TRUE(w.advance(20));
+  uint64_t target = ((leader + 1) % 3) + 1;
+  EXPECT_EQ(tc.hosts[0]->request_leader_transfer(5, 0).code(), ErrorCode::kInvalidTarget);
+  EXPECT_EQ(tc.hosts[0]->request_leader_transfer(5, 77).code(), ErrorCode::kInvalidTarget);
+  // Asked on a follower: forwarded to the leader.
+  size_t follower = (leader + 2) % 3;
+  ASSERT_TRUE(tc.hosts[follower]->request_leader_transfer(5, target).ok());
+  ASSERT_TRUE(test::eventually([&] {
+    uint64_t id = 0;
+    bool valid = false;
+    return tc.hosts[follower]->get_leader_id(5, &id, &valid).ok() && valid && id == target;
+  }));
+  ASSERT_TRUE(w.advance(20)) << "writes go on after the transfer";
+  w.stop();
+  std::vector<uint64_t> acked = w.acked();
+  for (uint64_t i : acked) {
+    std::string v;
+    ASSERT_TRUE(tc.read(target - 1, 5, "k" + std::to_string(i), &v).ok());
+    ASSERT_EQ(v, std::to_string(i));
+  }
+}
+
+}  // namespace
+}  // namespace dragonboat
