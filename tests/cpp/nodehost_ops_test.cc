@@ -232,6 +232,41 @@ TEST(NodeHostMembership, OrderedConfigChangeRejectsAStaleIndex) {
   EXPECT_EQ(tc.hosts[0]->request_add_node(99, 9, tc.addresses[3], 0, 1s, &rs).code(), ErrorCode::kClusterNotFound);
 }
 
+TEST(NodeHostData, CompactionAndRemoveData) {
+  TestCluster tc(3);
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc.start_host(i).ok());
+  for (size_t i = 0; i < 3; ++i) {
+    Config c = node_config(6, i + 1);
+    c.snapshot_entries = 10;
+    c.compaction_overhead = 2;
+    ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false, make_kv, c).ok());
+  }
+  ASSERT_GE(tc.leader(6), 0);
+  RequestStatePtr rs;
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(tc.propose(0, tc.hosts[0]->get_noop_session(6), "k=" + std::to_string(i)).ok());
+  uint64_t index = 0;
+  ASSERT_TRUE(tc.hosts[0]->sync_request_snapshot(6, SnapshotOption{}, 5s, &index).ok());
+  // Snapshots dropped log entries: their space can be reclaimed, once.
+  ASSERT_TRUE(test::eventually([&] {
+    Status s = tc.hosts[0]->request_compaction(6, 1, &rs);
+    return s.ok();
+  }));
+  EXPECT_TRUE(rs->wait().completed());
+  EXPECT_EQ(tc.hosts[0]->request_compaction(6, 1, &rs).code(), ErrorCode::kRejected);
+  EXPECT_EQ(tc.hosts[0]->request_compaction(6, 2, &rs).code(), ErrorCode::kClusterNotFound);
+  // Data of a running node cannot be removed.
+  EXPECT_EQ(tc.hosts[2]->remove_data(6, 3).code(), ErrorCode::kClusterNotStopped);
+  // Delete node 3 from the group, stop it, remove its data.
+  ASSERT_TRUE(change([&] { return tc.hosts[0]->sync_request_delete_node(6, 3, 0, 5s); }).ok());
+  ASSERT_TRUE(tc.hosts[2]->stop_cluster(6).ok());
+  EXPECT_TRUE(tc.hosts[2]->has_node_info(6, 3));
+  ASSERT_TRUE(tc.hosts[2]->sync_remove_data(6, 3, 5s).ok());
+  EXPECT_FALSE(tc.hosts[2]->has_node_info(6, 3));
+  EXPECT_FALSE(std::filesystem::exists(tc.dirs[2] + "/snapshots/6-3"));
+  // The group goes on with two.
+  ASSERT_TRUE(tc.propose(1, tc.hosts[1]->get_noop_session(6), "after=1").ok());
+}
+
 TEST(NodeHostLeaderTransfer, MovesLeadershipUnderLoad) {
   TestCluster tc(3);
   for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc.start_host(i).ok());

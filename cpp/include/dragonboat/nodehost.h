@@ -208,6 +208,18 @@ class NodeHost {
   // get_leader_id. kInvalidTarget for a non-voter or unknown node.
   Status request_leader_transfer(uint64_t cluster_id, uint64_t target_node_id);
 
+  // ---- data lifecycle ------------------------------------------------------------
+  // Removes everything this NodeHost stores for (cluster, node): LogDB records
+  // and snapshot directories. Only for a node that is not running here
+  // (kClusterNotStopped otherwise) and that was deleted from its group —
+  // removing a member's data corrupts the group.
+  Status remove_data(uint64_t cluster_id, uint64_t node_id);
+  Status sync_remove_data(uint64_t cluster_id, uint64_t node_id, Timeout timeout);
+  // Reclaims the disk space of log entries already dropped after snapshots
+  // (a RocksDB compaction of their range). The RequestState completes when
+  // done; kRejected when nothing was dropped since the last compaction.
+  Status request_compaction(uint64_t cluster_id, uint64_t node_id, RequestStatePtr* rs);
+
   // ---- information -------------------------------------------------------------
   // The leader as this replica knows it; *valid is false when unknown.
   Status get_leader_id(uint64_t cluster_id, uint64_t* leader_id, bool* valid) const;

@@ -37,6 +37,7 @@ Status Node::open(const NodeOptions& options, logdb::LogDB* db, transport::Trans
   n->applied_ = std::max(applied, durable);
   n->last_snapshot_index_ = ss.index;
   n->applied_membership_ = n->peer_->membership();
+  n->removed_to_ = n->log_->first_index() - 1;
   if (registry) {
     const raft::Membership& m = n->peer_->membership();
     for (const auto* group : {&m.addresses, &m.observers, &m.witnesses})
@@ -95,6 +96,20 @@ Status Node::propose_config_change(const raft::ConfigChange& cc, uint64_t timeou
     proposals_.push_back(std::move(e));
   }
   wake_step();
+  return Status::OK();
+}
+
+Status Node::request_compaction(RequestStatePtr* rs) {
+  if (removed_to_ <= reclaimed_to_) {
+    return Status(ErrorCode::kRejected, "nothing to reclaim: no log entries were dropped since the last compaction");
+  }
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+    Status s = compactions_.add(++next_key_, UINT64_MAX, rs);
+    if (!s.ok()) return s;
+  }
+  wake_snapshot();
   return Status::OK();
 }
 
@@ -420,6 +435,7 @@ void Node::record_snapshot(const MadeSnapshot& made) {
       // up from the log rather than by snapshot.
       uint64_t to = ss.index - made.compaction_overhead;
       if (to >= log_->first_index()) s = log_->compact(to);
+      if (s.ok()) removed_to_ = log_->first_index() - 1;
     }
     if (s.ok()) {
       // Keep the previous snapshot too: it may be streaming to a follower.
@@ -599,6 +615,14 @@ bool Node::has_snapshot_op() const {
 }
 
 Status Node::run_snapshot_op() {
+  if (compactions_.size() > 0) {
+    // RequestCompaction: reclaim the space of dropped entries, off the
+    // step and apply paths.
+    uint64_t to = removed_to_.load();
+    Status cs = db_->compact(cluster_id(), node_id(), to);
+    if (cs.ok()) reclaimed_to_ = std::max(reclaimed_to_.load(), to);
+    compactions_.complete_all(cs.ok() ? RequestResultCode::kCompleted : RequestResultCode::kRejected);
+  }
   SnapshotOp* op;
   {
     std::lock_guard<std::mutex> g(amu_);
@@ -732,6 +756,7 @@ void Node::stop() {
   pending_.complete_all(RequestResultCode::kTerminated);
   reads_.complete_all(RequestResultCode::kTerminated);
   snapshot_reqs_.complete_all(RequestResultCode::kTerminated);
+  compactions_.complete_all(RequestResultCode::kTerminated);
   wake_step();
   wake_apply();
   wake_snapshot();

@@ -100,6 +100,10 @@ class Node {
   // Queues a leader transfer to `target` (kInvalidTarget when it is not a
   // voting member as this replica knows).
   Status request_leader_transfer(uint64_t target);
+  // Reclaims the LogDB space of entries the log already dropped (RocksDB
+  // compaction of that range), on the snapshot worker. kRejected when
+  // nothing was dropped since the last such request.
+  Status request_compaction(RequestStatePtr* rs);
   // Queues a linearizable read barrier; completes once the read index is
   // applied locally (then lookup() is linearizable).
   Status read_index(uint64_t timeout_ticks, RequestStatePtr* rs);
@@ -270,7 +274,10 @@ class Node {
   std::atomic<bool> rate_limited_{false};
   // The LogDB shard stalls writes (LogDB::busy), as of the last pass.
   std::atomic<bool> storage_busy_{false};
-  std::atomic<bool> quiesced_{false};  // the peer is quiesced, as of the last pass  // written by the step side, read by the apply side
+  std::atomic<bool> quiesced_{false};  // the peer is quiesced, as of the last pass
+  std::atomic<uint64_t> removed_to_{0};    // log entries up to here are dropped (step side writes)
+  std::atomic<uint64_t> reclaimed_to_{0};  // LogDB space reclaimed up to here
+  PendingRequests compactions_{4};  // written by the step side, read by the apply side
 
   // Apply side (amu_): the task queue, confirmed reads, snapshot requests.
   mutable std::mutex amu_;

@@ -667,6 +667,42 @@ Status NodeHost::sync_get_cluster_membership(uint64_t cluster_id, Timeout timeou
   return get_cluster_membership(cluster_id, out);
 }
 
+Status NodeHost::remove_data(uint64_t cluster_id, uint64_t node_id) {
+  std::lock_guard<std::mutex> sg(impl_->start_mu);  // no start of this node meanwhile
+  {
+    std::shared_lock<std::shared_mutex> g(impl_->mu);
+    if (impl_->stopped) return Status(ErrorCode::kSystemStopped, "the NodeHost is stopped");
+    auto it = impl_->nodes.find(cluster_id);
+    if (it != impl_->nodes.end() && it->second.node->node_id() == node_id) {
+      return Status(ErrorCode::kClusterNotStopped, "node " + std::to_string(node_id) + " of cluster " +
+                                                       std::to_string(cluster_id) + " is running: stop it first");
+    }
+  }
+  Status s = impl_->storage.logdb->remove_node_data(cluster_id, node_id);
+  if (!s.ok()) return s;
+  std::string root = impl_->snapshot_root() + "/" + std::to_string(cluster_id) + "-" + std::to_string(node_id);
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
+  if (!ec) std::filesystem::remove_all(root + "-stream", ec);
+  if (ec) return Status(ErrorCode::kFatal, "removing " + root + ": " + ec.message());
+  return Status::OK();
+}
+
+Status NodeHost::sync_remove_data(uint64_t cluster_id, uint64_t node_id, Timeout) {
+  return remove_data(cluster_id, node_id);  // synchronous already
+}
+
+Status NodeHost::request_compaction(uint64_t cluster_id, uint64_t node_id, RequestStatePtr* rs) {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(cluster_id, &n);
+  if (!s.ok()) return s;
+  if (n->node_id() != node_id) {
+    return Status(ErrorCode::kClusterNotFound, "node " + std::to_string(node_id) + " of cluster " +
+                                                   std::to_string(cluster_id) + " is not on this NodeHost");
+  }
+  return n->request_compaction(rs);
+}
+
 Status NodeHost::request_leader_transfer(uint64_t cluster_id, uint64_t target_node_id) {
   std::shared_ptr<Node> n;
   Status s = impl_->lookup(cluster_id, &n);
