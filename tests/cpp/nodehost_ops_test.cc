@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "dragonboat/tools.h"
 #include "nodehost_fixture.h"
 
 namespace dragonboat {
@@ -265,6 +266,60 @@ TEST(NodeHostData, CompactionAndRemoveData) {
   EXPECT_FALSE(std::filesystem::exists(tc.dirs[2] + "/snapshots/6-3"));
   // The group goes on with two.
   ASSERT_TRUE(tc.propose(1, tc.hosts[1]->get_noop_session(6), "after=1").ok());
+}
+
+TEST(NodeHostRepair, ExportThenImportRestoresAGroupThatLostTwoOfThree) {
+  TestCluster tc(3);
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc.start_host(i).ok());
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false, make_kv, node_config(7, i + 1)).ok());
+  ASSERT_GE(tc.leader(7), 0);
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(tc.propose(0, tc.hosts[0]->get_noop_session(7), "r" + std::to_string(i) + "=" + std::to_string(i)).ok());
+  std::string v;
+  ASSERT_TRUE(tc.read(0, 7, "r29", &v).ok());
+  std::string exported = test::temp_dir("export");
+  SnapshotOption eo;
+  eo.exported = true;
+  eo.export_path = exported;
+  uint64_t index = 0;
+  ASSERT_TRUE(tc.hosts[0]->sync_request_snapshot(7, eo, 5s, &index).ok());
+  // Hosts 1 and 2 are lost for good; host 0 is stopped.
+  for (auto& h : tc.hosts) h.reset();
+  for (size_t i = 1; i < 3; ++i) {
+    std::filesystem::remove_all(tc.dirs[i]);
+    std::filesystem::create_directories(tc.dirs[i]);
+  }
+  // The new group: node 1 on host 0 and new nodes 4 and 5 on fresh hosts
+  // 1 and 2, every one importing the same snapshot with the same members.
+  std::map<uint64_t, std::string> members = {{1, tc.addresses[0]}, {4, tc.addresses[1]}, {5, tc.addresses[2]}};
+  const uint64_t ids[3] = {1, 4, 5};
+  for (size_t i = 0; i < 3; ++i) {
+    Status s = tools::import_snapshot(tc.host_config(i), exported, members, ids[i]);
+    ASSERT_TRUE(s.ok()) << s.to_string();
+  }
+  // Refused: a running NodeHost's directory, and a bad member list.
+  ASSERT_TRUE(tc.start_host(0).ok());
+  EXPECT_EQ(tools::import_snapshot(tc.host_config(0), exported, members, 1).code(), ErrorCode::kLockDirectory);
+  EXPECT_EQ(tools::import_snapshot(tc.host_config(1), exported, members, 9).code(), ErrorCode::kInvalidOperation);
+  for (size_t i = 1; i < 3; ++i) ASSERT_TRUE(tc.start_host(i).ok());
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc.hosts[i]->start_cluster({}, false, make_kv, node_config(7, ids[i])).ok());
+  int leader = -1;
+  ASSERT_TRUE(test::eventually([&] {
+    for (size_t i = 0; i < 3; ++i) {
+      uint64_t id = 0;
+      bool valid = false;
+      if (tc.hosts[i]->get_leader_id(7, &id, &valid).ok() && valid) leader = int(i);
+    }
+    return leader >= 0;
+  }));
+  ASSERT_TRUE(tc.propose(1, tc.hosts[1]->get_noop_session(7), "after=1").ok());
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(tc.read(i, 7, "r29", &v).ok());
+    EXPECT_EQ(v, "29") << "host " << i;
+  }
+  Membership m;
+  ASSERT_TRUE(change([&] { return tc.hosts[2]->sync_get_cluster_membership(7, 5s, &m); }).ok());
+  EXPECT_EQ(m.nodes, members);
+  std::filesystem::remove_all(exported);
 }
 
 TEST(NodeHostLeaderTransfer, MovesLeadershipUnderLoad) {

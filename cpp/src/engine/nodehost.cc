@@ -215,6 +215,12 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
   if (restart) {
     // Restart rules (reference StartCluster): the recorded bootstrap wins;
     // a different member list or state machine type is a configuration error.
+    if (b.state_machine_type == 0) {
+      // Imported (tools::import_snapshot): the first start records the kind.
+      b.state_machine_type = static_cast<uint8_t>(kind);
+      s = db->save_bootstrap(c.cluster_id, c.node_id, b);
+      if (!s.ok()) return s;
+    }
     if (b.state_machine_type != static_cast<uint8_t>(kind)) {
       return Status(ErrorCode::kInvalidClusterSettings,
                     "cluster " + std::to_string(c.cluster_id) + " was started with a " +
