@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -320,6 +321,90 @@ TEST(NodeHostRepair, ExportThenImportRestoresAGroupThatLostTwoOfThree) {
   ASSERT_TRUE(change([&] { return tc.hosts[2]->sync_get_cluster_membership(7, 5s, &m); }).ok());
   EXPECT_EQ(m.nodes, members);
   std::filesystem::remove_all(exported);
+}
+
+// Records every event it receives; the first leader_updated blocks until
+// released (a slow listener).
+class Recorder : public IRaftEventListener, public ISystemEventListener {
+ public:
+  explicit Recorder(std::shared_future<void> gate) : gate_(std::move(gate)) {}
+  void leader_updated(const LeaderInfo& i) override {
+    gate_.wait();
+    note("leader_updated", i.cluster_id, i.leader_id);
+  }
+  void node_ready(const NodeEventInfo& i) override { note("node_ready", i.cluster_id, i.node_id); }
+  void node_unloaded(const NodeEventInfo& i) override { note("node_unloaded", i.cluster_id, i.node_id); }
+  void membership_changed(const NodeEventInfo& i) override { note("membership_changed", i.cluster_id, i.node_id); }
+  void connection_established(const ConnectionInfo&) override { note("connection_established", 0, 0); }
+  void snapshot_created(const SnapshotInfo& i) override { note("snapshot_created", i.cluster_id, i.index); }
+  void log_compacted(const EntryInfo& i) override { note("log_compacted", i.cluster_id, i.index); }
+  void logdb_compacted(const EntryInfo& i) override { note("logdb_compacted", i.cluster_id, i.index); }
+  size_t count(const std::string& what) {
+    std::lock_guard<std::mutex> g(mu_);
+    size_t n = 0;
+    for (auto& e : seen_) n += e.first == what;
+    return n;
+  }
+
+ private:
+  void note(const std::string& what, uint64_t a, uint64_t b) {
+    std::lock_guard<std::mutex> g(mu_);
+    seen_.push_back({what, {a, b}});
+  }
+  std::shared_future<void> gate_;
+  std::mutex mu_;
+  std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> seen_;
+};
+
+TEST(NodeHostEvents, ListenersGetEventsOffTheHotPath) {
+  std::promise<void> gate;
+  std::shared_future<void> open = gate.get_future().share();
+  TestCluster tc(3);
+  // Declared after tc: released before the hosts stop, even when an
+  // assertion below ends the test early (stop() delivers queued events).
+  struct Release {
+    std::promise<void>* p;
+    bool done = false;
+    ~Release() {
+      if (!done) p->set_value();
+    }
+  } release{&gate};
+  std::vector<std::shared_ptr<Recorder>> rec;
+  for (size_t i = 0; i < 3; ++i) {
+    rec.push_back(std::make_shared<Recorder>(open));
+    NodeHostConfig hc = tc.host_config(i);
+    hc.raft_event_listener = rec.back();
+    hc.system_event_listener = rec.back();
+    ASSERT_TRUE(NodeHost::create(hc, &tc.hosts[i]).ok());
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    Config c = node_config(8, i + 1);
+    c.snapshot_entries = 10;
+    c.compaction_overhead = 2;
+    ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false, make_kv, c).ok());
+  }
+  int leader = tc.leader(8);
+  ASSERT_GE(leader, 0);
+  // The listeners are stuck in leader_updated; Raft is not.
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(tc.propose(leader, tc.hosts[leader]->get_noop_session(8), "k=" + std::to_string(i)).ok());
+  EXPECT_EQ(rec[leader]->count("leader_updated"), 0u);
+  gate.set_value();
+  release.done = true;
+  for (auto& r : rec) {
+    ASSERT_TRUE(test::eventually([&] { return r->count("leader_updated") >= 1; }));
+    EXPECT_EQ(r->count("node_ready"), 1u);
+    ASSERT_TRUE(test::eventually([&] { return r->count("connection_established") >= 1; }));
+    ASSERT_TRUE(test::eventually([&] { return r->count("snapshot_created") >= 2; }));
+    ASSERT_TRUE(test::eventually([&] { return r->count("log_compacted") >= 2; }));
+  }
+  ASSERT_TRUE(change([&] { return tc.hosts[0]->sync_request_add_observer(8, 9, "127.0.0.1:1", 0, 5s); }).ok());
+  for (auto& r : rec) ASSERT_TRUE(test::eventually([&] { return r->count("membership_changed") >= 1; }));
+  RequestStatePtr rs;
+  ASSERT_TRUE(tc.hosts[0]->request_compaction(8, 1, &rs).ok());
+  EXPECT_TRUE(rs->wait().completed());
+  ASSERT_TRUE(test::eventually([&] { return rec[0]->count("logdb_compacted") == 1; }));
+  ASSERT_TRUE(tc.hosts[1]->stop_cluster(8).ok());
+  ASSERT_TRUE(test::eventually([&] { return rec[1]->count("node_unloaded") == 1; }));
 }
 
 TEST(NodeHostLeaderTransfer, MovesLeadershipUnderLoad) {

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "dragonboat/events.h"
 #include "dragonboat/status.h"
 
 namespace dragonboat {
@@ -70,6 +72,10 @@ struct NodeHostConfig {
   uint64_t snapshot_workers = 1;
   // Proposals + reads waiting per node before kSystemBusy.
   uint64_t max_pending_per_node = 4096;
+  // Listeners (dragonboat/events.h); null: none. Called on one NodeHost
+  // thread, off the engine's paths.
+  std::shared_ptr<IRaftEventListener> raft_event_listener;
+  std::shared_ptr<ISystemEventListener> system_event_listener;
 
   // OK, or an error naming the field: kInvalidAddress for a bad
   // raft_address/listen_address, kInvalidClusterSettings for the others.

@@ -340,12 +340,19 @@ void Node::apply_config_changes(const std::vector<raft::Entry>& committed, Apply
     }
     pending_.complete(e.key, cs.ok() ? RequestResultCode::kCompleted : RequestResultCode::kRejected);
     task->membership_changed = true;
+    if (cs.ok() && events) {
+      NodeEventInfo ni{cluster_id(), node_id()};
+      events->system([ni](ISystemEventListener& l) { l.membership_changed(ni); });
+    }
   }
   if (task->membership_changed) task->membership = peer_->membership();
 }
 
 Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
   if (saved) log_->on_saved(std::move(*nu));
+  if (u->leader_changed && events) {
+    events->leader_updated(LeaderInfo{cluster_id(), node_id(), u->leader.term, u->leader.leader_id});
+  }
   // Votes and acknowledgements promise persisted state: only now.
   for (auto& m : u->messages) {
     if (raft::can_send_before_persist(m)) continue;
@@ -358,6 +365,10 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
         }
         wake_apply();
       } else {
+        if (events) {
+          SnapshotInfo si{cluster_id(), node_id(), m.to, m.snapshot.index};
+          events->system([si](ISystemEventListener& l) { l.send_snapshot_started(si); });
+        }
         transport_->send_snapshot(m);
       }
     } else {
@@ -434,14 +445,24 @@ void Node::record_snapshot(const MadeSnapshot& made) {
       // Keep compaction_overhead entries so followers slightly behind catch
       // up from the log rather than by snapshot.
       uint64_t to = ss.index - made.compaction_overhead;
-      if (to >= log_->first_index()) s = log_->compact(to);
+      if (to >= log_->first_index()) {
+        s = log_->compact(to);
+        if (s.ok() && events) {
+          EntryInfo ei{cluster_id(), node_id(), to};
+          events->system([ei](ISystemEventListener& l) { l.log_compacted(ei); });
+        }
+      }
       if (s.ok()) removed_to_ = log_->first_index() - 1;
     }
     if (s.ok()) {
       // Keep the previous snapshot too: it may be streaming to a follower.
       std::vector<snapshot::SnapshotMeta> all;
       if (snapshot::list_snapshots(opt_.snapshot_root, &all).ok() && all.size() > 2) {
-        (void)snapshot::remove_snapshots_before(opt_.snapshot_root, all[all.size() - 2].index);
+        uint64_t keep_from = all[all.size() - 2].index;
+        if (snapshot::remove_snapshots_before(opt_.snapshot_root, keep_from).ok() && events) {
+          SnapshotInfo si{cluster_id(), node_id(), 0, keep_from};
+          events->system([si](ISystemEventListener& l) { l.snapshot_compacted(si); });
+        }
       }
     }
   }
@@ -509,6 +530,10 @@ Status Node::save_snapshot_op(const SnapshotOp& op) {
     if (s.code() == ErrorCode::kRejected) return Status::OK();  // that snapshot exists already
     return Status(ErrorCode::kFatal, "saving snapshot " + std::to_string(op.index) + ": " + s.to_string());
   }
+  if (events) {
+    SnapshotInfo si{cluster_id(), node_id(), 0, op.index};
+    events->system([si](ISystemEventListener& l) { l.snapshot_created(si); });
+  }
   if (exported) {
     snapshot_reqs_.complete(op.request_key, RequestResultCode::kCompleted, {}, op.index);
     return Status::OK();
@@ -543,6 +568,10 @@ Status Node::recover_snapshot_op(const SnapshotOp& op) {
   last_snapshot_index_ = ss.index;
   applied_ = std::max(applied_.load(), ss.index);
   complete_reads_up_to(applied_.load());
+  if (events) {
+    SnapshotInfo si{cluster_id(), node_id(), 0, ss.index};
+    events->system([si](ISystemEventListener& l) { l.snapshot_recovered(si); });
+  }
   return Status::OK();
 }
 
@@ -602,6 +631,10 @@ Status Node::stream_snapshot_op(const SnapshotOp& op) {
   m.snapshot.membership = op.membership;
   m.snapshot.filepath = snapshot::data_file_path(snapshot::snapshot_dir(root, op.index), op.index);
   m.snapshot.file_size = meta.file_size;
+  if (events) {
+    SnapshotInfo si{cluster_id(), node_id(), m.to, m.snapshot.index};
+    events->system([si](ISystemEventListener& l) { l.send_snapshot_started(si); });
+  }
   if (!transport_->send_snapshot(m)) {
     report_snapshot_status(m.to, true);
     wake_step();
@@ -620,7 +653,13 @@ Status Node::run_snapshot_op() {
     // step and apply paths.
     uint64_t to = removed_to_.load();
     Status cs = db_->compact(cluster_id(), node_id(), to);
-    if (cs.ok()) reclaimed_to_ = std::max(reclaimed_to_.load(), to);
+    if (cs.ok()) {
+      reclaimed_to_ = std::max(reclaimed_to_.load(), to);
+      if (events) {
+        EntryInfo ei{cluster_id(), node_id(), to};
+        events->system([ei](ISystemEventListener& l) { l.logdb_compacted(ei); });
+      }
+    }
     compactions_.complete_all(cs.ok() ? RequestResultCode::kCompleted : RequestResultCode::kRejected);
   }
   SnapshotOp* op;

@@ -31,6 +31,7 @@
 
 #include "dragonboat/request_state.h"
 #include "dragonboat/statemachine.h"
+#include "engine/events.h"
 #include "engine/pending_requests.h"
 #include "logdb/node_log.h"
 #include "raft/peer.h"
@@ -83,6 +84,8 @@ class Node {
   std::function<void()> wake_step = [] {};
   std::function<void()> wake_apply = [] {};
   std::function<void()> wake_snapshot = [] {};
+  // Where events go (NodeHost); null: nowhere. Set before use.
+  Events* events = nullptr;
 
   // ---- any thread -------------------------------------------------------
   // Queues a proposal; completes when applied on this replica.

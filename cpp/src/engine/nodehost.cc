@@ -29,6 +29,7 @@ struct NodeHost::Impl : public transport::MessageHandler {
   std::vector<std::unique_ptr<engine::StepWorker>> step_workers;
   std::vector<std::unique_ptr<engine::ApplyWorker>> apply_workers;
   std::vector<std::unique_ptr<engine::SnapshotWorker>> snapshot_workers;
+  std::unique_ptr<engine::Events> events;
 
   struct Entry {
     std::shared_ptr<Node> node;
@@ -92,6 +93,10 @@ struct NodeHost::Impl : public transport::MessageHandler {
       for (auto& m : messages) {
         auto it = nodes.find(m.cluster_id);
         if (it == nodes.end() || it->second.node->node_id() != m.to) continue;  // not ours: dropped
+        if (m.type == raft::MessageType::kInstallSnapshot) {
+          SnapshotInfo si{m.cluster_id, m.to, m.from, m.snapshot.index};
+          events->system([si](ISystemEventListener& l) { l.snapshot_received(si); });
+        }
         it->second.node->deliver(std::move(m));
         woken.push_back(it->second.node);
       }
@@ -107,8 +112,26 @@ struct NodeHost::Impl : public transport::MessageHandler {
       step_worker(cluster_id).wake(n);
     }
   }
+  void connection_event(const std::string& address, bool snapshot, bool failed) override {
+    ConnectionInfo ci{address, snapshot};
+    events->system([ci, failed](ISystemEventListener& l) {
+      if (failed) {
+        l.connection_failed(ci);
+      } else {
+        l.connection_established(ci);
+      }
+    });
+  }
   void handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, bool failed) override {
     if (auto n = find(cluster_id)) {
+      SnapshotInfo si{cluster_id, n->node_id(), node_id, 0};
+      events->system([si, failed](ISystemEventListener& l) {
+        if (failed) {
+          l.send_snapshot_aborted(si);
+        } else {
+          l.send_snapshot_completed(si);
+        }
+      });
       n->report_snapshot_status(node_id, failed);
       step_worker(cluster_id).wake(n);
     }
@@ -292,12 +315,15 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
   e.node->wake_snapshot = [ssw, weak] {
     if (auto n = weak.lock()) ssw->wake(n);
   };
+  e.node->events = events.get();
   std::shared_ptr<Node> n = e.node;
   {
     std::unique_lock<std::shared_mutex> g(mu);
     nodes.emplace(c.cluster_id, std::move(e));
   }
   sw->wake(n);
+  NodeEventInfo ni{c.cluster_id, c.node_id};
+  events->system([ni](ISystemEventListener& l) { l.node_ready(ni); });
   return Status::OK();
 }
 
@@ -316,6 +342,8 @@ Status NodeHost::Impl::stop_cluster(uint64_t cluster_id) {
   }
   registry.remove_cluster(cluster_id);
   e.sm->close();  // off the hot path: the caller's thread
+  NodeEventInfo ni{cluster_id, e.node->node_id()};
+  events->system([ni](ISystemEventListener& l) { l.node_unloaded(ni); });
   return Status::OK();
 }
 
@@ -338,6 +366,7 @@ void NodeHost::Impl::stop_all() {
   for (auto& w : step_workers) w->stop();
   for (auto& w : apply_workers) w->stop();
   for (auto& w : snapshot_workers) w->stop();
+  events->stop();  // what was queued is delivered first
   storage.logdb.reset();
   storage.dir.reset();
 }
@@ -352,6 +381,7 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
   if (!s.ok()) return s;
   auto d = std::make_unique<Impl>();
   d->config = config;
+  d->events = std::make_unique<engine::Events>(config.raft_event_listener, config.system_event_listener);
   if (d->config.listen_address.empty()) d->config.listen_address = config.raft_address;
   logdb::HostDirInfo info;
   info.raft_address = config.raft_address;

@@ -575,12 +575,14 @@ struct TcpTransport::Impl {
       if (!running) return;
       if (e) {
         ++stats.connect_failures;
+        handler->connection_event(r->address, false, true);
         return fail(r, "connect to " + r->address + ": " + e.message());
       }
       asio::error_code ignore;
       r->socket.set_option(tcp::no_delay(true), ignore);
       auto connected = [this, r] {
         r->state = Remote::State::kConnected;
+        handler->connection_event(r->address, false, false);
         {
           std::lock_guard<std::mutex> g(r->mu);
           r->backoff = kMinBackoff;
@@ -593,6 +595,7 @@ struct TcpTransport::Impl {
         if (!running) return;
         if (e2) {
           ++stats.tls_refusals;
+          handler->connection_event(r->address, false, true);
           return fail(r, "TLS handshake with " + r->address + ": " + e2.message());
         }
         connected();

@@ -38,6 +38,12 @@ class MessageHandler {
     (void)node_id;
     (void)address;
   }
+  // A connection to `address` was established or failed (events).
+  virtual void connection_event(const std::string& address, bool snapshot_connection, bool failed) {
+    (void)address;
+    (void)snapshot_connection;
+    (void)failed;
+  }
   // The remote node could not be reached; Raft should fall back to probing.
   virtual void handle_unreachable(uint64_t cluster_id, uint64_t node_id) = 0;
   // Outcome of a snapshot this host sent to (cluster_id, node_id).
