@@ -9,6 +9,8 @@
 // Usage: nodehost_bench [--groups 48] [--payload 16] [--inflight 64]
 //                       [--seconds 5] [--read-ratio 0] [--dir /tmp] [--progress 1]
 // --progress 1 prints each process's committed writes every second (the demo).
+// --metrics FILE: host 1 writes its health metrics (Prometheus text) there
+// at the end of the run.
 // --idle 1 sends no load: it reports the CPU each NodeHost process spends on
 // idle groups and its memory per group (--quiesce 1 lets groups quiesce).
 // Beside the result it prints the raw fdatasync latency of the same disk.
@@ -26,6 +28,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <random>
 #include <string>
@@ -49,6 +52,7 @@ struct Options {
   bool progress = false;
   bool idle = false;
   bool quiesce = false;
+  std::string metrics;
 };
 
 class Counter : public IStateMachine {
@@ -298,6 +302,10 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
     write_all(to_parent, lat.data(), lat.size() * sizeof(uint32_t));
   }
   read_all(from_parent, &c, 1);  // everyone reported: stop together
+  if (idx == 0 && !o.metrics.empty()) {
+    std::ofstream m(o.metrics);
+    nh->write_health_metrics(m);
+  }
   nh->stop();
   return 0;
 }
@@ -333,6 +341,7 @@ int main(int argc, char** argv) {
     else if (k == "--progress") o.progress = v != "0";
     else if (k == "--idle") o.idle = v != "0";
     else if (k == "--quiesce") o.quiesce = v != "0";
+    else if (k == "--metrics") o.metrics = v;
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;

@@ -55,9 +55,9 @@ install_system_deps() {
 }
 
 install_python_deps() {
-  if ! "$PY" -c 'import scikit_build_core, pybind11, pytest' 2>/dev/null; then
+  if ! "$PY" -c 'import scikit_build_core, pybind11, pytest, prometheus_client' 2>/dev/null; then
     log "installing Python build and test dependencies"
-    "$PY" -m pip install -q --root-user-action=ignore "scikit-build-core>=0.9" "pybind11>=2.12" "pytest>=7"
+    "$PY" -m pip install -q --root-user-action=ignore "scikit-build-core>=0.9" "pybind11>=2.12" "pytest>=7" "prometheus-client>=0.17"
   fi
 }
 

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <ostream>
 #include <memory>
 #include <set>
 #include <string>
@@ -230,6 +231,9 @@ class NodeHost {
   // The membership as of the last entry this replica applied (not
   // linearizable; issue 6 adds sync_get_cluster_membership).
   Status get_cluster_membership(uint64_t cluster_id, Membership* out) const;
+  // Writes the health metrics in the Prometheus text exposition format
+  // (names and meanings: docs/operations.md, "Metrics").
+  void write_health_metrics(std::ostream& out) const;
   const std::string& raft_address() const;
   const NodeHostConfig& node_host_config() const;
 

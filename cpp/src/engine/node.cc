@@ -69,6 +69,7 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
     uint64_t key = ++next_key_;
     Status s = pending_.add(key, now_tick_ + queued_ticks_ + timeout_ticks, rs);
     if (!s.ok()) return s;
+    ++counters.proposals;
     raft::Entry e;
     e.key = key;
     e.cmd = std::move(p.cmd);
@@ -136,6 +137,7 @@ Status Node::read_index(uint64_t timeout_ticks, RequestStatePtr* rs) {
     uint64_t key = ++next_key_;
     Status s = reads_.add(key, now_tick_ + queued_ticks_ + timeout_ticks, rs);
     if (!s.ok()) return s;
+    ++counters.reads;
     queued_reads_.push_back(key);
   }
   wake_step();
@@ -350,6 +352,7 @@ void Node::apply_config_changes(const std::vector<raft::Entry>& committed, Apply
 
 Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
   if (saved) log_->on_saved(std::move(*nu));
+  if (u->leader_changed) ++counters.leader_changes;
   if (u->leader_changed && events) {
     events->leader_updated(LeaderInfo{cluster_id(), node_id(), u->leader.term, u->leader.leader_id});
   }
@@ -365,6 +368,7 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
         }
         wake_apply();
       } else {
+        ++counters.snapshots_sent;
         if (events) {
           SnapshotInfo si{cluster_id(), node_id(), m.to, m.snapshot.index};
           events->system([si](ISystemEventListener& l) { l.send_snapshot_started(si); });
@@ -375,7 +379,9 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
       transport_->send(m);
     }
   }
-  for (uint64_t key : u->dropped_entries) pending_.complete(key, RequestResultCode::kDropped);
+  for (uint64_t key : u->dropped_entries) {
+    if (pending_.complete(key, RequestResultCode::kDropped)) ++counters.proposals_dropped;
+  }
   for (const auto& c : u->dropped_read_indexes) {
     auto it = rounds_.find(c.high);
     if (it == rounds_.end()) continue;
@@ -429,6 +435,7 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
 
 void Node::after_pass() {
   rate_limited_ = peer_->rate_limited();
+  commit_ = peer_->raft().log().committed();
   quiesced_ = peer_->quiesced();
   std::lock_guard<std::mutex> g(mu_);
   leader_ = peer_->leader_id();
@@ -530,6 +537,7 @@ Status Node::save_snapshot_op(const SnapshotOp& op) {
     if (s.code() == ErrorCode::kRejected) return Status::OK();  // that snapshot exists already
     return Status(ErrorCode::kFatal, "saving snapshot " + std::to_string(op.index) + ": " + s.to_string());
   }
+  ++counters.snapshots_created;
   if (events) {
     SnapshotInfo si{cluster_id(), node_id(), 0, op.index};
     events->system([si](ISystemEventListener& l) { l.snapshot_created(si); });
@@ -568,6 +576,7 @@ Status Node::recover_snapshot_op(const SnapshotOp& op) {
   last_snapshot_index_ = ss.index;
   applied_ = std::max(applied_.load(), ss.index);
   complete_reads_up_to(applied_.load());
+  ++counters.snapshots_recovered;
   if (events) {
     SnapshotInfo si{cluster_id(), node_id(), 0, ss.index};
     events->system([si](ISystemEventListener& l) { l.snapshot_recovered(si); });
@@ -631,6 +640,7 @@ Status Node::stream_snapshot_op(const SnapshotOp& op) {
   m.snapshot.membership = op.membership;
   m.snapshot.filepath = snapshot::data_file_path(snapshot::snapshot_dir(root, op.index), op.index);
   m.snapshot.file_size = meta.file_size;
+  ++counters.snapshots_sent;
   if (events) {
     SnapshotInfo si{cluster_id(), node_id(), m.to, m.snapshot.index};
     events->system([si](ISystemEventListener& l) { l.send_snapshot_started(si); });
@@ -738,6 +748,7 @@ Status Node::apply_pending() {
     }
   }
   apply_backlog_ -= std::min(apply_backlog_.load(), drained);
+  counters.entries_applied += drained;
   complete_reads_up_to(applied_.load());
   if (s.ok() && !busy && !op && !streams.empty()) {
     s = capture_stream(std::move(streams.front()), &op);

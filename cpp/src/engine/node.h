@@ -32,6 +32,7 @@
 #include "dragonboat/request_state.h"
 #include "dragonboat/statemachine.h"
 #include "engine/events.h"
+#include "engine/metrics.h"
 #include "engine/pending_requests.h"
 #include "logdb/node_log.h"
 #include "raft/peer.h"
@@ -86,6 +87,7 @@ class Node {
   std::function<void()> wake_snapshot = [] {};
   // Where events go (NodeHost); null: nowhere. Set before use.
   Events* events = nullptr;
+  NodeCounters counters;
 
   // ---- any thread -------------------------------------------------------
   // Queues a proposal; completes when applied on this replica.
@@ -168,6 +170,7 @@ class Node {
   uint64_t node_id() const { return opt_.raft.node_id; }
   uint64_t leader_id() const;
   uint64_t term() const;
+  uint64_t commit_index() const { return commit_.load(); }
   bool is_leader() const;
   uint64_t applied() const { return applied_.load(); }
   bool quiesced() const { return quiesced_.load(); }
@@ -278,6 +281,7 @@ class Node {
   // The LogDB shard stalls writes (LogDB::busy), as of the last pass.
   std::atomic<bool> storage_busy_{false};
   std::atomic<bool> quiesced_{false};  // the peer is quiesced, as of the last pass
+  std::atomic<uint64_t> commit_{0};
   std::atomic<uint64_t> removed_to_{0};    // log entries up to here are dropped (step side writes)
   std::atomic<uint64_t> reclaimed_to_{0};  // LogDB space reclaimed up to here
   PendingRequests compactions_{4};  // written by the step side, read by the apply side

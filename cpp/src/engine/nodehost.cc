@@ -4,7 +4,10 @@
 // workers, and routes API calls and network messages to nodes.
 #include "dragonboat/nodehost.h"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <shared_mutex>
@@ -854,6 +857,112 @@ Status NodeHost::get_cluster_membership(uint64_t cluster_id, Membership* out) co
   if (!s.ok()) return s;
   *out = to_public(n->membership());
   return Status::OK();
+}
+
+void NodeHost::write_health_metrics(std::ostream& out) const {
+  using engine::metric_header;
+  using engine::metric_value;
+  Impl& d = *impl_;
+  // Host-wide: the engine's persistence and the transport.
+  engine::StepWorkerStats st;
+  std::array<uint64_t, engine::LatencyHistogram::kBuckets.size()> buckets{};
+  uint64_t sync_count = 0;
+  double sync_sum = 0;
+  for (auto& w : d.step_workers) {
+    engine::StepWorkerStats ws = w->stats();
+    st.passes += ws.passes;
+    st.saves += ws.saves;
+    st.node_updates += ws.node_updates;
+    const auto& h = w->sync_latency();
+    for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += h.bucket(i);
+    sync_count += h.count();
+    sync_sum += h.sum();
+  }
+  metric_header(out, "dragonboat_step_passes_total", "counter", "Step worker passes.");
+  metric_value(out, "dragonboat_step_passes_total", "", double(st.passes));
+  metric_header(out, "dragonboat_logdb_saves_total", "counter", "LogDB saves (one write batch and one fsync each).");
+  metric_value(out, "dragonboat_logdb_saves_total", "", double(st.saves));
+  metric_header(out, "dragonboat_logdb_node_updates_total", "counter", "Replica updates persisted by those saves.");
+  metric_value(out, "dragonboat_logdb_node_updates_total", "", double(st.node_updates));
+  metric_header(out, "dragonboat_logdb_sync_seconds", "histogram", "Latency of a LogDB save including its fsync.");
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    char le[32];
+    std::snprintf(le, sizeof(le), "le=\"%g\"", engine::LatencyHistogram::kBuckets[i]);
+    metric_value(out, "dragonboat_logdb_sync_seconds_bucket", le, double(buckets[i]));
+  }
+  metric_value(out, "dragonboat_logdb_sync_seconds_bucket", "le=\"+Inf\"", double(sync_count));
+  metric_value(out, "dragonboat_logdb_sync_seconds_sum", "", sync_sum);
+  metric_value(out, "dragonboat_logdb_sync_seconds_count", "", double(sync_count));
+  const transport::TcpTransportStats& ts = d.transport->stats();
+  struct C {
+    const char* name;
+    const char* help;
+    uint64_t v;
+  };
+  const C host[] = {
+      {"dragonboat_transport_bytes_sent_total", "Bytes of message frames sent.", ts.bytes_sent.load()},
+      {"dragonboat_transport_bytes_received_total", "Bytes of frames received.", ts.bytes_received.load()},
+      {"dragonboat_transport_messages_sent_total", "Raft messages sent.", ts.messages_sent.load()},
+      {"dragonboat_transport_messages_received_total", "Raft messages received.", ts.messages_received.load()},
+      {"dragonboat_transport_messages_dropped_total", "Messages dropped because a send queue was full.",
+       ts.send_queue_drops.load()},
+      {"dragonboat_transport_bad_frames_total", "Connections closed on a malformed or corrupt frame.",
+       ts.bad_frames.load()},
+      {"dragonboat_transport_connect_failures_total", "Failed connection attempts.", ts.connect_failures.load()},
+      {"dragonboat_transport_snapshots_sent_total", "Snapshots streamed to other hosts.", ts.snapshots_sent.load()},
+      {"dragonboat_transport_snapshots_received_total", "Snapshots received.", ts.snapshots_received.load()},
+      {"dragonboat_events_dropped_total", "Events dropped because a listener was too slow.", d.events->dropped()},
+  };
+  for (const C& c : host) {
+    metric_header(out, c.name, "counter", c.help);
+    metric_value(out, c.name, "", double(c.v));
+  }
+  // Per replica.
+  std::vector<std::shared_ptr<Node>> all;
+  {
+    std::shared_lock<std::shared_mutex> g(d.mu);
+    for (auto& [id, e] : d.nodes) all.push_back(e.node);
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a->cluster_id() < b->cluster_id(); });
+  struct G {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::function<double(const Node&)> get;
+  };
+  const G per[] = {
+      {"dragonboat_raft_term", "gauge", "Current Raft term of the replica.", [](const Node& n) { return double(n.term()); }},
+      {"dragonboat_raft_is_leader", "gauge", "1 when the replica is its group's leader.",
+       [](const Node& n) { return n.is_leader() ? 1.0 : 0.0; }},
+      {"dragonboat_raft_commit_index", "gauge", "Commit index known to the replica.",
+       [](const Node& n) { return double(n.commit_index()); }},
+      {"dragonboat_raft_applied_index", "gauge", "Last entry applied to the state machine.",
+       [](const Node& n) { return double(n.applied()); }},
+      {"dragonboat_raft_leader_changes_total", "counter", "Leader (or term) changes seen by the replica.",
+       [](const Node& n) { return double(n.counters.leader_changes.load()); }},
+      {"dragonboat_proposals_total", "counter", "Proposals accepted by the replica.",
+       [](const Node& n) { return double(n.counters.proposals.load()); }},
+      {"dragonboat_proposals_dropped_total", "counter", "Proposals completed as dropped (retry).",
+       [](const Node& n) { return double(n.counters.proposals_dropped.load()); }},
+      {"dragonboat_reads_total", "counter", "ReadIndex requests accepted.",
+       [](const Node& n) { return double(n.counters.reads.load()); }},
+      {"dragonboat_entries_applied_total", "counter", "Committed entries applied.",
+       [](const Node& n) { return double(n.counters.entries_applied.load()); }},
+      {"dragonboat_snapshots_created_total", "counter", "Snapshots taken by the replica.",
+       [](const Node& n) { return double(n.counters.snapshots_created.load()); }},
+      {"dragonboat_snapshots_recovered_total", "counter", "Snapshots the state machine recovered from.",
+       [](const Node& n) { return double(n.counters.snapshots_recovered.load()); }},
+      {"dragonboat_snapshots_sent_total", "counter", "Snapshots sent to lagging followers.",
+       [](const Node& n) { return double(n.counters.snapshots_sent.load()); }},
+  };
+  for (const G& g : per) {
+    metric_header(out, g.name, g.type, g.help);
+    for (const auto& n : all) {
+      std::string labels = "cluster_id=\"" + std::to_string(n->cluster_id()) + "\",node_id=\"" +
+                           std::to_string(n->node_id()) + "\"";
+      metric_value(out, g.name, labels, g.get(*n));
+    }
+  }
 }
 
 const std::string& NodeHost::raft_address() const { return impl_->config.raft_address; }

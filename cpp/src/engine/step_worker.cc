@@ -1,5 +1,7 @@
 #include "engine/step_worker.h"
 
+#include <chrono>
+
 namespace dragonboat::engine {
 
 void ReadyQueue::push(const std::shared_ptr<Node>& n, std::atomic<bool>* scheduled) {
@@ -82,7 +84,9 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
     }
     if (stepped.empty()) break;
     if (!saves.empty()) {
+      auto t0 = std::chrono::steady_clock::now();
       Status s = db_->save(saves);  // ONE write batch, ONE fsync for all of them
+      sync_latency_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       {
         std::lock_guard<std::mutex> g(mu_);
         ++stats_.saves;

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/metrics.h"
 #include "engine/node.h"
 #include "logdb/logdb.h"
 
@@ -67,6 +68,8 @@ class StepWorker {
     std::lock_guard<std::mutex> g(mu_);
     return stats_;
   }
+  // Latency of the LogDB save (write batch + fsync) of each pass.
+  const LatencyHistogram& sync_latency() const { return sync_latency_; }
 
  private:
   void loop();
@@ -76,6 +79,7 @@ class StepWorker {
   std::thread thread_;
   mutable std::mutex mu_;  // stats_
   StepWorkerStats stats_;
+  LatencyHistogram sync_latency_;
 };
 
 // An apply worker: applies the committed entries of its nodes (one batch per

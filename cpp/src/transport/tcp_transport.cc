@@ -230,6 +230,7 @@ struct TcpTransport::Impl {
     Status s = verify_payload(fh, in->payload.data(), fh.payload_size);
     if (!s.ok()) return drop_inbound(in, "bad frame payload: " + s.to_string());
     ++stats.frames_received;
+    stats.bytes_received += kFrameHeaderSize + fh.payload_size;
     switch (fh.method) {
       case Method::kPoke:
         break;
@@ -558,6 +559,7 @@ struct TcpTransport::Impl {
       r->writing = false;
       if (ec) return fail(r, "write to " + r->address + ": " + ec.message());
       ++stats.frames_sent;
+      stats.bytes_sent += r->wbuf.size();
       stats.messages_sent += n;
       r->in_flight.clear();
       pump(r);

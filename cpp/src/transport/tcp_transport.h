@@ -61,6 +61,8 @@ struct TcpTransportOptions {
 // Counters, for tests and metrics.
 struct TcpTransportStats {
   std::atomic<uint64_t> frames_sent{0};
+  std::atomic<uint64_t> bytes_sent{0};      // frame bytes, headers included
+  std::atomic<uint64_t> bytes_received{0};
   std::atomic<uint64_t> messages_sent{0};
   std::atomic<uint64_t> frames_received{0};
   std::atomic<uint64_t> messages_received{0};
