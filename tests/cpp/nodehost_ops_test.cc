@@ -407,6 +407,48 @@ TEST(NodeHostEvents, ListenersGetEventsOffTheHotPath) {
   ASSERT_TRUE(test::eventually([&] { return rec[1]->count("node_unloaded") == 1; }));
 }
 
+TEST(NodeHostConfigFields, NotifyCommitMarksProposalsCommittedBeforeApply) {
+  std::promise<void> gate;
+  std::shared_future<void> open = gate.get_future().share();
+  class Blocked : public KV {
+   public:
+    explicit Blocked(std::shared_future<void> f) : f_(std::move(f)) {}
+    Status update(std::string_view cmd, Result* r) override {
+      if (cmd == "slow") f_.wait();
+      return KV::update(cmd, r);
+    }
+    std::shared_future<void> f_;
+  };
+  TestCluster tc(3);
+  struct Release {
+    std::promise<void>* p;
+    bool done = false;
+    ~Release() {
+      if (!done) p->set_value();
+    }
+  } release{&gate};
+  for (size_t i = 0; i < 3; ++i) {
+    NodeHostConfig hc = tc.host_config(i);
+    hc.notify_commit = true;
+    ASSERT_TRUE(NodeHost::create(hc, &tc.hosts[i]).ok());
+    ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false,
+                                           [open](uint64_t, uint64_t) { return std::make_unique<Blocked>(open); },
+                                           node_config(10, i + 1)).ok());
+  }
+  int leader = tc.leader(10);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(tc.propose(leader, tc.hosts[leader]->get_noop_session(10), "warm=1").ok());
+  RequestStatePtr rs;
+  ASSERT_TRUE(tc.hosts[leader]->propose(tc.hosts[leader]->get_noop_session(10), "slow", 30s, &rs).ok());
+  // Committed (a quorum has it) while the state machine has not applied it.
+  ASSERT_TRUE(rs->wait_committed(30s));
+  EXPECT_TRUE(rs->committed());
+  EXPECT_FALSE(rs->done());
+  gate.set_value();
+  release.done = true;
+  EXPECT_TRUE(rs->wait().completed());
+}
+
 TEST(NodeHostLeaderTransfer, MovesLeadershipUnderLoad) {
   TestCluster tc(3);
   for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc.start_host(i).ok());

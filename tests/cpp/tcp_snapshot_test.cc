@@ -234,3 +234,18 @@ TEST_F(TcpSnapshotTest, ReceiverWithoutSnapshotDirRefuses) {
 
 }  // namespace
 }  // namespace dragonboat::transport
+
+namespace dragonboat::transport {
+namespace {
+
+TEST(SnapshotPacing, DelayKeepsAStreamAtOrUnderItsRate) {
+  using us = std::chrono::microseconds;
+  EXPECT_EQ(pace_delay(1 << 30, 0, us(0)).count(), 0) << "0 = unlimited";
+  EXPECT_EQ(pace_delay(0, 1 << 20, us(0)).count(), 0) << "nothing sent yet";
+  // 1 MiB at 1 MiB/s is due at 1 s: after 0.25 s, wait 0.75 s more.
+  EXPECT_EQ(pace_delay(1 << 20, 1 << 20, us(250'000)).count(), 750'000);
+  EXPECT_EQ(pace_delay(1 << 20, 1 << 20, us(2'000'000)).count(), 0) << "behind schedule: no wait";
+}
+
+}  // namespace
+}  // namespace dragonboat::transport

@@ -60,6 +60,15 @@ struct NodeHostConfig {
   std::string ca_file, cert_file, key_file;
   // Per-connection bound of queued outgoing bytes (0: 64 MiB).
   uint64_t max_send_queue_size = 0;
+  // Per-replica bound of received, not yet stepped message bytes; beyond it
+  // messages are dropped and Raft retransmits (0: unbounded).
+  uint64_t max_receive_queue_size = 0;
+  // Outgoing snapshot streams are paced to this many bytes per second in
+  // total per stream (0: unlimited).
+  uint64_t max_snapshot_send_bytes_per_second = 0;
+  // Proposals are also marked committed when their entry commits, before it
+  // is applied (RequestState::committed / wait_committed).
+  bool notify_commit = false;
   // Bound of one proposal's payload.
   uint64_t max_proposal_payload_size = 8 << 20;
   // LogDB shards (fixed at the first start); also the number of step

@@ -78,12 +78,22 @@ class RequestState {
   // thread), else on the completing thread.
   void on_complete(Callback cb);
 
+  // With NodeHostConfig::notify_commit, a proposal is also marked committed
+  // as soon as its entry is committed (before it is applied; the reference's
+  // CommittedC). Without it, committed() turns true only with completion.
+  bool committed() const;
+  // Blocks up to `wait` until committed (or completed); false on timeout.
+  bool wait_committed(std::chrono::milliseconds wait) const;
+  // The engine: marks the request committed (idempotent).
+  void set_committed();
+
  private:
   const uint64_t key_;
   const uint64_t cluster_id_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   bool done_ = false;
+  bool committed_ = false;
   RequestResult result_;
   std::vector<Callback> callbacks_;
 };

@@ -32,6 +32,25 @@ bool RequestState::complete(RequestResultCode code, Result result, uint64_t snap
   return true;
 }
 
+bool RequestState::committed() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return committed_ || (done_ && result_.code == RequestResultCode::kCompleted);
+}
+
+bool RequestState::wait_committed(std::chrono::milliseconds wait) const {
+  std::unique_lock<std::mutex> lk(mu_);
+  return cv_.wait_for(lk, wait, [this] { return committed_ || done_; });
+}
+
+void RequestState::set_committed() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (committed_) return;
+    committed_ = true;
+  }
+  cv_.notify_all();
+}
+
 bool RequestState::done() const {
   std::lock_guard<std::mutex> g(mu_);
   return done_;

@@ -21,6 +21,7 @@ struct NodeCounters {
   std::atomic<uint64_t> snapshots_created{0};
   std::atomic<uint64_t> snapshots_recovered{0};
   std::atomic<uint64_t> snapshots_sent{0};
+  std::atomic<uint64_t> messages_dropped{0};   // received, over max_receive_queue_size
 };
 
 // A cumulative histogram of seconds with fixed buckets (Prometheus style).

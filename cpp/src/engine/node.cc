@@ -167,7 +167,13 @@ Status Node::request_snapshot(const SnapshotRequest& r, uint64_t timeout_ticks, 
 }
 
 void Node::deliver(raft::Message m) {
+  uint64_t bytes = 64 + raft::entries_size_bytes(m.entries);
   std::lock_guard<std::mutex> g(mu_);
+  if (opt_.max_receive_queue_bytes && inbox_bytes_ + bytes > opt_.max_receive_queue_bytes && !inbox_.empty()) {
+    ++counters.messages_dropped;  // over MaxReceiveQueueSize: Raft retransmits
+    return;
+  }
+  inbox_bytes_ += bytes;
   inbox_.push_back(std::move(m));
 }
 
@@ -249,6 +255,7 @@ Status Node::step_inputs() {
     queued_ticks_ = 0;
     now_tick_ += ticks;
     inbox.swap(inbox_);
+    inbox_bytes_ = 0;
     proposals.swap(proposals_);
     reads.swap(queued_reads_);
     unreachable.swap(unreachable_);
@@ -401,6 +408,10 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
       }
     }
     apply_config_changes(u->committed_entries, &task);
+    if (opt_.notify_commit) {
+      for (const auto& e : u->committed_entries)
+        if (e.key) pending_.notify_committed(e.key);
+    }
   }
   // The entries are handed over only now: commit_update() reads them to
   // advance the core's processed index.

@@ -55,6 +55,11 @@ struct NodeOptions {
   // Committed entries queued for the apply side beyond which the step side
   // holds further ones back (Peer::get_update(more_to_apply=false)).
   size_t max_apply_backlog = 16384;
+  // Mark proposals committed when their entry commits (RequestState::committed).
+  bool notify_commit = false;
+  // Bytes of received messages queued for the node before further ones
+  // are dropped (Raft retransmits); 0: unbounded.
+  uint64_t max_receive_queue_bytes = 0;
 };
 
 // A client's proposal: the command plus its session fields.
@@ -258,6 +263,7 @@ class Node {
   mutable std::mutex mu_;
   uint64_t queued_ticks_ = 0;
   std::vector<raft::Message> inbox_;
+  uint64_t inbox_bytes_ = 0;
   std::vector<raft::Entry> proposals_;
   std::vector<uint64_t> queued_reads_;  // read keys
   std::vector<uint64_t> unreachable_;

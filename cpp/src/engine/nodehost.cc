@@ -300,6 +300,8 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
   o.snapshot_entries = c.snapshot_entries;
   o.compaction_overhead = c.compaction_overhead;
   o.disable_auto_compactions = c.disable_auto_compactions;
+  o.notify_commit = config.notify_commit;
+  o.max_receive_queue_bytes = config.max_receive_queue_size;
   o.snapshot_root = snapshot_root() + "/" + std::to_string(c.cluster_id) + "-" + std::to_string(c.node_id);
   std::unique_ptr<Node> node;
   s = Node::open(o, db, transport.get(), &registry, e.sm.get(), &node);
@@ -410,6 +412,7 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
   to.cert_file = config.cert_file;
   to.key_file = config.key_file;
   to.snapshot_dir = d->snapshot_root();
+  to.max_snapshot_send_bytes_per_second = config.max_snapshot_send_bytes_per_second;
   std::error_code ec;
   std::filesystem::create_directories(to.snapshot_dir, ec);
   if (ec) return Status(ErrorCode::kDirNotExist, "cannot create " + to.snapshot_dir + ": " + ec.message());
@@ -954,6 +957,8 @@ void NodeHost::write_health_metrics(std::ostream& out) const {
        [](const Node& n) { return double(n.counters.snapshots_recovered.load()); }},
       {"dragonboat_snapshots_sent_total", "counter", "Snapshots sent to lagging followers.",
        [](const Node& n) { return double(n.counters.snapshots_sent.load()); }},
+      {"dragonboat_messages_dropped_total", "counter", "Received messages dropped over max_receive_queue_size.",
+       [](const Node& n) { return double(n.counters.messages_dropped.load()); }},
   };
   for (const G& g : per) {
     metric_header(out, g.name, g.type, g.help);

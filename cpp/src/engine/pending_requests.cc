@@ -34,6 +34,17 @@ bool PendingRequests::complete(uint64_t key, RequestResultCode code, Result resu
   return st->complete(code, std::move(result), snapshot_index);
 }
 
+void PendingRequests::notify_committed(uint64_t key) {
+  RequestStatePtr st;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) return;
+    st = it->second.state;
+  }
+  st->set_committed();
+}
+
 size_t PendingRequests::expire(uint64_t now_tick) {
   std::vector<RequestStatePtr> expired;
   {

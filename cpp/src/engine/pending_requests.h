@@ -30,6 +30,8 @@ class PendingRequests {
   // Completes and forgets the request; false when the key is not pending
   // (completed already, expired, or never added).
   bool complete(uint64_t key, RequestResultCode code, Result result = {}, uint64_t snapshot_index = 0);
+  // Marks the request committed (RequestState::set_committed) if pending.
+  void notify_committed(uint64_t key);
   // Completes with kTimeout every request whose deadline <= now_tick.
   size_t expire(uint64_t now_tick);
   // Completes every pending request with `code`.

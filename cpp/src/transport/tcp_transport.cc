@@ -27,6 +27,13 @@ namespace dragonboat::transport {
 using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
+std::chrono::microseconds pace_delay(uint64_t sent, uint64_t rate, std::chrono::microseconds elapsed) {
+  if (rate == 0) return std::chrono::microseconds(0);
+  // When `sent` bytes may go out at `rate`, at the earliest.
+  auto due = std::chrono::microseconds(static_cast<int64_t>(sent * 1'000'000.0 / double(rate)));
+  return due > elapsed ? due - elapsed : std::chrono::microseconds(0);
+}
+
 bool split_address(const std::string& address, std::string* host, uint16_t* port) {
   auto colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 >= address.size()) return false;
@@ -426,7 +433,15 @@ struct TcpTransport::Impl {
       ch.file_chunk_count = ch.chunk_count;
       std::string frame;
       bool sent = true;
+      uint64_t sent_bytes = 0;
+      const auto started = std::chrono::steady_clock::now();
       for (uint64_t id = 0; id < ch.chunk_count && running; ++id) {
+        // Bandwidth limit (max_snapshot_send_bytes_per_second): wait on
+        // this stream's own thread; nothing else waits with it.
+        auto wait = pace_delay(sent_bytes, opt.max_snapshot_send_bytes_per_second,
+                               std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - started));
+        if (wait.count() > 0) std::this_thread::sleep_for(wait);
         ch.data.resize(std::min(chunk, size - std::min(size, id * chunk)));
         size_t got = 0;
         while (got < ch.data.size()) {
@@ -452,6 +467,7 @@ struct TcpTransport::Impl {
           sent = false;
           break;
         }
+        sent_bytes += frame.size();
       }
       if (!sent || !running) break;
       char hdr[kFrameHeaderSize];

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -55,6 +56,8 @@ struct TcpTransportOptions {
   // Root under which received snapshots are stored; empty = refuse them.
   std::string snapshot_dir;
   size_t max_snapshot_streams = 2;           // concurrent outgoing streams
+  // Each outgoing snapshot stream is paced to this rate (0: unlimited).
+  uint64_t max_snapshot_send_bytes_per_second = 0;
   Limits limits;
 };
 
@@ -101,6 +104,10 @@ class TcpTransport : public Transport {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Pacing of a stream: how long to wait before sending more, after `sent`
+// bytes in `elapsed`, to stay at or under `rate` bytes/s (0: never wait).
+std::chrono::microseconds pace_delay(uint64_t sent, uint64_t rate, std::chrono::microseconds elapsed);
 
 // Splits "host:port"; false when malformed.
 bool split_address(const std::string& address, std::string* host, uint16_t* port);
