@@ -5,6 +5,7 @@
 #include <atomic>
 #include <future>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "dragonboat/tools.h"
@@ -447,6 +448,29 @@ TEST(NodeHostConfigFields, NotifyCommitMarksProposalsCommittedBeforeApply) {
   gate.set_value();
   release.done = true;
   EXPECT_TRUE(rs->wait().completed());
+}
+
+TEST(NodeHostConfigFields, DeploymentIDsIsolateHosts) {
+  TestCluster tc(3);
+  for (size_t i = 0; i < 3; ++i) {
+    NodeHostConfig hc = tc.host_config(i);
+    hc.deployment_id = i == 2 ? 2 : 1;  // host 2 belongs to another deployment
+    ASSERT_TRUE(NodeHost::create(hc, &tc.hosts[i]).ok());
+    ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false, make_kv, node_config(11, i + 1)).ok());
+  }
+  // Hosts 0 and 1 are a quorum of the group; host 2 hears nothing from them.
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(tc.propose(0, tc.hosts[0]->get_noop_session(11), "d=" + std::to_string(i)).ok());
+  std::string v;
+  ASSERT_TRUE(tc.read(1, 11, "d", &v).ok());
+  EXPECT_EQ(v, "19");
+  // Host 2 refused the other deployment's traffic (counted) and has none of it.
+  ASSERT_TRUE(test::eventually([&] {
+    std::ostringstream m;
+    tc.hosts[2]->write_health_metrics(m);
+    return m.str().find("dragonboat_transport_deployment_mismatches_total 0\n") == std::string::npos;
+  }));
+  ASSERT_TRUE(tc.hosts[2]->stale_read(11, "d", &v).ok());
+  EXPECT_EQ(v, "");
 }
 
 TEST(NodeHostLeaderTransfer, MovesLeadershipUnderLoad) {

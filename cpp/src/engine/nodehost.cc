@@ -912,6 +912,8 @@ void NodeHost::write_health_metrics(std::ostream& out) const {
       {"dragonboat_transport_bad_frames_total", "Connections closed on a malformed or corrupt frame.",
        ts.bad_frames.load()},
       {"dragonboat_transport_connect_failures_total", "Failed connection attempts.", ts.connect_failures.load()},
+      {"dragonboat_transport_deployment_mismatches_total", "Batches refused: they came from another deployment ID.",
+       ts.deployment_mismatches.load()},
       {"dragonboat_transport_snapshots_sent_total", "Snapshots streamed to other hosts.", ts.snapshots_sent.load()},
       {"dragonboat_transport_snapshots_received_total", "Snapshots received.", ts.snapshots_received.load()},
       {"dragonboat_events_dropped_total", "Events dropped because a listener was too slow.", d.events->dropped()},
