@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +54,8 @@ struct Options {
   bool idle = false;
   bool quiesce = false;
   std::string metrics;
+  double settle = 3;  // --idle: seconds between start-up and the measurement
+  uint64_t rtt_ms = 5;
 };
 
 class Counter : public IStateMachine {
@@ -95,6 +98,8 @@ struct Report {
   double cpu_seconds = 0;   // --idle: CPU used by the process during the run
   double rss_mb = 0;        // resident memory at the end
   double base_rss_mb = 0;   // resident memory before the groups started
+  double heap_mb = 0;       // malloc'd bytes in use at the end (mallinfo2)
+  double base_heap_mb = 0;
   uint32_t nlat = 0;  // latency samples (microseconds) follow
 };
 
@@ -169,6 +174,8 @@ double cpu_seconds() {
   return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+double heap_mb() { return double(::mallinfo2().uordblks) / (1 << 20); }
+
 double rss_mb() {
   long pages = 0, resident = 0;
   FILE* f = std::fopen("/proc/self/statm", "r");
@@ -184,7 +191,7 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
   NodeHostConfig hc;
   hc.node_host_dir = dirs[idx];
   hc.raft_address = addrs[idx];
-  hc.rtt_millisecond = 5;
+  hc.rtt_millisecond = o.rtt_ms;
   std::unique_ptr<NodeHost> nh;
   Status s = NodeHost::create(hc, &nh);
   if (!s.ok()) {
@@ -192,6 +199,7 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
     return 1;
   }
   double base_rss = rss_mb();
+  double base_heap = heap_mb();
   std::map<uint64_t, std::string> members;
   for (size_t i = 0; i < addrs.size(); ++i) members[i + 1] = addrs[i];
   for (uint64_t g = 1; g <= o.groups; ++g) {
@@ -227,6 +235,29 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
     bool valid = false;
     if (nh->get_leader_id(g, &leader, &valid).ok() && valid && leader == uint64_t(idx + 1)) led.push_back(g);
   }
+  if (o.idle) {
+    // Let elections settle and idle groups quiesce, then measure.
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.settle));
+    double cpu0 = cpu_seconds();
+    auto t0 = Clock::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+    Report r;
+    r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    r.cpu_seconds = cpu_seconds() - cpu0;
+    r.rss_mb = rss_mb();
+    r.base_rss_mb = base_rss;
+    r.heap_mb = heap_mb();
+    r.base_heap_mb = base_heap;
+    r.led = led.size();
+    if (!o.metrics.empty()) {
+      std::ofstream m(o.metrics + "." + std::to_string(idx + 1));
+      nh->write_health_metrics(m);
+    }
+    write_all(to_parent, &r, sizeof(r));
+    read_all(from_parent, &c, 1);
+    nh->stop();
+    return 0;
+  }
   std::atomic<bool> running{true};
   std::atomic<uint64_t> writes{0}, reads{0}, errors{0};
   std::atomic<int> outstanding{0};
@@ -250,23 +281,6 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
       d->rng.seed(g * 1000 + k);
       drivers.push_back(std::move(d));
     }
-  }
-  if (o.idle) {
-    // Let elections settle and idle groups quiesce, then measure.
-    std::this_thread::sleep_for(std::chrono::seconds(3));
-    double cpu0 = cpu_seconds();
-    auto t0 = Clock::now();
-    std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
-    Report r;
-    r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    r.cpu_seconds = cpu_seconds() - cpu0;
-    r.rss_mb = rss_mb();
-    r.base_rss_mb = base_rss;
-    r.led = led.size();
-    write_all(to_parent, &r, sizeof(r));
-    read_all(from_parent, &c, 1);
-    nh->stop();
-    return 0;
   }
   auto t0 = Clock::now();
   outstanding = int(drivers.size());
@@ -342,6 +356,8 @@ int main(int argc, char** argv) {
     else if (k == "--idle") o.idle = v != "0";
     else if (k == "--quiesce") o.quiesce = v != "0";
     else if (k == "--metrics") o.metrics = v;
+    else if (k == "--settle") o.settle = std::stod(v);
+    else if (k == "--rtt") o.rtt_ms = std::stoull(v);
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;
@@ -373,12 +389,15 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 3; ++i) ok &= read_all(up[i][0], &c, 1);
   for (int i = 0; i < 3; ++i) write_all(down[i][1], "g", 1);
   if (o.idle) {
-    std::printf("idle: groups=%llu quiesce=%d, per NodeHost process:\n", (unsigned long long)o.groups, int(o.quiesce));
+    std::printf("idle: groups=%llu quiesce=%d rtt=%llu ms, per NodeHost process:\n", (unsigned long long)o.groups,
+                int(o.quiesce), (unsigned long long)o.rtt_ms);
     for (int i = 0; i < 3 && ok; ++i) {
       Report r;
       ok &= read_all(up[i][0], &r, sizeof(r));
-      std::printf("  host %d: CPU %.1f%% of one core over %.1f s; RSS %.1f MB (%.1f MB before the groups: %.1f KiB per group)\n",
-                  i + 1, 100 * r.cpu_seconds / r.seconds, r.seconds, r.rss_mb, r.base_rss_mb,
+      std::printf("  host %d: CPU %.1f%% of one core over %.1f s; heap in use %.1f MB (%.1f KiB per group); "
+                  "RSS %.1f MB (%.1f KiB per group, includes freed memory malloc keeps)\n",
+                  i + 1, 100 * r.cpu_seconds / r.seconds, r.seconds, r.heap_mb,
+                  (r.heap_mb - r.base_heap_mb) * 1024 / double(o.groups), r.rss_mb,
                   (r.rss_mb - r.base_rss_mb) * 1024 / double(o.groups));
     }
     for (int i = 0; i < 3; ++i) write_all(down[i][1], "x", 1);

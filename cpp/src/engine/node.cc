@@ -178,7 +178,10 @@ void Node::deliver(raft::Message m) {
 }
 
 bool Node::tick() {
-  if (quiesced_ && pending_.size() == 0 && reads_.size() == 0 && snapshot_reqs_.size() == 0) return false;
+  if (quiesced_.load(std::memory_order_relaxed) && pending_.approx_size() == 0 && reads_.approx_size() == 0 &&
+      snapshot_reqs_.approx_size() == 0) {
+    return false;
+  }
   std::lock_guard<std::mutex> g(mu_);
   ++queued_ticks_;
   return true;

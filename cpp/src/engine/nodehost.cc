@@ -40,6 +40,7 @@ struct NodeHost::Impl : public transport::MessageHandler {
   };
   mutable std::shared_mutex mu;                  // guards nodes and stopped
   std::unordered_map<uint64_t, Entry> nodes;     // by cluster ID
+  uint64_t nodes_version = 0;                    // bumped on every change of `nodes`
   bool stopped = false;
   std::mutex start_mu;                           // one start/stop of a group at a time
 
@@ -144,6 +145,7 @@ struct NodeHost::Impl : public transport::MessageHandler {
     auto period = std::chrono::milliseconds(config.rtt_millisecond);
     auto next = std::chrono::steady_clock::now() + period;
     std::vector<std::shared_ptr<Node>> all;
+    uint64_t seen_version = ~uint64_t{0};
     for (;;) {
       {
         std::unique_lock<std::mutex> g(tick_mu);
@@ -152,10 +154,14 @@ struct NodeHost::Impl : public transport::MessageHandler {
       next += period;
       auto now = std::chrono::steady_clock::now();
       if (next < now) next = now + period;  // fell behind: do not burst
-      all.clear();
       {
+        // The node list is copied only when it changed.
         std::shared_lock<std::shared_mutex> g(mu);
-        for (auto& [id, e] : nodes) all.push_back(e.node);
+        if (nodes_version != seen_version) {
+          all.clear();
+          for (auto& [id, e] : nodes) all.push_back(e.node);
+          seen_version = nodes_version;
+        }
       }
       for (auto& n : all) {
         if (n->tick()) step_worker(n->cluster_id()).wake(n);  // quiesced idle groups: no wake
@@ -325,6 +331,7 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
   {
     std::unique_lock<std::shared_mutex> g(mu);
     nodes.emplace(c.cluster_id, std::move(e));
+    ++nodes_version;
   }
   sw->wake(n);
   NodeEventInfo ni{c.cluster_id, c.node_id};
@@ -344,6 +351,7 @@ Status NodeHost::Impl::stop_cluster(uint64_t cluster_id) {
     auto it = nodes.find(cluster_id);
     e = std::move(it->second);
     nodes.erase(it);
+    ++nodes_version;
   }
   registry.remove_cluster(cluster_id);
   e.sm->close();  // off the hot path: the caller's thread

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -37,6 +38,9 @@ class PendingRequests {
   // Completes every pending request with `code`.
   size_t complete_all(RequestResultCode code);
   size_t size() const;
+  // size() without taking the lock (may be momentarily stale; for the tick
+  // thread's idle check).
+  size_t approx_size() const { return count_.load(std::memory_order_relaxed); }
 
  private:
   size_t max_;
@@ -47,6 +51,7 @@ class PendingRequests {
     uint64_t deadline;
   };
   std::unordered_map<uint64_t, Pending> by_key_;
+  std::atomic<size_t> count_{0};  // by_key_.size(), readable without mu_
   std::multimap<uint64_t, uint64_t> by_deadline_;  // deadline -> key
 };
 
