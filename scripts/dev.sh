@@ -135,7 +135,7 @@ case "$cmd" in
     configure_and_build build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDRAGONBOAT_BUILD_BENCHMARKS=OFF \
       -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
     for t in request_state_test inproc_transport_test tcp_transport_test tcp_snapshot_test tcp_tls_test \
-             engine_node_test step_worker_test nodehost_test; do
+             engine_node_test step_worker_test nodehost_test nodehost_ops_test; do
       TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" ./build/tsan/tests/cpp/$t
     done
     ;;
