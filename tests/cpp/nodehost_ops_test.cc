@@ -149,6 +149,44 @@ TEST(NodeHostMembership, ThreeToFiveToThreeUnderLoadLosesNoAcknowledgedWrite) {
   EXPECT_EQ(s.code(), ErrorCode::kRejected) << s.to_string();
 }
 
+TEST(NodeHostMembership, JoiningNodeCatchesUpBySnapshotUnderBandwidthLimits) {
+  TestCluster tc(4);
+  for (size_t i = 0; i < 4; ++i) {
+    NodeHostConfig hc = tc.host_config(i);
+    hc.max_snapshot_send_bytes_per_second = 8 << 20;  // paced streams still complete
+    hc.max_snapshot_recv_bytes_per_second = 8 << 20;
+    ASSERT_TRUE(NodeHost::create(hc, &tc.hosts[i]).ok());
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    Config c = node_config(13, i + 1);
+    c.snapshot_entries = 10;
+    c.compaction_overhead = 2;
+    ASSERT_TRUE(tc.hosts[i]->start_cluster(first(tc, 3), false, make_kv, c).ok());
+  }
+  ASSERT_GE(tc.leader(13), 0);
+  const std::string big(16 << 10, 'v');
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(tc.propose(0, tc.hosts[0]->get_noop_session(13), "b" + std::to_string(i) + "=" + big).ok());
+  }
+  ASSERT_TRUE(change([&] { return tc.hosts[0]->sync_request_add_node(13, 4, tc.addresses[3], 0, 5s); }).ok());
+  KV* joined = nullptr;
+  Config c = node_config(13, 4);
+  c.snapshot_entries = 10;
+  c.compaction_overhead = 2;
+  ASSERT_TRUE(tc.hosts[3]->start_cluster({}, true,
+                                         [&](uint64_t, uint64_t) -> std::unique_ptr<IStateMachine> {
+                                           auto kv = std::make_unique<KV>();
+                                           joined = kv.get();
+                                           return kv;
+                                         },
+                                         c).ok());
+  std::string v;
+  ASSERT_TRUE(tc.read(3, 13, "b59", &v).ok());
+  EXPECT_EQ(v, big);
+  std::lock_guard<std::mutex> g(joined->mu);
+  EXPECT_EQ(joined->recoveries, 1) << "the log was compacted: the joiner started from a snapshot";
+}
+
 TEST(NodeHostMembership, ObserverReadsThenIsPromotedToVoter) {
   TestCluster tc(4);
   for (size_t i = 0; i < 4; ++i) ASSERT_TRUE(tc.start_host(i).ok());

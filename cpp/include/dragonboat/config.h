@@ -66,6 +66,8 @@ struct NodeHostConfig {
   // Outgoing snapshot streams are paced to this many bytes per second in
   // total per stream (0: unlimited).
   uint64_t max_snapshot_send_bytes_per_second = 0;
+  // Incoming snapshot streams are read at most this fast, each (0: unlimited).
+  uint64_t max_snapshot_recv_bytes_per_second = 0;
   // Proposals are also marked committed when their entry commits, before it
   // is applied (RequestState::committed / wait_committed).
   bool notify_commit = false;

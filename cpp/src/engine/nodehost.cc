@@ -421,6 +421,7 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
   to.key_file = config.key_file;
   to.snapshot_dir = d->snapshot_root();
   to.max_snapshot_send_bytes_per_second = config.max_snapshot_send_bytes_per_second;
+  to.max_snapshot_recv_bytes_per_second = config.max_snapshot_recv_bytes_per_second;
   std::error_code ec;
   std::filesystem::create_directories(to.snapshot_dir, ec);
   if (ec) return Status(ErrorCode::kDirNotExist, "cannot create " + to.snapshot_dir + ": " + ec.message());

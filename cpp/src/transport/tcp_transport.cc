@@ -1,6 +1,7 @@
 #include "transport/tcp_transport.h"
 
 #include <asio.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/ssl.hpp>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -110,6 +111,8 @@ struct TcpTransport::Impl {
     std::string root, tmp, path;
     int fd = -1;
     uint64_t next = 0, count = 0, index = 0;
+    uint64_t received = 0;  // bytes of chunk frames so far (pacing)
+    std::chrono::steady_clock::time_point started;
   };
 
   // One accepted connection.
@@ -317,6 +320,8 @@ struct TcpTransport::Impl {
       if (rx.fd < 0) return drop_inbound(in, "snapshot receive: cannot create " + rx.path);
       rx.count = ch.chunk_count;
       rx.index = ch.index;
+      rx.received = 0;
+      rx.started = std::chrono::steady_clock::now();
     }
     if (!rx.active || ch.chunk_id != rx.next || ch.index != rx.index || ch.chunk_count != rx.count) {
       return drop_inbound(in, "snapshot chunk " + std::to_string(ch.chunk_id) + " out of order");
@@ -327,7 +332,22 @@ struct TcpTransport::Impl {
       if (n <= 0) return drop_inbound(in, "snapshot receive: write to " + rx.path + " failed");
       off += static_cast<size_t>(n);
     }
-    if (++rx.next < rx.count) return read_header(in);
+    rx.received += kFrameHeaderSize + in->fh.payload_size;
+    if (++rx.next < rx.count) {
+      // Bandwidth limit (max_snapshot_recv_bytes_per_second): read the next
+      // chunk only when this stream is back under its rate; a timer, so the
+      // I/O thread serves every other connection meanwhile.
+      auto wait = pace_delay(rx.received, opt.max_snapshot_recv_bytes_per_second,
+                             std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - rx.started));
+      if (wait.count() <= 0) return read_header(in);
+      auto timer = std::make_shared<asio::steady_timer>(io, wait);
+      timer->async_wait([this, in, timer](const asio::error_code& e) {
+        if (e || !running) return drop_inbound(in, "");
+        read_header(in);
+      });
+      return;
+    }
     // Last chunk: make it durable, verify every block, publish it.
     bool synced = ::fsync(rx.fd) == 0;
     ::close(rx.fd);

@@ -58,6 +58,8 @@ struct TcpTransportOptions {
   size_t max_snapshot_streams = 2;           // concurrent outgoing streams
   // Each outgoing snapshot stream is paced to this rate (0: unlimited).
   uint64_t max_snapshot_send_bytes_per_second = 0;
+  // Each incoming snapshot stream is read at most this fast (0: unlimited).
+  uint64_t max_snapshot_recv_bytes_per_second = 0;
   Limits limits;
 };
 
