@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -162,6 +163,35 @@ TEST_F(EngineNodeTest, OversizedProposalIsRefusedAndStopTerminates) {
   EXPECT_EQ(h.node->propose("z=2", 1000, &rs).code(), ErrorCode::kClusterClosed);
 }
 
+// One replica driven by the test's own thread (run_once), with logical
+// ticks: nothing runs unless the test says so.
+struct Solo {
+  struct Null : transport::MessageHandler {
+    void handle_messages(std::vector<raft::Message>) override {}
+    void handle_unreachable(uint64_t, uint64_t) override {}
+    void handle_snapshot_status(uint64_t, uint64_t, bool) override {}
+  };
+  explicit Solo(logdb::LogDB* db, const std::function<void(NodeOptions*)>& tweak = {},
+                std::map<uint64_t, std::string> members = {{1, "solo"}}) {
+    o.raft.cluster_id = 1;
+    o.raft.node_id = 1;
+    o.initial_members = std::move(members);
+    if (tweak) tweak(&o);
+    EXPECT_TRUE(Node::open(o, db, &t, nullptr, sm.get(), &node).ok());
+  }
+  ~Solo() {
+    if (node) node->stop();
+  }
+  transport::InProcNetwork net;
+  transport::NodeRegistry reg;
+  Null sink;
+  transport::InProcTransport t{"solo", &net, &reg, &sink};
+  KV kv;
+  std::unique_ptr<rsm::ManagedSM> sm = rsm::ManagedSM::borrow(&kv);
+  NodeOptions o;
+  std::unique_ptr<Node> node;
+};
+
 // A LogDB whose shard reports a write stall on demand (everything else is
 // the in-memory LogDB).
 class StallingLogDB : public logdb::LogDB {
@@ -194,22 +224,9 @@ class StallingLogDB : public logdb::LogDB {
 
 TEST(EngineNode, StallingLogDBRefusesProposalsWithSystemBusy) {
   StallingLogDB db;
-  transport::InProcNetwork net;
-  transport::NodeRegistry reg;
-  struct Sink : transport::MessageHandler {
-    void handle_messages(std::vector<raft::Message>) override {}
-    void handle_unreachable(uint64_t, uint64_t) override {}
-    void handle_snapshot_status(uint64_t, uint64_t, bool) override {}
-  } sink;
-  transport::InProcTransport t("solo", &net, &reg, &sink);
-  KV kv;
-  auto sm = rsm::ManagedSM::borrow(&kv);
-  NodeOptions o;
-  o.raft.cluster_id = 1;
-  o.raft.node_id = 1;
-  o.initial_members = {{1, "solo"}};
-  std::unique_ptr<Node> node;
-  ASSERT_TRUE(Node::open(o, &db, &t, nullptr, sm.get(), &node).ok());
+  Solo solo(&db);
+  auto& node = solo.node;
+  ASSERT_TRUE(node);
   // Logical time: tick the single member into leadership.
   for (int i = 0; i < 100 && !node->is_leader(); ++i) {
     node->tick();
@@ -232,23 +249,9 @@ TEST(EngineNode, StallingLogDBRefusesProposalsWithSystemBusy) {
 
 TEST(EngineNode, QuiescedIdleGroupNeedsNoSteps) {
   auto db = logdb::new_mem_logdb(1);
-  transport::InProcNetwork net;
-  transport::NodeRegistry reg;
-  struct Sink : transport::MessageHandler {
-    void handle_messages(std::vector<raft::Message>) override {}
-    void handle_unreachable(uint64_t, uint64_t) override {}
-    void handle_snapshot_status(uint64_t, uint64_t, bool) override {}
-  } sink;
-  transport::InProcTransport t("solo", &net, &reg, &sink);
-  KV kv;
-  auto sm = rsm::ManagedSM::borrow(&kv);
-  NodeOptions o;
-  o.raft.cluster_id = 1;
-  o.raft.node_id = 1;
-  o.raft.quiesce_ticks = 30;
-  o.initial_members = {{1, "solo"}};
-  std::unique_ptr<Node> node;
-  ASSERT_TRUE(Node::open(o, db.get(), &t, nullptr, sm.get(), &node).ok());
+  Solo solo(db.get(), [](NodeOptions* o) { o->raft.quiesce_ticks = 30; });
+  auto& node = solo.node;
+  ASSERT_TRUE(node);
   // Logical ticks: elect, then idle past the quiesce threshold.
   int ticks = 0;
   while (node->tick() && ticks < 1000) {
@@ -269,23 +272,9 @@ TEST(EngineNode, QuiescedIdleGroupNeedsNoSteps) {
 
 TEST(EngineNode, ReceiveQueueIsBoundedByMaxReceiveQueueSize) {
   auto db = logdb::new_mem_logdb(1);
-  transport::InProcNetwork net;
-  transport::NodeRegistry reg;
-  struct Sink : transport::MessageHandler {
-    void handle_messages(std::vector<raft::Message>) override {}
-    void handle_unreachable(uint64_t, uint64_t) override {}
-    void handle_snapshot_status(uint64_t, uint64_t, bool) override {}
-  } sink;
-  transport::InProcTransport t("n1", &net, &reg, &sink);
-  KV kv;
-  auto sm = rsm::ManagedSM::borrow(&kv);
-  NodeOptions o;
-  o.raft.cluster_id = 1;
-  o.raft.node_id = 1;
-  o.initial_members = {{1, "n1"}, {2, "n2"}};
-  o.max_receive_queue_bytes = 4096;
-  std::unique_ptr<Node> node;
-  ASSERT_TRUE(Node::open(o, db.get(), &t, nullptr, sm.get(), &node).ok());
+  Solo solo(db.get(), [](NodeOptions* o) { o->max_receive_queue_bytes = 4096; }, {{1, "solo"}, {2, "n2"}});
+  auto& node = solo.node;
+  ASSERT_TRUE(node);
   raft::Message m;
   m.type = raft::MessageType::kReplicate;
   m.cluster_id = 1;

@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -97,6 +98,19 @@ class KV : public IStateMachine {
   std::map<std::string, std::string> data;
   uint64_t updates = 0;
   int recoveries = 0;
+};
+
+// Opens a gate (sets the promise) when it goes out of scope unless done:
+// declared after the hosts, it releases blocked state machines or
+// listeners before the hosts stop, even when an assertion ends a test early.
+struct OpenOnExit {
+  std::promise<void>* gate;
+  bool done = false;
+  void open() {
+    if (!done) gate->set_value();
+    done = true;
+  }
+  ~OpenOnExit() { open(); }
 };
 
 // N NodeHosts in this process, each with its own directory and port.

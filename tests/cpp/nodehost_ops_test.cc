@@ -399,15 +399,7 @@ TEST(NodeHostEvents, ListenersGetEventsOffTheHotPath) {
   std::promise<void> gate;
   std::shared_future<void> open = gate.get_future().share();
   TestCluster tc(3);
-  // Declared after tc: released before the hosts stop, even when an
-  // assertion below ends the test early (stop() delivers queued events).
-  struct Release {
-    std::promise<void>* p;
-    bool done = false;
-    ~Release() {
-      if (!done) p->set_value();
-    }
-  } release{&gate};
+  test::OpenOnExit release{&gate};  // after tc: opened before the hosts stop
   std::vector<std::shared_ptr<Recorder>> rec;
   for (size_t i = 0; i < 3; ++i) {
     rec.push_back(std::make_shared<Recorder>(open));
@@ -427,8 +419,7 @@ TEST(NodeHostEvents, ListenersGetEventsOffTheHotPath) {
   // The listeners are stuck in leader_updated; Raft is not.
   for (int i = 0; i < 30; ++i) ASSERT_TRUE(tc.propose(leader, tc.hosts[leader]->get_noop_session(8), "k=" + std::to_string(i)).ok());
   EXPECT_EQ(rec[leader]->count("leader_updated"), 0u);
-  gate.set_value();
-  release.done = true;
+  release.open();
   for (auto& r : rec) {
     ASSERT_TRUE(test::eventually([&] { return r->count("leader_updated") >= 1; }));
     EXPECT_EQ(r->count("node_ready"), 1u);
@@ -459,13 +450,7 @@ TEST(NodeHostConfigFields, NotifyCommitMarksProposalsCommittedBeforeApply) {
     std::shared_future<void> f_;
   };
   TestCluster tc(3);
-  struct Release {
-    std::promise<void>* p;
-    bool done = false;
-    ~Release() {
-      if (!done) p->set_value();
-    }
-  } release{&gate};
+  test::OpenOnExit release{&gate};
   for (size_t i = 0; i < 3; ++i) {
     NodeHostConfig hc = tc.host_config(i);
     hc.notify_commit = true;
@@ -483,8 +468,7 @@ TEST(NodeHostConfigFields, NotifyCommitMarksProposalsCommittedBeforeApply) {
   ASSERT_TRUE(rs->wait_committed(30s));
   EXPECT_TRUE(rs->committed());
   EXPECT_FALSE(rs->done());
-  gate.set_value();
-  release.done = true;
+  release.open();
   EXPECT_TRUE(rs->wait().completed());
 }
 

@@ -174,6 +174,12 @@ struct NodeHost::Impl : public transport::MessageHandler {
   Status stop_cluster(uint64_t cluster_id);
   void stop_all();
   Status wait(const RequestStatePtr& rs, Timeout timeout, RequestResult* out) const;
+  // The sync_ variants: `started` is the asynchronous call's status.
+  Status wait_started(const Status& started, const RequestStatePtr& rs, Timeout timeout) const {
+    if (!started.ok()) return started;
+    RequestResult r;
+    return wait(rs, timeout, &r);
+  }
 };
 
 namespace {
@@ -678,32 +684,24 @@ Status NodeHost::request_delete_node(uint64_t cluster_id, uint64_t node_id, uint
 Status NodeHost::sync_request_add_node(uint64_t cluster_id, uint64_t node_id, const std::string& address,
                                        uint64_t ccid, Timeout timeout) {
   RequestStatePtr rs;
-  Status s = request_add_node(cluster_id, node_id, address, ccid, timeout, &rs);
-  RequestResult r;
-  return s.ok() ? impl_->wait(rs, timeout, &r) : s;
+  return impl_->wait_started(request_add_node(cluster_id, node_id, address, ccid, timeout, &rs), rs, timeout);
 }
 
 Status NodeHost::sync_request_add_observer(uint64_t cluster_id, uint64_t node_id, const std::string& address,
                                            uint64_t ccid, Timeout timeout) {
   RequestStatePtr rs;
-  Status s = request_add_observer(cluster_id, node_id, address, ccid, timeout, &rs);
-  RequestResult r;
-  return s.ok() ? impl_->wait(rs, timeout, &r) : s;
+  return impl_->wait_started(request_add_observer(cluster_id, node_id, address, ccid, timeout, &rs), rs, timeout);
 }
 
 Status NodeHost::sync_request_add_witness(uint64_t cluster_id, uint64_t node_id, const std::string& address,
                                           uint64_t ccid, Timeout timeout) {
   RequestStatePtr rs;
-  Status s = request_add_witness(cluster_id, node_id, address, ccid, timeout, &rs);
-  RequestResult r;
-  return s.ok() ? impl_->wait(rs, timeout, &r) : s;
+  return impl_->wait_started(request_add_witness(cluster_id, node_id, address, ccid, timeout, &rs), rs, timeout);
 }
 
 Status NodeHost::sync_request_delete_node(uint64_t cluster_id, uint64_t node_id, uint64_t ccid, Timeout timeout) {
   RequestStatePtr rs;
-  Status s = request_delete_node(cluster_id, node_id, ccid, timeout, &rs);
-  RequestResult r;
-  return s.ok() ? impl_->wait(rs, timeout, &r) : s;
+  return impl_->wait_started(request_delete_node(cluster_id, node_id, ccid, timeout, &rs), rs, timeout);
 }
 
 Status NodeHost::sync_get_cluster_membership(uint64_t cluster_id, Timeout timeout, Membership* out) {
