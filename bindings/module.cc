@@ -6,7 +6,8 @@
 
 namespace py = pybind11;
 
-void register_sim(py::module_& m);  // bindings/sim.cc
+void register_sim(py::module_& m);       // bindings/sim.cc
+void register_nodehost(py::module_& m);  // bindings/nodehost.cc
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "dragonboat C++ engine (internal module; use the dragonboat package)";
@@ -26,4 +27,5 @@ PYBIND11_MODULE(_core, m) {
     return out;
   }, "Names of every engine error code, in code order.");
   register_sim(m);
+  register_nodehost(m);
 }

@@ -1,14 +1,37 @@
 """dragonboat: multi-group Raft consensus with a C++17 engine and a native Python API.
 
-This release contains the pure Raft protocol core and its deterministic
-simulation; the NodeHost API arrives with the engine (see the project issues).
+Start with :class:`NodeHost` (one per process), a :class:`StateMachine`
+subclass and :class:`Config` per group; errors are in :mod:`dragonboat.errors`.
 """
 
 from __future__ import annotations
 
-from dragonboat import _core
+from dragonboat import _core, errors
+from dragonboat.config import Config, Membership, NodeHostConfig, SnapshotOption
+from dragonboat.errors import DragonboatError, is_temp_error
+from dragonboat.nodehost import NodeHost, RequestResult, RequestState, Session
 from dragonboat.simulation import SimulationResult, simulate
+from dragonboat.statemachine import Result, SnapshotReader, SnapshotWriter, StateMachine
 
 __version__: str = _core.__version__
 
-__all__ = ["SimulationResult", "__version__", "simulate"]
+__all__ = [
+    "Config",
+    "DragonboatError",
+    "Membership",
+    "NodeHost",
+    "NodeHostConfig",
+    "RequestResult",
+    "RequestState",
+    "Result",
+    "Session",
+    "SimulationResult",
+    "SnapshotOption",
+    "SnapshotReader",
+    "SnapshotWriter",
+    "StateMachine",
+    "__version__",
+    "errors",
+    "is_temp_error",
+    "simulate",
+]

@@ -1,0 +1,519 @@
+// bindings/nodehost.cc — NodeHost, RequestState, Session and Python state
+// machines for the dragonboat package (python/dragonboat/nodehost.py wraps
+// them in the public API).
+//
+// GIL policy: every call that can block or do engine work releases the GIL.
+// Engine threads take the GIL only to run Python state machine code or a
+// Python completion callback, and never while holding an engine lock: the
+// state machine adapter takes its own mutex first, then the GIL, and the
+// Python lookup path does the same (mutex, then GIL), so the two cannot
+// deadlock. Python state machines get one GIL acquisition per applied batch.
+#include <pybind11/functional.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+
+#include "dragonboat/logger.h"
+#include "dragonboat/nodehost.h"
+
+namespace py = pybind11;
+using namespace dragonboat;
+
+namespace {
+
+// A failed Status crossing into Python: raised as the dragonboat.errors
+// class of its code (see the translator registered below).
+struct StatusError {
+  std::string code;
+  std::string message;
+};
+
+void check(const Status& s) {
+  if (!s.ok()) throw StatusError{error_code_name(s.code()), s.message()};
+}
+
+Timeout to_timeout(double seconds) {
+  if (!(seconds > 0)) throw StatusError{"invalid_deadline", "timeout must be a positive number of seconds"};
+  return Timeout(static_cast<int64_t>(seconds * 1000.0));
+}
+
+// ---- snapshot streams as Python file-like objects ---------------------------
+
+struct PyWriter {
+  ISnapshotWriter* w = nullptr;
+  size_t write(const py::bytes& b) {
+    if (!w) throw py::value_error("the snapshot writer is closed (used after save_snapshot returned)");
+    std::string_view v = b;
+    Status s;
+    {
+      py::gil_scoped_release nogil;
+      s = w->write(v.data(), v.size());
+    }
+    check(s);
+    return v.size();
+  }
+};
+
+struct PyReader {
+  ISnapshotReader* r = nullptr;
+  py::bytes read(int64_t n) {
+    if (!r) throw py::value_error("the snapshot reader is closed (used after recover_from_snapshot returned)");
+    std::string out;
+    Status s;
+    {
+      py::gil_scoped_release nogil;
+      char buf[64 << 10];
+      size_t want = n < 0 ? SIZE_MAX : static_cast<size_t>(n);
+      while (out.size() < want) {
+        size_t got = 0;
+        s = r->read(buf, std::min(sizeof(buf), want - out.size()), &got);
+        if (!s.ok() || got == 0) break;
+        out.append(buf, got);
+      }
+    }
+    check(s);
+    return py::bytes(out);
+  }
+};
+
+// ---- Python state machines ------------------------------------------------------
+
+// Shared by the engine's adapter and the binding's lookup path.
+struct PySM {
+  std::mutex mu;   // updates, lookups and snapshots exclude each other (taken before the GIL)
+  py::object obj;  // the Python state machine; released with the GIL held
+  ~PySM() {
+    py::gil_scoped_acquire gil;
+    obj = py::object();
+  }
+};
+
+Status py_failure(const char* what, py::error_already_set& e) {
+  std::string msg = std::string(what) + " raised " + e.what();
+  log_message(LogLevel::kError, "python", msg);
+  return Status(ErrorCode::kInvalidOperation, msg);
+}
+
+Result to_result(const py::handle& v) {
+  Result r;
+  if (v.is_none()) return r;
+  if (py::isinstance<py::tuple>(v)) {
+    auto t = v.cast<py::tuple>();
+    if (t.size() > 0) r.value = t[0].cast<uint64_t>();
+    if (t.size() > 1) r.data = t[1].cast<std::string>();
+    return r;
+  }
+  if (py::isinstance<py::bytes>(v)) {
+    r.data = v.cast<std::string>();
+    return r;
+  }
+  if (py::hasattr(v, "value")) {
+    r.value = v.attr("value").cast<uint64_t>();
+    if (py::hasattr(v, "data")) r.data = v.attr("data").cast<std::string>();
+    return r;
+  }
+  r.value = v.cast<uint64_t>();
+  return r;
+}
+
+// The engine sees a Python "regular" state machine as a batched one: one
+// GIL acquisition per batch, the Python update() called per entry inside it.
+class PyRegularAdapter : public IConcurrentStateMachine {
+ public:
+  explicit PyRegularAdapter(std::shared_ptr<PySM> s) : s_(std::move(s)) {}
+  Status update(std::vector<SMEntry>* entries) override {
+    std::lock_guard<std::mutex> g(s_->mu);
+    py::gil_scoped_acquire gil;
+    try {
+      py::object fn = s_->obj.attr("update");
+      for (SMEntry& e : *entries) e.result = to_result(fn(py::bytes(e.cmd.data(), e.cmd.size())));
+    } catch (py::error_already_set& e) {
+      return py_failure("update()", e);
+    }
+    return Status::OK();
+  }
+  Status lookup(std::string_view q, std::string* a) override {
+    std::lock_guard<std::mutex> g(s_->mu);
+    py::gil_scoped_acquire gil;
+    try {
+      py::object v = s_->obj.attr("lookup")(py::bytes(q.data(), q.size()));
+      *a = py::isinstance<py::bytes>(v) ? v.cast<std::string>() : py::str(v).cast<std::string>();
+    } catch (py::error_already_set& e) {
+      return py_failure("lookup()", e);
+    }
+    return Status::OK();
+  }
+  Status prepare_snapshot(std::string* ctx) override {
+    ctx->clear();
+    return Status::OK();
+  }
+  Status save_snapshot(const std::string&, ISnapshotWriter* w) override {
+    std::lock_guard<std::mutex> g(s_->mu);  // the regular kind: no updates meanwhile
+    py::gil_scoped_acquire gil;
+    PyWriter pw{w};
+    py::object writer = py::cast(&pw, py::return_value_policy::reference);
+    try {
+      s_->obj.attr("save_snapshot")(writer);
+    } catch (py::error_already_set& e) {
+      pw.w = nullptr;
+      return py_failure("save_snapshot()", e);
+    }
+    pw.w = nullptr;
+    return Status::OK();
+  }
+  Status recover_from_snapshot(ISnapshotReader* r) override {
+    std::lock_guard<std::mutex> g(s_->mu);
+    py::gil_scoped_acquire gil;
+    PyReader pr{r};
+    py::object reader = py::cast(&pr, py::return_value_policy::reference);
+    try {
+      s_->obj.attr("recover_from_snapshot")(reader);
+    } catch (py::error_already_set& e) {
+      pr.r = nullptr;
+      return py_failure("recover_from_snapshot()", e);
+    }
+    pr.r = nullptr;
+    return Status::OK();
+  }
+  void close() override {
+    std::lock_guard<std::mutex> g(s_->mu);
+    py::gil_scoped_acquire gil;
+    try {
+      if (py::hasattr(s_->obj, "close")) s_->obj.attr("close")();
+    } catch (py::error_already_set& e) {
+      (void)py_failure("close()", e);
+    }
+  }
+
+ private:
+  std::shared_ptr<PySM> s_;
+};
+
+// ---- the NodeHost handle ---------------------------------------------------------
+
+struct PyNodeHost {
+  std::unique_ptr<NodeHost> nh;
+  std::mutex mu;
+  std::map<uint64_t, std::shared_ptr<PySM>> sms;  // cluster ID -> Python state machine
+
+  NodeHost& host() {
+    if (!nh) throw StatusError{"system_stopped", "the NodeHost is stopped"};
+    return *nh;
+  }
+  std::shared_ptr<PySM> sm(uint64_t cluster_id) {
+    std::lock_guard<std::mutex> g(mu);
+    auto it = sms.find(cluster_id);
+    if (it == sms.end()) throw StatusError{"cluster_not_found", "no Python state machine for cluster " + std::to_string(cluster_id)};
+    return it->second;
+  }
+  // Calls the Python lookup under the state machine's mutex (mutex, then GIL).
+  py::object lookup(uint64_t cluster_id, const py::object& query) {
+    std::shared_ptr<PySM> s = sm(cluster_id);
+    std::unique_lock<std::mutex> g(s->mu, std::defer_lock);
+    {
+      py::gil_scoped_release nogil;
+      g.lock();
+    }
+    return s->obj.attr("lookup")(query);
+  }
+};
+
+NodeHostConfig host_config(const py::object& c) {
+  NodeHostConfig o;
+  o.deployment_id = c.attr("deployment_id").cast<uint64_t>();
+  o.wal_dir = c.attr("wal_dir").cast<std::string>();
+  o.node_host_dir = c.attr("node_host_dir").cast<std::string>();
+  o.rtt_millisecond = c.attr("rtt_millisecond").cast<uint64_t>();
+  o.raft_address = c.attr("raft_address").cast<std::string>();
+  o.listen_address = c.attr("listen_address").cast<std::string>();
+  o.mutual_tls = c.attr("mutual_tls").cast<bool>();
+  o.ca_file = c.attr("ca_file").cast<std::string>();
+  o.cert_file = c.attr("cert_file").cast<std::string>();
+  o.key_file = c.attr("key_file").cast<std::string>();
+  o.max_send_queue_size = c.attr("max_send_queue_size").cast<uint64_t>();
+  o.max_receive_queue_size = c.attr("max_receive_queue_size").cast<uint64_t>();
+  o.max_proposal_payload_size = c.attr("max_proposal_payload_size").cast<uint64_t>();
+  o.notify_commit = c.attr("notify_commit").cast<bool>();
+  o.logdb_shards = c.attr("logdb_shards").cast<uint64_t>();
+  o.apply_workers = c.attr("apply_workers").cast<uint64_t>();
+  return o;
+}
+
+Config raft_config(const py::object& c) {
+  Config o;
+  o.node_id = c.attr("node_id").cast<uint64_t>();
+  o.cluster_id = c.attr("cluster_id").cast<uint64_t>();
+  o.check_quorum = c.attr("check_quorum").cast<bool>();
+  o.election_rtt = c.attr("election_rtt").cast<uint64_t>();
+  o.heartbeat_rtt = c.attr("heartbeat_rtt").cast<uint64_t>();
+  o.snapshot_entries = c.attr("snapshot_entries").cast<uint64_t>();
+  o.compaction_overhead = c.attr("compaction_overhead").cast<uint64_t>();
+  o.ordered_config_change = c.attr("ordered_config_change").cast<bool>();
+  o.max_in_mem_log_size = c.attr("max_in_mem_log_size").cast<uint64_t>();
+  o.disable_auto_compactions = c.attr("disable_auto_compactions").cast<bool>();
+  o.is_observer = c.attr("is_observer").cast<bool>();
+  o.is_witness = c.attr("is_witness").cast<bool>();
+  o.quiesce = c.attr("quiesce").cast<bool>();
+  return o;
+}
+
+py::dict result_dict(const RequestResult& r) {
+  py::dict d;
+  d["code"] = request_result_code_name(r.code);
+  d["value"] = r.result.value;
+  d["data"] = py::bytes(r.result.data);
+  d["snapshot_index"] = r.snapshot_index;
+  return d;
+}
+
+}  // namespace
+
+void register_nodehost(py::module_& m) {
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const StatusError& e) {
+      py::object cls = py::module_::import("dragonboat.errors").attr("error_class")(e.code);
+      PyErr_SetObject(cls.ptr(), cls(e.message).ptr());
+    }
+  });
+
+  py::class_<PyWriter>(m, "SnapshotWriter", "Binary, write-only stream into a snapshot.")
+      .def("write", &PyWriter::write, py::arg("data"), "Appends bytes; returns how many.");
+  py::class_<PyReader>(m, "SnapshotReader", "Binary, read-only stream out of a snapshot.")
+      .def("read", &PyReader::read, py::arg("n") = -1, "Reads up to n bytes (all with -1); b'' at the end.");
+
+  py::class_<Session>(m, "Session", "A client session (at-most-once proposals).")
+      .def_readonly("cluster_id", &Session::cluster_id)
+      .def_readonly("client_id", &Session::client_id)
+      .def_readonly("series_id", &Session::series_id)
+      .def_readonly("responded_to", &Session::responded_to)
+      .def("is_noop", &Session::is_noop)
+      .def("proposal_completed", &Session::proposal_completed,
+           "Call after a proposal completed, before the next one.");
+
+  py::class_<RequestState, std::shared_ptr<RequestState>>(m, "RequestState", "An asynchronous request's outcome.")
+      .def("done", &RequestState::done)
+      .def("committed", &RequestState::committed)
+      .def(
+          "wait",
+          [](RequestState& rs, double timeout) -> py::object {
+            RequestResult r;
+            bool done;
+            {
+              py::gil_scoped_release nogil;
+              if (timeout < 0) {
+                r = rs.wait();
+                done = true;
+              } else {
+                done = rs.wait_for(std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000)), &r);
+              }
+            }
+            if (!done) return py::none();
+            return result_dict(r);
+          },
+          py::arg("timeout") = -1.0, "Waits (GIL released); the outcome as a dict, or None if still pending.")
+      .def(
+          "on_complete",
+          [](RequestState& rs, py::function cb) {
+            // Runs on an engine thread: the GIL is taken only around the call.
+            auto holder = std::make_shared<py::function>(std::move(cb));
+            rs.on_complete([holder](const RequestResult& r) {
+              py::gil_scoped_acquire gil;
+              try {
+                (*holder)(result_dict(r));
+              } catch (py::error_already_set& e) {
+                log_message(LogLevel::kError, "python", std::string("completion callback raised ") + e.what());
+              }
+              *holder = py::function();
+            });
+          },
+          py::arg("callback"), "Calls callback(outcome dict) once, on the completing thread.");
+
+  py::class_<PyNodeHost>(m, "NodeHost", "The engine's NodeHost (use dragonboat.NodeHost).")
+      .def(py::init([](const py::object& cfg) {
+             auto h = std::make_unique<PyNodeHost>();
+             NodeHostConfig c = host_config(cfg);
+             Status s;
+             {
+               py::gil_scoped_release nogil;
+               s = NodeHost::create(c, &h->nh);
+             }
+             check(s);
+             return h;
+           }),
+           py::arg("config"))
+      .def("stop",
+           [](PyNodeHost& h) {
+             std::unique_ptr<NodeHost> nh;
+             {
+               std::lock_guard<std::mutex> g(h.mu);
+               nh = std::move(h.nh);
+             }
+             {
+               py::gil_scoped_release nogil;
+               nh.reset();  // stops groups, transport, threads
+             }
+             std::lock_guard<std::mutex> g(h.mu);
+             h.sms.clear();
+           })
+      .def("raft_address", [](PyNodeHost& h) { return h.host().raft_address(); })
+      .def(
+          "start_cluster",
+          [](PyNodeHost& h, std::map<uint64_t, std::string> members, bool join, py::function factory,
+             const py::object& cfg) {
+            Config c = raft_config(cfg);
+            auto state = std::make_shared<PySM>();
+            state->obj = factory(c.cluster_id, c.node_id);
+            if (state->obj.is_none()) throw StatusError{"invalid_cluster_settings", "the state machine factory returned None"};
+            Status s;
+            {
+              py::gil_scoped_release nogil;
+              s = h.host().start_concurrent_cluster(
+                  members, join,
+                  [state](uint64_t, uint64_t) -> std::unique_ptr<IConcurrentStateMachine> {
+                    return std::make_unique<PyRegularAdapter>(state);
+                  },
+                  c);
+            }
+            check(s);
+            std::lock_guard<std::mutex> g(h.mu);
+            h.sms[c.cluster_id] = state;
+          },
+          py::arg("initial_members"), py::arg("join"), py::arg("factory"), py::arg("config"))
+      .def("stop_cluster",
+           [](PyNodeHost& h, uint64_t cluster_id) {
+             Status s;
+             {
+               py::gil_scoped_release nogil;
+               s = h.host().stop_cluster(cluster_id);
+             }
+             check(s);
+           })
+      .def("get_noop_session", [](PyNodeHost& h, uint64_t c) { return h.host().get_noop_session(c); })
+      .def("propose",
+           [](PyNodeHost& h, const Session& s, const py::bytes& cmd, double timeout) {
+             std::string_view v = cmd;
+             RequestStatePtr rs;
+             Status st;
+             {
+               py::gil_scoped_release nogil;
+               st = h.host().propose(s, v, to_timeout(timeout), &rs);
+             }
+             check(st);
+             return rs;
+           })
+      .def("propose_session",
+           [](PyNodeHost& h, const Session& s, double timeout) {
+             RequestStatePtr rs;
+             Status st;
+             {
+               py::gil_scoped_release nogil;
+               st = h.host().propose_session(s, to_timeout(timeout), &rs);
+             }
+             check(st);
+             return rs;
+           })
+      .def("sync_get_session",
+           [](PyNodeHost& h, uint64_t c, double timeout) {
+             Session out;
+             Status st;
+             {
+               py::gil_scoped_release nogil;
+               st = h.host().sync_get_session(c, to_timeout(timeout), &out);
+             }
+             check(st);
+             return out;
+           })
+      .def("sync_close_session",
+           [](PyNodeHost& h, const Session& s, double timeout) {
+             Status st;
+             {
+               py::gil_scoped_release nogil;
+               st = h.host().sync_close_session(s, to_timeout(timeout));
+             }
+             check(st);
+           })
+      .def("read_index",
+           [](PyNodeHost& h, uint64_t c, double timeout) {
+             RequestStatePtr rs;
+             Status st;
+             {
+               py::gil_scoped_release nogil;
+               st = h.host().read_index(c, to_timeout(timeout), &rs);
+             }
+             check(st);
+             return rs;
+           })
+      .def("lookup", [](PyNodeHost& h, uint64_t c, const py::object& q) { return h.lookup(c, q); },
+           "Queries the Python state machine of cluster c (mutex, then GIL).")
+      .def("get_leader_id",
+           [](PyNodeHost& h, uint64_t c) {
+             uint64_t id = 0;
+             bool valid = false;
+             check(h.host().get_leader_id(c, &id, &valid));
+             return py::make_tuple(id, valid);
+           })
+      .def("membership_change",
+           [](PyNodeHost& h, const std::string& kind, uint64_t c, uint64_t node, const std::string& address,
+              uint64_t ccid, double timeout) {
+             RequestStatePtr rs;
+             Status st;
+             Timeout t = to_timeout(timeout);
+             {
+               py::gil_scoped_release nogil;
+               if (kind == "node") st = h.host().request_add_node(c, node, address, ccid, t, &rs);
+               else if (kind == "observer") st = h.host().request_add_observer(c, node, address, ccid, t, &rs);
+               else if (kind == "witness") st = h.host().request_add_witness(c, node, address, ccid, t, &rs);
+               else st = h.host().request_delete_node(c, node, ccid, t, &rs);
+             }
+             check(st);
+             return rs;
+           })
+      .def("sync_get_cluster_membership",
+           [](PyNodeHost& h, uint64_t c, double timeout) {
+             Membership m;
+             Status st;
+             {
+               py::gil_scoped_release nogil;
+               st = h.host().sync_get_cluster_membership(c, to_timeout(timeout), &m);
+             }
+             check(st);
+             py::dict d;
+             d["config_change_id"] = m.config_change_id;
+             d["nodes"] = m.nodes;
+             d["observers"] = m.observers;
+             d["witnesses"] = m.witnesses;
+             d["removed"] = m.removed;
+             return d;
+           })
+      .def("request_leader_transfer",
+           [](PyNodeHost& h, uint64_t c, uint64_t target) { check(h.host().request_leader_transfer(c, target)); })
+      .def("request_snapshot",
+           [](PyNodeHost& h, uint64_t c, bool exported, const std::string& path, bool override_overhead,
+              uint64_t overhead, double timeout) {
+             SnapshotOption o;
+             o.exported = exported;
+             o.export_path = path;
+             o.override_compaction_overhead = override_overhead;
+             o.compaction_overhead = overhead;
+             RequestStatePtr rs;
+             Status st;
+             {
+               py::gil_scoped_release nogil;
+               st = h.host().request_snapshot(c, o, to_timeout(timeout), &rs);
+             }
+             check(st);
+             return rs;
+           })
+      .def("has_node_info", [](PyNodeHost& h, uint64_t c, uint64_t n) { return h.host().has_node_info(c, n); })
+      .def("health_metrics", [](PyNodeHost& h) {
+        std::ostringstream out;
+        h.host().write_health_metrics(out);
+        return out.str();
+      });
+}

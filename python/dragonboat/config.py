@@ -1,0 +1,104 @@
+"""Settings of a NodeHost and of each Raft node (the reference's config package)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dragonboat.errors import InvalidAddressError, InvalidClusterSettingsError
+
+
+def _bad(field: str, why: str) -> InvalidClusterSettingsError:
+    return InvalidClusterSettingsError(f"{field}: {why}")
+
+
+@dataclass
+class Config:
+    """Per Raft node (one replica of one group); the reference's ``config.Config``."""
+
+    node_id: int = 0
+    cluster_id: int = 0
+    check_quorum: bool = False
+    election_rtt: int = 10
+    heartbeat_rtt: int = 1
+    snapshot_entries: int = 0
+    compaction_overhead: int = 0
+    ordered_config_change: bool = False
+    max_in_mem_log_size: int = 0
+    disable_auto_compactions: bool = False
+    is_observer: bool = False
+    is_witness: bool = False
+    quiesce: bool = False
+
+    def validate(self) -> None:
+        """Raises :class:`InvalidClusterSettingsError` naming the bad field."""
+        if self.node_id <= 0:
+            raise _bad("node_id", "must be a positive integer")
+        if self.cluster_id < 0:
+            raise _bad("cluster_id", "must not be negative")
+        if self.heartbeat_rtt <= 0:
+            raise _bad("heartbeat_rtt", "must be positive")
+        if self.election_rtt <= 2 * self.heartbeat_rtt:
+            raise _bad("election_rtt", "must be greater than 2 * heartbeat_rtt")
+        if self.is_observer and self.is_witness:
+            raise _bad("is_witness", "a node cannot be both an observer and a witness")
+        for name in ("snapshot_entries", "compaction_overhead", "max_in_mem_log_size"):
+            if getattr(self, name) < 0:
+                raise _bad(name, "must not be negative")
+
+
+@dataclass
+class NodeHostConfig:
+    """Per NodeHost; the reference's ``config.NodeHostConfig``."""
+
+    node_host_dir: str = ""
+    raft_address: str = ""
+    rtt_millisecond: int = 200
+    deployment_id: int = 0
+    wal_dir: str = ""
+    listen_address: str = ""
+    mutual_tls: bool = False
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    max_send_queue_size: int = 0
+    max_receive_queue_size: int = 0
+    max_proposal_payload_size: int = 8 << 20
+    notify_commit: bool = False
+    logdb_shards: int = 2
+    apply_workers: int = 2
+
+    def validate(self) -> None:
+        """Raises an error naming the bad field."""
+        if not self.node_host_dir:
+            raise _bad("node_host_dir", "required")
+        if self.rtt_millisecond <= 0:
+            raise _bad("rtt_millisecond", "must be positive")
+        host, sep, port = self.raft_address.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise InvalidAddressError(f"raft_address: {self.raft_address!r} is not host:port")
+        if self.mutual_tls and not (self.ca_file and self.cert_file and self.key_file):
+            raise _bad("mutual_tls", "needs ca_file, cert_file and key_file")
+        for name in ("logdb_shards", "apply_workers", "max_proposal_payload_size"):
+            if getattr(self, name) <= 0:
+                raise _bad(name, "must be positive")
+
+
+@dataclass
+class SnapshotOption:
+    """Options of a requested snapshot; the reference's ``SnapshotOption``."""
+
+    exported: bool = False
+    export_path: str = ""
+    override_compaction_overhead: bool = False
+    compaction_overhead: int = 0
+
+
+@dataclass
+class Membership:
+    """A group's membership."""
+
+    config_change_id: int
+    nodes: dict[int, str]
+    observers: dict[int, str]
+    witnesses: dict[int, str]
+    removed: set[int]

@@ -1,0 +1,280 @@
+"""The NodeHost: start groups, propose, read, manage membership.
+
+Every method that waits releases the GIL while the C++ engine works; errors
+are raised as :mod:`dragonboat.errors` classes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Generator, Mapping
+from typing import Any
+
+from dragonboat import _core
+from dragonboat.config import Config, Membership, NodeHostConfig, SnapshotOption
+from dragonboat.errors import (
+    CanceledError,
+    ClusterClosedError,
+    ClusterNotReadyError,
+    InvalidOperationError,
+    RejectedError,
+    TimeoutError,
+)
+from dragonboat.statemachine import Result, StateMachine
+
+Session = _core.Session
+
+
+class RequestResult:
+    """The outcome of a request (the reference's RequestResult)."""
+
+    __slots__ = ("_code", "_result", "snapshot_index")
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self._code: str = raw["code"]
+        self._result = Result(raw["value"], raw["data"])
+        self.snapshot_index: int = raw["snapshot_index"]
+
+    @property
+    def code(self) -> str:
+        """One of completed, timeout, terminated, rejected, dropped, aborted."""
+        return self._code
+
+    def completed(self) -> bool:
+        return self._code == "completed"
+
+    def timeout(self) -> bool:
+        return self._code == "timeout"
+
+    def terminated(self) -> bool:
+        return self._code == "terminated"
+
+    def rejected(self) -> bool:
+        return self._code == "rejected"
+
+    def dropped(self) -> bool:
+        return self._code == "dropped"
+
+    def aborted(self) -> bool:
+        return self._code == "aborted"
+
+    def get_result(self) -> Result:
+        """The state machine's result (completed proposals)."""
+        return self._result
+
+    def raise_for_outcome(self) -> None:
+        """Raises the exception matching a non-completed outcome."""
+        errors: dict[str, type[Exception]] = {
+            "timeout": TimeoutError,
+            "terminated": ClusterClosedError,
+            "rejected": RejectedError,
+            "dropped": ClusterNotReadyError,
+            "aborted": CanceledError,
+        }
+        if self._code in errors:
+            raise errors[self._code](f"request {self._code}")
+
+    def __repr__(self) -> str:
+        return (
+            f"RequestResult({self._code}, {self._result!r}, "
+            f"snapshot_index={self.snapshot_index})"
+        )
+
+
+class RequestState:
+    """A pending request: a future, usable from threads and from asyncio."""
+
+    def __init__(self, raw: Any, cluster_id: int) -> None:
+        self._raw = raw
+        self.cluster_id = cluster_id
+
+    def done(self) -> bool:
+        return bool(self._raw.done())
+
+    def wait(self, timeout: float | None = None) -> RequestResult | None:
+        """Waits (GIL released) up to ``timeout`` seconds; None if still pending."""
+        raw = self._raw.wait(-1.0 if timeout is None else timeout)
+        return None if raw is None else RequestResult(raw)
+
+    def result(self, timeout: float | None = None) -> Result:
+        """The state machine's result, or the matching exception."""
+        r = self.wait(timeout)
+        if r is None:
+            raise TimeoutError("the request is still pending")
+        r.raise_for_outcome()
+        return r.get_result()
+
+    def add_done_callback(self, fn: Callable[[RequestResult], None]) -> None:
+        """Calls ``fn(result)`` once, on the engine thread that completes the request."""
+        self._raw.on_complete(lambda raw: fn(RequestResult(raw)))
+
+    def __await__(self) -> Generator[Any, None, RequestResult]:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[RequestResult] = loop.create_future()
+
+        def settle(r: RequestResult) -> None:
+            if not fut.done():
+                fut.set_result(r)
+
+        def done(r: RequestResult) -> None:
+            loop.call_soon_threadsafe(settle, r)
+
+        self.add_done_callback(done)
+        return fut.__await__()
+
+
+class NodeHost:
+    """One per process: runs many Raft groups over one LogDB and one transport."""
+
+    def __init__(self, config: NodeHostConfig) -> None:
+        config.validate()
+        self._config = config
+        self._core = _core.NodeHost(config)
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> NodeHost:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- lifecycle ---------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stops every group, the transport and the engine threads (idempotent)."""
+        self._core.stop()
+
+    @property
+    def raft_address(self) -> str:
+        return str(self._core.raft_address())
+
+    def node_host_config(self) -> NodeHostConfig:
+        return self._config
+
+    def start_cluster(
+        self,
+        initial_members: Mapping[int, str],
+        join: bool,
+        create_state_machine: Callable[[int, int], StateMachine],
+        config: Config,
+    ) -> None:
+        """Starts a replica (new group: all initial members; join: none; restart: none)."""
+        config.validate()
+        self._core.start_cluster(dict(initial_members), join, create_state_machine, config)
+
+    def stop_cluster(self, cluster_id: int) -> None:
+        self._core.stop_cluster(cluster_id)
+
+    # ---- proposals -----------------------------------------------------------
+
+    def get_noop_session(self, cluster_id: int) -> Session:
+        return self._core.get_noop_session(cluster_id)
+
+    def sync_get_session(self, cluster_id: int, timeout: float) -> Session:
+        return self._core.sync_get_session(cluster_id, timeout)
+
+    def sync_close_session(self, session: Session, timeout: float) -> None:
+        self._core.sync_close_session(session, timeout)
+
+    def propose(self, session: Session, cmd: bytes, timeout: float) -> RequestState:
+        if not isinstance(cmd, (bytes, bytearray, memoryview)):
+            raise TypeError(f"cmd must be bytes, not {type(cmd).__name__}")
+        return RequestState(self._core.propose(session, bytes(cmd), timeout), session.cluster_id)
+
+    def sync_propose(self, session: Session, cmd: bytes, timeout: float) -> Result:
+        return self.propose(session, cmd, timeout).result(timeout + 1.0)
+
+    # ---- reads -------------------------------------------------------------------
+
+    def read_index(self, cluster_id: int, timeout: float) -> RequestState:
+        return RequestState(self._core.read_index(cluster_id, timeout), cluster_id)
+
+    def read_local_node(self, rs: RequestState, query: Any) -> Any:
+        """Queries the state machine after ``rs`` (a read_index) completed."""
+        r = rs.wait(0)
+        if r is None or not r.completed():
+            raise InvalidOperationError("read_local_node needs a completed read_index request")
+        return self._core.lookup(rs.cluster_id, query)
+
+    def sync_read(self, cluster_id: int, query: Any, timeout: float) -> Any:
+        rs = self.read_index(cluster_id, timeout)
+        r = rs.wait(timeout + 1.0)
+        if r is None:
+            raise TimeoutError("read index timed out")
+        r.raise_for_outcome()
+        return self._core.lookup(cluster_id, query)
+
+    def stale_read(self, cluster_id: int, query: Any) -> Any:
+        return self._core.lookup(cluster_id, query)
+
+    # ---- membership and leadership -------------------------------------------------
+
+    def _change(self, kind: str, cluster_id: int, node_id: int, address: str, ccid: int,
+                timeout: float) -> RequestState:
+        raw = self._core.membership_change(kind, cluster_id, node_id, address, ccid, timeout)
+        return RequestState(raw, cluster_id)
+
+    def request_add_node(self, cluster_id: int, node_id: int, address: str,
+                         config_change_index: int, timeout: float) -> RequestState:
+        return self._change("node", cluster_id, node_id, address, config_change_index, timeout)
+
+    def request_add_observer(self, cluster_id: int, node_id: int, address: str,
+                             config_change_index: int, timeout: float) -> RequestState:
+        return self._change("observer", cluster_id, node_id, address, config_change_index, timeout)
+
+    def request_add_witness(self, cluster_id: int, node_id: int, address: str,
+                            config_change_index: int, timeout: float) -> RequestState:
+        return self._change("witness", cluster_id, node_id, address, config_change_index, timeout)
+
+    def request_delete_node(self, cluster_id: int, node_id: int, config_change_index: int,
+                            timeout: float) -> RequestState:
+        return self._change("delete", cluster_id, node_id, "", config_change_index, timeout)
+
+    def sync_request_add_node(self, cluster_id: int, node_id: int, address: str,
+                              config_change_index: int, timeout: float) -> None:
+        self.request_add_node(cluster_id, node_id, address, config_change_index, timeout).result(
+            timeout + 1.0)
+
+    def sync_request_delete_node(self, cluster_id: int, node_id: int, config_change_index: int,
+                                 timeout: float) -> None:
+        self.request_delete_node(cluster_id, node_id, config_change_index, timeout).result(
+            timeout + 1.0)
+
+    def sync_get_cluster_membership(self, cluster_id: int, timeout: float) -> Membership:
+        d = self._core.sync_get_cluster_membership(cluster_id, timeout)
+        return Membership(d["config_change_id"], dict(d["nodes"]), dict(d["observers"]),
+                          dict(d["witnesses"]), set(d["removed"]))
+
+    def get_leader_id(self, cluster_id: int) -> tuple[int, bool]:
+        """The leader as this replica knows it, and whether it is known."""
+        leader, valid = self._core.get_leader_id(cluster_id)
+        return int(leader), bool(valid)
+
+    def request_leader_transfer(self, cluster_id: int, target_node_id: int) -> None:
+        self._core.request_leader_transfer(cluster_id, target_node_id)
+
+    # ---- snapshots, information, metrics -------------------------------------------
+
+    def request_snapshot(self, cluster_id: int, option: SnapshotOption | None,
+                         timeout: float) -> RequestState:
+        o = option or SnapshotOption()
+        raw = self._core.request_snapshot(cluster_id, o.exported, o.export_path,
+                                          o.override_compaction_overhead, o.compaction_overhead,
+                                          timeout)
+        return RequestState(raw, cluster_id)
+
+    def sync_request_snapshot(self, cluster_id: int, option: SnapshotOption | None,
+                              timeout: float) -> int:
+        r = self.request_snapshot(cluster_id, option, timeout).wait(timeout + 1.0)
+        if r is None:
+            raise TimeoutError("snapshot request timed out")
+        r.raise_for_outcome()
+        return r.snapshot_index
+
+    def has_node_info(self, cluster_id: int, node_id: int) -> bool:
+        return bool(self._core.has_node_info(cluster_id, node_id))
+
+    def write_health_metrics(self, file: Any) -> None:
+        """Writes the Prometheus text exposition of the health metrics to ``file``."""
+        file.write(self._core.health_metrics())

@@ -1,0 +1,65 @@
+"""Base classes for state machines written in Python."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class SnapshotWriter(Protocol):
+    """A binary, write-only stream (the snapshot file)."""
+
+    def write(self, data: bytes) -> int: ...
+
+
+class SnapshotReader(Protocol):
+    """A binary, read-only stream; ``read()`` returns b"" at the end."""
+
+    def read(self, n: int = -1) -> bytes: ...
+
+
+class Result:
+    """What applying one command produced: a number and optional bytes."""
+
+    __slots__ = ("data", "value")
+
+    def __init__(self, value: int = 0, data: bytes = b"") -> None:
+        self.value = value
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"Result(value={self.value}, data={self.data!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Result) and (self.value, self.data) == (other.value, other.data)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class StateMachine:
+    """The regular kind: all state in memory, one command per ``update``.
+
+    ``update`` must be deterministic: the same commands in the same order must
+    give the same state and results on every replica. An exception raised by
+    any method stops this replica (the traceback is logged); the entry is
+    never skipped. The engine calls ``update``, ``lookup`` and the snapshot
+    methods one at a time.
+    """
+
+    def update(self, data: bytes) -> int | Result | tuple[int, bytes]:
+        """Applies one command; the return value goes back to the proposer."""
+        raise NotImplementedError
+
+    def lookup(self, query: Any) -> Any:
+        """Answers a read; any Python object in and out."""
+        raise NotImplementedError
+
+    def save_snapshot(self, writer: SnapshotWriter) -> None:
+        """Writes the whole state to ``writer``."""
+        raise NotImplementedError
+
+    def recover_from_snapshot(self, reader: SnapshotReader) -> None:
+        """Replaces the whole state with the one read from ``reader``."""
+        raise NotImplementedError
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Called once when the replica stops."""

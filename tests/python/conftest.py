@@ -1,0 +1,134 @@
+"""Shared fixtures: free loopback ports, temporary NodeHost directories, a KV state machine."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from dragonboat import Config, NodeHost, NodeHostConfig, StateMachine
+from dragonboat.errors import ClusterNotFoundError, TemporaryError
+from dragonboat.statemachine import SnapshotReader, SnapshotWriter
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class KV(StateMachine):
+    """``b"key=value"`` sets a key; a query is a key; the result is the number of keys."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, str] = {}
+        self.updates = 0
+
+    def update(self, data: bytes) -> int:
+        key, _, value = data.decode().partition("=")
+        if key == "boom":
+            raise RuntimeError("boom: this state machine refuses the entry")
+        self.data[key] = value
+        self.updates += 1
+        return len(self.data)
+
+    def lookup(self, query: Any) -> Any:
+        if query is None:
+            return dict(self.data)
+        return self.data.get(query)
+
+    def save_snapshot(self, writer: SnapshotWriter) -> None:
+        for k, v in sorted(self.data.items()):
+            writer.write(f"{k}={v}\n".encode())
+
+    def recover_from_snapshot(self, reader: SnapshotReader) -> None:
+        text = reader.read().decode()
+        self.data = dict(line.split("=", 1) for line in text.splitlines() if line)
+
+
+def retry(fn: Callable[[], T], limit: float = 30.0) -> T:
+    """Calls fn until it stops raising a temporary error (a leader is elected...)."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            return fn()
+        except TemporaryError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # a retry interval, not synchronisation: fn decides
+
+
+class Hosts:
+    """N NodeHosts in this process with one group (cluster 1) on all of them."""
+
+    def __init__(self, tmp: Path, n: int) -> None:
+        self.addresses = [f"127.0.0.1:{free_port()}" for _ in range(n)]
+        self.dirs = [str(tmp / f"nh{i}") for i in range(n)]
+        self.hosts: list[NodeHost | None] = [None] * n
+        self.sms: dict[int, KV] = {}
+
+    def config(self, i: int) -> NodeHostConfig:
+        return NodeHostConfig(node_host_dir=self.dirs[i], raft_address=self.addresses[i],
+                              rtt_millisecond=10)
+
+    def start(self, i: int) -> NodeHost:
+        nh = NodeHost(self.config(i))
+        self.hosts[i] = nh
+        return nh
+
+    def host(self, i: int) -> NodeHost:
+        nh = self.hosts[i]
+        assert nh is not None
+        return nh
+
+    def factory(self, i: int) -> Callable[[int, int], KV]:
+        def make(cluster_id: int, node_id: int) -> KV:
+            sm = KV()
+            self.sms[i] = sm
+            return sm
+
+        return make
+
+    def start_group(self, members: int) -> None:
+        initial = {i + 1: self.addresses[i] for i in range(members)}
+        for i in range(members):
+            self.host(i).start_cluster(initial, False, self.factory(i),
+                                       Config(node_id=i + 1, cluster_id=1, election_rtt=10,
+                                              check_quorum=True))
+
+    def leader(self) -> int:
+        def find() -> int:
+            for nh in self.hosts:
+                if nh is None:
+                    continue
+                try:
+                    leader, valid = nh.get_leader_id(1)
+                except ClusterNotFoundError:
+                    continue  # this host does not run the group (yet)
+                if valid and self.hosts[leader - 1] is not None:
+                    return leader - 1
+            raise TemporaryError("no leader yet")
+
+        return retry(find)
+
+    def stop(self) -> None:
+        for nh in self.hosts:
+            if nh is not None:
+                nh.stop()
+
+
+@pytest.fixture
+def three(tmp_path: Path) -> Iterator[Hosts]:
+    h = Hosts(tmp_path, 3)
+    for i in range(3):
+        h.start(i)
+    h.start_group(3)
+    yield h
+    h.stop()

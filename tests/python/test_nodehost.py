@@ -1,0 +1,168 @@
+"""The Python NodeHost API over three in-process NodeHosts (real TCP, RocksDB)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import KV, Hosts, free_port, retry
+
+import dragonboat
+from dragonboat import Config, NodeHost, NodeHostConfig, Result, errors
+
+
+def test_propose_and_read_linearizably_from_a_follower(three: Hosts) -> None:
+    leader = three.leader()
+    follower = (leader + 1) % 3
+    nh = three.host(follower)
+    session = nh.get_noop_session(1)
+    result = retry(lambda: nh.sync_propose(session, b"x=1", 5.0))
+    assert result == Result(1, b"")
+    other = three.host((leader + 2) % 3)
+    assert retry(lambda: other.sync_read(1, "x", 5.0)) == "1"
+    # ReadIndex + ReadLocalNode; any Python object as the query.
+    rs = other.read_index(1, 5.0)
+    r = rs.wait(10.0)
+    assert r is not None and r.completed()
+    assert other.read_local_node(rs, None) == {"x": "1"}
+
+
+def test_sessions_apply_a_retried_proposal_once(three: Hosts) -> None:
+    nh = three.host(three.leader())
+    session = retry(lambda: nh.sync_get_session(1, 5.0))
+    first = nh.sync_propose(session, b"k=1", 5.0)
+    again = nh.sync_propose(session, b"k=1", 5.0)  # a retry, e.g. after a timeout
+    assert again == first
+    session.proposal_completed()
+    assert nh.sync_propose(session, b"k2=2", 5.0).value == 2
+    nh.sync_close_session(session, 5.0)
+    session.proposal_completed()
+    with pytest.raises(errors.RejectedError):
+        nh.sync_propose(session, b"k3=3", 5.0)
+
+
+def test_asyncio_runs_many_concurrent_proposals(three: Hosts) -> None:
+    nh = three.host(three.leader())
+    session = nh.get_noop_session(1)
+    retry(lambda: nh.sync_propose(session, b"warm=1", 5.0))
+
+    async def main() -> list[dragonboat.RequestResult]:
+        states = [nh.propose(session, f"a{i}=1".encode(), 10.0) for i in range(200)]
+        return list(await asyncio.gather(*(asyncio.ensure_future(_wait(s)) for s in states)))
+
+    async def _wait(rs: dragonboat.RequestState) -> dragonboat.RequestResult:
+        return await rs
+
+    results = asyncio.run(main())
+    assert len(results) == 200 and all(r.completed() for r in results)
+
+
+def test_other_threads_run_while_sync_propose_waits(three: Hosts) -> None:
+    # The state machine blocks on "wait" until another Python thread releases
+    # it: that thread can only run if sync_propose released the GIL.
+    leader = three.leader()
+    nh = three.host(leader)
+    release = threading.Event()
+    progressed: list[int] = []
+    for sm in three.sms.values():
+        original = sm.update
+
+        def update(data: bytes, original: object = original) -> int:
+            if data == b"wait=1":
+                release.wait(30)
+            return original(data)  # type: ignore[operator,no-any-return]
+
+        sm.update = update  # type: ignore[method-assign]
+
+    def helper() -> None:
+        for i in range(1000):
+            progressed.append(i)
+        release.set()
+
+    t = threading.Thread(target=helper)
+    t.start()
+    assert retry(lambda: nh.sync_propose(nh.get_noop_session(1), b"wait=1", 30.0)).value >= 1
+    t.join()
+    assert len(progressed) == 1000
+
+
+def test_membership_add_and_delete(tmp_path: Path) -> None:
+    h = Hosts(tmp_path, 4)
+    try:
+        for i in range(4):
+            h.start(i)
+        h.start_group(3)
+        leader = h.host(h.leader())
+        retry(lambda: leader.sync_request_add_node(1, 4, h.addresses[3], 0, 5.0))
+        h.host(3).start_cluster({}, True, h.factory(3), Config(node_id=4, cluster_id=1,
+                                                               election_rtt=10))
+        m = retry(lambda: h.host(3).sync_get_cluster_membership(1, 5.0))
+        assert set(m.nodes) == {1, 2, 3, 4}
+        retry(lambda: leader.sync_propose(leader.get_noop_session(1), b"j=1", 5.0))
+        assert retry(lambda: h.host(3).sync_read(1, "j", 5.0)) == "1"
+        retry(lambda: h.host(3).sync_request_delete_node(1, 2, 0, 5.0))
+        m = retry(lambda: h.host(3).sync_get_cluster_membership(1, 5.0))
+        assert 2 in m.removed and 2 not in m.nodes
+        with pytest.raises(errors.RejectedError):
+            retry(lambda: h.host(3).sync_request_add_node(1, 2, h.addresses[1], 0, 5.0))
+    finally:
+        h.stop()
+
+
+def test_errors_are_named_exceptions(three: Hosts) -> None:
+    nh = three.host(three.leader())
+    session = nh.get_noop_session(1)
+    with pytest.raises(errors.PayloadTooBigError) as too_big:
+        nh.propose(session, b"x" * (9 << 20), 1.0)
+    assert isinstance(too_big.value, ValueError) and not dragonboat.is_temp_error(too_big.value)
+    with pytest.raises(errors.ClusterNotFoundError):
+        nh.stale_read(99, "x")
+    with pytest.raises(errors.TimeoutTooSmallError):
+        nh.propose(session, b"x=1", 0.001)
+    with pytest.raises(TypeError):
+        nh.propose(session, "not bytes", 1.0)  # type: ignore[arg-type]
+    with pytest.raises(errors.InvalidClusterSettingsError, match="election_rtt"):
+        nh.start_cluster({}, True, lambda c, n: KV(), Config(node_id=1, cluster_id=2,
+                                                              election_rtt=1))
+    with pytest.raises(errors.InvalidAddressError):
+        NodeHost(NodeHostConfig(node_host_dir="/tmp/x", raft_address="nowhere"))
+    with pytest.raises(errors.ClusterAlreadyExistError):
+        nh.start_cluster({}, False, lambda c, n: KV(), Config(node_id=1, cluster_id=1))
+    with pytest.raises(errors.LockDirectoryError):
+        NodeHost(NodeHostConfig(node_host_dir=three.dirs[0], raft_address=three.addresses[0]))
+    nh.stop()
+    with pytest.raises(errors.SystemStoppedError):
+        nh.propose(session, b"x=1", 1.0)
+
+
+def test_a_raising_state_machine_stops_its_replica_only(three: Hosts) -> None:
+    leader = three.leader()
+    nh = three.host(leader)
+    session = nh.get_noop_session(1)
+    retry(lambda: nh.sync_propose(session, b"before=1", 5.0))
+    # Every replica's update raises on this entry: each stops with the
+    # traceback logged, and later requests fail with a named error.
+    with pytest.raises((errors.ClusterClosedError, errors.TimeoutError)):
+        nh.sync_propose(session, b"boom=1", 5.0)
+    with pytest.raises(errors.ClusterClosedError):
+        retry(lambda: nh.sync_propose(session, b"after=1", 1.0), limit=10)
+
+
+def test_metrics_and_snapshot(three: Hosts, tmp_path: Path) -> None:
+    leader = three.leader()
+    nh = three.host(leader)
+    retry(lambda: nh.sync_propose(nh.get_noop_session(1), b"s=1", 5.0))
+    index = nh.sync_request_snapshot(1, None, 10.0)
+    assert index > 0
+    out = tmp_path / "metrics.txt"
+    with out.open("w") as f:
+        nh.write_health_metrics(f)
+    assert "dragonboat_raft_term{" in out.read_text()
+    assert nh.has_node_info(1, leader + 1)
+    assert not nh.has_node_info(1, 99)
+
+
+def test_free_port_helper_gives_distinct_ports() -> None:
+    assert free_port() != 0
