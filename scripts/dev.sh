@@ -83,7 +83,7 @@ lint_python() {
     "$PY" -m pip install -q --root-user-action=ignore ruff mypy
   fi
   log "ruff + mypy --strict (Python package and tests)"
-  "$PY" -m ruff check python tests/python
+  "$PY" -m ruff check python tests/python examples
   "$PY" -m mypy
 }
 
