@@ -12,10 +12,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "dragonboat/logger.h"
 #include "dragonboat/nodehost.h"
@@ -84,6 +87,7 @@ struct PyReader {
 
 // Shared by the engine's adapter and the binding's lookup path.
 struct PySM {
+  bool exclusive = true;  // the regular kind: lookups wait for updates (mu)
   std::mutex mu;   // updates, lookups and snapshots exclude each other (taken before the GIL)
   py::object obj;  // the Python state machine; released with the GIL held
   ~PySM() {
@@ -193,9 +197,125 @@ class PyRegularAdapter : public IConcurrentStateMachine {
   std::shared_ptr<PySM> s_;
 };
 
+// The concurrent and on-disk kinds: update() gets the whole batch as a list
+// of dragonboat.statemachine.Entry objects (one GIL acquisition), lookups
+// may run alongside updates (their concurrency is the state machine's
+// business, as in the reference), and prepare_snapshot's Python context is
+// kept for the save that follows (one snapshot operation at a time).
+class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachine {
+ public:
+  explicit PyBatchAdapter(std::shared_ptr<PySM> s) : s_(std::move(s)) {}
+  ~PyBatchAdapter() override {
+    py::gil_scoped_acquire gil;
+    ctx_ = py::object();
+  }
+  Status open(uint64_t* applied) override {
+    py::gil_scoped_acquire gil;
+    try {
+      *applied = s_->obj.attr("open")().cast<uint64_t>();
+    } catch (py::error_already_set& e) {
+      return py_failure("open()", e);
+    }
+    return Status::OK();
+  }
+  Status update(std::vector<SMEntry>* entries) override {
+    py::gil_scoped_acquire gil;
+    try {
+      py::object entry_cls = py::module_::import("dragonboat.statemachine").attr("Entry");
+      py::list batch(entries->size());
+      for (size_t i = 0; i < entries->size(); ++i) {
+        const SMEntry& e = (*entries)[i];
+        batch[i] = entry_cls(e.index, py::bytes(e.cmd.data(), e.cmd.size()));
+      }
+      s_->obj.attr("update")(batch);
+      for (size_t i = 0; i < entries->size(); ++i) (*entries)[i].result = to_result(batch[i].attr("result"));
+    } catch (py::error_already_set& e) {
+      return py_failure("update()", e);
+    }
+    return Status::OK();
+  }
+  Status lookup(std::string_view q, std::string* a) override {
+    py::gil_scoped_acquire gil;
+    try {
+      py::object v = s_->obj.attr("lookup")(py::bytes(q.data(), q.size()));
+      *a = py::isinstance<py::bytes>(v) ? v.cast<std::string>() : py::str(v).cast<std::string>();
+    } catch (py::error_already_set& e) {
+      return py_failure("lookup()", e);
+    }
+    return Status::OK();
+  }
+  Status sync() override {
+    py::gil_scoped_acquire gil;
+    try {
+      if (py::hasattr(s_->obj, "sync")) s_->obj.attr("sync")();
+    } catch (py::error_already_set& e) {
+      return py_failure("sync()", e);
+    }
+    return Status::OK();
+  }
+  Status prepare_snapshot(std::string* ctx) override {
+    ctx->clear();
+    py::gil_scoped_acquire gil;
+    try {
+      ctx_ = s_->obj.attr("prepare_snapshot")();
+    } catch (py::error_already_set& e) {
+      return py_failure("prepare_snapshot()", e);
+    }
+    return Status::OK();
+  }
+  Status save_snapshot(const std::string&, ISnapshotWriter* w) override {
+    py::gil_scoped_acquire gil;
+    PyWriter pw{w};
+    py::object writer = py::cast(&pw, py::return_value_policy::reference);
+    py::object ctx = std::move(ctx_);
+    ctx_ = py::object();
+    try {
+      s_->obj.attr("save_snapshot")(ctx, writer);
+    } catch (py::error_already_set& e) {
+      pw.w = nullptr;
+      return py_failure("save_snapshot()", e);
+    }
+    pw.w = nullptr;
+    return Status::OK();
+  }
+  Status recover_from_snapshot(ISnapshotReader* r) override {
+    py::gil_scoped_acquire gil;
+    PyReader pr{r};
+    py::object reader = py::cast(&pr, py::return_value_policy::reference);
+    try {
+      s_->obj.attr("recover_from_snapshot")(reader);
+    } catch (py::error_already_set& e) {
+      pr.r = nullptr;
+      return py_failure("recover_from_snapshot()", e);
+    }
+    pr.r = nullptr;
+    return Status::OK();
+  }
+  void close() override {
+    py::gil_scoped_acquire gil;
+    try {
+      if (py::hasattr(s_->obj, "close")) s_->obj.attr("close")();
+    } catch (py::error_already_set& e) {
+      (void)py_failure("close()", e);
+    }
+  }
+
+ private:
+  std::shared_ptr<PySM> s_;
+  py::object ctx_;
+};
+
 // ---- the NodeHost handle ---------------------------------------------------------
 
 struct PyNodeHost {
+  ~PyNodeHost() {
+    // Engine threads may need the GIL to finish (state machines, listeners):
+    // never stop the engine while holding it.
+    if (nh) {
+      py::gil_scoped_release nogil;
+      nh.reset();
+    }
+  }
   std::unique_ptr<NodeHost> nh;
   std::mutex mu;
   std::map<uint64_t, std::shared_ptr<PySM>> sms;  // cluster ID -> Python state machine
@@ -214,7 +334,7 @@ struct PyNodeHost {
   py::object lookup(uint64_t cluster_id, const py::object& query) {
     std::shared_ptr<PySM> s = sm(cluster_id);
     std::unique_lock<std::mutex> g(s->mu, std::defer_lock);
-    {
+    if (s->exclusive) {
       py::gil_scoped_release nogil;
       g.lock();
     }
@@ -240,6 +360,8 @@ NodeHostConfig host_config(const py::object& c) {
   o.notify_commit = c.attr("notify_commit").cast<bool>();
   o.logdb_shards = c.attr("logdb_shards").cast<uint64_t>();
   o.apply_workers = c.attr("apply_workers").cast<uint64_t>();
+  o.max_snapshot_send_bytes_per_second = c.attr("max_snapshot_send_bytes_per_second").cast<uint64_t>();
+  o.max_snapshot_recv_bytes_per_second = c.attr("max_snapshot_recv_bytes_per_second").cast<uint64_t>();
   return o;
 }
 
@@ -268,6 +390,147 @@ py::dict result_dict(const RequestResult& r) {
   d["data"] = py::bytes(r.result.data);
   d["snapshot_index"] = r.snapshot_index;
   return d;
+}
+
+
+// ---- C++ log lines -> Python logging ------------------------------------------
+// The sink only queues (engine threads may hold engine locks while logging);
+// one bridge thread, holding no engine lock, takes the GIL and forwards the
+// lines to logging.getLogger("dragonboat").
+class LogBridge {
+ public:
+  static LogBridge& get() {
+    static LogBridge* b = new LogBridge();  // lives for the process
+    return *b;
+  }
+  void install() {
+    std::lock_guard<std::mutex> g(mu_);
+    if (installed_) return;
+    installed_ = true;
+    thread_ = std::thread([this] { loop(); });
+    thread_.detach();
+    set_log_sink([this](LogLevel level, const char* component, const std::string& msg) {
+      std::lock_guard<std::mutex> g2(mu_);
+      if (queue_.size() >= 10000) return;  // never block or grow without bound
+      queue_.push_back({level, std::string(component) + ": " + msg});
+      cv_.notify_one();
+    });
+  }
+
+ private:
+  struct Line {
+    LogLevel level;
+    std::string text;
+  };
+  void loop() {
+    for (;;) {
+      std::vector<Line> lines;
+      {
+        std::unique_lock<std::mutex> g(mu_);
+        cv_.wait(g, [&] { return !queue_.empty(); });
+        lines.assign(queue_.begin(), queue_.end());
+        queue_.clear();
+      }
+      if (!Py_IsInitialized()) continue;
+      py::gil_scoped_acquire gil;
+      try {
+        py::object logger = py::module_::import("logging").attr("getLogger")("dragonboat");
+        for (const auto& l : lines) {
+          int level = l.level == LogLevel::kDebug ? 10 : l.level == LogLevel::kInfo ? 20
+                    : l.level == LogLevel::kWarning ? 30 : 40;
+          logger.attr("log")(level, l.text);
+        }
+      } catch (py::error_already_set&) {
+        // logging itself failed (interpreter shutting down): drop the lines
+      }
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Line> queue_;
+  bool installed_ = false;
+  std::thread thread_;
+};
+
+// Python listeners, called on the NodeHost's events thread (no engine lock
+// held there) with the GIL taken for the call.
+void call_listener(const py::object& obj, const char* method, py::dict info) {
+  if (!py::hasattr(obj, method)) return;
+  try {
+    obj.attr(method)(info);
+  } catch (py::error_already_set& e) {
+    log_message(LogLevel::kError, "python", std::string("event listener ") + method + " raised " + e.what());
+  }
+}
+
+struct PyRaftListener : IRaftEventListener {
+  std::shared_ptr<py::object> obj;
+  void leader_updated(const LeaderInfo& i) override {
+    py::gil_scoped_acquire gil;
+    py::dict d;
+    d["cluster_id"] = i.cluster_id;
+    d["node_id"] = i.node_id;
+    d["term"] = i.term;
+    d["leader_id"] = i.leader_id;
+    call_listener(*obj, "leader_updated", d);
+  }
+};
+
+struct PySystemListener : ISystemEventListener {
+  std::shared_ptr<py::object> obj;
+  void node(const char* m, const NodeEventInfo& i) {
+    py::gil_scoped_acquire gil;
+    py::dict d;
+    d["cluster_id"] = i.cluster_id;
+    d["node_id"] = i.node_id;
+    call_listener(*obj, m, d);
+  }
+  void snap(const char* m, const SnapshotInfo& i) {
+    py::gil_scoped_acquire gil;
+    py::dict d;
+    d["cluster_id"] = i.cluster_id;
+    d["node_id"] = i.node_id;
+    d["from"] = i.from;
+    d["index"] = i.index;
+    call_listener(*obj, m, d);
+  }
+  void entry(const char* m, const EntryInfo& i) {
+    py::gil_scoped_acquire gil;
+    py::dict d;
+    d["cluster_id"] = i.cluster_id;
+    d["node_id"] = i.node_id;
+    d["index"] = i.index;
+    call_listener(*obj, m, d);
+  }
+  void conn(const char* m, const ConnectionInfo& i) {
+    py::gil_scoped_acquire gil;
+    py::dict d;
+    d["address"] = i.address;
+    d["snapshot_connection"] = i.snapshot_connection;
+    call_listener(*obj, m, d);
+  }
+  void node_ready(const NodeEventInfo& i) override { node("node_ready", i); }
+  void node_unloaded(const NodeEventInfo& i) override { node("node_unloaded", i); }
+  void membership_changed(const NodeEventInfo& i) override { node("membership_changed", i); }
+  void connection_established(const ConnectionInfo& i) override { conn("connection_established", i); }
+  void connection_failed(const ConnectionInfo& i) override { conn("connection_failed", i); }
+  void send_snapshot_started(const SnapshotInfo& i) override { snap("send_snapshot_started", i); }
+  void send_snapshot_completed(const SnapshotInfo& i) override { snap("send_snapshot_completed", i); }
+  void send_snapshot_aborted(const SnapshotInfo& i) override { snap("send_snapshot_aborted", i); }
+  void snapshot_received(const SnapshotInfo& i) override { snap("snapshot_received", i); }
+  void snapshot_recovered(const SnapshotInfo& i) override { snap("snapshot_recovered", i); }
+  void snapshot_created(const SnapshotInfo& i) override { snap("snapshot_created", i); }
+  void snapshot_compacted(const SnapshotInfo& i) override { snap("snapshot_compacted", i); }
+  void log_compacted(const EntryInfo& i) override { entry("log_compacted", i); }
+  void logdb_compacted(const EntryInfo& i) override { entry("logdb_compacted", i); }
+};
+
+// Releases a Python object with the GIL held (shared_ptr deleter).
+std::shared_ptr<py::object> py_shared(py::object o) {
+  return std::shared_ptr<py::object>(new py::object(std::move(o)), [](py::object* p) {
+    py::gil_scoped_acquire gil;
+    delete p;
+  });
 }
 
 }  // namespace
@@ -336,8 +599,21 @@ void register_nodehost(py::module_& m) {
 
   py::class_<PyNodeHost>(m, "NodeHost", "The engine's NodeHost (use dragonboat.NodeHost).")
       .def(py::init([](const py::object& cfg) {
+             LogBridge::get().install();
              auto h = std::make_unique<PyNodeHost>();
              NodeHostConfig c = host_config(cfg);
+             py::object rl = cfg.attr("raft_event_listener");
+             if (!rl.is_none()) {
+               auto l = std::make_shared<PyRaftListener>();
+               l->obj = py_shared(rl);
+               c.raft_event_listener = l;
+             }
+             py::object sl = cfg.attr("system_event_listener");
+             if (!sl.is_none()) {
+               auto l = std::make_shared<PySystemListener>();
+               l->obj = py_shared(sl);
+               c.system_event_listener = l;
+             }
              Status s;
              {
                py::gil_scoped_release nogil;
@@ -365,26 +641,44 @@ void register_nodehost(py::module_& m) {
       .def(
           "start_cluster",
           [](PyNodeHost& h, std::map<uint64_t, std::string> members, bool join, py::function factory,
-             const py::object& cfg) {
+             const py::object& cfg, const std::string& kind) {
             Config c = raft_config(cfg);
             auto state = std::make_shared<PySM>();
             state->obj = factory(c.cluster_id, c.node_id);
             if (state->obj.is_none()) throw StatusError{"invalid_cluster_settings", "the state machine factory returned None"};
+            state->exclusive = kind == "regular";
             Status s;
             {
               py::gil_scoped_release nogil;
-              s = h.host().start_concurrent_cluster(
-                  members, join,
-                  [state](uint64_t, uint64_t) -> std::unique_ptr<IConcurrentStateMachine> {
-                    return std::make_unique<PyRegularAdapter>(state);
-                  },
-                  c);
+              if (kind == "regular") {
+                s = h.host().start_concurrent_cluster(
+                    members, join,
+                    [state](uint64_t, uint64_t) -> std::unique_ptr<IConcurrentStateMachine> {
+                      return std::make_unique<PyRegularAdapter>(state);
+                    },
+                    c);
+              } else if (kind == "concurrent") {
+                s = h.host().start_concurrent_cluster(
+                    members, join,
+                    [state](uint64_t, uint64_t) -> std::unique_ptr<IConcurrentStateMachine> {
+                      return std::make_unique<PyBatchAdapter>(state);
+                    },
+                    c);
+              } else {
+                s = h.host().start_on_disk_cluster(
+                    members, join,
+                    [state](uint64_t, uint64_t) -> std::unique_ptr<IOnDiskStateMachine> {
+                      return std::make_unique<PyBatchAdapter>(state);
+                    },
+                    c);
+              }
             }
             check(s);
             std::lock_guard<std::mutex> g(h.mu);
             h.sms[c.cluster_id] = state;
           },
-          py::arg("initial_members"), py::arg("join"), py::arg("factory"), py::arg("config"))
+          py::arg("initial_members"), py::arg("join"), py::arg("factory"), py::arg("config"),
+          py::arg("kind") = "regular")
       .def("stop_cluster",
            [](PyNodeHost& h, uint64_t cluster_id) {
              Status s;
@@ -511,6 +805,62 @@ void register_nodehost(py::module_& m) {
              return rs;
            })
       .def("has_node_info", [](PyNodeHost& h, uint64_t c, uint64_t n) { return h.host().has_node_info(c, n); })
+      .def("stop_node",
+           [](PyNodeHost& h, uint64_t c, uint64_t n) {
+             Status st;
+             {
+               py::gil_scoped_release nogil;
+               st = h.host().stop_node(c, n);
+             }
+             check(st);
+           })
+      .def("remove_data",
+           [](PyNodeHost& h, uint64_t c, uint64_t n) {
+             Status st;
+             {
+               py::gil_scoped_release nogil;
+               st = h.host().remove_data(c, n);
+             }
+             check(st);
+           })
+      .def("request_compaction",
+           [](PyNodeHost& h, uint64_t c, uint64_t n) {
+             RequestStatePtr rs;
+             check(h.host().request_compaction(c, n, &rs));
+             return rs;
+           })
+      .def("node_host_info",
+           [](PyNodeHost& h, bool skip_log_info) {
+             NodeHostInfoOption o;
+             o.skip_log_info = skip_log_info;
+             NodeHostInfo info;
+             {
+               py::gil_scoped_release nogil;
+               info = h.host().get_node_host_info(o);
+             }
+             py::dict d;
+             d["raft_address"] = info.raft_address;
+             py::list clusters;
+             for (const auto& ci : info.cluster_info) {
+               py::dict c;
+               c["cluster_id"] = ci.cluster_id;
+               c["node_id"] = ci.node_id;
+               c["nodes"] = ci.nodes;
+               c["config_change_index"] = ci.config_change_index;
+               c["state_machine_type"] = static_cast<int>(ci.state_machine_type);
+               c["is_leader"] = ci.is_leader;
+               c["is_observer"] = ci.is_observer;
+               c["is_witness"] = ci.is_witness;
+               c["pending"] = ci.pending;
+               clusters.append(c);
+             }
+             d["cluster_info"] = clusters;
+             py::list logs;
+             for (const auto& li : info.log_info) logs.append(py::make_tuple(li.cluster_id, li.node_id));
+             d["log_info"] = logs;
+             return d;
+           },
+           py::arg("skip_log_info") = false)
       .def("health_metrics", [](PyNodeHost& h) {
         std::ostringstream out;
         h.host().write_health_metrics(out);

@@ -6,17 +6,30 @@ subclass and :class:`Config` per group; errors are in :mod:`dragonboat.errors`.
 
 from __future__ import annotations
 
-from dragonboat import _core, errors
+from dragonboat import _core, errors, events
 from dragonboat.config import Config, Membership, NodeHostConfig, SnapshotOption
 from dragonboat.errors import DragonboatError, is_temp_error
-from dragonboat.nodehost import NodeHost, RequestResult, RequestState, Session
+from dragonboat.nodehost import NodeHost, NodeUser, RequestResult, RequestState, Session
 from dragonboat.simulation import SimulationResult, simulate
-from dragonboat.statemachine import Result, SnapshotReader, SnapshotWriter, StateMachine
+from dragonboat.statemachine import (
+    ConcurrentStateMachine,
+    Entry,
+    OnDiskStateMachine,
+    Result,
+    SnapshotReader,
+    SnapshotWriter,
+    StateMachine,
+)
 
 __version__: str = _core.__version__
 
 __all__ = [
+    "ConcurrentStateMachine",
     "Config",
+    "Entry",
+    "NodeUser",
+    "OnDiskStateMachine",
+    "events",
     "DragonboatError",
     "Membership",
     "NodeHost",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from dragonboat.errors import InvalidAddressError, InvalidClusterSettingsError
 
@@ -66,6 +67,12 @@ class NodeHostConfig:
     notify_commit: bool = False
     logdb_shards: int = 2
     apply_workers: int = 2
+    max_snapshot_send_bytes_per_second: int = 0
+    max_snapshot_recv_bytes_per_second: int = 0
+    #: An object with ``leader_updated(info: LeaderInfo)`` (see dragonboat.events).
+    raft_event_listener: Any = None
+    #: An object with any of the system event methods (see dragonboat.events).
+    system_event_listener: Any = None
 
     def validate(self) -> None:
         """Raises an error naming the bad field."""

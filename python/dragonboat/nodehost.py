@@ -7,11 +7,12 @@ are raised as :mod:`dragonboat.errors` classes.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
-from dragonboat import _core
+from dragonboat import _core, events
 from dragonboat.config import Config, Membership, NodeHostConfig, SnapshotOption
 from dragonboat.errors import (
     CanceledError,
@@ -21,7 +22,12 @@ from dragonboat.errors import (
     RejectedError,
     TimeoutError,
 )
-from dragonboat.statemachine import Result, StateMachine
+from dragonboat.statemachine import (
+    ConcurrentStateMachine,
+    OnDiskStateMachine,
+    Result,
+    StateMachine,
+)
 
 Session = _core.Session
 
@@ -130,7 +136,12 @@ class NodeHost:
     def __init__(self, config: NodeHostConfig) -> None:
         config.validate()
         self._config = config
-        self._core = _core.NodeHost(config)
+        engine_config = dataclasses.replace(
+            config,
+            raft_event_listener=events.adapt(config.raft_event_listener),
+            system_event_listener=events.adapt(config.system_event_listener),
+        )
+        self._core = _core.NodeHost(engine_config)
         self._lock = threading.Lock()
 
     def __enter__(self) -> NodeHost:
@@ -161,10 +172,59 @@ class NodeHost:
     ) -> None:
         """Starts a replica (new group: all initial members; join: none; restart: none)."""
         config.validate()
-        self._core.start_cluster(dict(initial_members), join, create_state_machine, config)
+        self._core.start_cluster(dict(initial_members), join, create_state_machine, config,
+                                 "regular")
+
+    def start_concurrent_cluster(
+        self,
+        initial_members: Mapping[int, str],
+        join: bool,
+        create_state_machine: Callable[[int, int], ConcurrentStateMachine],
+        config: Config,
+    ) -> None:
+        """As start_cluster, for a :class:`ConcurrentStateMachine`."""
+        config.validate()
+        self._core.start_cluster(dict(initial_members), join, create_state_machine, config,
+                                 "concurrent")
+
+    def start_on_disk_cluster(
+        self,
+        initial_members: Mapping[int, str],
+        join: bool,
+        create_state_machine: Callable[[int, int], OnDiskStateMachine],
+        config: Config,
+    ) -> None:
+        """As start_cluster, for an :class:`OnDiskStateMachine`."""
+        config.validate()
+        self._core.start_cluster(dict(initial_members), join, create_state_machine, config,
+                                 "on_disk")
 
     def stop_cluster(self, cluster_id: int) -> None:
+        """Stops the local replica (not a membership change)."""
         self._core.stop_cluster(cluster_id)
+
+    def stop_node(self, cluster_id: int, node_id: int) -> None:
+        self._core.stop_node(cluster_id, node_id)
+
+    def remove_data(self, cluster_id: int, node_id: int) -> None:
+        """Removes a stopped, deleted node's data (ClusterNotStoppedError if running)."""
+        self._core.remove_data(cluster_id, node_id)
+
+    def sync_remove_data(self, cluster_id: int, node_id: int, timeout: float) -> None:
+        self._core.remove_data(cluster_id, node_id)
+
+    def request_compaction(self, cluster_id: int, node_id: int) -> RequestState:
+        """Reclaims the disk space of dropped log entries (RejectedError: nothing to do)."""
+        return RequestState(self._core.request_compaction(cluster_id, node_id), cluster_id)
+
+    def get_node_host_info(self, skip_log_info: bool = False) -> dict[str, Any]:
+        """The raft address, the groups running here and the nodes with data."""
+        info: dict[str, Any] = self._core.node_host_info(skip_log_info)
+        return info
+
+    def get_node_user(self, cluster_id: int) -> NodeUser:
+        self.get_leader_id(cluster_id)  # ClusterNotFoundError when absent
+        return NodeUser(self, cluster_id)
 
     # ---- proposals -----------------------------------------------------------
 
@@ -185,6 +245,10 @@ class NodeHost:
     def sync_propose(self, session: Session, cmd: bytes, timeout: float) -> Result:
         return self.propose(session, cmd, timeout).result(timeout + 1.0)
 
+    def propose_session(self, session: Session, timeout: float) -> RequestState:
+        """Registers or unregisters ``session`` through the log."""
+        return RequestState(self._core.propose_session(session, timeout), session.cluster_id)
+
     # ---- reads -------------------------------------------------------------------
 
     def read_index(self, cluster_id: int, timeout: float) -> RequestState:
@@ -196,6 +260,10 @@ class NodeHost:
         if r is None or not r.completed():
             raise InvalidOperationError("read_local_node needs a completed read_index request")
         return self._core.lookup(rs.cluster_id, query)
+
+    def na_read_local_node(self, rs: RequestState, query: bytes) -> Any:
+        """read_local_node with a bytes query (the reference's byte-slice variant)."""
+        return self.read_local_node(rs, query)
 
     def sync_read(self, cluster_id: int, query: Any, timeout: float) -> Any:
         rs = self.read_index(cluster_id, timeout)
@@ -235,6 +303,16 @@ class NodeHost:
                               config_change_index: int, timeout: float) -> None:
         self.request_add_node(cluster_id, node_id, address, config_change_index, timeout).result(
             timeout + 1.0)
+
+    def sync_request_add_observer(self, cluster_id: int, node_id: int, address: str,
+                                  config_change_index: int, timeout: float) -> None:
+        self.request_add_observer(cluster_id, node_id, address, config_change_index,
+                                  timeout).result(timeout + 1.0)
+
+    def sync_request_add_witness(self, cluster_id: int, node_id: int, address: str,
+                                 config_change_index: int, timeout: float) -> None:
+        self.request_add_witness(cluster_id, node_id, address, config_change_index,
+                                 timeout).result(timeout + 1.0)
 
     def sync_request_delete_node(self, cluster_id: int, node_id: int, config_change_index: int,
                                  timeout: float) -> None:
@@ -278,3 +356,17 @@ class NodeHost:
     def write_health_metrics(self, file: Any) -> None:
         """Writes the Prometheus text exposition of the health metrics to ``file``."""
         file.write(self._core.health_metrics())
+
+
+class NodeUser:
+    """Proposes and reads on one group without naming it each time."""
+
+    def __init__(self, nh: NodeHost, cluster_id: int) -> None:
+        self._nh = nh
+        self.cluster_id = cluster_id
+
+    def propose(self, session: Session, cmd: bytes, timeout: float) -> RequestState:
+        return self._nh.propose(session, cmd, timeout)
+
+    def read_index(self, timeout: float) -> RequestState:
+        return self._nh.read_index(self.cluster_id, timeout)

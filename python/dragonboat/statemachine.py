@@ -63,3 +63,60 @@ class StateMachine:
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Called once when the replica stops."""
+
+
+class Entry:
+    """One committed entry handed to a batched ``update``; set ``result``."""
+
+    __slots__ = ("cmd", "index", "result")
+
+    def __init__(self, index: int, cmd: bytes) -> None:
+        self.index = index
+        self.cmd = cmd
+        self.result: int | Result | tuple[int, bytes] = 0
+
+    def __repr__(self) -> str:
+        return f"Entry(index={self.index}, cmd={self.cmd!r}, result={self.result!r})"
+
+
+class ConcurrentStateMachine:
+    """The concurrent kind: batched updates; ``lookup`` may run during ``update``.
+
+    Snapshots are two-step: ``prepare_snapshot`` runs between updates and
+    returns what to save (cheaply); ``save_snapshot`` then writes it while
+    updates continue.
+    """
+
+    def update(self, entries: list[Entry]) -> None:
+        """Applies the batch in order, setting each entry's ``result``."""
+        raise NotImplementedError
+
+    def lookup(self, query: Any) -> Any:
+        raise NotImplementedError
+
+    def prepare_snapshot(self) -> Any:
+        raise NotImplementedError
+
+    def save_snapshot(self, context: Any, writer: SnapshotWriter) -> None:
+        raise NotImplementedError
+
+    def recover_from_snapshot(self, reader: SnapshotReader) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Called once when the replica stops."""
+
+
+class OnDiskStateMachine(ConcurrentStateMachine):
+    """The on-disk kind: the state lives in the application's own durable store.
+
+    ``open`` returns the index of the last entry the store holds durably;
+    only later entries are replayed. ``sync`` makes applied updates durable.
+    Only the no-op session may be used with it.
+    """
+
+    def open(self) -> int:
+        raise NotImplementedError
+
+    def sync(self) -> None:
+        raise NotImplementedError

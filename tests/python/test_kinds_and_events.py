@@ -1,0 +1,211 @@
+"""Concurrent and on-disk Python state machines, listeners, logging, information calls."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import KV, Hosts, free_port, retry
+
+from dragonboat import (
+    ConcurrentStateMachine,
+    Config,
+    Entry,
+    NodeHost,
+    NodeHostConfig,
+    OnDiskStateMachine,
+    SnapshotReader,
+    SnapshotWriter,
+    errors,
+    events,
+)
+
+
+class Counter(ConcurrentStateMachine):
+    def __init__(self) -> None:
+        self.total = 0
+        self.batches: list[int] = []
+
+    def update(self, entries: list[Entry]) -> None:
+        self.batches.append(len(entries))
+        for e in entries:
+            self.total += int(e.cmd)
+            e.result = self.total
+
+    def lookup(self, query: Any) -> Any:
+        return self.total
+
+    def prepare_snapshot(self) -> Any:
+        return self.total
+
+    def save_snapshot(self, context: Any, writer: SnapshotWriter) -> None:
+        writer.write(str(context).encode())
+
+    def recover_from_snapshot(self, reader: SnapshotReader) -> None:
+        self.total = int(reader.read())
+
+
+class FileStore(OnDiskStateMachine):
+    """Sum of the entries, kept durably in a file with the applied index."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.applied = 0
+        self.sum = 0
+        self.updates = 0
+
+    def open(self) -> int:
+        if self.path.exists():
+            self.applied, self.sum = map(int, self.path.read_text().split())
+        return self.applied
+
+    def update(self, entries: list[Entry]) -> None:
+        for e in entries:
+            self.sum += int(e.cmd)
+            self.applied = e.index
+            self.updates += 1
+            e.result = self.sum
+        self.path.write_text(f"{self.applied} {self.sum}")
+
+    def sync(self) -> None:
+        pass  # written synchronously in update
+
+    def lookup(self, query: Any) -> Any:
+        return self.sum
+
+    def prepare_snapshot(self) -> Any:
+        return (self.applied, self.sum)
+
+    def save_snapshot(self, context: Any, writer: SnapshotWriter) -> None:
+        writer.write(f"{context[0]} {context[1]}".encode())
+
+    def recover_from_snapshot(self, reader: SnapshotReader) -> None:
+        self.applied, self.sum = map(int, reader.read().split())
+        self.path.write_text(f"{self.applied} {self.sum}")
+
+
+def single(tmp_path: Path, **kw: Any) -> tuple[NodeHost, str]:
+    address = f"127.0.0.1:{free_port()}"
+    nh = NodeHost(NodeHostConfig(node_host_dir=str(tmp_path / "nh"), raft_address=address,
+                                 rtt_millisecond=10, **kw))
+    return nh, address
+
+
+def test_concurrent_state_machine_gets_batches(tmp_path: Path) -> None:
+    nh, address = single(tmp_path)
+    with nh:
+        sm = Counter()
+        nh.start_concurrent_cluster({1: address}, False, lambda c, n: sm,
+                                    Config(node_id=1, cluster_id=5, snapshot_entries=50))
+        session = nh.get_noop_session(5)
+        retry(lambda: nh.sync_propose(session, b"0", 5.0))
+        states = [nh.propose(session, b"1", 10.0) for _ in range(300)]
+        values = sorted(s.result(10.0).value for s in states)
+        assert values == list(range(1, 301))
+        assert max(sm.batches) > 1, "entries arrive in batches"
+        assert nh.sync_read(5, None, 5.0) == 300
+
+
+def test_on_disk_state_machine_restarts_from_its_own_index(tmp_path: Path) -> None:
+    store = tmp_path / "store.txt"
+    nh, address = single(tmp_path)
+    first = FileStore(store)
+    with nh:
+        nh.start_on_disk_cluster({1: address}, False, lambda c, n: first, Config(node_id=1,
+                                                                                 cluster_id=6))
+        session = nh.get_noop_session(6)
+        retry(lambda: nh.sync_propose(session, b"5", 5.0))
+        for _ in range(9):
+            nh.sync_propose(session, b"5", 5.0)
+        with pytest.raises(errors.InvalidOperationError):
+            nh.sync_get_session(6, 2.0)  # on-disk: no-op session only
+    again = FileStore(store)
+    nh2 = NodeHost(NodeHostConfig(node_host_dir=str(tmp_path / "nh"), raft_address=address,
+                                  rtt_millisecond=10))
+    with nh2:
+        nh2.start_on_disk_cluster({}, False, lambda c, n: again, Config(node_id=1, cluster_id=6))
+        retry(lambda: nh2.sync_propose(nh2.get_noop_session(6), b"1", 5.0))
+        assert nh2.sync_read(6, None, 5.0) == 51
+        assert again.updates == 1, "entries already in the store are not replayed"
+
+
+class Recorder(events.RaftEventListener, events.SystemEventListener):
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.lock = threading.Lock()
+
+    def leader_updated(self, info: events.LeaderInfo) -> None:
+        with self.lock:
+            self.seen.append(f"leader {info.cluster_id} {info.leader_id}")
+
+    def node_ready(self, info: events.NodeInfo) -> None:
+        with self.lock:
+            self.seen.append(f"ready {info.cluster_id}")
+
+    def snapshot_created(self, info: events.SnapshotInfo) -> None:
+        with self.lock:
+            self.seen.append(f"snapshot {info.index}")
+
+
+def wait_for(pred: Any, limit: float = 30.0) -> bool:
+    deadline = time.monotonic() + limit
+    while not pred():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)  # polling interval; the predicate decides
+    return True
+
+
+def test_listeners_receive_events_as_dataclasses(tmp_path: Path) -> None:
+    rec = Recorder()
+    nh, address = single(tmp_path, raft_event_listener=rec, system_event_listener=rec)
+    with nh:
+        nh.start_cluster({1: address}, False, lambda c, n: KV(), Config(node_id=1, cluster_id=7))
+        retry(lambda: nh.sync_propose(nh.get_noop_session(7), b"a=1", 5.0))
+        nh.sync_request_snapshot(7, None, 5.0)
+        assert wait_for(lambda: any(s.startswith("snapshot") for s in rec.seen))
+        assert "ready 7" in rec.seen
+        assert "leader 7 1" in rec.seen
+
+
+def test_engine_log_lines_reach_python_logging(three: Hosts) -> None:
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep()
+    logging.getLogger("dragonboat").addHandler(handler)
+    try:
+        nh = three.host(three.leader())
+        retry(lambda: nh.sync_propose(nh.get_noop_session(1), b"x=1", 5.0))
+        with pytest.raises((errors.ClusterClosedError, errors.TimeoutError)):
+            nh.sync_propose(nh.get_noop_session(1), b"boom=1", 5.0)
+        assert wait_for(lambda: any("boom" in r.getMessage() for r in records))
+        boom = next(r for r in records if "boom" in r.getMessage())
+        assert boom.levelno == logging.ERROR
+    finally:
+        logging.getLogger("dragonboat").removeHandler(handler)
+
+
+def test_information_node_user_and_data_lifecycle(three: Hosts) -> None:
+    leader = three.leader()
+    nh = three.host(leader)
+    info = nh.get_node_host_info()
+    assert info["raft_address"] == three.addresses[leader]
+    assert [c["cluster_id"] for c in info["cluster_info"]] == [1]
+    assert (1, leader + 1) in [tuple(x) for x in info["log_info"]]
+    user = nh.get_node_user(1)
+    rs = retry(lambda: user.propose(nh.get_noop_session(1), b"u=1", 5.0))
+    assert rs.result(10.0).value >= 1
+    with pytest.raises(errors.ClusterNotFoundError):
+        nh.get_node_user(42)
+    with pytest.raises(errors.ClusterNotStoppedError):
+        nh.remove_data(1, leader + 1)
+    with pytest.raises(errors.RejectedError):
+        nh.request_compaction(1, leader + 1)  # nothing dropped yet
