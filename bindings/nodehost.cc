@@ -12,7 +12,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <dlfcn.h>
+
 #include <condition_variable>
+#include <set>
 #include <deque>
 #include <map>
 #include <memory>
@@ -22,6 +25,7 @@
 
 #include "dragonboat/logger.h"
 #include "dragonboat/nodehost.h"
+#include "dragonboat/plugin.h"
 
 namespace py = pybind11;
 using namespace dragonboat;
@@ -305,6 +309,39 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
   py::object ctx_;
 };
 
+// ---- C++ plugins --------------------------------------------------------------------
+
+using PluginVersionFn = uint32_t (*)();
+using PluginCreateFn = void* (*)(uint64_t, uint64_t, uint32_t*);
+
+// Loaded plugins stay loaded for the process: state machines made by them
+// may outlive any one NodeHost.
+PluginCreateFn load_plugin(const std::string& path) {
+  static std::mutex mu;
+  static std::map<std::string, PluginCreateFn> loaded;
+  std::lock_guard<std::mutex> g(mu);
+  auto it = loaded.find(path);
+  if (it != loaded.end()) return it->second;
+  void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) throw StatusError{"invalid_operation", std::string("cannot load plugin: ") + ::dlerror()};
+  auto version = reinterpret_cast<PluginVersionFn>(::dlsym(h, "dragonboat_plugin_abi_version"));
+  auto create = reinterpret_cast<PluginCreateFn>(::dlsym(h, "dragonboat_create_state_machine"));
+  if (!version || !create) {
+    ::dlclose(h);
+    throw StatusError{"invalid_operation", "plugin " + path +
+                                               " does not export dragonboat_plugin_abi_version and "
+                                               "dragonboat_create_state_machine (use DRAGONBOAT_PLUGIN)"};
+  }
+  if (version() != kPluginABIVersion) {
+    uint32_t v = version();
+    ::dlclose(h);
+    throw StatusError{"invalid_operation", "plugin " + path + " was built for plugin ABI " + std::to_string(v) +
+                                               ", this library implements " + std::to_string(kPluginABIVersion)};
+  }
+  loaded[path] = create;
+  return create;
+}
+
 // ---- the NodeHost handle ---------------------------------------------------------
 
 struct PyNodeHost {
@@ -319,6 +356,7 @@ struct PyNodeHost {
   std::unique_ptr<NodeHost> nh;
   std::mutex mu;
   std::map<uint64_t, std::shared_ptr<PySM>> sms;  // cluster ID -> Python state machine
+  std::set<uint64_t> native;                      // clusters run by a C++ plugin
 
   NodeHost& host() {
     if (!nh) throw StatusError{"system_stopped", "the NodeHost is stopped"};
@@ -330,8 +368,27 @@ struct PyNodeHost {
     if (it == sms.end()) throw StatusError{"cluster_not_found", "no Python state machine for cluster " + std::to_string(cluster_id)};
     return it->second;
   }
-  // Calls the Python lookup under the state machine's mutex (mutex, then GIL).
+  // Calls the Python lookup under the state machine's mutex (mutex, then
+  // GIL); a plugin's lookup takes and returns bytes, without the GIL.
   py::object lookup(uint64_t cluster_id, const py::object& query) {
+    bool is_native;
+    {
+      std::lock_guard<std::mutex> g(mu);
+      is_native = native.count(cluster_id) != 0;
+    }
+    if (is_native) {
+      if (!py::isinstance<py::bytes>(query) && !py::isinstance<py::str>(query)) {
+        throw py::type_error("a C++ plugin state machine takes bytes (or str) queries");
+      }
+      std::string q = query.cast<std::string>(), answer;
+      Status s;
+      {
+        py::gil_scoped_release nogil;
+        s = host().stale_read(cluster_id, q, &answer);
+      }
+      check(s);
+      return py::bytes(answer);
+    }
     std::shared_ptr<PySM> s = sm(cluster_id);
     std::unique_lock<std::mutex> g(s->mu, std::defer_lock);
     if (s->exclusive) {
@@ -679,6 +736,42 @@ void register_nodehost(py::module_& m) {
           },
           py::arg("initial_members"), py::arg("join"), py::arg("factory"), py::arg("config"),
           py::arg("kind") = "regular")
+      .def(
+          "start_plugin_cluster",
+          [](PyNodeHost& h, std::map<uint64_t, std::string> members, bool join, const std::string& path,
+             const py::object& cfg) {
+            Config c = raft_config(cfg);
+            PluginCreateFn create = load_plugin(path);
+            Status s;
+            {
+              py::gil_scoped_release nogil;
+              uint32_t kind = 0;
+              void* sm = create(c.cluster_id, c.node_id, &kind);
+              // Owned here until start_* hands it to the engine (freed if it does not).
+              if (!sm) {
+                s = Status(ErrorCode::kInvalidOperation, "the plugin's factory returned null");
+              } else if (kind == static_cast<uint32_t>(PluginKind::kRegular)) {
+                auto held = std::make_shared<std::unique_ptr<IStateMachine>>(static_cast<IStateMachine*>(sm));
+                s = h.host().start_cluster(members, join, [held](uint64_t, uint64_t) { return std::move(*held); }, c);
+              } else if (kind == static_cast<uint32_t>(PluginKind::kConcurrent)) {
+                auto held = std::make_shared<std::unique_ptr<IConcurrentStateMachine>>(
+                    static_cast<IConcurrentStateMachine*>(sm));
+                s = h.host().start_concurrent_cluster(members, join,
+                                                      [held](uint64_t, uint64_t) { return std::move(*held); }, c);
+              } else if (kind == static_cast<uint32_t>(PluginKind::kOnDisk)) {
+                auto held =
+                    std::make_shared<std::unique_ptr<IOnDiskStateMachine>>(static_cast<IOnDiskStateMachine*>(sm));
+                s = h.host().start_on_disk_cluster(members, join,
+                                                   [held](uint64_t, uint64_t) { return std::move(*held); }, c);
+              } else {
+                s = Status(ErrorCode::kInvalidOperation, "the plugin reported unknown kind " + std::to_string(kind));
+              }
+            }
+            check(s);
+            std::lock_guard<std::mutex> g(h.mu);
+            h.native.insert(c.cluster_id);
+          },
+          py::arg("initial_members"), py::arg("join"), py::arg("path"), py::arg("config"))
       .def("stop_cluster",
            [](PyNodeHost& h, uint64_t cluster_id) {
              Status s;

@@ -167,11 +167,25 @@ class NodeHost:
         self,
         initial_members: Mapping[int, str],
         join: bool,
-        create_state_machine: Callable[[int, int], StateMachine],
+        create_state_machine: Callable[[int, int], StateMachine] | None,
         config: Config,
+        plugin: str | None = None,
     ) -> None:
-        """Starts a replica (new group: all initial members; join: none; restart: none)."""
+        """Starts a replica (new group: all initial members; join: none; restart: none).
+
+        With ``plugin`` (the path of a shared object built with
+        ``DRAGONBOAT_PLUGIN``, see ``dragonboat/plugin.h``) the state machine is
+        C++, loaded from it, and ``create_state_machine`` must be None; its
+        lookups take and return bytes.
+        """
         config.validate()
+        if plugin is not None:
+            if create_state_machine is not None:
+                raise TypeError("give either create_state_machine or plugin, not both")
+            self._core.start_plugin_cluster(dict(initial_members), join, str(plugin), config)
+            return
+        if create_state_machine is None:
+            raise TypeError("create_state_machine is required without a plugin")
         self._core.start_cluster(dict(initial_members), join, create_state_machine, config,
                                  "regular")
 
