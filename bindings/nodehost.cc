@@ -509,6 +509,66 @@ class LogBridge {
   std::thread thread_;
 };
 
+// ---- completion callbacks --------------------------------------------------------
+// RequestState callbacks registered from Python run on ONE dispatcher thread:
+// the engine thread that completes a request only queues it, and the
+// dispatcher takes the GIL once for every batch of completions waiting —
+// not once per request, which under load made every completion queue for a
+// contended GIL hand-off.
+class CompletionDispatcher {
+ public:
+  static CompletionDispatcher& get() {
+    static CompletionDispatcher* d = new CompletionDispatcher();  // lives for the process
+    return *d;
+  }
+  void post(std::shared_ptr<py::function> fn, const RequestResult& r) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      queue_.push_back({std::move(fn), r});
+      if (!started_) {
+        started_ = true;
+        std::thread([this] { loop(); }).detach();
+      }
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  struct Item {
+    std::shared_ptr<py::function> fn;
+    RequestResult result;
+  };
+  void loop() {
+    std::vector<Item> batch;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> g(mu_);
+        cv_.wait(g, [&] { return !queue_.empty(); });
+        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+        queue_.clear();
+      }
+      if (!Py_IsInitialized()) {
+        batch.clear();  // interpreter gone: nothing to call (the functions leak)
+        continue;
+      }
+      py::gil_scoped_acquire gil;
+      for (Item& it : batch) {
+        try {
+          (*it.fn)(result_dict(it.result));
+        } catch (py::error_already_set& e) {
+          log_message(LogLevel::kError, "python", std::string("completion callback raised ") + e.what());
+        }
+        *it.fn = py::function();  // released with the GIL held
+      }
+      batch.clear();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool started_ = false;
+};
+
 // Python listeners, called on the NodeHost's events thread (no engine lock
 // held there) with the GIL taken for the call.
 void call_listener(const py::object& obj, const char* method, py::dict info) {
@@ -640,19 +700,10 @@ void register_nodehost(py::module_& m) {
       .def(
           "on_complete",
           [](RequestState& rs, py::function cb) {
-            // Runs on an engine thread: the GIL is taken only around the call.
             auto holder = std::make_shared<py::function>(std::move(cb));
-            rs.on_complete([holder](const RequestResult& r) {
-              py::gil_scoped_acquire gil;
-              try {
-                (*holder)(result_dict(r));
-              } catch (py::error_already_set& e) {
-                log_message(LogLevel::kError, "python", std::string("completion callback raised ") + e.what());
-              }
-              *holder = py::function();
-            });
+            rs.on_complete([holder](const RequestResult& r) { CompletionDispatcher::get().post(holder, r); });
           },
-          py::arg("callback"), "Calls callback(outcome dict) once, on the completing thread.");
+          py::arg("callback"), "Calls callback(outcome dict) once, on the completion dispatcher thread.");
 
   py::class_<PyNodeHost>(m, "NodeHost", "The engine's NodeHost (use dragonboat.NodeHost).")
       .def(py::init([](const py::object& cfg) {
@@ -784,14 +835,12 @@ void register_nodehost(py::module_& m) {
       .def("get_noop_session", [](PyNodeHost& h, uint64_t c) { return h.host().get_noop_session(c); })
       .def("propose",
            [](PyNodeHost& h, const Session& s, const py::bytes& cmd, double timeout) {
+             // Never blocks (it queues the proposal and wakes a worker), so the
+             // GIL is kept: releasing and re-taking it per call would make
+             // every proposal wait for a contended GIL hand-off.
              std::string_view v = cmd;
              RequestStatePtr rs;
-             Status st;
-             {
-               py::gil_scoped_release nogil;
-               st = h.host().propose(s, v, to_timeout(timeout), &rs);
-             }
-             check(st);
+             check(h.host().propose(s, v, to_timeout(timeout), &rs));
              return rs;
            })
       .def("propose_session",
@@ -827,13 +876,8 @@ void register_nodehost(py::module_& m) {
            })
       .def("read_index",
            [](PyNodeHost& h, uint64_t c, double timeout) {
-             RequestStatePtr rs;
-             Status st;
-             {
-               py::gil_scoped_release nogil;
-               st = h.host().read_index(c, to_timeout(timeout), &rs);
-             }
-             check(st);
+             RequestStatePtr rs;  // queues only: the GIL is kept (see propose)
+             check(h.host().read_index(c, to_timeout(timeout), &rs));
              return rs;
            })
       .def("lookup", [](PyNodeHost& h, uint64_t c, const py::object& q) { return h.lookup(c, q); },
