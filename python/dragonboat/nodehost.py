@@ -48,21 +48,27 @@ class RequestResult:
         return self._code
 
     def completed(self) -> bool:
+        """Done; get_result() holds the state machine's result."""
         return self._code == "completed"
 
     def timeout(self) -> bool:
+        """The deadline passed first (the request may still be applied)."""
         return self._code == "timeout"
 
     def terminated(self) -> bool:
+        """The replica or the NodeHost stopped."""
         return self._code == "terminated"
 
     def rejected(self) -> bool:
+        """The group refused it (e.g. an evicted session, a stale config change)."""
         return self._code == "rejected"
 
     def dropped(self) -> bool:
+        """Dropped (no leader, leader changed, busy): retry."""
         return self._code == "dropped"
 
     def aborted(self) -> bool:
+        """Aborted."""
         return self._code == "aborted"
 
     def get_result(self) -> Result:
@@ -96,6 +102,7 @@ class RequestState:
         self.cluster_id = cluster_id
 
     def done(self) -> bool:
+        """Whether the request has completed (in any way)."""
         return bool(self._raw.done())
 
     def wait(self, timeout: float | None = None) -> RequestResult | None:
@@ -158,9 +165,11 @@ class NodeHost:
 
     @property
     def raft_address(self) -> str:
+        """The address other NodeHosts reach this one at."""
         return str(self._core.raft_address())
 
     def node_host_config(self) -> NodeHostConfig:
+        """The configuration this NodeHost was created with."""
         return self._config
 
     def start_cluster(
@@ -218,6 +227,7 @@ class NodeHost:
         self._core.stop_cluster(cluster_id)
 
     def stop_node(self, cluster_id: int, node_id: int) -> None:
+        """Stops the local replica if it is node ``node_id`` (ClusterNotFoundError otherwise)."""
         self._core.stop_node(cluster_id, node_id)
 
     def remove_data(self, cluster_id: int, node_id: int) -> None:
@@ -225,6 +235,7 @@ class NodeHost:
         self._core.remove_data(cluster_id, node_id)
 
     def sync_remove_data(self, cluster_id: int, node_id: int, timeout: float) -> None:
+        """remove_data, which is synchronous already."""
         self._core.remove_data(cluster_id, node_id)
 
     def request_compaction(self, cluster_id: int, node_id: int) -> RequestState:
@@ -237,26 +248,32 @@ class NodeHost:
         return info
 
     def get_node_user(self, cluster_id: int) -> NodeUser:
+        """A handle proposing and reading on one group."""
         self.get_leader_id(cluster_id)  # ClusterNotFoundError when absent
         return NodeUser(self, cluster_id)
 
     # ---- proposals -----------------------------------------------------------
 
     def get_noop_session(self, cluster_id: int) -> Session:
+        """The no-op session: never deduplicated, usable from many threads at once."""
         return self._core.get_noop_session(cluster_id)
 
     def sync_get_session(self, cluster_id: int, timeout: float) -> Session:
+        """Registers a new client session through the log (at-most-once proposals)."""
         return self._core.sync_get_session(cluster_id, timeout)
 
     def sync_close_session(self, session: Session, timeout: float) -> None:
+        """Unregisters ``session``; it must not be used afterwards."""
         self._core.sync_close_session(session, timeout)
 
     def propose(self, session: Session, cmd: bytes, timeout: float) -> RequestState:
+        """Queues ``cmd``; the request completes when applied on this replica."""
         if not isinstance(cmd, (bytes, bytearray, memoryview)):
             raise TypeError(f"cmd must be bytes, not {type(cmd).__name__}")
         return RequestState(self._core.propose(session, bytes(cmd), timeout), session.cluster_id)
 
     def sync_propose(self, session: Session, cmd: bytes, timeout: float) -> Result:
+        """Proposes and waits; the state machine's result or the matching exception."""
         return self.propose(session, cmd, timeout).result(timeout + 1.0)
 
     def propose_session(self, session: Session, timeout: float) -> RequestState:
@@ -266,6 +283,7 @@ class NodeHost:
     # ---- reads -------------------------------------------------------------------
 
     def read_index(self, cluster_id: int, timeout: float) -> RequestState:
+        """Starts a linearizable read (ReadIndex); then call read_local_node."""
         return RequestState(self._core.read_index(cluster_id, timeout), cluster_id)
 
     def read_local_node(self, rs: RequestState, query: Any) -> Any:
@@ -280,6 +298,7 @@ class NodeHost:
         return self.read_local_node(rs, query)
 
     def sync_read(self, cluster_id: int, query: Any, timeout: float) -> Any:
+        """A linearizable read: read_index, wait, read_local_node."""
         rs = self.read_index(cluster_id, timeout)
         r = rs.wait(timeout + 1.0)
         if r is None:
@@ -288,6 +307,7 @@ class NodeHost:
         return self._core.lookup(cluster_id, query)
 
     def stale_read(self, cluster_id: int, query: Any) -> Any:
+        """Queries the local state machine without any linearizability guarantee."""
         return self._core.lookup(cluster_id, query)
 
     # ---- membership and leadership -------------------------------------------------
@@ -299,18 +319,22 @@ class NodeHost:
 
     def request_add_node(self, cluster_id: int, node_id: int, address: str,
                          config_change_index: int, timeout: float) -> RequestState:
+        """Adds (or promotes an observer to) a voting member through the log."""
         return self._change("node", cluster_id, node_id, address, config_change_index, timeout)
 
     def request_add_observer(self, cluster_id: int, node_id: int, address: str,
                              config_change_index: int, timeout: float) -> RequestState:
+        """Adds a non-voting member that receives the log and serves reads."""
         return self._change("observer", cluster_id, node_id, address, config_change_index, timeout)
 
     def request_add_witness(self, cluster_id: int, node_id: int, address: str,
                             config_change_index: int, timeout: float) -> RequestState:
+        """Adds a voting member without a state machine."""
         return self._change("witness", cluster_id, node_id, address, config_change_index, timeout)
 
     def request_delete_node(self, cluster_id: int, node_id: int, config_change_index: int,
                             timeout: float) -> RequestState:
+        """Removes a member; its ID may never come back."""
         return self._change("delete", cluster_id, node_id, "", config_change_index, timeout)
 
     def sync_request_add_node(self, cluster_id: int, node_id: int, address: str,
@@ -334,6 +358,7 @@ class NodeHost:
             timeout + 1.0)
 
     def sync_get_cluster_membership(self, cluster_id: int, timeout: float) -> Membership:
+        """The membership, linearizably."""
         d = self._core.sync_get_cluster_membership(cluster_id, timeout)
         return Membership(d["config_change_id"], dict(d["nodes"]), dict(d["observers"]),
                           dict(d["witnesses"]), set(d["removed"]))
@@ -344,12 +369,14 @@ class NodeHost:
         return int(leader), bool(valid)
 
     def request_leader_transfer(self, cluster_id: int, target_node_id: int) -> None:
+        """Asks the leader to hand leadership to a voting member."""
         self._core.request_leader_transfer(cluster_id, target_node_id)
 
     # ---- snapshots, information, metrics -------------------------------------------
 
     def request_snapshot(self, cluster_id: int, option: SnapshotOption | None,
                          timeout: float) -> RequestState:
+        """Takes a snapshot; the request completes with its index."""
         o = option or SnapshotOption()
         raw = self._core.request_snapshot(cluster_id, o.exported, o.export_path,
                                           o.override_compaction_overhead, o.compaction_overhead,
@@ -358,6 +385,7 @@ class NodeHost:
 
     def sync_request_snapshot(self, cluster_id: int, option: SnapshotOption | None,
                               timeout: float) -> int:
+        """Takes a snapshot and returns its index."""
         r = self.request_snapshot(cluster_id, option, timeout).wait(timeout + 1.0)
         if r is None:
             raise TimeoutError("snapshot request timed out")
@@ -365,6 +393,7 @@ class NodeHost:
         return r.snapshot_index
 
     def has_node_info(self, cluster_id: int, node_id: int) -> bool:
+        """Whether this NodeHost holds data of (cluster, node)."""
         return bool(self._core.has_node_info(cluster_id, node_id))
 
     def write_health_metrics(self, file: Any) -> None:
@@ -380,7 +409,9 @@ class NodeUser:
         self.cluster_id = cluster_id
 
     def propose(self, session: Session, cmd: bytes, timeout: float) -> RequestState:
+        """NodeHost.propose on this group."""
         return self._nh.propose(session, cmd, timeout)
 
     def read_index(self, timeout: float) -> RequestState:
+        """NodeHost.read_index on this group."""
         return self._nh.read_index(self.cluster_id, timeout)
