@@ -115,6 +115,11 @@ case "$cmd" in
     (cd build/dev && ctest --output-on-failure -j "$JOBS")
     # Summary lines of the simulation and the crash test (ctest keeps passing tests' output in its log).
     grep -h -E '^(simulation|crash test): ' build/dev/Testing/Temporary/LastTest.log || true
+    log "C++ consumer of the installed package (find_package(dragonboat))"
+    cmake --install build/dev --prefix "$PWD/build/install" >/dev/null
+    cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
+    cmake --build build/consumer >/dev/null
+    ./build/consumer/consumer
     install_python_pkg
     log "Python tests (pytest)"
     (cd "$ROOT" && "$PY" -m pytest -q tests/python)
