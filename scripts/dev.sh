@@ -103,11 +103,11 @@ cmd=${1:-}
 case "$cmd" in
   deps) deps ;;
   demo)
-    deps; build_cpp
-    log "three NodeHost processes on loopback, ${DEMO_GROUPS:-16} Raft groups, fsync on, ${DEMO_SECONDS:-10} s of writes"
-    ./build/dev/benchmarks/nodehost_bench --groups "${DEMO_GROUPS:-16}" --inflight 64 --seconds "${DEMO_SECONDS:-10}" --progress 1
+    deps; install_python_pkg
+    log "three NodeHost processes on loopback: a replicated KV store (Python state machines), live progress"
+    "$PY" -m dragonboat demo --seconds "${DEMO_SECONDS:-6}"
     log "the Raft core under the deterministic fault-injecting simulation"
-    ./build/dev/dragonboat-sim --seeds "${SEEDS:-300}" --steps "${STEPS:-4000}" --progress
+    "$PY" -m dragonboat simulate --seeds "${SEEDS:-200}"
     ;;
   test)
     deps; build_cpp

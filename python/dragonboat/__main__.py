@@ -1,4 +1,5 @@
-"""Command line: ``python -m dragonboat simulate [--seeds N] [--steps K]``."""
+"""Command line: ``dragonboat demo`` (three local NodeHosts doing real work) and
+``dragonboat simulate [--seeds N] [--steps K]`` (the deterministic Raft simulation)."""
 
 from __future__ import annotations
 
@@ -35,10 +36,24 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0 if violations == 0 else 1
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from dragonboat import demo
+
+    return demo.run(args.seconds)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dragonboat`` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_host":  # a demo NodeHost process (internal)
+        from dragonboat import demo
+
+        return demo.host_main(argv[1:])
     parser = argparse.ArgumentParser(prog="dragonboat", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    dm = sub.add_parser("demo", help="three local NodeHosts: writes, reads, a stop and a catch-up")
+    dm.add_argument("--seconds", type=float, default=6.0, help="length of the first phase")
+    dm.set_defaults(func=_demo, seeds=1, steps=1)
     sim = sub.add_parser("simulate", help="run the deterministic Raft simulation")
     sim.add_argument("--seeds", type=int, default=200, help="number of seeds (default 200)")
     sim.add_argument("--first", type=int, default=1, help="first seed (default 1)")
