@@ -8,6 +8,7 @@ namespace py = pybind11;
 
 void register_sim(py::module_& m);       // bindings/sim.cc
 void register_nodehost(py::module_& m);  // bindings/nodehost.cc
+void register_tools(py::module_& m);     // bindings/tools.cc
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "dragonboat C++ engine (internal module; use the dragonboat package)";
@@ -28,4 +29,5 @@ PYBIND11_MODULE(_core, m) {
   }, "Names of every engine error code, in code order.");
   register_sim(m);
   register_nodehost(m);
+  register_tools(m);
 }

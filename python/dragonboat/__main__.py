@@ -36,6 +36,94 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0 if violations == 0 else 1
 
 
+def _info(args: argparse.Namespace) -> int:
+    from dragonboat import _core, errors
+
+    try:
+        info = _core.host_dir_info(args.dir)
+    except errors.DragonboatError as e:
+        print(f"dragonboat info: {args.dir}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    print(f"NodeHost directory {args.dir}")
+    for key in ("raft_address", "deployment_id", "logdb_type", "logdb_shards", "format_version"):
+        print(f"  {key}: {info[key]}")
+    print(f"  {len(info['nodes'])} node(s):")
+    for n in info["nodes"]:
+        print(f"    cluster {n['cluster_id']} node {n['node_id']}: term {n['term']}, "
+              f"commit {n['commit']}, log [{n['first_index']}, {n['last_index']}], "
+              f"snapshot {n['snapshot_index'] or '-'}, "
+              f"members {n['initial_members'] or '(joined)'}")
+    return 0
+
+
+def _members(text: str) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for part in text.split(","):
+        node, sep, address = part.partition("=")
+        if not sep or not node.strip().isdigit() or not address:
+            raise argparse.ArgumentTypeError(f"bad member {part!r}: expected NODE_ID=HOST:PORT")
+        out[int(node)] = address.strip()
+    return out
+
+
+def _import_snapshot(args: argparse.Namespace) -> int:
+    from dragonboat import _core, errors
+    from dragonboat.config import NodeHostConfig
+
+    try:
+        meta = _core.check_exported_snapshot(args.src)
+        print(f"snapshot of cluster {meta['cluster_id']} at index {meta['index']} "
+              f"(term {meta['term']}, {meta['file_size']} bytes) in {meta['dir']}: verified")
+        if args.node_id not in args.members:
+            print(f"dragonboat import-snapshot: --members must include --node-id {args.node_id}",
+                  file=sys.stderr)
+            return 2
+        if args.dry_run:
+            print(f"dry run: node {args.node_id} of {args.dir} would restart from it with "
+                  f"members {args.members}")
+            return 0
+        cfg = NodeHostConfig(node_host_dir=args.dir, raft_address=args.raft_address,
+                             deployment_id=args.deployment_id, logdb_shards=args.logdb_shards)
+        _core.import_snapshot(cfg, args.src, args.members, args.node_id)
+    except errors.DragonboatError as e:
+        print(f"dragonboat import-snapshot: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    print(f"imported: start node {args.node_id} with start_cluster({{}}, False, ...) to resume")
+    return 0
+
+
+def _checkdisk(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    samples: list[float] = []
+    with tempfile.NamedTemporaryFile(dir=args.dir) as f:
+        block = b"x" * 64
+        for _ in range(args.count):
+            t0 = time.perf_counter()
+            os.pwrite(f.fileno(), block, 0)
+            os.fdatasync(f.fileno())
+            samples.append(time.perf_counter() - t0)
+        mb = b"x" * (1 << 20)
+        t0 = time.perf_counter()
+        for i in range(64):
+            os.pwrite(f.fileno(), mb, i << 20)
+        os.fdatasync(f.fileno())
+        throughput = 64 / (time.perf_counter() - t0)
+    samples.sort()
+    p50 = samples[len(samples) // 2] * 1e6
+    p99 = samples[min(len(samples) - 1, int(0.99 * len(samples)))] * 1e6
+    print(f"{args.dir}: fdatasync of 64 B: p50 {p50:.0f} us, p99 {p99:.0f} us "
+          f"({1e6 / p50:,.0f} syncs/s); sequential write + fdatasync: {throughput:,.0f} MiB/s")
+    # Each step-worker pass waits for one sync: its latency bounds every write's latency
+    # and, with the election timeout, how long a slow disk can stall a group.
+    suitable = p99 < 10_000 and throughput > 50
+    print("verdict: " + ("suitable" if suitable else
+                         "NOT suitable: syncs slower than 10 ms at p99 or writes under 50 MiB/s "
+                         "make leaders miss heartbeats under load"))
+    return 0 if suitable else 1
+
+
 def _demo(args: argparse.Namespace) -> int:
     from dragonboat import demo
 
@@ -54,6 +142,26 @@ def main(argv: list[str] | None = None) -> int:
     dm = sub.add_parser("demo", help="three local NodeHosts: writes, reads, a stop and a catch-up")
     dm.add_argument("--seconds", type=float, default=6.0, help="length of the first phase")
     dm.set_defaults(func=_demo, seeds=1, steps=1)
+    info = sub.add_parser("info", help="what a (stopped) NodeHost directory holds")
+    info.add_argument("dir", help="the NodeHost directory (node_host_dir)")
+    info.set_defaults(func=_info, seeds=1, steps=1)
+    imp = sub.add_parser(
+        "import-snapshot",
+        help="repair: restart a node from an exported snapshot (docs/operations.md)")
+    imp.add_argument("--dir", required=True, help="the NodeHost directory of the node (stopped)")
+    imp.add_argument("--raft-address", required=True, help="that NodeHost's raft address")
+    imp.add_argument("--src", required=True, help="the exported snapshot (directory)")
+    imp.add_argument("--members", required=True, type=_members,
+                     help="the new membership: NODE_ID=HOST:PORT,...")
+    imp.add_argument("--node-id", required=True, type=int, help="this node's ID")
+    imp.add_argument("--deployment-id", type=int, default=0)
+    imp.add_argument("--logdb-shards", type=int, default=2)
+    imp.add_argument("--dry-run", action="store_true", help="verify and report; change nothing")
+    imp.set_defaults(func=_import_snapshot, seeds=1, steps=1)
+    cd = sub.add_parser("checkdisk", help="is this disk fast enough for the LogDB?")
+    cd.add_argument("--dir", default=".", help="a directory on the disk to test")
+    cd.add_argument("--count", type=int, default=200, help="fdatasync samples")
+    cd.set_defaults(func=_checkdisk, seeds=1, steps=1)
     sim = sub.add_parser("simulate", help="run the deterministic Raft simulation")
     sim.add_argument("--seeds", type=int, default=200, help="number of seeds (default 200)")
     sim.add_argument("--first", type=int, default=1, help="first seed (default 1)")
