@@ -117,7 +117,7 @@ case "$cmd" in
     grep -h -E '^(simulation|crash test): ' build/dev/Testing/Temporary/LastTest.log || true
     log "C++ consumer of the installed package (find_package(dragonboat))"
     cmake --install build/dev --prefix "$PWD/build/install" >/dev/null
-    cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
+    cmake -S examples/cpp_standalone -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
     cmake --build build/consumer >/dev/null
     ./build/consumer/consumer
     install_python_pkg

@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -133,7 +134,23 @@ struct TestCluster {
     c.rtt_millisecond = rtt;
     return c;
   }
-  Status start_host(size_t i) { return NodeHost::create(host_config(i), &hosts[i]); }
+  // Starts host i. A port picked by free_port() can be taken by another
+  // test process before we bind it (ctest runs tests in parallel): a FIRST
+  // start that cannot listen moves to a fresh port and directory and retries.
+  Status start_host(size_t i, const std::function<void(NodeHostConfig*)>& tweak = {}) {
+    Status s;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      bool fresh = !std::filesystem::exists(dirs[i] + "/dragonboat.flag");
+      NodeHostConfig hc = host_config(i);
+      if (tweak) tweak(&hc);
+      s = NodeHost::create(hc, &hosts[i]);
+      if (s.ok() || !fresh || s.message().find("cannot listen") == std::string::npos) return s;
+      std::filesystem::remove_all(dirs[i]);
+      std::filesystem::create_directories(dirs[i]);
+      addresses[i] = "127.0.0.1:" + std::to_string(free_port());
+    }
+    return s;
+  }
   // Members 1..n at the hosts' addresses.
   std::map<uint64_t, std::string> members() const {
     std::map<uint64_t, std::string> m;

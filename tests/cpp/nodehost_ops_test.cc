@@ -152,10 +152,11 @@ TEST(NodeHostMembership, ThreeToFiveToThreeUnderLoadLosesNoAcknowledgedWrite) {
 TEST(NodeHostMembership, JoiningNodeCatchesUpBySnapshotUnderBandwidthLimits) {
   TestCluster tc(4);
   for (size_t i = 0; i < 4; ++i) {
-    NodeHostConfig hc = tc.host_config(i);
-    hc.max_snapshot_send_bytes_per_second = 8 << 20;  // paced streams still complete
-    hc.max_snapshot_recv_bytes_per_second = 8 << 20;
-    ASSERT_TRUE(NodeHost::create(hc, &tc.hosts[i]).ok());
+    // Paced streams still complete.
+    ASSERT_TRUE(tc.start_host(i, [&](NodeHostConfig* hc) {
+                    hc->max_snapshot_send_bytes_per_second = 8 << 20;
+                    hc->max_snapshot_recv_bytes_per_second = 8 << 20;
+                  }).ok());
   }
   for (size_t i = 0; i < 3; ++i) {
     Config c = node_config(13, i + 1);
@@ -403,10 +404,10 @@ TEST(NodeHostEvents, ListenersGetEventsOffTheHotPath) {
   std::vector<std::shared_ptr<Recorder>> rec;
   for (size_t i = 0; i < 3; ++i) {
     rec.push_back(std::make_shared<Recorder>(open));
-    NodeHostConfig hc = tc.host_config(i);
-    hc.raft_event_listener = rec.back();
-    hc.system_event_listener = rec.back();
-    ASSERT_TRUE(NodeHost::create(hc, &tc.hosts[i]).ok());
+    ASSERT_TRUE(tc.start_host(i, [&](NodeHostConfig* hc) {
+                    hc->raft_event_listener = rec.back();
+                    hc->system_event_listener = rec.back();
+                  }).ok());
   }
   for (size_t i = 0; i < 3; ++i) {
     Config c = node_config(8, i + 1);
@@ -452,9 +453,7 @@ TEST(NodeHostConfigFields, NotifyCommitMarksProposalsCommittedBeforeApply) {
   TestCluster tc(3);
   test::OpenOnExit release{&gate};
   for (size_t i = 0; i < 3; ++i) {
-    NodeHostConfig hc = tc.host_config(i);
-    hc.notify_commit = true;
-    ASSERT_TRUE(NodeHost::create(hc, &tc.hosts[i]).ok());
+    ASSERT_TRUE(tc.start_host(i, [&](NodeHostConfig* hc) { hc->notify_commit = true; }).ok());
     ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false,
                                            [open](uint64_t, uint64_t) { return std::make_unique<Blocked>(open); },
                                            node_config(10, i + 1)).ok());
@@ -475,9 +474,8 @@ TEST(NodeHostConfigFields, NotifyCommitMarksProposalsCommittedBeforeApply) {
 TEST(NodeHostConfigFields, DeploymentIDsIsolateHosts) {
   TestCluster tc(3);
   for (size_t i = 0; i < 3; ++i) {
-    NodeHostConfig hc = tc.host_config(i);
-    hc.deployment_id = i == 2 ? 2 : 1;  // host 2 belongs to another deployment
-    ASSERT_TRUE(NodeHost::create(hc, &tc.hosts[i]).ok());
+    // Host 2 belongs to another deployment.
+    ASSERT_TRUE(tc.start_host(i, [&](NodeHostConfig* hc) { hc->deployment_id = i == 2 ? 2 : 1; }).ok());
     ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false, make_kv, node_config(11, i + 1)).ok());
   }
   // Hosts 0 and 1 are a quorum of the group; host 2 hears nothing from them.
