@@ -55,9 +55,10 @@ install_system_deps() {
 }
 
 install_python_deps() {
-  if ! "$PY" -c 'import scikit_build_core, pybind11, pytest, prometheus_client' 2>/dev/null; then
+  if ! "$PY" -c 'import scikit_build_core, pybind11, pytest, prometheus_client, conans' 2>/dev/null; then
     log "installing Python build and test dependencies"
-    "$PY" -m pip install -q --root-user-action=ignore "scikit-build-core>=0.9" "pybind11>=2.12" "pytest>=7" "prometheus-client>=0.17"
+    "$PY" -m pip install -q --root-user-action=ignore "scikit-build-core>=0.9" "pybind11>=2.12" "pytest>=7" \
+      "prometheus-client>=0.17" "conan>=2.0"
   fi
 }
 
@@ -120,6 +121,12 @@ case "$cmd" in
     cmake -S examples/cpp_standalone -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
     cmake --build build/consumer >/dev/null
     ./build/consumer/consumer
+    log "conan package: conan create conan/ (builds, packages, runs test_package)"
+    "$PY" -m conans.conan profile detect --exist-ok >/dev/null 2>&1
+    if ! "$PY" -m conans.conan create conan/ > build/conan.log 2>&1; then
+      tail -40 build/conan.log; exit 1
+    fi
+    grep -h "^consumer:" build/conan.log
     install_python_pkg
     log "Python tests (pytest)"
     (cd "$ROOT" && "$PY" -m pytest -q tests/python)
