@@ -124,6 +124,16 @@ def _checkdisk(args: argparse.Namespace) -> int:
     return 0 if suitable else 1
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from dragonboat import bench
+
+    if not 0 <= args.read_ratio <= 1:
+        print("dragonboat bench: --read-ratio must be within [0, 1]", file=sys.stderr)
+        return 2
+    return bench.run(args.groups, args.payload, args.inflight, args.seconds, args.read_ratio,
+                     args.plugin, args.plot)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from dragonboat import demo
 
@@ -142,6 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     dm = sub.add_parser("demo", help="three local NodeHosts: writes, reads, a stop and a catch-up")
     dm.add_argument("--seconds", type=float, default=6.0, help="length of the first phase")
     dm.set_defaults(func=_demo, seeds=1, steps=1)
+    bn = sub.add_parser("bench", help="the engine under load from this Python process")
+    bn.add_argument("--groups", type=int, default=16, help="Raft groups (default 16)")
+    bn.add_argument("--payload", type=int, default=16, help="bytes per proposal (default 16)")
+    bn.add_argument("--inflight", type=int, default=64, help="requests in flight per group")
+    bn.add_argument("--seconds", type=int, default=5, help="duration (default 5)")
+    bn.add_argument("--read-ratio", type=float, default=0.0, help="share of ReadIndex reads")
+    bn.add_argument("--plugin", default=None, help="C++ state machine plugin (.so) to use")
+    bn.add_argument("--plot", default=None, help="write throughput/latency plots to this PNG")
+    bn.set_defaults(func=_bench, seeds=1, steps=1)
     info = sub.add_parser("info", help="what a (stopped) NodeHost directory holds")
     info.add_argument("dir", help="the NodeHost directory (node_host_dir)")
     info.set_defaults(func=_info, seeds=1, steps=1)

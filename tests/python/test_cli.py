@@ -73,3 +73,15 @@ def test_info_and_import_snapshot_repair_a_node(tmp_path: Path) -> None:
 def test_checkdisk_measures_and_judges(tmp_path: Path) -> None:
     r = _run("checkdisk", "--dir", str(tmp_path), "--count", "20")
     assert "fdatasync of 64 B" in r.stdout and "verdict:" in r.stdout
+
+
+def test_bench_prints_a_table() -> None:
+    r = _run("bench", "--groups", "2", "--seconds", "1", "--inflight", "8", "--read-ratio", "0.5")
+    assert r.returncode == 0, r.stderr
+    assert "writes/s" in r.stdout and "Python" in r.stdout
+    table = r.stdout.strip().splitlines()[-1].split()
+    assert table[0] == "Python" and float(table[4].replace(",", "")) > 0
+
+
+def test_bench_refuses_bad_arguments() -> None:
+    assert _run("bench", "--read-ratio", "2").returncode == 2
