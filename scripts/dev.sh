@@ -35,6 +35,7 @@ install_system_deps() {
     "g++:/usr/bin/g++"
     "ccache:/usr/bin/ccache"
     "ninja-build:/usr/bin/ninja"
+    "pkg-config:/usr/bin/pkg-config"
   )
   for p in "${pairs[@]}"; do
     local pkg=${p%%:*} file=${p#*:}
@@ -121,6 +122,11 @@ case "$cmd" in
     cmake -S examples/cpp_standalone -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
     cmake --build build/consumer >/dev/null
     ./build/consumer/consumer
+    log "C++ consumer through pkg-config"
+    # shellcheck disable=SC2046  # the flags are words
+    c++ -o build/consumer/consumer-pc examples/cpp_standalone/main.cc \
+      $(PKG_CONFIG_PATH="$PWD/build/install/lib/pkgconfig" pkg-config --cflags --libs dragonboat)
+    ./build/consumer/consumer-pc
     log "conan package: conan create conan/ (builds, packages, runs test_package)"
     "$PY" -m conans.conan profile detect --exist-ok >/dev/null 2>&1
     if ! "$PY" -m conans.conan create conan/ > build/conan.log 2>&1; then

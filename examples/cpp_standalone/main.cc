@@ -71,6 +71,6 @@ int main() {
   nh.reset();
   std::filesystem::remove_all(dir);
   if (!s.ok() || answer != "hello") return std::fprintf(stderr, "read: %s\n", s.to_string().c_str()), 1;
-  std::printf("consumer: proposed and read back \"%s\" through find_package(dragonboat)\n", answer.c_str());
+  std::printf("consumer: proposed and read back \"%s\" through the installed dragonboat package\n", answer.c_str());
   return 0;
 }
