@@ -15,39 +15,16 @@ Usage: python benchmarks/python_bench.py [--groups 48] [--inflight 64] [--second
 from __future__ import annotations
 
 import argparse
-import socket
 import tempfile
 import threading
 import time
 from typing import Any
 
 import dragonboat
-from dragonboat import Config, NodeHost, NodeHostConfig, StateMachine
+from dragonboat import Config, NodeHost, NodeHostConfig
+from dragonboat.bench import Counter, _port
 
-
-class Counter(StateMachine):
-    def __init__(self) -> None:
-        self.n = 0
-
-    def update(self, data: bytes) -> int:
-        self.n += 1
-        return self.n
-
-    def lookup(self, query: Any) -> Any:
-        return self.n
-
-    def save_snapshot(self, writer: dragonboat.SnapshotWriter) -> None:
-        writer.write(str(self.n).encode())
-
-    def recover_from_snapshot(self, reader: dragonboat.SnapshotReader) -> None:
-        self.n = int(reader.read())
-
-
-def port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        p: int = s.getsockname()[1]
-        return p
+port = _port  # one free-port helper for the package's bench and this script
 
 
 def bench_dragonboat(groups: int, inflight: int, seconds: float, plugin: str | None) -> float:
