@@ -48,6 +48,24 @@ Timeout to_timeout(double seconds) {
   return Timeout(static_cast<int64_t>(seconds * 1000.0));
 }
 
+// Taking the GIL from an engine thread. pybind11 would create and destroy
+// a Python thread state on every acquisition from a thread Python does not
+// know; the first acquisition on each engine thread keeps its state for the
+// thread's life instead (a small, bounded set of threads).
+class EngineGIL {
+ public:
+  EngineGIL() {
+    thread_local bool kept = false;
+    if (!kept) {
+      gil_.inc_ref();
+      kept = true;
+    }
+  }
+
+ private:
+  py::gil_scoped_acquire gil_;
+};
+
 // ---- snapshot streams as Python file-like objects ---------------------------
 
 struct PyWriter {
@@ -95,7 +113,7 @@ struct PySM {
   std::mutex mu;   // updates, lookups and snapshots exclude each other (taken before the GIL)
   py::object obj;  // the Python state machine; released with the GIL held
   ~PySM() {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     obj = py::object();
   }
 };
@@ -135,7 +153,7 @@ class PyRegularAdapter : public IConcurrentStateMachine {
   explicit PyRegularAdapter(std::shared_ptr<PySM> s) : s_(std::move(s)) {}
   Status update(std::vector<SMEntry>* entries) override {
     std::lock_guard<std::mutex> g(s_->mu);
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     try {
       py::object fn = s_->obj.attr("update");
       for (SMEntry& e : *entries) e.result = to_result(fn(py::bytes(e.cmd.data(), e.cmd.size())));
@@ -146,7 +164,7 @@ class PyRegularAdapter : public IConcurrentStateMachine {
   }
   Status lookup(std::string_view q, std::string* a) override {
     std::lock_guard<std::mutex> g(s_->mu);
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     try {
       py::object v = s_->obj.attr("lookup")(py::bytes(q.data(), q.size()));
       *a = py::isinstance<py::bytes>(v) ? v.cast<std::string>() : py::str(v).cast<std::string>();
@@ -161,7 +179,7 @@ class PyRegularAdapter : public IConcurrentStateMachine {
   }
   Status save_snapshot(const std::string&, ISnapshotWriter* w) override {
     std::lock_guard<std::mutex> g(s_->mu);  // the regular kind: no updates meanwhile
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     PyWriter pw{w};
     py::object writer = py::cast(&pw, py::return_value_policy::reference);
     try {
@@ -175,7 +193,7 @@ class PyRegularAdapter : public IConcurrentStateMachine {
   }
   Status recover_from_snapshot(ISnapshotReader* r) override {
     std::lock_guard<std::mutex> g(s_->mu);
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     PyReader pr{r};
     py::object reader = py::cast(&pr, py::return_value_policy::reference);
     try {
@@ -189,7 +207,7 @@ class PyRegularAdapter : public IConcurrentStateMachine {
   }
   void close() override {
     std::lock_guard<std::mutex> g(s_->mu);
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     try {
       if (py::hasattr(s_->obj, "close")) s_->obj.attr("close")();
     } catch (py::error_already_set& e) {
@@ -210,11 +228,11 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
  public:
   explicit PyBatchAdapter(std::shared_ptr<PySM> s) : s_(std::move(s)) {}
   ~PyBatchAdapter() override {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     ctx_ = py::object();
   }
   Status open(uint64_t* applied) override {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     try {
       *applied = s_->obj.attr("open")().cast<uint64_t>();
     } catch (py::error_already_set& e) {
@@ -223,7 +241,7 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
     return Status::OK();
   }
   Status update(std::vector<SMEntry>* entries) override {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     try {
       py::object entry_cls = py::module_::import("dragonboat.statemachine").attr("Entry");
       py::list batch(entries->size());
@@ -239,7 +257,7 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
     return Status::OK();
   }
   Status lookup(std::string_view q, std::string* a) override {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     try {
       py::object v = s_->obj.attr("lookup")(py::bytes(q.data(), q.size()));
       *a = py::isinstance<py::bytes>(v) ? v.cast<std::string>() : py::str(v).cast<std::string>();
@@ -249,7 +267,7 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
     return Status::OK();
   }
   Status sync() override {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     try {
       if (py::hasattr(s_->obj, "sync")) s_->obj.attr("sync")();
     } catch (py::error_already_set& e) {
@@ -259,7 +277,7 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
   }
   Status prepare_snapshot(std::string* ctx) override {
     ctx->clear();
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     try {
       ctx_ = s_->obj.attr("prepare_snapshot")();
     } catch (py::error_already_set& e) {
@@ -268,7 +286,7 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
     return Status::OK();
   }
   Status save_snapshot(const std::string&, ISnapshotWriter* w) override {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     PyWriter pw{w};
     py::object writer = py::cast(&pw, py::return_value_policy::reference);
     py::object ctx = std::move(ctx_);
@@ -283,7 +301,7 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
     return Status::OK();
   }
   Status recover_from_snapshot(ISnapshotReader* r) override {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     PyReader pr{r};
     py::object reader = py::cast(&pr, py::return_value_policy::reference);
     try {
@@ -296,7 +314,7 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
     return Status::OK();
   }
   void close() override {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     try {
       if (py::hasattr(s_->obj, "close")) s_->obj.attr("close")();
     } catch (py::error_already_set& e) {
@@ -489,7 +507,7 @@ class LogBridge {
         queue_.clear();
       }
       if (!Py_IsInitialized()) continue;
-      py::gil_scoped_acquire gil;
+      EngineGIL gil;
       try {
         py::object logger = py::module_::import("logging").attr("getLogger")("dragonboat");
         for (const auto& l : lines) {
@@ -551,7 +569,7 @@ class CompletionDispatcher {
         batch.clear();  // interpreter gone: nothing to call (the functions leak)
         continue;
       }
-      py::gil_scoped_acquire gil;
+      EngineGIL gil;
       for (Item& it : batch) {
         try {
           (*it.fn)(result_dict(it.result));
@@ -583,7 +601,7 @@ void call_listener(const py::object& obj, const char* method, py::dict info) {
 struct PyRaftListener : IRaftEventListener {
   std::shared_ptr<py::object> obj;
   void leader_updated(const LeaderInfo& i) override {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     py::dict d;
     d["cluster_id"] = i.cluster_id;
     d["node_id"] = i.node_id;
@@ -596,14 +614,14 @@ struct PyRaftListener : IRaftEventListener {
 struct PySystemListener : ISystemEventListener {
   std::shared_ptr<py::object> obj;
   void node(const char* m, const NodeEventInfo& i) {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     py::dict d;
     d["cluster_id"] = i.cluster_id;
     d["node_id"] = i.node_id;
     call_listener(*obj, m, d);
   }
   void snap(const char* m, const SnapshotInfo& i) {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     py::dict d;
     d["cluster_id"] = i.cluster_id;
     d["node_id"] = i.node_id;
@@ -612,7 +630,7 @@ struct PySystemListener : ISystemEventListener {
     call_listener(*obj, m, d);
   }
   void entry(const char* m, const EntryInfo& i) {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     py::dict d;
     d["cluster_id"] = i.cluster_id;
     d["node_id"] = i.node_id;
@@ -620,7 +638,7 @@ struct PySystemListener : ISystemEventListener {
     call_listener(*obj, m, d);
   }
   void conn(const char* m, const ConnectionInfo& i) {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     py::dict d;
     d["address"] = i.address;
     d["snapshot_connection"] = i.snapshot_connection;
@@ -645,7 +663,7 @@ struct PySystemListener : ISystemEventListener {
 // Releases a Python object with the GIL held (shared_ptr deleter).
 std::shared_ptr<py::object> py_shared(py::object o) {
   return std::shared_ptr<py::object>(new py::object(std::move(o)), [](py::object* p) {
-    py::gil_scoped_acquire gil;
+    EngineGIL gil;
     delete p;
   });
 }
