@@ -681,9 +681,13 @@ void register_nodehost(py::module_& m) {
   });
 
   py::class_<PyWriter>(m, "SnapshotWriter", "Binary, write-only stream into a snapshot.")
-      .def("write", &PyWriter::write, py::arg("data"), "Appends bytes; returns how many.");
+      .def("write", &PyWriter::write, py::arg("data"), "Appends bytes; returns how many.")
+      .def("stopped", [](const PyWriter& w) { return w.w != nullptr && w.w->stopped(); },
+           "True once the node is stopping: return early (the snapshot is discarded).");
   py::class_<PyReader>(m, "SnapshotReader", "Binary, read-only stream out of a snapshot.")
-      .def("read", &PyReader::read, py::arg("n") = -1, "Reads up to n bytes (all with -1); b'' at the end.");
+      .def("read", &PyReader::read, py::arg("n") = -1, "Reads up to n bytes (all with -1); b'' at the end.")
+      .def("stopped", [](const PyReader& r) { return r.r != nullptr && r.r->stopped(); },
+           "True once the node is stopping: return early.");
 
   py::class_<Session>(m, "Session", "A client session (at-most-once proposals).")
       .def_readonly("cluster_id", &Session::cluster_id)

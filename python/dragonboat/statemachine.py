@@ -10,11 +10,19 @@ class SnapshotWriter(Protocol):
 
     def write(self, data: bytes) -> int: ...
 
+    def stopped(self) -> bool:
+        """True once the node is stopping: a long save should return early."""
+        ...
+
 
 class SnapshotReader(Protocol):
     """A binary, read-only stream; ``read()`` returns b"" at the end."""
 
     def read(self, n: int = -1) -> bytes: ...
+
+    def stopped(self) -> bool:
+        """True once the node is stopping: a long recovery may return early."""
+        ...
 
 
 class Result:

@@ -209,3 +209,33 @@ def test_information_node_user_and_data_lifecycle(three: Hosts) -> None:
         nh.remove_data(1, leader + 1)
     with pytest.raises(errors.RejectedError):
         nh.request_compaction(1, leader + 1)  # nothing dropped yet
+
+
+class EndlessSaver(KV):
+    """A snapshot save that only ends when the node stops."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saw_stop = threading.Event()
+        self.saving = threading.Event()
+
+    def save_snapshot(self, writer: SnapshotWriter) -> None:
+        self.saving.set()
+        while not writer.stopped():
+            writer.write(b"x" * 1024)
+            time.sleep(0.001)  # a slow state; the loop ends on stopped()
+        self.saw_stop.set()
+
+
+def test_a_long_snapshot_save_sees_the_node_stopping(tmp_path: Path) -> None:
+    nh, address = single(tmp_path)
+    sm = EndlessSaver()
+    with nh:
+        nh.start_cluster({1: address}, False, lambda c, n: sm, Config(node_id=1, cluster_id=9))
+        retry(lambda: nh.sync_propose(nh.get_noop_session(9), b"a=1", 5.0))
+        rs = nh.request_snapshot(9, None, 30.0)
+        assert sm.saving.wait(10)
+        nh.stop_cluster(9)  # returns: the save noticed and gave up
+        assert sm.saw_stop.is_set()
+        r = rs.wait(10.0)
+        assert r is not None and r.terminated()

@@ -28,6 +28,9 @@ class ISnapshotWriter {
  public:
   virtual ~ISnapshotWriter() = default;
   virtual Status write(const void* data, size_t size) = 0;
+  // True once the node is stopping: a long save may give up early (the
+  // snapshot is then discarded, never published).
+  virtual bool stopped() const { return false; }
 };
 
 // Streams snapshot bytes back in; *got == 0 with OK means the end.
@@ -35,6 +38,9 @@ class ISnapshotReader {
  public:
   virtual ~ISnapshotReader() = default;
   virtual Status read(void* buf, size_t size, size_t* got) = 0;
+  // True once the node is stopping: a long recovery may give up early (the
+  // node is stopping anyway).
+  virtual bool stopped() const { return false; }
 };
 
 // One entry handed to a batched update.

@@ -545,7 +545,12 @@ Status Node::save_snapshot_op(const SnapshotOp& op) {
   std::string root = exported ? op.request.export_path : opt_.snapshot_root;
   snapshot::SnapshotMeta meta;
   Status s = rsm::save_prepared_snapshot(root, cluster_id(), node_id(), op.index, op.term,
-                                         op.metadata_only ? nullptr : sm_, op.ctx, op.session_table, &meta);
+                                         op.metadata_only ? nullptr : sm_, op.ctx, op.session_table, &meta,
+                                         &stopped_);
+  if (!s.ok() && stopped_) {
+    if (op.requested) snapshot_reqs_.complete(op.request_key, RequestResultCode::kTerminated);
+    return Status::OK();  // given up because the node stops: not a failure
+  }
   if (!s.ok()) {
     if (op.requested) snapshot_reqs_.complete(op.request_key, RequestResultCode::kRejected);
     if (s.code() == ErrorCode::kRejected) return Status::OK();  // that snapshot exists already
@@ -582,7 +587,8 @@ Status Node::recover_snapshot_op(const SnapshotOp& op) {
   // applies wait until it is done.
   const raft::Snapshot& ss = op.snapshot;
   if (!ss.witness && !opt_.raft.is_witness) {
-    Status s = rsm::recover_snapshot(ss.filepath, sm_, &sessions_);
+    Status s = rsm::recover_snapshot(ss.filepath, sm_, &sessions_, &stopped_);
+    if (!s.ok() && stopped_) return Status::OK();  // stopping anyway: nothing to report
     if (!s.ok()) return Status(ErrorCode::kFatal, "recovering from snapshot " + ss.filepath + ": " + s.to_string());
   }
   applier_.set_applied(ss.index);

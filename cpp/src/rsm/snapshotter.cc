@@ -10,20 +10,24 @@ constexpr uint8_t kPayloadMetadataOnly = 2;  // session table only
 
 class BuilderWriter : public ISnapshotWriter {
  public:
-  explicit BuilderWriter(snapshot::SnapshotBuilder* b) : b_(b) {}
+  BuilderWriter(snapshot::SnapshotBuilder* b, const std::atomic<bool>* stopped) : b_(b), stopped_(stopped) {}
   Status write(const void* data, size_t size) override { return b_->write(data, size); }
+  bool stopped() const override { return stopped_ && stopped_->load(); }
 
  private:
   snapshot::SnapshotBuilder* b_;
+  const std::atomic<bool>* stopped_;
 };
 
 class FileReader : public ISnapshotReader {
  public:
-  explicit FileReader(snapshot::SnapshotReader* r) : r_(r) {}
+  FileReader(snapshot::SnapshotReader* r, const std::atomic<bool>* stopped) : r_(r), stopped_(stopped) {}
   Status read(void* buf, size_t size, size_t* got) override { return r_->read(buf, size, got); }
+  bool stopped() const override { return stopped_ && stopped_->load(); }
 
  private:
   snapshot::SnapshotReader* r_;
+  const std::atomic<bool>* stopped_;
 };
 
 Status read_exact(snapshot::SnapshotReader* r, void* buf, size_t n) {
@@ -51,7 +55,8 @@ Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node
 
 Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
                               uint64_t term, ManagedSM* sm, const std::string& ctx,
-                              const std::string& table, snapshot::SnapshotMeta* meta) {
+                              const std::string& table, snapshot::SnapshotMeta* meta,
+                              const std::atomic<bool>* stopped) {
   snapshot::SnapshotMeta id;
   id.cluster_id = cluster_id;
   id.node_id = node_id;
@@ -65,14 +70,16 @@ Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint
   for (int i = 0; i < 8; ++i) header.push_back(static_cast<char>(n >> (8 * i)));
   s = b->write(header.data(), header.size());
   if (s.ok()) s = b->write(table.data(), table.size());
-  BuilderWriter w(b.get());
+  BuilderWriter w(b.get(), stopped);
   if (s.ok() && sm) s = sm->save_snapshot(ctx, &w);
+  if (s.ok() && w.stopped()) s = Status(ErrorCode::kCanceled, "the node stopped during the snapshot save");
   if (s.ok()) s = b->commit(meta);
   if (!s.ok()) (void)b->abort();
   return s;
 }
 
-Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* sessions) {
+Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* sessions,
+                        const std::atomic<bool>* stopped) {
   std::unique_ptr<snapshot::SnapshotReader> r;
   Status s = snapshot::SnapshotReader::open(path, &r);
   if (!s.ok()) return s;
@@ -92,7 +99,7 @@ Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* 
   SessionManager restored(sessions->max_sessions());
   s = restored.decode(table);
   if (!s.ok()) return s;
-  FileReader fr(r.get());
+  FileReader fr(r.get(), stopped);
   s = sm->recover_from_snapshot(&fr);
   if (!s.ok()) return s;
   // Drain: the reader verifies the tail only when the payload is consumed.

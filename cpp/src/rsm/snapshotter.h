@@ -9,6 +9,7 @@
 // Thread-safety: not thread-safe (the group's snapshot path).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -33,16 +34,20 @@ Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node
 // With sm == nullptr the snapshot is metadata only (an on-disk state
 // machine keeps its state itself): recover_snapshot() then refuses it with
 // kNoSnapshot, as there is no state in it to recover.
+// `stopped` (may be null) is what ISnapshotWriter::stopped() reports; when it
+// is set after the state machine returns, the snapshot is discarded (kCanceled).
 Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
                               uint64_t term, ManagedSM* sm, const std::string& ctx,
-                              const std::string& session_table, snapshot::SnapshotMeta* meta);
+                              const std::string& session_table, snapshot::SnapshotMeta* meta,
+                              const std::atomic<bool>* stopped = nullptr);
 
 // Replaces sm's state and the session table with the snapshot data file at
 // `path`; every block is verified (kCorrupted names the file and block).
 // Nothing is changed when the header or session table is bad; a failure in
 // the middle of the state machine's recovery leaves it to the caller to stop
 // the node.
-Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* sessions);
+Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* sessions,
+                        const std::atomic<bool>* stopped = nullptr);
 Status recover_snapshot(const std::string& path, IStateMachine* sm, SessionManager* sessions);
 
 }  // namespace dragonboat::rsm
