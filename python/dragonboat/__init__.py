@@ -7,7 +7,14 @@ subclass and :class:`Config` per group; errors are in :mod:`dragonboat.errors`.
 from __future__ import annotations
 
 from dragonboat import _core, errors, events
-from dragonboat.config import Config, Membership, NodeHostConfig, SnapshotOption
+from dragonboat.config import (
+    ClusterInfo,
+    Config,
+    Membership,
+    NodeHostConfig,
+    NodeHostInfo,
+    SnapshotOption,
+)
 from dragonboat.errors import DragonboatError, is_temp_error
 from dragonboat.nodehost import NodeHost, NodeUser, RequestResult, RequestState, Session
 from dragonboat.simulation import SimulationResult, simulate
@@ -24,7 +31,9 @@ from dragonboat.statemachine import (
 __version__: str = _core.__version__
 
 __all__ = [
+    "ClusterInfo",
     "ConcurrentStateMachine",
+    "NodeHostInfo",
     "Config",
     "Entry",
     "NodeUser",

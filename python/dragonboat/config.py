@@ -109,3 +109,27 @@ class Membership:
     observers: dict[int, str]
     witnesses: dict[int, str]
     removed: set[int]
+
+
+@dataclass
+class ClusterInfo:
+    """What a NodeHost knows of one of its replicas (the reference's ClusterInfo)."""
+
+    cluster_id: int
+    node_id: int
+    nodes: dict[int, str]
+    config_change_index: int
+    state_machine_type: int  # 1 regular, 2 concurrent, 3 on-disk
+    is_leader: bool
+    is_observer: bool
+    is_witness: bool
+    pending: bool  # nothing applied yet
+
+
+@dataclass
+class NodeHostInfo:
+    """The NodeHost's address, its replicas and the nodes with data in its LogDB."""
+
+    raft_address: str
+    cluster_info: list[ClusterInfo]
+    log_info: list[tuple[int, int]]  # (cluster_id, node_id)

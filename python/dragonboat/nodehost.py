@@ -13,7 +13,14 @@ from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
 from dragonboat import _core, events
-from dragonboat.config import Config, Membership, NodeHostConfig, SnapshotOption
+from dragonboat.config import (
+    ClusterInfo,
+    Config,
+    Membership,
+    NodeHostConfig,
+    NodeHostInfo,
+    SnapshotOption,
+)
 from dragonboat.errors import (
     CanceledError,
     ClusterClosedError,
@@ -242,10 +249,14 @@ class NodeHost:
         """Reclaims the disk space of dropped log entries (RejectedError: nothing to do)."""
         return RequestState(self._core.request_compaction(cluster_id, node_id), cluster_id)
 
-    def get_node_host_info(self, skip_log_info: bool = False) -> dict[str, Any]:
+    def get_node_host_info(self, skip_log_info: bool = False) -> NodeHostInfo:
         """The raft address, the groups running here and the nodes with data."""
-        info: dict[str, Any] = self._core.node_host_info(skip_log_info)
-        return info
+        d = self._core.node_host_info(skip_log_info)
+        return NodeHostInfo(
+            raft_address=d["raft_address"],
+            cluster_info=[ClusterInfo(**c) for c in d["cluster_info"]],
+            log_info=[(int(c), int(n)) for c, n in d["log_info"]],
+        )
 
     def get_node_user(self, cluster_id: int) -> NodeUser:
         """A handle proposing and reading on one group."""

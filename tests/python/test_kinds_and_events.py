@@ -197,9 +197,11 @@ def test_information_node_user_and_data_lifecycle(three: Hosts) -> None:
     leader = three.leader()
     nh = three.host(leader)
     info = nh.get_node_host_info()
-    assert info["raft_address"] == three.addresses[leader]
-    assert [c["cluster_id"] for c in info["cluster_info"]] == [1]
-    assert (1, leader + 1) in [tuple(x) for x in info["log_info"]]
+    assert info.raft_address == three.addresses[leader]
+    assert [c.cluster_id for c in info.cluster_info] == [1]
+    assert info.cluster_info[0].is_leader and info.cluster_info[0].nodes[leader + 1]
+    assert (1, leader + 1) in info.log_info
+    assert nh.get_node_host_info(skip_log_info=True).log_info == []
     user = nh.get_node_user(1)
     rs = retry(lambda: user.propose(nh.get_noop_session(1), b"u=1", 5.0))
     assert rs.result(10.0).value >= 1
