@@ -43,6 +43,17 @@ void check(const Status& s) {
   if (!s.ok()) throw StatusError{error_code_name(s.code()), s.message()};
 }
 
+// Runs `call` (returning a Status) with the GIL released, then raises on error.
+template <typename F>
+void check_nogil(F&& call) {
+  Status s;
+  {
+    py::gil_scoped_release nogil;
+    s = call();
+  }
+  check(s);
+}
+
 Timeout to_timeout(double seconds) {
   if (!(seconds > 0)) throw StatusError{"invalid_deadline", "timeout must be a positive number of seconds"};
   return Timeout(static_cast<int64_t>(seconds * 1000.0));
@@ -73,12 +84,7 @@ struct PyWriter {
   size_t write(const py::bytes& b) {
     if (!w) throw py::value_error("the snapshot writer is closed (used after save_snapshot returned)");
     std::string_view v = b;
-    Status s;
-    {
-      py::gil_scoped_release nogil;
-      s = w->write(v.data(), v.size());
-    }
-    check(s);
+    check_nogil([&] { return w->write(v.data(), v.size()); });
     return v.size();
   }
 };
@@ -146,6 +152,53 @@ Result to_result(const py::handle& v) {
   return r;
 }
 
+// The Python calls both adapters make, with the GIL held by the caller.
+Status py_lookup(PySM& sm, std::string_view q, std::string* a) {
+  try {
+    py::object v = sm.obj.attr("lookup")(py::bytes(q.data(), q.size()));
+    *a = py::isinstance<py::bytes>(v) ? v.cast<std::string>() : py::str(v).cast<std::string>();
+  } catch (py::error_already_set& e) {
+    return py_failure("lookup()", e);
+  }
+  return Status::OK();
+}
+
+// Calls save(writer) with a Python view of `w` valid only during the call.
+template <typename Save>
+Status py_save(ISnapshotWriter* w, Save save) {
+  PyWriter pw{w};
+  py::object writer = py::cast(&pw, py::return_value_policy::reference);
+  Status s = Status::OK();
+  try {
+    save(writer);
+  } catch (py::error_already_set& e) {
+    s = py_failure("save_snapshot()", e);
+  }
+  pw.w = nullptr;
+  return s;
+}
+
+Status py_recover(PySM& sm, ISnapshotReader* r) {
+  PyReader pr{r};
+  py::object reader = py::cast(&pr, py::return_value_policy::reference);
+  Status s = Status::OK();
+  try {
+    sm.obj.attr("recover_from_snapshot")(reader);
+  } catch (py::error_already_set& e) {
+    s = py_failure("recover_from_snapshot()", e);
+  }
+  pr.r = nullptr;
+  return s;
+}
+
+void py_close(PySM& sm) {
+  try {
+    if (py::hasattr(sm.obj, "close")) sm.obj.attr("close")();
+  } catch (py::error_already_set& e) {
+    (void)py_failure("close()", e);
+  }
+}
+
 // The engine sees a Python "regular" state machine as a batched one: one
 // GIL acquisition per batch, the Python update() called per entry inside it.
 class PyRegularAdapter : public IConcurrentStateMachine {
@@ -165,13 +218,7 @@ class PyRegularAdapter : public IConcurrentStateMachine {
   Status lookup(std::string_view q, std::string* a) override {
     std::lock_guard<std::mutex> g(s_->mu);
     EngineGIL gil;
-    try {
-      py::object v = s_->obj.attr("lookup")(py::bytes(q.data(), q.size()));
-      *a = py::isinstance<py::bytes>(v) ? v.cast<std::string>() : py::str(v).cast<std::string>();
-    } catch (py::error_already_set& e) {
-      return py_failure("lookup()", e);
-    }
-    return Status::OK();
+    return py_lookup(*s_, q, a);
   }
   Status prepare_snapshot(std::string* ctx) override {
     ctx->clear();
@@ -180,39 +227,17 @@ class PyRegularAdapter : public IConcurrentStateMachine {
   Status save_snapshot(const std::string&, ISnapshotWriter* w) override {
     std::lock_guard<std::mutex> g(s_->mu);  // the regular kind: no updates meanwhile
     EngineGIL gil;
-    PyWriter pw{w};
-    py::object writer = py::cast(&pw, py::return_value_policy::reference);
-    try {
-      s_->obj.attr("save_snapshot")(writer);
-    } catch (py::error_already_set& e) {
-      pw.w = nullptr;
-      return py_failure("save_snapshot()", e);
-    }
-    pw.w = nullptr;
-    return Status::OK();
+    return py_save(w, [&](const py::object& writer) { s_->obj.attr("save_snapshot")(writer); });
   }
   Status recover_from_snapshot(ISnapshotReader* r) override {
     std::lock_guard<std::mutex> g(s_->mu);
     EngineGIL gil;
-    PyReader pr{r};
-    py::object reader = py::cast(&pr, py::return_value_policy::reference);
-    try {
-      s_->obj.attr("recover_from_snapshot")(reader);
-    } catch (py::error_already_set& e) {
-      pr.r = nullptr;
-      return py_failure("recover_from_snapshot()", e);
-    }
-    pr.r = nullptr;
-    return Status::OK();
+    return py_recover(*s_, r);
   }
   void close() override {
     std::lock_guard<std::mutex> g(s_->mu);
     EngineGIL gil;
-    try {
-      if (py::hasattr(s_->obj, "close")) s_->obj.attr("close")();
-    } catch (py::error_already_set& e) {
-      (void)py_failure("close()", e);
-    }
+    py_close(*s_);
   }
 
  private:
@@ -258,13 +283,7 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
   }
   Status lookup(std::string_view q, std::string* a) override {
     EngineGIL gil;
-    try {
-      py::object v = s_->obj.attr("lookup")(py::bytes(q.data(), q.size()));
-      *a = py::isinstance<py::bytes>(v) ? v.cast<std::string>() : py::str(v).cast<std::string>();
-    } catch (py::error_already_set& e) {
-      return py_failure("lookup()", e);
-    }
-    return Status::OK();
+    return py_lookup(*s_, q, a);
   }
   Status sync() override {
     EngineGIL gil;
@@ -287,39 +306,17 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
   }
   Status save_snapshot(const std::string&, ISnapshotWriter* w) override {
     EngineGIL gil;
-    PyWriter pw{w};
-    py::object writer = py::cast(&pw, py::return_value_policy::reference);
     py::object ctx = std::move(ctx_);
     ctx_ = py::object();
-    try {
-      s_->obj.attr("save_snapshot")(ctx, writer);
-    } catch (py::error_already_set& e) {
-      pw.w = nullptr;
-      return py_failure("save_snapshot()", e);
-    }
-    pw.w = nullptr;
-    return Status::OK();
+    return py_save(w, [&](const py::object& writer) { s_->obj.attr("save_snapshot")(ctx, writer); });
   }
   Status recover_from_snapshot(ISnapshotReader* r) override {
     EngineGIL gil;
-    PyReader pr{r};
-    py::object reader = py::cast(&pr, py::return_value_policy::reference);
-    try {
-      s_->obj.attr("recover_from_snapshot")(reader);
-    } catch (py::error_already_set& e) {
-      pr.r = nullptr;
-      return py_failure("recover_from_snapshot()", e);
-    }
-    pr.r = nullptr;
-    return Status::OK();
+    return py_recover(*s_, r);
   }
   void close() override {
     EngineGIL gil;
-    try {
-      if (py::hasattr(s_->obj, "close")) s_->obj.attr("close")();
-    } catch (py::error_already_set& e) {
-      (void)py_failure("close()", e);
-    }
+    py_close(*s_);
   }
 
  private:
@@ -363,13 +360,22 @@ PluginCreateFn load_plugin(const std::string& path) {
 // ---- the NodeHost handle ---------------------------------------------------------
 
 struct PyNodeHost {
-  ~PyNodeHost() {
-    // Engine threads may need the GIL to finish (state machines, listeners):
-    // never stop the engine while holding it.
-    if (nh) {
-      py::gil_scoped_release nogil;
-      nh.reset();
+  ~PyNodeHost() { stop(); }
+  // Stops the engine. Engine threads may need the GIL to finish (state
+  // machines, listeners): the engine is never stopped while holding it.
+  // REQUIRES: the GIL is held. Idempotent.
+  void stop() {
+    std::unique_ptr<NodeHost> stopping;
+    {
+      std::lock_guard<std::mutex> g(mu);
+      stopping = std::move(nh);
     }
+    if (stopping) {
+      py::gil_scoped_release nogil;
+      stopping.reset();  // stops groups, transport, threads
+    }
+    std::lock_guard<std::mutex> g(mu);
+    sms.clear();
   }
   std::unique_ptr<NodeHost> nh;
   std::mutex mu;
@@ -399,12 +405,7 @@ struct PyNodeHost {
         throw py::type_error("a C++ plugin state machine takes bytes (or str) queries");
       }
       std::string q = query.cast<std::string>(), answer;
-      Status s;
-      {
-        py::gil_scoped_release nogil;
-        s = host().stale_read(cluster_id, q, &answer);
-      }
-      check(s);
+      check_nogil([&] { return host().stale_read(cluster_id, q, &answer); });
       return py::bytes(answer);
     }
     std::shared_ptr<PySM> s = sm(cluster_id);
@@ -744,29 +745,11 @@ void register_nodehost(py::module_& m) {
                l->obj = py_shared(sl);
                c.system_event_listener = l;
              }
-             Status s;
-             {
-               py::gil_scoped_release nogil;
-               s = NodeHost::create(c, &h->nh);
-             }
-             check(s);
+             check_nogil([&] { return NodeHost::create(c, &h->nh); });
              return h;
            }),
            py::arg("config"))
-      .def("stop",
-           [](PyNodeHost& h) {
-             std::unique_ptr<NodeHost> nh;
-             {
-               std::lock_guard<std::mutex> g(h.mu);
-               nh = std::move(h.nh);
-             }
-             {
-               py::gil_scoped_release nogil;
-               nh.reset();  // stops groups, transport, threads
-             }
-             std::lock_guard<std::mutex> g(h.mu);
-             h.sms.clear();
-           })
+      .def("stop", &PyNodeHost::stop)
       .def("raft_address", [](PyNodeHost& h) { return h.host().raft_address(); })
       .def(
           "start_cluster",
@@ -847,12 +830,7 @@ void register_nodehost(py::module_& m) {
           py::arg("initial_members"), py::arg("join"), py::arg("path"), py::arg("config"))
       .def("stop_cluster",
            [](PyNodeHost& h, uint64_t cluster_id) {
-             Status s;
-             {
-               py::gil_scoped_release nogil;
-               s = h.host().stop_cluster(cluster_id);
-             }
-             check(s);
+             check_nogil([&] { return h.host().stop_cluster(cluster_id); });
            })
       .def("get_noop_session", [](PyNodeHost& h, uint64_t c) { return h.host().get_noop_session(c); })
       .def("propose",
@@ -868,33 +846,18 @@ void register_nodehost(py::module_& m) {
       .def("propose_session",
            [](PyNodeHost& h, const Session& s, double timeout) {
              RequestStatePtr rs;
-             Status st;
-             {
-               py::gil_scoped_release nogil;
-               st = h.host().propose_session(s, to_timeout(timeout), &rs);
-             }
-             check(st);
+             check_nogil([&] { return h.host().propose_session(s, to_timeout(timeout), &rs); });
              return rs;
            })
       .def("sync_get_session",
            [](PyNodeHost& h, uint64_t c, double timeout) {
              Session out;
-             Status st;
-             {
-               py::gil_scoped_release nogil;
-               st = h.host().sync_get_session(c, to_timeout(timeout), &out);
-             }
-             check(st);
+             check_nogil([&] { return h.host().sync_get_session(c, to_timeout(timeout), &out); });
              return out;
            })
       .def("sync_close_session",
            [](PyNodeHost& h, const Session& s, double timeout) {
-             Status st;
-             {
-               py::gil_scoped_release nogil;
-               st = h.host().sync_close_session(s, to_timeout(timeout));
-             }
-             check(st);
+             check_nogil([&] { return h.host().sync_close_session(s, to_timeout(timeout)); });
            })
       .def("read_index",
            [](PyNodeHost& h, uint64_t c, double timeout) {
@@ -930,12 +893,7 @@ void register_nodehost(py::module_& m) {
       .def("sync_get_cluster_membership",
            [](PyNodeHost& h, uint64_t c, double timeout) {
              Membership m;
-             Status st;
-             {
-               py::gil_scoped_release nogil;
-               st = h.host().sync_get_cluster_membership(c, to_timeout(timeout), &m);
-             }
-             check(st);
+             check_nogil([&] { return h.host().sync_get_cluster_membership(c, to_timeout(timeout), &m); });
              py::dict d;
              d["config_change_id"] = m.config_change_id;
              d["nodes"] = m.nodes;
@@ -955,32 +913,17 @@ void register_nodehost(py::module_& m) {
              o.override_compaction_overhead = override_overhead;
              o.compaction_overhead = overhead;
              RequestStatePtr rs;
-             Status st;
-             {
-               py::gil_scoped_release nogil;
-               st = h.host().request_snapshot(c, o, to_timeout(timeout), &rs);
-             }
-             check(st);
+             check_nogil([&] { return h.host().request_snapshot(c, o, to_timeout(timeout), &rs); });
              return rs;
            })
       .def("has_node_info", [](PyNodeHost& h, uint64_t c, uint64_t n) { return h.host().has_node_info(c, n); })
       .def("stop_node",
            [](PyNodeHost& h, uint64_t c, uint64_t n) {
-             Status st;
-             {
-               py::gil_scoped_release nogil;
-               st = h.host().stop_node(c, n);
-             }
-             check(st);
+             check_nogil([&] { return h.host().stop_node(c, n); });
            })
       .def("remove_data",
            [](PyNodeHost& h, uint64_t c, uint64_t n) {
-             Status st;
-             {
-               py::gil_scoped_release nogil;
-               st = h.host().remove_data(c, n);
-             }
-             check(st);
+             check_nogil([&] { return h.host().remove_data(c, n); });
            })
       .def("request_compaction",
            [](PyNodeHost& h, uint64_t c, uint64_t n) {

@@ -378,11 +378,7 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
         }
         wake_apply();
       } else {
-        ++counters.snapshots_sent;
-        if (events) {
-          SnapshotInfo si{cluster_id(), node_id(), m.to, m.snapshot.index};
-          events->system([si](ISystemEventListener& l) { l.send_snapshot_started(si); });
-        }
+        note_snapshot_sent(m.to, m.snapshot.index);
         transport_->send_snapshot(m);
       }
     } else {
@@ -504,6 +500,38 @@ void Node::complete_reads_up_to(uint64_t applied) {
   }
 }
 
+Status Node::capture_state(SnapshotOp* op) {
+  // Everything applied must be durable before a snapshot lets the log go.
+  Status s = sm_->sync();
+  if (s.ok() && !op->metadata_only) s = sm_->prepare_snapshot(&op->ctx);
+  if (!s.ok()) return s;
+  op->session_table = sessions_.encode();  // at the same point as the state
+  {
+    std::lock_guard<std::mutex> g(amu_);
+    op->membership = applied_membership_;
+  }
+  op->blocks_apply = !op->metadata_only && sm_->snapshot_blocks_updates();
+  return Status::OK();
+}
+
+raft::Snapshot Node::saved_snapshot(const SnapshotOp& op, const std::string& root, uint64_t file_size) const {
+  raft::Snapshot ss;
+  ss.index = op.index;
+  ss.term = op.term;
+  ss.membership = op.membership;
+  ss.filepath = snapshot::data_file_path(snapshot::snapshot_dir(root, op.index), op.index);
+  ss.file_size = file_size;
+  return ss;
+}
+
+void Node::note_snapshot_sent(uint64_t to, uint64_t index) {
+  ++counters.snapshots_sent;
+  if (events) {
+    SnapshotInfo si{cluster_id(), node_id(), to, index};
+    events->system([si](ISystemEventListener& l) { l.send_snapshot_started(si); });
+  }
+}
+
 Status Node::capture_snapshot(const SnapshotRequest* req, uint64_t key, std::unique_ptr<SnapshotOp>* out) {
   uint64_t index = applier_.applied();
   uint64_t term = applier_.applied_term();
@@ -515,21 +543,13 @@ Status Node::capture_snapshot(const SnapshotRequest* req, uint64_t key, std::uni
   }
   auto op = std::make_unique<SnapshotOp>();
   op->metadata_only = sm_->kind() == rsm::SMKind::kOnDisk && !exported;
-  // Everything applied must be durable before a snapshot lets the log go.
-  Status s = sm_->sync();
-  if (s.ok() && !op->metadata_only) s = sm_->prepare_snapshot(&op->ctx);
+  op->index = index;
+  op->term = term;
+  Status s = capture_state(op.get());
   if (!s.ok()) {
     if (req) snapshot_reqs_.complete(key, RequestResultCode::kRejected);
     return Status(ErrorCode::kFatal, "preparing snapshot " + std::to_string(index) + ": " + s.to_string());
   }
-  op->session_table = sessions_.encode();  // at the same point as the state
-  op->index = index;
-  op->term = term;
-  {
-    std::lock_guard<std::mutex> g(amu_);
-    op->membership = applied_membership_;
-  }
-  op->blocks_apply = !op->metadata_only && sm_->snapshot_blocks_updates();
   if (req) {
     op->requested = true;
     op->request_key = key;
@@ -566,11 +586,7 @@ Status Node::save_snapshot_op(const SnapshotOp& op) {
     return Status::OK();
   }
   MadeSnapshot made;
-  made.ss.index = op.index;
-  made.ss.term = op.term;
-  made.ss.membership = op.membership;
-  made.ss.filepath = snapshot::data_file_path(snapshot::snapshot_dir(root, op.index), op.index);
-  made.ss.file_size = meta.file_size;
+  made.ss = saved_snapshot(op, root, meta.file_size);
   made.compaction_overhead = op.requested && op.request.override_compaction_overhead ? op.request.compaction_overhead
                                                                                        : opt_.compaction_overhead;
   made.request_key = op.requested ? op.request_key : 0;
@@ -617,15 +633,8 @@ Status Node::capture_stream(raft::Message m, std::unique_ptr<SnapshotOp>* out) {
     wake_step();
     return Status::OK();
   }
-  Status s = sm_->sync();
-  if (s.ok()) s = sm_->prepare_snapshot(&op->ctx);
+  Status s = capture_state(op.get());
   if (!s.ok()) return Status(ErrorCode::kFatal, "preparing a snapshot to stream: " + s.to_string());
-  op->session_table = sessions_.encode();
-  {
-    std::lock_guard<std::mutex> g(amu_);
-    op->membership = applied_membership_;
-  }
-  op->blocks_apply = sm_->snapshot_blocks_updates();
   *out = std::move(op);
   return Status::OK();
 }
@@ -641,7 +650,7 @@ Status Node::stream_snapshot_op(const SnapshotOp& op) {
   Status s = rsm::save_prepared_snapshot(root, cluster_id(), node_id(), op.index, op.term, sm_, op.ctx,
                                          op.session_table, &meta);
   if (s.code() == ErrorCode::kRejected) {
-    s = Status::OK();  // made already for another follower: reuse it
+    // Made already for another follower: reuse it.
     std::vector<snapshot::SnapshotMeta> all;
     s = snapshot::list_snapshots(root, &all);
     meta.file_size = 0;
@@ -655,16 +664,8 @@ Status Node::stream_snapshot_op(const SnapshotOp& op) {
     wake_step();
     return Status::OK();  // not fatal: Raft tries again
   }
-  m.snapshot.index = op.index;
-  m.snapshot.term = op.term;
-  m.snapshot.membership = op.membership;
-  m.snapshot.filepath = snapshot::data_file_path(snapshot::snapshot_dir(root, op.index), op.index);
-  m.snapshot.file_size = meta.file_size;
-  ++counters.snapshots_sent;
-  if (events) {
-    SnapshotInfo si{cluster_id(), node_id(), m.to, m.snapshot.index};
-    events->system([si](ISystemEventListener& l) { l.send_snapshot_started(si); });
-  }
+  m.snapshot = saved_snapshot(op, root, meta.file_size);
+  note_snapshot_sent(m.to, m.snapshot.index);
   if (!transport_->send_snapshot(m)) {
     report_snapshot_status(m.to, true);
     wake_step();

@@ -240,6 +240,14 @@ class Node {
   // do (the request, if any, is completed).
   Status capture_snapshot(const SnapshotRequest* req, uint64_t key, std::unique_ptr<SnapshotOp>* out);
   Status capture_stream(raft::Message m, std::unique_ptr<SnapshotOp>* out);
+  // What both captures record between updates: durable state, the state
+  // machine's prepared context (unless metadata only), the session table,
+  // the membership, whether applies must pause. op->metadata_only is set.
+  Status capture_state(SnapshotOp* op);
+  // The snapshot record of a saved op's file under `root`.
+  raft::Snapshot saved_snapshot(const SnapshotOp& op, const std::string& root, uint64_t file_size) const;
+  // Counts a snapshot sent to `to` and emits its event.
+  void note_snapshot_sent(uint64_t to, uint64_t index);
   Status stream_snapshot_op(const SnapshotOp& op);
   Status save_snapshot_op(const SnapshotOp& op);
   Status recover_snapshot_op(const SnapshotOp& op);
