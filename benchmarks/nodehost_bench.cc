@@ -56,6 +56,7 @@ struct Options {
   std::string metrics;
   double settle = 3;  // --idle: seconds between start-up and the measurement
   uint64_t rtt_ms = 5;
+  uint64_t shards = 0;  // LogDB shards per host; 0 = the NodeHostConfig default
 };
 
 class Counter : public IStateMachine {
@@ -192,6 +193,7 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
   hc.node_host_dir = dirs[idx];
   hc.raft_address = addrs[idx];
   hc.rtt_millisecond = o.rtt_ms;
+  if (o.shards) hc.logdb_shards = o.shards;
   std::unique_ptr<NodeHost> nh;
   Status s = NodeHost::create(hc, &nh);
   if (!s.ok()) {
@@ -358,6 +360,7 @@ int main(int argc, char** argv) {
     else if (k == "--metrics") o.metrics = v;
     else if (k == "--settle") o.settle = std::stod(v);
     else if (k == "--rtt") o.rtt_ms = std::stoull(v);
+    else if (k == "--shards") o.shards = std::stoull(v);
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;

@@ -6,15 +6,20 @@ flight per group (closed loop: a completion callback issues the next), for
 --seconds. The state machine is Python (every replica's update runs in this
 process, under its one GIL) or, with --plugin, the C++ KV plugin.
 PySyncObj: three SyncObj nodes in this process, a replicated counter, async
-calls with --inflight in flight in total.
+calls, with the same number of requests in flight in total as dragonboat.
+Two rows: --groups x --inflight in flight, and --low in flight on one group
+(PySyncObj scales with requests in flight until its one GIL is busy, so the
+ratio depends on it: both rows are printed).
 
 Usage: python benchmarks/python_bench.py [--groups 48] [--inflight 64] [--seconds 5]
-       [--plugin build/dev/examples/plugin/libdragonboat_kv_plugin.so] [--no-pysyncobj]
+       [--low 100] [--plugin build/dev/examples/plugin/libdragonboat_kv_plugin.so]
+       [--no-pysyncobj] [--engine-stats]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import tempfile
 import threading
 import time
@@ -27,11 +32,15 @@ from dragonboat.bench import Counter, _port
 port = _port  # one free-port helper for the package's bench and this script
 
 
-def bench_dragonboat(groups: int, inflight: int, seconds: float, plugin: str | None) -> float:
+def bench_dragonboat(groups: int, inflight: int, seconds: float, plugin: str | None,
+                     apply_workers: int = 2, stats: bool = False,
+                     logdb_shards: int = 0) -> float:
     addresses = [f"127.0.0.1:{port()}" for _ in range(3)]
     with tempfile.TemporaryDirectory() as d:
         hosts = [NodeHost(NodeHostConfig(node_host_dir=f"{d}/{i}", raft_address=addresses[i],
-                                         rtt_millisecond=20)) for i in range(3)]
+                                         rtt_millisecond=20, apply_workers=apply_workers,
+                                         logdb_shards=logdb_shards))
+                 for i in range(3)]
         try:
             members = {i + 1: a for i, a in enumerate(addresses)}
             for g in range(1, groups + 1):
@@ -69,6 +78,7 @@ def bench_dragonboat(groups: int, inflight: int, seconds: float, plugin: str | N
                 except dragonboat.errors.DragonboatError:
                     pass  # busy or stopping: this slot stops
 
+            before = [engine_counters(nh) for nh in hosts]
             start = time.monotonic()
             for g, nh in leaders.items():
                 for _ in range(inflight):
@@ -77,12 +87,46 @@ def bench_dragonboat(groups: int, inflight: int, seconds: float, plugin: str | N
             with lock:
                 total = done
             elapsed = time.monotonic() - start
+            if stats:
+                print_engine_stats(before, [engine_counters(nh) for nh in hosts], elapsed)
             running = False
             time.sleep(0.5)  # let in-flight requests drain before stopping
             return total / elapsed
         finally:
             for nh in hosts:
                 nh.stop()
+
+
+ENGINE_COUNTERS = (
+    "dragonboat_step_passes_total",
+    "dragonboat_logdb_saves_total",
+    "dragonboat_logdb_node_updates_total",
+    "dragonboat_transport_messages_sent_total",
+)
+
+
+def engine_counters(nh: NodeHost) -> dict[str, float]:
+    """The host-wide counters of ``write_health_metrics`` named in ENGINE_COUNTERS."""
+    out = io.StringIO()
+    nh.write_health_metrics(out)
+    values: dict[str, float] = {}
+    for line in out.getvalue().splitlines():
+        name, _, value = line.partition(" ")
+        if name in ENGINE_COUNTERS:
+            values[name] = float(value)
+    return values
+
+
+def print_engine_stats(before: list[dict[str, float]], after: list[dict[str, float]],
+                       elapsed: float) -> None:
+    """Per-second engine activity summed over the hosts (what a write cost)."""
+    total = {k: sum(a[k] - b[k] for a, b in zip(after, before)) / elapsed for k in ENGINE_COUNTERS}
+    saves = total["dragonboat_logdb_saves_total"] or 1.0
+    passes = total["dragonboat_step_passes_total"]
+    per_save = total["dragonboat_logdb_node_updates_total"] / saves
+    messages = total["dragonboat_transport_messages_sent_total"]
+    print(f"  engine: {passes:,.0f} step passes/s, {saves:,.0f} fsyncs/s "
+          f"({per_save:.1f} replica updates each), {messages:,.0f} messages/s")
 
 
 def bench_pysyncobj(inflight: int, seconds: float) -> float:
@@ -93,7 +137,7 @@ def bench_pysyncobj(inflight: int, seconds: float) -> float:
             super().__init__(me, others, conf=SyncObjConf(appendEntriesUseBatch=True))
             self.n = 0
 
-        @replicated  # type: ignore[misc]
+        @replicated  # type: ignore[untyped-decorator]
         def inc(self) -> int:
             self.n += 1
             return self.n
@@ -137,21 +181,40 @@ def bench_pysyncobj(inflight: int, seconds: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--groups", type=int, default=48)
-    ap.add_argument("--inflight", type=int, default=64)
+    ap.add_argument("--inflight", type=int, default=64, help="per group")
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--plugin", default=None)
     ap.add_argument("--no-pysyncobj", action="store_true")
+    ap.add_argument("--low", type=int, default=100,
+                    help="requests in flight of the low-concurrency row (one group)")
+    ap.add_argument("--apply-workers", type=int, default=2, help="per NodeHost")
+    ap.add_argument("--logdb-shards", type=int, default=0, help="per NodeHost; 0 = automatic")
+    ap.add_argument("--engine-stats", action="store_true", help="print fsyncs/s and the like")
     a = ap.parse_args()
-    ours = bench_dragonboat(a.groups, a.inflight, a.seconds, None)
+    high = a.groups * a.inflight
+    rows: list[tuple[str, float, float | None]] = []
+    ours = bench_dragonboat(a.groups, a.inflight, a.seconds, None, a.apply_workers,
+                            a.engine_stats, a.logdb_shards)
     print(f"dragonboat, Python state machine: {ours:,.0f} writes/s "
-          f"({a.groups} groups x {a.inflight} in flight, 16 B, fsync on)")
+          f"({a.groups} groups x {a.inflight} in flight, 16 B, fsync on)", flush=True)
+    if a.no_pysyncobj:
+        return
+    rows.append((f"{high:,} in flight ({a.groups} groups x {a.inflight})", ours,
+                 bench_pysyncobj(high, a.seconds)))
+    low = bench_dragonboat(1, a.low, a.seconds, None, a.apply_workers)
+    rows.append((f"{a.low:,} in flight (1 group)", low, bench_pysyncobj(a.low, a.seconds)))
     if a.plugin:
-        native = bench_dragonboat(a.groups, a.inflight, a.seconds, a.plugin)
-        print(f"dragonboat, C++ plugin state machine: {native:,.0f} writes/s")
-    if not a.no_pysyncobj:
-        base = bench_pysyncobj(100, a.seconds)
-        print(f"PySyncObj (same process layout, 100 in flight): {base:,.0f} writes/s")
-        print(f"ratio dragonboat/PySyncObj: {ours / base:.1f}x")
+        rows.append((f"{high:,} in flight, C++ plugin state machine",
+                     bench_dragonboat(a.groups, a.inflight, a.seconds, a.plugin), None))
+    # PySyncObj keeps its log in memory and never fsyncs (its file journal is
+    # an mmap it does not flush); dragonboat fsyncs every batch.
+    title = "writes/s, 16 B, one Python process"
+    print(f"\n{title:44} {'dragonboat':>12} {'PySyncObj':>12} {'ratio':>8}")
+    print(f"{'':44} {'(fsync on)':>12} {'(no fsync)':>12}")
+    for label, d, p in rows:
+        ps = f"{p:12,.0f}" if p else f"{'-':>12}"
+        ratio = f"{d / p:7.1f}x" if p else f"{'-':>8}"
+        print(f"{label:44} {d:12,.0f} {ps} {ratio}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/thread_name.h"
 #include "dragonboat/logger.h"
 #include "dragonboat/nodehost.h"
 #include "dragonboat/plugin.h"
@@ -133,6 +134,12 @@ Status py_failure(const char* what, py::error_already_set& e) {
 Result to_result(const py::handle& v) {
   Result r;
   if (v.is_none()) return r;
+  // The common case first: probing an int for .value below would raise and
+  // format an AttributeError per entry.
+  if (PyLong_CheckExact(v.ptr())) {
+    r.value = v.cast<uint64_t>();
+    return r;
+  }
   if (py::isinstance<py::tuple>(v)) {
     auto t = v.cast<py::tuple>();
     if (t.size() > 0) r.value = t[0].cast<uint64_t>();
@@ -459,15 +466,24 @@ Config raft_config(const py::object& c) {
   return o;
 }
 
-py::dict result_dict(const RequestResult& r) {
-  py::dict d;
-  d["code"] = request_result_code_name(r.code);
-  d["value"] = r.result.value;
-  d["data"] = py::bytes(r.result.data);
-  d["snapshot_index"] = r.snapshot_index;
-  return d;
+// dragonboat.statemachine.Result, made from C++ (the class is looked up once
+// and kept for the process).
+py::object make_py_result(const Result& r) {
+  static py::object* cls = new py::object(py::module_::import("dragonboat.statemachine").attr("Result"));
+  return (*cls)(r.value, py::bytes(r.data));
 }
 
+// RequestResult::raise_for_outcome: the exception of a non-completed outcome.
+void raise_for_outcome(const RequestResult& r) {
+  switch (r.code) {
+    case RequestResultCode::kCompleted: return;
+    case RequestResultCode::kTimeout: throw StatusError{"timeout", "request timeout"};
+    case RequestResultCode::kTerminated: throw StatusError{"cluster_closed", "request terminated"};
+    case RequestResultCode::kRejected: throw StatusError{"rejected", "request rejected"};
+    case RequestResultCode::kDropped: throw StatusError{"cluster_not_ready", "request dropped"};
+    case RequestResultCode::kAborted: throw StatusError{"canceled", "request aborted"};
+  }
+}
 
 // ---- C++ log lines -> Python logging ------------------------------------------
 // The sink only queues (engine threads may hold engine locks while logging);
@@ -483,7 +499,10 @@ class LogBridge {
     std::lock_guard<std::mutex> g(mu_);
     if (installed_) return;
     installed_ = true;
-    thread_ = std::thread([this] { loop(); });
+    thread_ = std::thread([this] {
+      set_thread_name("py-log");
+      loop();
+    });
     thread_.detach();
     set_log_sink([this](LogLevel level, const char* component, const std::string& msg) {
       std::lock_guard<std::mutex> g2(mu_);
@@ -546,7 +565,10 @@ class CompletionDispatcher {
       queue_.push_back({std::move(fn), r});
       if (!started_) {
         started_ = true;
-        std::thread([this] { loop(); }).detach();
+        std::thread([this] {
+          set_thread_name("py-done");
+          loop();
+        }).detach();
       }
     }
     cv_.notify_one();
@@ -573,7 +595,7 @@ class CompletionDispatcher {
       EngineGIL gil;
       for (Item& it : batch) {
         try {
-          (*it.fn)(result_dict(it.result));
+          (*it.fn)(it.result);
         } catch (py::error_already_set& e) {
           log_message(LogLevel::kError, "python", std::string("completion callback raised ") + e.what());
         }
@@ -699,6 +721,32 @@ void register_nodehost(py::module_& m) {
       .def("proposal_completed", &Session::proposal_completed,
            "Call after a proposal completed, before the next one.");
 
+  // A value type bound directly (not a dict wrapped in Python): completion
+  // callbacks are the hottest Python path of a busy client.
+  py::class_<RequestResult>(m, "RequestResult", "The outcome of a request (the reference's RequestResult).")
+      .def_property_readonly("code", [](const RequestResult& r) { return request_result_code_name(r.code); },
+                             "One of completed, timeout, terminated, rejected, dropped, aborted.")
+      .def_readonly("snapshot_index", &RequestResult::snapshot_index,
+                    "The snapshot's index (completed snapshot requests).")
+      .def("completed", &RequestResult::completed, "Done; get_result() holds the state machine's result.")
+      .def("timeout", &RequestResult::timeout, "The deadline passed first (the request may still be applied).")
+      .def("terminated", &RequestResult::terminated, "The replica or the NodeHost stopped.")
+      .def("rejected", &RequestResult::rejected,
+           "The group refused it (e.g. an evicted session, a stale config change).")
+      .def("dropped", &RequestResult::dropped, "Dropped (no leader, leader changed, busy): retry.")
+      .def("aborted", &RequestResult::aborted, "Aborted.")
+      .def("get_result", [](const RequestResult& r) { return make_py_result(r.result); },
+           "The state machine's result (completed proposals) as a dragonboat.Result.")
+      .def("raise_for_outcome", &raise_for_outcome,
+           "Raises the exception matching a non-completed outcome (TimeoutError, ClusterClosedError, "
+           "RejectedError, ClusterNotReadyError, CanceledError); returns for a completed one.")
+      .def("__repr__", [](const RequestResult& r) {
+        return std::string("RequestResult(") + request_result_code_name(r.code) +
+               ", Result(value=" + std::to_string(r.result.value) + ", data=" +
+               py::repr(py::bytes(r.result.data)).cast<std::string>() +
+               "), snapshot_index=" + std::to_string(r.snapshot_index) + ")";
+      });
+
   py::class_<RequestState, std::shared_ptr<RequestState>>(m, "RequestState", "An asynchronous request's outcome.")
       .def("done", &RequestState::done)
       .def("committed", &RequestState::committed)
@@ -717,16 +765,16 @@ void register_nodehost(py::module_& m) {
               }
             }
             if (!done) return py::none();
-            return result_dict(r);
+            return py::cast(r);
           },
-          py::arg("timeout") = -1.0, "Waits (GIL released); the outcome as a dict, or None if still pending.")
+          py::arg("timeout") = -1.0, "Waits (GIL released); the RequestResult, or None if still pending.")
       .def(
           "on_complete",
           [](RequestState& rs, py::function cb) {
             auto holder = std::make_shared<py::function>(std::move(cb));
             rs.on_complete([holder](const RequestResult& r) { CompletionDispatcher::get().post(holder, r); });
           },
-          py::arg("callback"), "Calls callback(outcome dict) once, on the completion dispatcher thread.");
+          py::arg("callback"), "Calls callback(RequestResult) once, on the completion dispatcher thread.");
 
   py::class_<PyNodeHost>(m, "NodeHost", "The engine's NodeHost (use dragonboat.NodeHost).")
       .def(py::init([](const py::object& cfg) {

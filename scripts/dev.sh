@@ -85,7 +85,7 @@ lint_python() {
     "$PY" -m pip install -q --root-user-action=ignore ruff mypy
   fi
   log "ruff + mypy --strict (Python package and tests)"
-  "$PY" -m ruff check python tests/python examples
+  "$PY" -m ruff check python tests/python examples benchmarks
   "$PY" -m mypy
 }
 
@@ -166,6 +166,10 @@ case "$cmd" in
     ./benchmarks/transport.sh build/bench
     ./benchmarks/nodehost.sh build/bench
     ./build/bench/benchmarks/wire_bench
+    install_python_pkg
+    "$PY" -c 'import pysyncobj' 2>/dev/null || "$PY" -m pip install -q --root-user-action=ignore pysyncobj
+    log "Python: one process, Python and C++ plugin state machines, beside PySyncObj"
+    "$PY" benchmarks/python_bench.py --seconds 4 --plugin build/bench/examples/plugin/libdragonboat_kv_plugin.so
     ;;
   *)
     sed -n '2,15p' "$0"; exit 2 ;;

@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="the new membership: NODE_ID=HOST:PORT,...")
     imp.add_argument("--node-id", required=True, type=int, help="this node's ID")
     imp.add_argument("--deployment-id", type=int, default=0)
-    imp.add_argument("--logdb-shards", type=int, default=2)
+    imp.add_argument("--logdb-shards", type=int, default=0,
+                     help="0 (default): the count the directory recorded")
     imp.add_argument("--dry-run", action="store_true", help="verify and report; change nothing")
     imp.set_defaults(func=_import_snapshot, seeds=1, steps=1)
     cd = sub.add_parser("checkdisk", help="is this disk fast enough for the LogDB?")

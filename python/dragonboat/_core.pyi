@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from typing import Any
 
+from dragonboat.statemachine import Result
+
 __version__: str
 
 def is_temp_error_code(name: str) -> bool: ...
@@ -25,11 +27,37 @@ class Session:
     def is_noop(self) -> bool: ...
     def proposal_completed(self) -> None: ...
 
+class RequestResult:
+    """The outcome of a request (the reference's RequestResult)."""
+
+    @property
+    def code(self) -> str:
+        """One of completed, timeout, terminated, rejected, dropped, aborted."""
+    @property
+    def snapshot_index(self) -> int:
+        """The snapshot's index (completed snapshot requests)."""
+    def completed(self) -> bool:
+        """Done; get_result() holds the state machine's result."""
+    def timeout(self) -> bool:
+        """The deadline passed first (the request may still be applied)."""
+    def terminated(self) -> bool:
+        """The replica or the NodeHost stopped."""
+    def rejected(self) -> bool:
+        """The group refused it (e.g. an evicted session, a stale config change)."""
+    def dropped(self) -> bool:
+        """Dropped (no leader, leader changed, busy): retry."""
+    def aborted(self) -> bool:
+        """Aborted."""
+    def get_result(self) -> Result:
+        """The state machine's result (completed proposals)."""
+    def raise_for_outcome(self) -> None:
+        """Raises the exception matching a non-completed outcome."""
+
 class RequestState:
     def done(self) -> bool: ...
     def committed(self) -> bool: ...
-    def wait(self, timeout: float = -1.0) -> dict[str, Any] | None: ...
-    def on_complete(self, callback: Callable[[dict[str, Any]], None]) -> None: ...
+    def wait(self, timeout: float = -1.0) -> RequestResult | None: ...
+    def on_complete(self, callback: Callable[[RequestResult], None]) -> None: ...
 
 class NodeHost:
     def __init__(self, config: Any) -> None: ...

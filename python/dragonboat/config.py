@@ -65,7 +65,8 @@ class NodeHostConfig:
     max_receive_queue_size: int = 0
     max_proposal_payload_size: int = 8 << 20
     notify_commit: bool = False
-    logdb_shards: int = 2
+    #: 0 = automatic: an existing directory's recorded count, else one per 4 cores.
+    logdb_shards: int = 0
     apply_workers: int = 2
     max_snapshot_send_bytes_per_second: int = 0
     max_snapshot_recv_bytes_per_second: int = 0
@@ -85,9 +86,11 @@ class NodeHostConfig:
             raise InvalidAddressError(f"raft_address: {self.raft_address!r} is not host:port")
         if self.mutual_tls and not (self.ca_file and self.cert_file and self.key_file):
             raise _bad("mutual_tls", "needs ca_file, cert_file and key_file")
-        for name in ("logdb_shards", "apply_workers", "max_proposal_payload_size"):
+        for name in ("apply_workers", "max_proposal_payload_size"):
             if getattr(self, name) <= 0:
                 raise _bad(name, "must be positive")
+        if not 0 <= self.logdb_shards <= 64:
+            raise _bad("logdb_shards", "must be in [0 (automatic), 64]")
 
 
 @dataclass

@@ -22,11 +22,7 @@ from dragonboat.config import (
     SnapshotOption,
 )
 from dragonboat.errors import (
-    CanceledError,
-    ClusterClosedError,
-    ClusterNotReadyError,
     InvalidOperationError,
-    RejectedError,
     TimeoutError,
 )
 from dragonboat.statemachine import (
@@ -39,72 +35,20 @@ from dragonboat.statemachine import (
 Session = _core.Session
 
 
-class RequestResult:
-    """The outcome of a request (the reference's RequestResult)."""
-
-    __slots__ = ("_code", "_result", "snapshot_index")
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self._code: str = raw["code"]
-        self._result = Result(raw["value"], raw["data"])
-        self.snapshot_index: int = raw["snapshot_index"]
-
-    @property
-    def code(self) -> str:
-        """One of completed, timeout, terminated, rejected, dropped, aborted."""
-        return self._code
-
-    def completed(self) -> bool:
-        """Done; get_result() holds the state machine's result."""
-        return self._code == "completed"
-
-    def timeout(self) -> bool:
-        """The deadline passed first (the request may still be applied)."""
-        return self._code == "timeout"
-
-    def terminated(self) -> bool:
-        """The replica or the NodeHost stopped."""
-        return self._code == "terminated"
-
-    def rejected(self) -> bool:
-        """The group refused it (e.g. an evicted session, a stale config change)."""
-        return self._code == "rejected"
-
-    def dropped(self) -> bool:
-        """Dropped (no leader, leader changed, busy): retry."""
-        return self._code == "dropped"
-
-    def aborted(self) -> bool:
-        """Aborted."""
-        return self._code == "aborted"
-
-    def get_result(self) -> Result:
-        """The state machine's result (completed proposals)."""
-        return self._result
-
-    def raise_for_outcome(self) -> None:
-        """Raises the exception matching a non-completed outcome."""
-        errors: dict[str, type[Exception]] = {
-            "timeout": TimeoutError,
-            "terminated": ClusterClosedError,
-            "rejected": RejectedError,
-            "dropped": ClusterNotReadyError,
-            "aborted": CanceledError,
-        }
-        if self._code in errors:
-            raise errors[self._code](f"request {self._code}")
-
-    def __repr__(self) -> str:
-        return (
-            f"RequestResult({self._code}, {self._result!r}, "
-            f"snapshot_index={self.snapshot_index})"
-        )
+RequestResult = _core.RequestResult
+"""The outcome of a request (the reference's RequestResult): ``code``, the
+predicates ``completed()``, ``timeout()``, ``terminated()``, ``rejected()``,
+``dropped()``, ``aborted()``, ``get_result()``, ``snapshot_index`` and
+``raise_for_outcome()``. Implemented in the extension: completion callbacks are
+a busy client's hottest Python path."""
 
 
 class RequestState:
     """A pending request: a future, usable from threads and from asyncio."""
 
-    def __init__(self, raw: Any, cluster_id: int) -> None:
+    __slots__ = ("_raw", "cluster_id")
+
+    def __init__(self, raw: _core.RequestState, cluster_id: int) -> None:
         self._raw = raw
         self.cluster_id = cluster_id
 
@@ -114,8 +58,7 @@ class RequestState:
 
     def wait(self, timeout: float | None = None) -> RequestResult | None:
         """Waits (GIL released) up to ``timeout`` seconds; None if still pending."""
-        raw = self._raw.wait(-1.0 if timeout is None else timeout)
-        return None if raw is None else RequestResult(raw)
+        return self._raw.wait(-1.0 if timeout is None else timeout)
 
     def result(self, timeout: float | None = None) -> Result:
         """The state machine's result, or the matching exception."""
@@ -126,8 +69,13 @@ class RequestState:
         return r.get_result()
 
     def add_done_callback(self, fn: Callable[[RequestResult], None]) -> None:
-        """Calls ``fn(result)`` once, on the engine thread that completes the request."""
-        self._raw.on_complete(lambda raw: fn(RequestResult(raw)))
+        """Calls ``fn(result)`` once, on the completion dispatcher thread.
+
+        The dispatcher runs every waiting callback under one GIL acquisition:
+        a callback should be quick (hand long work to another thread); one
+        that raises is logged and does not affect the others.
+        """
+        self._raw.on_complete(fn)
 
     def __await__(self) -> Generator[Any, None, RequestResult]:
         loop = asyncio.get_running_loop()
@@ -279,9 +227,11 @@ class NodeHost:
 
     def propose(self, session: Session, cmd: bytes, timeout: float) -> RequestState:
         """Queues ``cmd``; the request completes when applied on this replica."""
-        if not isinstance(cmd, (bytes, bytearray, memoryview)):
-            raise TypeError(f"cmd must be bytes, not {type(cmd).__name__}")
-        return RequestState(self._core.propose(session, bytes(cmd), timeout), session.cluster_id)
+        if type(cmd) is not bytes:  # the common case skips the isinstance walk and the copy
+            if not isinstance(cmd, (bytes, bytearray, memoryview)):
+                raise TypeError(f"cmd must be bytes, not {type(cmd).__name__}")
+            cmd = bytes(cmd)
+        return RequestState(self._core.propose(session, cmd, timeout), session.cluster_id)
 
     def sync_propose(self, session: Session, cmd: bytes, timeout: float) -> Result:
         """Proposes and waits; the state machine's result or the matching exception."""

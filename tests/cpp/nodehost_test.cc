@@ -3,9 +3,11 @@
 // RequestState (or a polled condition with a deadline), never a sleep.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <set>
+#include <thread>
 
 #include "nodehost_fixture.h"
 
@@ -655,6 +657,31 @@ TEST_F(NodeHostTest, ErrorPaths) {
   for (auto& w : waiting) EXPECT_TRUE(w->wait().terminated() || w->wait().dropped());
   EXPECT_EQ(nh.propose(noop, "x", 1s, &rs).code(), ErrorCode::kSystemStopped);
   EXPECT_EQ(nh.sync_read(1, "x", 1s, &v).code(), ErrorCode::kSystemStopped);
+}
+
+// logdb_shards = 0 (the default) is automatic: a new directory gets one
+// shard per 4 hardware threads; an existing one keeps the count it recorded
+// at its first start (a group's shard is cluster_id % shards), and an
+// explicit different count is refused without touching the data.
+TEST(NodeHostShards, AutomaticCountKeepsTheRecordedOneAndExplicitMismatchIsRefused) {
+  TestCluster tc(1);
+  NodeHostConfig fresh = tc.host_config(0);
+  ASSERT_EQ(fresh.logdb_shards, 0u);
+  uint64_t expected = std::clamp<uint64_t>(std::thread::hardware_concurrency() / 4, 1, 16);
+  EXPECT_EQ(fresh.resolved_logdb_shards(), expected);
+  ASSERT_TRUE(tc.start_host(0, [](NodeHostConfig* c) { c->logdb_shards = 3; }).ok());
+  start_group(tc, 1);
+  ASSERT_TRUE(tc.propose(0, tc.hosts[0]->get_noop_session(1), "k=v").ok());
+  tc.hosts[0].reset();
+  // Restart with the default: the directory's 3 shards, the data is there.
+  EXPECT_EQ(tc.host_config(0).resolved_logdb_shards(), 3u);
+  ASSERT_TRUE(tc.start_host(0).ok());
+  start_group(tc, 1);
+  std::string v;
+  EXPECT_TRUE(test::eventually([&] { return tc.hosts[0]->stale_read(1, "k", &v).ok() && v == "v"; }));
+  tc.hosts[0].reset();
+  EXPECT_EQ(tc.start_host(0, [](NodeHostConfig* c) { c->logdb_shards = 5; }).code(), ErrorCode::kHardSettingsChanged);
+  ASSERT_TRUE(tc.start_host(0).ok());
 }
 
 }  // namespace

@@ -137,6 +137,46 @@ def test_errors_are_named_exceptions(three: Hosts) -> None:
         nh.propose(session, b"x=1", 1.0)
 
 
+def test_request_results_carry_the_outcome(three: Hosts) -> None:
+    leader = three.host(three.leader())
+    ok = retry(lambda: _completed(leader.propose(leader.get_noop_session(1), b"r=7", 5.0)))
+    assert ok.completed() and ok.code == "completed"
+    assert not (ok.timeout() or ok.terminated() or ok.rejected() or ok.dropped() or ok.aborted())
+    assert isinstance(ok.get_result(), Result) and ok.snapshot_index == 0
+    ok.raise_for_outcome()  # completed: returns
+    assert "completed" in repr(ok)
+    # A group with no quorum (its other members never start): the proposal
+    # cannot complete; its outcome names why and raises a temporary error.
+    lone = three.host(0)
+    lone.start_cluster({1: three.addresses[0], 2: "127.0.0.1:1", 3: "127.0.0.1:2"}, False,
+                       lambda c, n: KV(), Config(node_id=1, cluster_id=7, election_rtt=10))
+    r = lone.propose(lone.get_noop_session(7), b"x=1", 0.5).wait(30.0)
+    assert r is not None and r.code in ("timeout", "dropped")
+    assert [r.timeout(), r.dropped()].count(True) == 1 and not r.completed()
+    with pytest.raises(errors.TemporaryError):
+        r.raise_for_outcome()
+
+
+def _completed(rs: dragonboat.RequestState) -> dragonboat.RequestResult:
+    r = rs.wait(10.0)
+    assert r is not None
+    r.raise_for_outcome()  # a dropped proposal (leader change) is retried
+    return r
+
+
+def test_logdb_shards_default_is_automatic(tmp_path: Path) -> None:
+    cfg = NodeHostConfig(node_host_dir=str(tmp_path / "nh"),
+                         raft_address=f"127.0.0.1:{free_port()}")
+    assert cfg.logdb_shards == 0  # automatic: the directory's recorded count, else per cores
+    with NodeHost(cfg):
+        pass
+    flag = (tmp_path / "nh" / "dragonboat.flag").read_text()
+    assert "logdb_shards=0" not in flag and "logdb_shards=" in flag
+    with pytest.raises(errors.InvalidClusterSettingsError, match="logdb_shards"):
+        NodeHost(NodeHostConfig(node_host_dir=str(tmp_path / "x"), raft_address="127.0.0.1:1",
+                                logdb_shards=-1))
+
+
 def test_a_raising_state_machine_stops_its_replica_only(three: Hosts) -> None:
     leader = three.leader()
     nh = three.host(leader)

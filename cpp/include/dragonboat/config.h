@@ -74,8 +74,13 @@ struct NodeHostConfig {
   // Bound of one proposal's payload.
   uint64_t max_proposal_payload_size = 8 << 20;
   // LogDB shards (fixed at the first start); also the number of step
-  // workers: a worker persists its groups with one sync per pass.
-  uint64_t logdb_shards = 2;
+  // workers: a worker persists its groups with one sync per pass. Every
+  // shard is its own fsync stream, and each fsync costs CPU as well as disk
+  // time: 0 (automatic) keeps the count an existing directory recorded and
+  // gives a new one a shard per 4 cores (1 on a 2-core host, where one
+  // shard beat two by 10-60 %, docs/benchmarks.md). See
+  // resolved_logdb_shards().
+  uint64_t logdb_shards = 0;
   // Threads applying committed entries to state machines.
   uint64_t apply_workers = 2;
   // Threads saving and recovering snapshots (at most one operation per
@@ -91,6 +96,10 @@ struct NodeHostConfig {
   // OK, or an error naming the field: kInvalidAddress for a bad
   // raft_address/listen_address, kInvalidClusterSettings for the others.
   Status validate() const;
+  // The shard count a NodeHost opened with this configuration uses:
+  // logdb_shards, or when it is 0 the count recorded in node_host_dir's flag
+  // file, or for a new directory one per 4 hardware threads (1 to 16).
+  uint64_t resolved_logdb_shards() const;
 };
 
 }  // namespace dragonboat

@@ -1,5 +1,9 @@
 #include "dragonboat/config.h"
 
+#include <algorithm>
+#include <thread>
+
+#include "logdb/host_dir.h"
 #include "transport/tcp_transport.h"
 
 namespace dragonboat {
@@ -39,12 +43,24 @@ Status NodeHostConfig::validate() const {
   if (mutual_tls && (ca_file.empty() || cert_file.empty() || key_file.empty())) {
     return bad("mutual_tls", "needs ca_file, cert_file and key_file");
   }
-  if (logdb_shards == 0 || logdb_shards > 64) return bad("logdb_shards", "must be in [1, 64]");
+  if (logdb_shards > 64) return bad("logdb_shards", "must be in [0 (automatic), 64]");
   if (apply_workers == 0 || apply_workers > 64) return bad("apply_workers", "must be in [1, 64]");
   if (snapshot_workers == 0 || snapshot_workers > 64) return bad("snapshot_workers", "must be in [1, 64]");
   if (max_proposal_payload_size == 0) return bad("max_proposal_payload_size", "must be non-zero");
   if (max_pending_per_node == 0) return bad("max_pending_per_node", "must be non-zero");
   return Status::OK();
+}
+
+uint64_t NodeHostConfig::resolved_logdb_shards() const {
+  if (logdb_shards != 0) return logdb_shards;
+  // The count is fixed at the first start (a group's shard is cluster_id %
+  // shards), so an existing directory keeps its own whatever the machine.
+  logdb::HostDirInfo found;
+  if (!node_host_dir.empty() && logdb::read_host_dir_info(node_host_dir, &found).ok() && found.logdb_shards != 0) {
+    return found.logdb_shards;
+  }
+  uint64_t threads = std::thread::hardware_concurrency();
+  return std::clamp<uint64_t>(threads / 4, 1, 16);
 }
 
 }  // namespace dragonboat

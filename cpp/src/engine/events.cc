@@ -1,12 +1,18 @@
 #include "engine/events.h"
 
+#include "common/thread_name.h"
 #include "dragonboat/logger.h"
 
 namespace dragonboat::engine {
 
 Events::Events(std::shared_ptr<IRaftEventListener> raft, std::shared_ptr<ISystemEventListener> system)
     : raft_(std::move(raft)), system_(std::move(system)) {
-  if (raft_ || system_) thread_ = std::thread([this] { loop(); });
+  if (raft_ || system_) {
+    thread_ = std::thread([this] {
+      set_thread_name("events");
+      loop();
+    });
+  }
 }
 
 Events::~Events() { stop(); }

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/thread_name.h"
 #include "dragonboat/logger.h"
 #include "engine/node.h"
 #include "engine/step_worker.h"
@@ -402,16 +403,17 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
   d->config = config;
   d->events = std::make_unique<engine::Events>(config.raft_event_listener, config.system_event_listener);
   if (d->config.listen_address.empty()) d->config.listen_address = config.raft_address;
+  d->config.logdb_shards = config.resolved_logdb_shards();
   logdb::HostDirInfo info;
   info.raft_address = config.raft_address;
   info.deployment_id = config.deployment_id;
-  info.logdb_shards = config.logdb_shards;
+  info.logdb_shards = d->config.logdb_shards;
   logdb::RocksLogDBOptions lo;
-  lo.shards = config.logdb_shards;
+  lo.shards = d->config.logdb_shards;
   lo.wal_dir = config.wal_dir;
   s = logdb::open_host_storage(config.node_host_dir, info, lo, &d->storage);
   if (!s.ok()) return s;
-  for (uint64_t i = 0; i < config.logdb_shards; ++i)
+  for (uint64_t i = 0; i < d->config.logdb_shards; ++i)
     d->step_workers.push_back(std::make_unique<engine::StepWorker>(d->storage.logdb.get()));
   for (uint64_t i = 0; i < config.apply_workers; ++i) d->apply_workers.push_back(std::make_unique<engine::ApplyWorker>());
   for (uint64_t i = 0; i < config.snapshot_workers; ++i)
@@ -434,11 +436,14 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
   d->transport = std::make_unique<transport::TcpTransport>(to, &d->registry, d.get());
   s = d->transport->start();
   if (!s.ok()) return s;
-  for (auto& w : d->step_workers) w->start();
-  for (auto& w : d->apply_workers) w->start();
-  for (auto& w : d->snapshot_workers) w->start();
+  for (size_t i = 0; i < d->step_workers.size(); ++i) d->step_workers[i]->start(i);
+  for (size_t i = 0; i < d->apply_workers.size(); ++i) d->apply_workers[i]->start(i);
+  for (size_t i = 0; i < d->snapshot_workers.size(); ++i) d->snapshot_workers[i]->start(i);
   Impl* raw = d.get();
-  d->ticker = std::thread([raw] { raw->tick_loop(); });
+  d->ticker = std::thread([raw] {
+    set_thread_name("tick");
+    raw->tick_loop();
+  });
   out->reset(new NodeHost(std::move(d)));
   return Status::OK();
 }

@@ -1,6 +1,9 @@
 #include "engine/step_worker.h"
 
 #include <chrono>
+#include <string>
+
+#include "common/thread_name.h"
 
 namespace dragonboat::engine {
 
@@ -28,7 +31,12 @@ std::vector<std::shared_ptr<Node>> ReadyQueue::stop() {
   return std::move(ready_);
 }
 
-void StepWorker::start() { thread_ = std::thread([this] { loop(); }); }
+void StepWorker::start(size_t index) {
+  thread_ = std::thread([this, index] {
+    set_thread_name("step-" + std::to_string(index));
+    loop();
+  });
+}
 
 void StepWorker::stop() {
   auto left = queue_.stop();
@@ -117,7 +125,12 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
   return result;
 }
 
-void ApplyWorker::start() { thread_ = std::thread([this] { loop(); }); }
+void ApplyWorker::start(size_t index) {
+  thread_ = std::thread([this, index] {
+    set_thread_name("apply-" + std::to_string(index));
+    loop();
+  });
+}
 
 void ApplyWorker::stop() {
   auto left = queue_.stop();
@@ -142,7 +155,12 @@ void ApplyWorker::loop() {
   }
 }
 
-void SnapshotWorker::start() { thread_ = std::thread([this] { loop(); }); }
+void SnapshotWorker::start(size_t index) {
+  thread_ = std::thread([this, index] {
+    set_thread_name("snap-" + std::to_string(index));
+    loop();
+  });
+}
 
 void SnapshotWorker::stop() {
   auto left = queue_.stop();

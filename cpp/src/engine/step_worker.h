@@ -55,7 +55,8 @@ class StepWorker {
   explicit StepWorker(logdb::LogDB* db) : db_(db) {}
   ~StepWorker() { stop(); }
 
-  void start();
+  // Starts the worker's thread, named after its role and `index`.
+  void start(size_t index = 0);
   // Joins the thread; nodes still queued are released.
   void stop();
   // Queues `n` for the next pass (no-op when already queued).
@@ -89,7 +90,8 @@ class ApplyWorker {
  public:
   ApplyWorker() = default;
   ~ApplyWorker() { stop(); }
-  void start();
+  // Starts the worker's thread, named after its role and `index`.
+  void start(size_t index = 0);
   void stop();
   void wake(const std::shared_ptr<Node>& n);
 
@@ -107,7 +109,8 @@ class SnapshotWorker {
  public:
   SnapshotWorker() = default;
   ~SnapshotWorker() { stop(); }
-  void start();
+  // Starts the worker's thread, named after its role and `index`.
+  void start(size_t index = 0);
   void stop();
   void wake(const std::shared_ptr<Node>& n);
 

@@ -75,9 +75,9 @@ Status import_snapshot(const NodeHostConfig& config, const std::string& src_dir,
   logdb::HostDirInfo hi;
   hi.raft_address = config.raft_address;
   hi.deployment_id = config.deployment_id;
-  hi.logdb_shards = config.logdb_shards;
+  hi.logdb_shards = config.resolved_logdb_shards();
   logdb::RocksLogDBOptions lo;
-  lo.shards = config.logdb_shards;
+  lo.shards = hi.logdb_shards;
   lo.wal_dir = config.wal_dir;
   logdb::HostStorage storage;
   s = logdb::open_host_storage(config.node_host_dir, hi, lo, &storage);

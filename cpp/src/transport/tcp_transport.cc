@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_name.h"
 #include "dragonboat/logger.h"
 #include "snapshot/snapshot_dir.h"
 #include "snapshot/snapshot_file.h"
@@ -730,7 +731,10 @@ Status TcpTransport::start() {
   d.running = true;
   d.work = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(d.io.get_executor());
   d.accept();
-  d.thread = std::thread([&d] { d.io.run(); });
+  d.thread = std::thread([&d] {
+    set_thread_name("io");
+    d.io.run();
+  });
   return Status::OK();
 }
 
@@ -801,7 +805,10 @@ bool TcpTransport::send_snapshot(raft::Message m) {
   }
   auto st = std::make_unique<Impl::Stream>();
   Impl::Stream* raw = st.get();
-  st->thread = std::thread([&d, raw, m = std::move(m)]() mutable { d.stream_snapshot(raw, std::move(m)); });
+  st->thread = std::thread([&d, raw, m = std::move(m)]() mutable {
+    set_thread_name("snap-send");
+    d.stream_snapshot(raw, std::move(m));
+  });
   d.streams.push_back(std::move(st));
   return true;
 }
