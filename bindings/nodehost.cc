@@ -14,12 +14,14 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <set>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -119,6 +121,7 @@ struct PySM {
   bool exclusive = true;  // the regular kind: lookups wait for updates (mu)
   std::mutex mu;   // updates, lookups and snapshots exclude each other (taken before the GIL)
   py::object obj;  // the Python state machine; released with the GIL held
+  std::atomic<bool> closed{false};  // close() was called: no more lookups
   ~PySM() {
     EngineGIL gil;
     obj = py::object();
@@ -199,6 +202,7 @@ Status py_recover(PySM& sm, ISnapshotReader* r) {
 }
 
 void py_close(PySM& sm) {
+  sm.closed = true;
   try {
     if (py::hasattr(sm.obj, "close")) sm.obj.attr("close")();
   } catch (py::error_already_set& e) {
@@ -393,6 +397,18 @@ struct PyNodeHost {
     if (!nh) throw StatusError{"system_stopped", "the NodeHost is stopped"};
     return *nh;
   }
+  // A stopped group's Python state machine is dropped (released with the
+  // GIL held, which the caller holds).
+  void forget(uint64_t cluster_id) {
+    std::shared_ptr<PySM> gone;
+    std::lock_guard<std::mutex> g(mu);
+    auto it = sms.find(cluster_id);
+    if (it != sms.end()) {
+      gone = std::move(it->second);
+      sms.erase(it);
+    }
+    native.erase(cluster_id);
+  }
   std::shared_ptr<PySM> sm(uint64_t cluster_id) {
     std::lock_guard<std::mutex> g(mu);
     auto it = sms.find(cluster_id);
@@ -415,12 +431,16 @@ struct PyNodeHost {
       check_nogil([&] { return host().stale_read(cluster_id, q, &answer); });
       return py::bytes(answer);
     }
+    // The engine's view first: a stopped, failed or witness replica is not
+    // read (its Python object may be closed or absent).
+    check(host().check_local_read(cluster_id));
     std::shared_ptr<PySM> s = sm(cluster_id);
     std::unique_lock<std::mutex> g(s->mu, std::defer_lock);
     if (s->exclusive) {
       py::gil_scoped_release nogil;
       g.lock();
     }
+    if (s->closed) throw StatusError{"cluster_closed", "the replica of cluster " + std::to_string(cluster_id) + " stopped"};
     return s->obj.attr("lookup")(query);
   }
 };
@@ -712,14 +732,58 @@ void register_nodehost(py::module_& m) {
       .def("stopped", [](const PyReader& r) { return r.r != nullptr && r.r->stopped(); },
            "True once the node is stopping: return early.");
 
+  // The no-op session has no series: the reference panics when one is
+  // advanced or re-purposed; here that is an InvalidSessionError.
+  auto regular_only = [](const Session& s, const char* what) {
+    if (s.is_noop()) throw StatusError{"invalid_session", std::string(what) + ": the no-op session has no series"};
+  };
   py::class_<Session>(m, "Session", "A client session (at-most-once proposals).")
+      .def_static(
+          "new",
+          [](uint64_t cluster_id) {
+            static std::mutex mu;
+            static std::mt19937_64 rng{std::random_device{}()};
+            std::lock_guard<std::mutex> g(mu);
+            uint64_t client_id = 0;
+            while (client_id == 0) client_id = rng();
+            return Session::make(cluster_id, client_id);
+          },
+          py::arg("cluster_id"),
+          "A new session with a random client ID, ready to be registered with propose_session "
+          "(the reference's NewSession); sync_get_session does all of it in one call.")
       .def_readonly("cluster_id", &Session::cluster_id)
       .def_readonly("client_id", &Session::client_id)
       .def_readonly("series_id", &Session::series_id)
       .def_readonly("responded_to", &Session::responded_to)
-      .def("is_noop", &Session::is_noop)
-      .def("proposal_completed", &Session::proposal_completed,
-           "Call after a proposal completed, before the next one.");
+      .def("is_noop", &Session::is_noop, "Whether this is the no-op session (never deduplicated).")
+      .def(
+          "proposal_completed",
+          [regular_only](Session& s) {
+            regular_only(s, "proposal_completed");
+            s.proposal_completed();
+          },
+          "Call after a proposal completed, before the next one (not after a timeout: retry unchanged).")
+      .def(
+          "prepare_for_register",
+          [regular_only](Session& s) {
+            regular_only(s, "prepare_for_register");
+            s.prepare_for_register();
+          },
+          "Makes propose_session register this session.")
+      .def(
+          "prepare_for_unregister",
+          [regular_only](Session& s) {
+            regular_only(s, "prepare_for_unregister");
+            s.prepare_for_unregister();
+          },
+          "Makes propose_session unregister this session.")
+      .def(
+          "prepare_for_propose",
+          [regular_only](Session& s) {
+            regular_only(s, "prepare_for_propose");
+            s.prepare_for_propose();
+          },
+          "Call once propose_session registered this session: it is ready for proposals.");
 
   // A value type bound directly (not a dict wrapped in Python): completion
   // callbacks are the hottest Python path of a busy client.
@@ -879,6 +943,7 @@ void register_nodehost(py::module_& m) {
       .def("stop_cluster",
            [](PyNodeHost& h, uint64_t cluster_id) {
              check_nogil([&] { return h.host().stop_cluster(cluster_id); });
+             h.forget(cluster_id);
            })
       .def("get_noop_session", [](PyNodeHost& h, uint64_t c) { return h.host().get_noop_session(c); })
       .def("propose",
@@ -968,6 +1033,7 @@ void register_nodehost(py::module_& m) {
       .def("stop_node",
            [](PyNodeHost& h, uint64_t c, uint64_t n) {
              check_nogil([&] { return h.host().stop_node(c, n); });
+             h.forget(c);
            })
       .def("remove_data",
            [](PyNodeHost& h, uint64_t c, uint64_t n) {

@@ -24,8 +24,19 @@ class Session:
     client_id: int
     series_id: int
     responded_to: int
-    def is_noop(self) -> bool: ...
-    def proposal_completed(self) -> None: ...
+    @staticmethod
+    def new(cluster_id: int) -> Session:
+        """A new session with a random client ID, ready for propose_session to register."""
+    def is_noop(self) -> bool:
+        """Whether this is the no-op session (never deduplicated)."""
+    def proposal_completed(self) -> None:
+        """Call after a proposal completed, before the next one (InvalidSessionError on no-op)."""
+    def prepare_for_register(self) -> None:
+        """Makes propose_session register this session."""
+    def prepare_for_unregister(self) -> None:
+        """Makes propose_session unregister this session."""
+    def prepare_for_propose(self) -> None:
+        """Call once propose_session registered this session."""
 
 class RequestResult:
     """The outcome of a request (the reference's RequestResult)."""

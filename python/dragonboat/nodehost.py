@@ -118,7 +118,6 @@ class NodeHost:
         """Stops every group, the transport and the engine threads (idempotent)."""
         self._core.stop()
 
-    @property
     def raft_address(self) -> str:
         """The address other NodeHosts reach this one at."""
         return str(self._core.raft_address())

@@ -564,6 +564,8 @@ TEST_F(NodeHostTest, ErrorPaths) {
   EXPECT_EQ(nh.sync_read(99, "x", 1s, &v).code(), ErrorCode::kClusterNotFound);
   EXPECT_EQ(nh.stale_read(99, "x", &v).code(), ErrorCode::kClusterNotFound);
   EXPECT_EQ(nh.stop_cluster(99).code(), ErrorCode::kClusterNotFound);
+  EXPECT_EQ(nh.check_local_read(99).code(), ErrorCode::kClusterNotFound);
+  EXPECT_TRUE(nh.check_local_read(1).ok());
   EXPECT_EQ(nh.propose(noop, std::string((8 << 20) + 1, 'x'), 1s, &rs).code(), ErrorCode::kPayloadTooBig);
   EXPECT_EQ(nh.propose(noop, "x", 1ms, &rs).code(), ErrorCode::kTimeoutTooSmall);
   EXPECT_EQ(nh.propose(noop, "x", 0ms, &rs).code(), ErrorCode::kInvalidDeadline);

@@ -42,6 +42,8 @@ class KV(StateMachine):
     def lookup(self, query: Any) -> Any:
         if query is None:
             return dict(self.data)
+        if isinstance(query, bytes):  # na_read_local_node and C++-style callers
+            query = query.decode()
         return self.data.get(query)
 
     def save_snapshot(self, writer: SnapshotWriter) -> None:

@@ -167,6 +167,12 @@ class NodeHost {
   Status sync_read(uint64_t cluster_id, std::string_view query, Timeout timeout, std::string* answer);
   // Queries the local state machine without any linearizability guarantee.
   Status stale_read(uint64_t cluster_id, std::string_view query, std::string* answer);
+  // OK when this host runs a live replica of `cluster_id` that has a state
+  // machine to read: kClusterNotFound (not here, or stopped by
+  // stop_cluster/stop_node), kClusterClosed (stopped by a failure),
+  // kInvalidOperation (a witness). For callers that query their state
+  // machine themselves (the Python binding's object lookups).
+  Status check_local_read(uint64_t cluster_id) const;
 
   // ---- snapshots ----------------------------------------------------------------
   // Takes a snapshot now; completes with its index (RequestResult::snapshot_index).

@@ -197,9 +197,15 @@ void Node::report_snapshot_status(uint64_t node_id, bool failed) {
   snapshot_status_.emplace_back(node_id, failed);
 }
 
-Status Node::lookup(std::string_view query, std::string* answer) {
+Status Node::check_readable() const {
   if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
   if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness has no state machine");
+  return Status::OK();
+}
+
+Status Node::lookup(std::string_view query, std::string* answer) {
+  Status s = check_readable();
+  if (!s.ok()) return s;
   return sm_->lookup(query, answer);
 }
 

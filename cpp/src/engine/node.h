@@ -129,6 +129,9 @@ class Node {
   void report_snapshot_status(uint64_t node_id, bool failed);
   // Reads the state machine (its kind decides what it may overlap with).
   Status lookup(std::string_view query, std::string* answer);
+  // OK when lookup() may be called: kClusterClosed once stopped (or failed),
+  // kInvalidOperation on a witness (no state machine).
+  Status check_readable() const;
 
   // ---- step worker --------------------------------------------------------
   //  1. step_inputs(): ticks, messages, proposals, reads, feedback and new

@@ -619,6 +619,13 @@ Status NodeHost::stale_read(uint64_t cluster_id, std::string_view query, std::st
   return n->lookup(query, answer);
 }
 
+Status NodeHost::check_local_read(uint64_t cluster_id) const {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(cluster_id, &n);
+  if (!s.ok()) return s;
+  return n->check_readable();
+}
+
 Status NodeHost::request_snapshot(uint64_t cluster_id, const SnapshotOption& option, Timeout timeout,
                                   RequestStatePtr* rs) {
   std::shared_ptr<Node> n;

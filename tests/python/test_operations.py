@@ -1,0 +1,167 @@
+"""NodeHost operations from Python: observers and witnesses, leader transfer,
+client sessions registered by hand, na_read_local_node, completion callbacks,
+and the replica lifecycle (stop_node, sync_remove_data, host accessors)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import KV, Hosts, retry
+
+from dragonboat import Config, RequestResult, RequestState, Session, errors
+
+
+def _done(rs: RequestState) -> RequestResult:
+    """Waits for ``rs``; raises its outcome's exception unless completed."""
+    r = rs.wait(10.0)
+    assert r is not None
+    r.raise_for_outcome()
+    return r
+
+
+def _no_quorum_group(h: Hosts, cluster_id: int) -> None:
+    """A group on host 0 whose other members never start: nothing completes."""
+    h.host(0).start_cluster({1: h.addresses[0], 2: "127.0.0.1:1", 3: "127.0.0.1:2"}, False,
+                            lambda c, n: KV(), Config(node_id=1, cluster_id=cluster_id,
+                                                      election_rtt=10))
+
+
+def test_observer_reads_witness_votes_and_observer_promotion(tmp_path: Path) -> None:
+    h = Hosts(tmp_path, 5)
+    try:
+        for i in range(5):
+            h.start(i)
+        h.start_group(3)
+        leader = h.host(h.leader())
+        retry(lambda: leader.sync_propose(leader.get_noop_session(1), b"a=1", 5.0))
+        # The asynchronous form: a RequestState completing with the change.
+        retry(lambda: _done(leader.request_add_observer(1, 4, h.addresses[3], 0, 5.0)))
+        h.host(3).start_cluster({}, True, h.factory(3), Config(node_id=4, cluster_id=1,
+                                                               election_rtt=10, is_observer=True))
+        # An observer serves linearizable reads (through the leader) and has the data.
+        assert retry(lambda: h.host(3).sync_read(1, "a", 5.0)) == "1"
+        retry(lambda: leader.sync_request_add_witness(1, 5, h.addresses[4], 0, 5.0))
+        h.host(4).start_cluster({}, True, h.factory(4), Config(node_id=5, cluster_id=1,
+                                                               election_rtt=10, is_witness=True))
+        m = retry(lambda: leader.sync_get_cluster_membership(1, 5.0))
+        assert set(m.nodes) == {1, 2, 3}
+        assert m.observers == {4: h.addresses[3]} and m.witnesses == {5: h.addresses[4]}
+        # A witness has no state machine: proposals and reads are refused.
+        witness = h.host(4)
+        with pytest.raises(errors.InvalidOperationError):
+            witness.sync_propose(witness.get_noop_session(1), b"w=1", 2.0)
+        with pytest.raises(errors.InvalidOperationError):
+            witness.sync_read(1, "a", 2.0)
+        # Adding the observer as a node promotes it.
+        retry(lambda: leader.sync_request_add_node(1, 4, h.addresses[3], 0, 5.0))
+        m = retry(lambda: leader.sync_get_cluster_membership(1, 5.0))
+        assert 4 in m.nodes and 4 not in m.observers
+        # A voting member cannot be demoted to an observer.
+        with pytest.raises(errors.RejectedError):
+            leader.sync_request_add_observer(1, 2, h.addresses[1], 0, 5.0)
+    finally:
+        h.stop()
+
+
+def test_leader_transfer(three: Hosts) -> None:
+    old = three.leader()
+    target = (old + 1) % 3 + 1  # a follower's node ID
+    nh = three.host(old)
+    nh.request_leader_transfer(1, target)
+
+    def moved() -> None:
+        leader, ok = three.host(target - 1).get_leader_id(1)
+        if not (ok and leader == target):
+            raise errors.TemporaryError("not transferred yet")
+
+    retry(moved)
+    with pytest.raises(errors.InvalidTargetError):
+        three.host(target - 1).request_leader_transfer(1, 99)
+    with pytest.raises(errors.ClusterNotFoundError):
+        nh.request_leader_transfer(42, 1)
+
+
+def test_session_registered_used_and_unregistered_by_hand(three: Hosts) -> None:
+    nh = three.host(three.leader())
+    s = Session.new(1)
+    assert not s.is_noop() and s.client_id != 0 and s.cluster_id == 1
+    retry(lambda: _done(nh.propose_session(s, 5.0)))
+    s.prepare_for_propose()
+    first = nh.sync_propose(s, b"s=1", 5.0)
+    # A retry of the same proposal (session unchanged) is applied once.
+    assert nh.sync_propose(s, b"s=1", 5.0) == first
+    s.proposal_completed()
+    nh.sync_propose(s, b"t=2", 5.0)
+    s.proposal_completed()
+    s.prepare_for_unregister()
+    _done(nh.propose_session(s, 5.0))
+    s.prepare_for_propose()
+    with pytest.raises(errors.RejectedError):
+        nh.sync_propose(s, b"u=3", 5.0)
+    noop = nh.get_noop_session(1)
+    for misuse in (noop.proposal_completed, noop.prepare_for_register,
+                   noop.prepare_for_unregister, noop.prepare_for_propose):
+        with pytest.raises(errors.InvalidSessionError):
+            misuse()
+
+
+def test_na_read_local_node_and_done_callbacks(three: Hosts) -> None:
+    nh = three.host(three.leader())
+    retry(lambda: nh.sync_propose(nh.get_noop_session(1), b"n=5", 5.0))
+    rs = retry(lambda: _done_rs(nh.read_index(1, 5.0)))
+    assert nh.na_read_local_node(rs, b"n") == "5"
+    # Callbacks: each registered one runs once with the outcome, also when
+    # registered after completion; one that raises does not stop the others.
+    seen: list[RequestResult] = []
+    all_ran = threading.Event()
+
+    def record(r: RequestResult) -> None:
+        seen.append(r)
+        if len(seen) == 3:
+            all_ran.set()
+
+    def boom(r: RequestResult) -> None:
+        raise RuntimeError("a callback that raises is logged")
+
+    p = nh.propose(nh.get_noop_session(1), b"c=1", 5.0)
+    p.add_done_callback(boom)
+    p.add_done_callback(record)
+    p.add_done_callback(record)
+    _done(p)
+    p.add_done_callback(record)  # already complete: still called once
+    assert all_ran.wait(10.0)
+    assert len(seen) == 3 and all(r.completed() for r in seen)
+    # A read that has not completed cannot be used for a local read.
+    _no_quorum_group(three, 7)
+    pending = three.host(0).read_index(7, 5.0)
+    with pytest.raises(errors.InvalidOperationError):
+        three.host(0).na_read_local_node(pending, b"n")
+
+
+def _done_rs(rs: RequestState) -> RequestState:
+    _done(rs)
+    return rs
+
+
+def test_replica_lifecycle_and_host_accessors(three: Hosts) -> None:
+    i = (three.leader() + 1) % 3
+    nh = three.host(i)
+    assert nh.raft_address() == three.addresses[i]
+    assert nh.node_host_config().node_host_dir == three.dirs[i]
+    with pytest.raises(errors.ClusterNotFoundError):
+        nh.stop_node(1, 99)  # not this host's node ID for the group
+    other = three.host((i + 1) % 3)
+    with pytest.raises(errors.ClusterNotStoppedError):
+        other.sync_remove_data(1, (i + 1) % 3 + 1, 5.0)
+    nh.stop_node(1, i + 1)
+    with pytest.raises(errors.ClusterNotFoundError):
+        nh.stale_read(1, "x")
+    with pytest.raises(errors.ClusterNotFoundError):
+        nh.stop_node(1, i + 1)
+    assert nh.has_node_info(1, i + 1)
+    nh.sync_remove_data(1, i + 1, 5.0)
+    assert not nh.has_node_info(1, i + 1)
+    info = nh.get_node_host_info()
+    assert all(c.cluster_id != 1 for c in info.cluster_info) and (1, i + 1) not in info.log_info
