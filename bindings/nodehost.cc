@@ -751,10 +751,11 @@ void register_nodehost(py::module_& m) {
           py::arg("cluster_id"),
           "A new session with a random client ID, ready to be registered with propose_session "
           "(the reference's NewSession); sync_get_session does all of it in one call.")
-      .def_readonly("cluster_id", &Session::cluster_id)
-      .def_readonly("client_id", &Session::client_id)
-      .def_readonly("series_id", &Session::series_id)
-      .def_readonly("responded_to", &Session::responded_to)
+      .def_readonly("cluster_id", &Session::cluster_id, "The group the session belongs to.")
+      .def_readonly("client_id", &Session::client_id, "The session's ID within its group (0: no-op).")
+      .def_readonly("series_id", &Session::series_id, "The ID of the proposal being made.")
+      .def_readonly("responded_to", &Session::responded_to,
+                    "The last series ID whose result the client has seen (the group may forget it).")
       .def("is_noop", &Session::is_noop, "Whether this is the no-op session (never deduplicated).")
       .def(
           "proposal_completed",

@@ -57,20 +57,47 @@ class RaftEventListener:
 class SystemEventListener:
     """Override the events you need; the others do nothing."""
 
-    def node_ready(self, info: NodeInfo) -> None: ...  # noqa: B027
-    def node_unloaded(self, info: NodeInfo) -> None: ...  # noqa: B027
-    def membership_changed(self, info: NodeInfo) -> None: ...  # noqa: B027
-    def connection_established(self, info: ConnectionInfo) -> None: ...  # noqa: B027
-    def connection_failed(self, info: ConnectionInfo) -> None: ...  # noqa: B027
-    def send_snapshot_started(self, info: SnapshotInfo) -> None: ...  # noqa: B027
-    def send_snapshot_completed(self, info: SnapshotInfo) -> None: ...  # noqa: B027
-    def send_snapshot_aborted(self, info: SnapshotInfo) -> None: ...  # noqa: B027
-    def snapshot_received(self, info: SnapshotInfo) -> None: ...  # noqa: B027
-    def snapshot_recovered(self, info: SnapshotInfo) -> None: ...  # noqa: B027
-    def snapshot_created(self, info: SnapshotInfo) -> None: ...  # noqa: B027
-    def snapshot_compacted(self, info: SnapshotInfo) -> None: ...  # noqa: B027
-    def log_compacted(self, info: EntryInfo) -> None: ...  # noqa: B027
-    def logdb_compacted(self, info: EntryInfo) -> None: ...  # noqa: B027
+    def node_ready(self, info: NodeInfo) -> None:  # noqa: B027
+        """A replica started (or restarted) on this host."""
+
+    def node_unloaded(self, info: NodeInfo) -> None:  # noqa: B027
+        """A replica stopped on this host."""
+
+    def membership_changed(self, info: NodeInfo) -> None:  # noqa: B027
+        """A replica applied a membership change."""
+
+    def connection_established(self, info: ConnectionInfo) -> None:  # noqa: B027
+        """A connection to another NodeHost is up."""
+
+    def connection_failed(self, info: ConnectionInfo) -> None:  # noqa: B027
+        """A connection attempt to another NodeHost failed."""
+
+    def send_snapshot_started(self, info: SnapshotInfo) -> None:  # noqa: B027
+        """Streaming a snapshot to a lagging follower began."""
+
+    def send_snapshot_completed(self, info: SnapshotInfo) -> None:  # noqa: B027
+        """A snapshot reached its follower."""
+
+    def send_snapshot_aborted(self, info: SnapshotInfo) -> None:  # noqa: B027
+        """Streaming a snapshot failed or was cancelled."""
+
+    def snapshot_received(self, info: SnapshotInfo) -> None:  # noqa: B027
+        """A streamed snapshot was received and verified."""
+
+    def snapshot_recovered(self, info: SnapshotInfo) -> None:  # noqa: B027
+        """A state machine was recovered from a snapshot."""
+
+    def snapshot_created(self, info: SnapshotInfo) -> None:  # noqa: B027
+        """A replica saved a snapshot."""
+
+    def snapshot_compacted(self, info: SnapshotInfo) -> None:  # noqa: B027
+        """Older snapshots were removed."""
+
+    def log_compacted(self, info: EntryInfo) -> None:  # noqa: B027
+        """Log entries up to info.index were dropped after a snapshot."""
+
+    def logdb_compacted(self, info: EntryInfo) -> None:  # noqa: B027
+        """The LogDB reclaimed the disk space of dropped entries."""
 
 
 _NODE = {"node_ready", "node_unloaded", "membership_changed"}

@@ -46,7 +46,7 @@ a busy client's hottest Python path."""
 class RequestState:
     """A pending request: a future, usable from threads and from asyncio."""
 
-    __slots__ = ("_raw", "cluster_id")
+    __slots__ = {"_raw": "The engine's request.", "cluster_id": "The group the request went to."}
 
     def __init__(self, raw: _core.RequestState, cluster_id: int) -> None:
         self._raw = raw
@@ -299,21 +299,25 @@ class NodeHost:
 
     def sync_request_add_node(self, cluster_id: int, node_id: int, address: str,
                               config_change_index: int, timeout: float) -> None:
+        """request_add_node and wait: the node is a voting member on return."""
         self.request_add_node(cluster_id, node_id, address, config_change_index, timeout).result(
             timeout + 1.0)
 
     def sync_request_add_observer(self, cluster_id: int, node_id: int, address: str,
                                   config_change_index: int, timeout: float) -> None:
+        """request_add_observer and wait: the observer is a member on return."""
         self.request_add_observer(cluster_id, node_id, address, config_change_index,
                                   timeout).result(timeout + 1.0)
 
     def sync_request_add_witness(self, cluster_id: int, node_id: int, address: str,
                                  config_change_index: int, timeout: float) -> None:
+        """request_add_witness and wait: the witness is a member on return."""
         self.request_add_witness(cluster_id, node_id, address, config_change_index,
                                  timeout).result(timeout + 1.0)
 
     def sync_request_delete_node(self, cluster_id: int, node_id: int, config_change_index: int,
                                  timeout: float) -> None:
+        """request_delete_node and wait: the node is removed (forever) on return."""
         self.request_delete_node(cluster_id, node_id, config_change_index, timeout).result(
             timeout + 1.0)
 

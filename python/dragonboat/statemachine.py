@@ -8,7 +8,9 @@ from typing import Any, Protocol
 class SnapshotWriter(Protocol):
     """A binary, write-only stream (the snapshot file)."""
 
-    def write(self, data: bytes) -> int: ...
+    def write(self, data: bytes) -> int:
+        """Appends ``data``; returns how many bytes were written."""
+        ...
 
     def stopped(self) -> bool:
         """True once the node is stopping: a long save should return early."""
@@ -18,7 +20,9 @@ class SnapshotWriter(Protocol):
 class SnapshotReader(Protocol):
     """A binary, read-only stream; ``read()`` returns b"" at the end."""
 
-    def read(self, n: int = -1) -> bytes: ...
+    def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (all the rest with -1); b"" at the end."""
+        ...
 
     def stopped(self) -> bool:
         """True once the node is stopping: a long recovery may return early."""
@@ -28,7 +32,7 @@ class SnapshotReader(Protocol):
 class Result:
     """What applying one command produced: a number and optional bytes."""
 
-    __slots__ = ("data", "value")
+    __slots__ = {"data": "Optional bytes returned to the proposer.", "value": "A number."}
 
     def __init__(self, value: int = 0, data: bytes = b"") -> None:
         self.value = value
@@ -76,7 +80,11 @@ class StateMachine:
 class Entry:
     """One committed entry handed to a batched ``update``; set ``result``."""
 
-    __slots__ = ("cmd", "index", "result")
+    __slots__ = {
+        "cmd": "The command bytes, as proposed.",
+        "index": "The entry's Raft log index.",
+        "result": "Set by update(): an int, a Result, or (value, data).",
+    }
 
     def __init__(self, index: int, cmd: bytes) -> None:
         self.index = index
@@ -100,15 +108,19 @@ class ConcurrentStateMachine:
         raise NotImplementedError
 
     def lookup(self, query: Any) -> Any:
+        """Answers a read; may run while ``update`` runs on another thread."""
         raise NotImplementedError
 
     def prepare_snapshot(self) -> Any:
+        """Runs between updates; returns what ``save_snapshot`` will write (take it cheaply)."""
         raise NotImplementedError
 
     def save_snapshot(self, context: Any, writer: SnapshotWriter) -> None:
+        """Writes ``context`` (from ``prepare_snapshot``) to ``writer``; updates go on meanwhile."""
         raise NotImplementedError
 
     def recover_from_snapshot(self, reader: SnapshotReader) -> None:
+        """Replaces the whole state with the one read from ``reader``."""
         raise NotImplementedError
 
     def close(self) -> None:  # noqa: B027 - optional hook
@@ -124,7 +136,9 @@ class OnDiskStateMachine(ConcurrentStateMachine):
     """
 
     def open(self) -> int:
+        """Opens the store; returns the index of the last entry it holds durably (0 if none)."""
         raise NotImplementedError
 
     def sync(self) -> None:
+        """Makes every applied update durable (called before each snapshot lets the log go)."""
         raise NotImplementedError
