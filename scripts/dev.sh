@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 JOBS=${DRAGONBOAT_JOBS:-$(nproc)}
-PY=${PYTHON:-python3}
+PY=${PYTHON:-}  # set by setup_python
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -55,6 +55,28 @@ install_system_deps() {
   fi
 }
 
+# The Python used for building, testing and the demo: a virtual environment
+# at build/venv. pip may not install into a distribution's own Python (PEP
+# 668), and a venv keeps a CI run's install of the package away from the
+# developer's. It sees the system's site-packages, so tools installed there
+# are not downloaded again. PYTHON=/path/to/python uses that one instead.
+setup_python() {
+  if [ -n "$PY" ]; then return; fi
+  PY="$ROOT/build/venv/bin/python"
+  [ -x "$PY" ] && return
+  log "creating the Python environment build/venv"
+  mkdir -p build
+  if ! command -v python3 >/dev/null || ! python3 -m venv --system-site-packages build/venv >/dev/null 2>&1; then
+    log "installing Debian packages: python3 python3-venv"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 python3-venv >/dev/null
+    rm -rf build/venv
+    python3 -m venv --system-site-packages build/venv
+  fi
+}
+
 install_python_deps() {
   if ! "$PY" -c 'import scikit_build_core, pybind11, pytest, prometheus_client, conans' 2>/dev/null; then
     log "installing Python build and test dependencies"
@@ -63,7 +85,7 @@ install_python_deps() {
   fi
 }
 
-deps() { install_system_deps; install_python_deps; }
+deps() { install_system_deps; setup_python; install_python_deps; }
 
 configure_and_build() {  # $1 build dir, rest: extra cmake args
   local dir=$1; shift
