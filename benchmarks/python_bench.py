@@ -4,7 +4,9 @@ dragonboat: three NodeHosts in this process (loopback TCP, RocksDB, fsync on),
 --groups groups replicated on all three, 16 B proposals, --inflight requests in
 flight per group (closed loop: a completion callback issues the next), for
 --seconds. The state machine is Python (every replica's update runs in this
-process, under its one GIL) or, with --plugin, the C++ KV plugin.
+process, under its one GIL) or, with --plugin, the C++ KV plugin. The same
+load is also driven from one asyncio event loop (coroutines awaiting their
+proposals).
 PySyncObj: three SyncObj nodes in this process, a replicated counter, async
 calls, with the same number of requests in flight in total as dragonboat.
 Two rows: --groups x --inflight in flight, and --low in flight on one group
@@ -19,10 +21,13 @@ Usage: python benchmarks/python_bench.py [--groups 48] [--inflight 64] [--second
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import io
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import dragonboat
@@ -32,9 +37,14 @@ from dragonboat.bench import Counter, _port
 port = _port  # one free-port helper for the package's bench and this script
 
 
-def bench_dragonboat(groups: int, inflight: int, seconds: float, plugin: str | None,
-                     apply_workers: int = 2, stats: bool = False,
-                     logdb_shards: int = 0) -> float:
+PAYLOAD = b"k=" + b"x" * 14  # 16 B; key=value for the C++ KV plugin
+
+
+@contextlib.contextmanager
+def three_hosts(groups: int, plugin: str | None, apply_workers: int = 2,
+                logdb_shards: int = 0) -> Iterator[tuple[list[NodeHost], dict[int, NodeHost]]]:
+    """Three NodeHosts in this process running ``groups`` groups; yields the
+    hosts and each group's leader host."""
     addresses = [f"127.0.0.1:{port()}" for _ in range(3)]
     with tempfile.TemporaryDirectory() as d:
         hosts = [NodeHost(NodeHostConfig(node_host_dir=f"{d}/{i}", raft_address=addresses[i],
@@ -59,42 +69,74 @@ def bench_dragonboat(groups: int, inflight: int, seconds: float, plugin: str | N
                     if ok:
                         leaders[g] = hosts[lid - 1]
                 time.sleep(0.05)  # start-up only; not measured
-            done = 0
-            lock = threading.Lock()
-            running = True
-            payload = b"k=" + b"x" * 14  # 16 B; key=value for the C++ KV plugin
-
-            def issue(nh: NodeHost, g: int) -> None:
-                def completed(r: dragonboat.RequestResult) -> None:
-                    nonlocal done
-                    if r.completed():
-                        with lock:
-                            done += 1
-                    if running:
-                        issue(nh, g)
-
-                try:
-                    nh.propose(nh.get_noop_session(g), payload, 5.0).add_done_callback(completed)
-                except dragonboat.errors.DragonboatError:
-                    pass  # busy or stopping: this slot stops
-
-            before = [engine_counters(nh) for nh in hosts]
-            start = time.monotonic()
-            for g, nh in leaders.items():
-                for _ in range(inflight):
-                    issue(nh, g)
-            time.sleep(seconds)  # the measured duration
-            with lock:
-                total = done
-            elapsed = time.monotonic() - start
-            if stats:
-                print_engine_stats(before, [engine_counters(nh) for nh in hosts], elapsed)
-            running = False
-            time.sleep(0.5)  # let in-flight requests drain before stopping
-            return total / elapsed
+            yield hosts, leaders
         finally:
             for nh in hosts:
                 nh.stop()
+
+
+def bench_dragonboat(groups: int, inflight: int, seconds: float, plugin: str | None,
+                     apply_workers: int = 2, stats: bool = False,
+                     logdb_shards: int = 0) -> float:
+    """Futures: each completion callback issues the next proposal."""
+    with three_hosts(groups, plugin, apply_workers, logdb_shards) as (hosts, leaders):
+        done = 0
+        lock = threading.Lock()
+        running = True
+
+        def issue(nh: NodeHost, g: int) -> None:
+            def completed(r: dragonboat.RequestResult) -> None:
+                nonlocal done
+                if r.completed():
+                    with lock:
+                        done += 1
+                if running:
+                    issue(nh, g)
+
+            try:
+                nh.propose(nh.get_noop_session(g), PAYLOAD, 5.0).add_done_callback(completed)
+            except dragonboat.errors.DragonboatError:
+                pass  # busy or stopping: this slot stops
+
+        before = [engine_counters(nh) for nh in hosts]
+        start = time.monotonic()
+        for g, nh in leaders.items():
+            for _ in range(inflight):
+                issue(nh, g)
+        time.sleep(seconds)  # the measured duration
+        with lock:
+            total = done
+        elapsed = time.monotonic() - start
+        if stats:
+            print_engine_stats(before, [engine_counters(nh) for nh in hosts], elapsed)
+        running = False
+        time.sleep(0.5)  # let in-flight requests drain before stopping
+        return total / elapsed
+
+
+def bench_dragonboat_asyncio(groups: int, inflight: int, seconds: float) -> float:
+    """asyncio: one event loop, ``groups x inflight`` coroutines each awaiting
+    its proposals one after the other."""
+    with three_hosts(groups, None) as (_, leaders):
+        done = 0
+
+        async def client(nh: NodeHost, g: int, until: float) -> None:
+            nonlocal done
+            session = nh.get_noop_session(g)
+            while time.monotonic() < until:
+                r = await nh.propose(session, PAYLOAD, 5.0)
+                if r.completed():
+                    done += 1
+
+        async def run() -> float:
+            start = time.monotonic()
+            until = start + seconds
+            await asyncio.gather(*(client(nh, g, until) for g, nh in leaders.items()
+                                   for _ in range(inflight)))
+            return time.monotonic() - start
+
+        elapsed = asyncio.run(run())
+        return done / elapsed
 
 
 ENGINE_COUNTERS = (
@@ -203,6 +245,8 @@ def main() -> None:
                  bench_pysyncobj(high, a.seconds)))
     low = bench_dragonboat(1, a.low, a.seconds, None, a.apply_workers)
     rows.append((f"{a.low:,} in flight (1 group)", low, bench_pysyncobj(a.low, a.seconds)))
+    rows.append((f"{high:,} in flight, asyncio (one event loop)",
+                 bench_dragonboat_asyncio(a.groups, a.inflight, a.seconds), None))
     if a.plugin:
         rows.append((f"{high:,} in flight, C++ plugin state machine",
                      bench_dragonboat(a.groups, a.inflight, a.seconds, a.plugin), None))

@@ -7,8 +7,10 @@ are raised as :mod:`dragonboat.errors` classes.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import threading
+import weakref
 from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
@@ -80,16 +82,56 @@ class RequestState:
     def __await__(self) -> Generator[Any, None, RequestResult]:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[RequestResult] = loop.create_future()
-
-        def settle(r: RequestResult) -> None:
-            if not fut.done():
-                fut.set_result(r)
-
-        def done(r: RequestResult) -> None:
-            loop.call_soon_threadsafe(settle, r)
-
-        self.add_done_callback(done)
+        inbox = _LoopInbox.of(loop)
+        self._raw.on_complete(lambda r: inbox.post(fut, r))
         return fut.__await__()
+
+
+class _LoopInbox:
+    """Completions on their way to one asyncio loop.
+
+    The dispatcher thread runs many completions per GIL acquisition; waking
+    the loop (a self-pipe write) once per completion cost more than the rest
+    of the request. Completions are queued here and the loop is woken only
+    when the queue was idle: one wake-up per batch.
+    """
+
+    __slots__ = ("__weakref__", "_items", "_loop", "_scheduled")
+    _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopInbox] = (
+        weakref.WeakKeyDictionary())
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: collections.deque[tuple[asyncio.Future[RequestResult], RequestResult]] = (
+            collections.deque())
+        self._scheduled = False
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> _LoopInbox:
+        inbox = cls._by_loop.get(loop)
+        if inbox is None:
+            inbox = cls._by_loop[loop] = cls(loop)
+        return inbox
+
+    def post(self, fut: asyncio.Future[RequestResult], r: RequestResult) -> None:
+        """On the dispatcher thread (GIL held)."""
+        self._items.append((fut, r))
+        if not self._scheduled:
+            self._scheduled = True
+            try:
+                self._loop.call_soon_threadsafe(self._drain)
+            except RuntimeError:  # the loop is closed: nobody awaits any more
+                self._items.clear()
+
+    def _drain(self) -> None:
+        """On the loop. Cleared before draining, so a completion queued while
+        draining either is drained now or schedules the next drain."""
+        self._scheduled = False
+        items = self._items
+        while items:
+            fut, r = items.popleft()
+            if not fut.done():  # a cancelled await
+                fut.set_result(r)
 
 
 class NodeHost:

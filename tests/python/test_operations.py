@@ -4,7 +4,9 @@ and the replica lifecycle (stop_node, sync_remove_data, host accessors)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -165,3 +167,52 @@ def test_replica_lifecycle_and_host_accessors(three: Hosts) -> None:
     assert not nh.has_node_info(1, i + 1)
     info = nh.get_node_host_info()
     assert all(c.cluster_id != 1 for c in info.cluster_info) and (1, i + 1) not in info.log_info
+
+
+def test_asyncio_cancelled_await_leaves_the_loop_working(three: Hosts) -> None:
+    nh = three.host(three.leader())
+    # A leader whose followers stopped (no check-quorum, so it stays leader):
+    # its proposal is appended but cannot commit, and stays pending.
+    for i in range(3):
+        three.host(i).start_cluster({j + 1: three.addresses[j] for j in range(3)}, False,
+                                    lambda c, n: KV(), Config(node_id=i + 1, cluster_id=7,
+                                                              election_rtt=10, check_quorum=False))
+
+    def leader_of_7() -> int:
+        leader, ok = three.host(0).get_leader_id(7)
+        if not ok:
+            raise errors.TemporaryError("no leader yet")
+        return leader - 1
+
+    stuck = retry(leader_of_7)
+    for i in range(3):
+        if i != stuck:
+            three.host(i).stop_cluster(7)
+    lone = three.host(stuck)
+    pending = lone.propose(lone.get_noop_session(7), b"x=1", 1.0)
+
+    async def main() -> list[RequestResult]:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(pending, 0.05)  # cancels the await, not the request
+        session = nh.get_noop_session(1)
+
+        async def one(i: int) -> RequestResult:
+            return await retry_async(lambda: nh.propose(session, f"a{i}=1".encode(), 5.0))
+
+        return await asyncio.gather(*(one(i) for i in range(50)))
+
+    results = asyncio.run(main())
+    assert len(results) == 50 and all(r.completed() for r in results)
+    # The cancelled request still ends (its loop is closed by now): no hang, no crash.
+    late = pending.wait(10.0)
+    assert late is not None and not late.completed()
+
+
+async def retry_async(make: Callable[[], RequestState]) -> RequestResult:
+    """Awaits make() until its outcome is not a temporary failure (a new leader)."""
+    for _ in range(100):
+        r = await make()
+        if not (r.dropped() or r.timeout()):
+            return r
+        await asyncio.sleep(0.05)  # a retry interval, not synchronisation
+    raise AssertionError("still failing after 100 attempts")
