@@ -734,8 +734,11 @@ void register_nodehost(py::module_& m) {
 
   // The no-op session has no series: the reference panics when one is
   // advanced or re-purposed; here that is an InvalidSessionError.
-  auto regular_only = [](const Session& s, const char* what) {
-    if (s.is_noop()) throw StatusError{"invalid_session", std::string(what) + ": the no-op session has no series"};
+  auto regular_only = [](void (Session::*step)(), const char* what) {
+    return [step, what](Session& s) {
+      if (s.is_noop()) throw StatusError{"invalid_session", std::string(what) + ": the no-op session has no series"};
+      (s.*step)();
+    };
   };
   py::class_<Session>(m, "Session", "A client session (at-most-once proposals).")
       .def_static(
@@ -757,34 +760,14 @@ void register_nodehost(py::module_& m) {
       .def_readonly("responded_to", &Session::responded_to,
                     "The last series ID whose result the client has seen (the group may forget it).")
       .def("is_noop", &Session::is_noop, "Whether this is the no-op session (never deduplicated).")
-      .def(
-          "proposal_completed",
-          [regular_only](Session& s) {
-            regular_only(s, "proposal_completed");
-            s.proposal_completed();
-          },
-          "Call after a proposal completed, before the next one (not after a timeout: retry unchanged).")
-      .def(
-          "prepare_for_register",
-          [regular_only](Session& s) {
-            regular_only(s, "prepare_for_register");
-            s.prepare_for_register();
-          },
-          "Makes propose_session register this session.")
-      .def(
-          "prepare_for_unregister",
-          [regular_only](Session& s) {
-            regular_only(s, "prepare_for_unregister");
-            s.prepare_for_unregister();
-          },
-          "Makes propose_session unregister this session.")
-      .def(
-          "prepare_for_propose",
-          [regular_only](Session& s) {
-            regular_only(s, "prepare_for_propose");
-            s.prepare_for_propose();
-          },
-          "Call once propose_session registered this session: it is ready for proposals.");
+      .def("proposal_completed", regular_only(&Session::proposal_completed, "proposal_completed"),
+           "Call after a proposal completed, before the next one (not after a timeout: retry unchanged).")
+      .def("prepare_for_register", regular_only(&Session::prepare_for_register, "prepare_for_register"),
+           "Makes propose_session register this session.")
+      .def("prepare_for_unregister", regular_only(&Session::prepare_for_unregister, "prepare_for_unregister"),
+           "Makes propose_session unregister this session.")
+      .def("prepare_for_propose", regular_only(&Session::prepare_for_propose, "prepare_for_propose"),
+           "Call once propose_session registered this session: it is ready for proposals.");
 
   // A value type bound directly (not a dict wrapped in Python): completion
   // callbacks are the hottest Python path of a busy client.

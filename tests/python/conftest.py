@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -126,11 +127,20 @@ class Hosts:
                 nh.stop()
 
 
+@contextlib.contextmanager
+def running_hosts(tmp: Path, n: int, members: int = 3) -> Iterator[Hosts]:
+    """``n`` NodeHosts started, group 1 on the first ``members``; all stopped after."""
+    h = Hosts(tmp, n)
+    try:
+        for i in range(n):
+            h.start(i)
+        h.start_group(members)
+        yield h
+    finally:
+        h.stop()
+
+
 @pytest.fixture
 def three(tmp_path: Path) -> Iterator[Hosts]:
-    h = Hosts(tmp_path, 3)
-    for i in range(3):
-        h.start(i)
-    h.start_group(3)
-    yield h
-    h.stop()
+    with running_hosts(tmp_path, 3) as h:
+        yield h

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import KV, Hosts, free_port, retry
+from conftest import KV, Hosts, free_port, retry, running_hosts
 
 import dragonboat
 from dragonboat import Config, NodeHost, NodeHostConfig, Result, errors
@@ -89,11 +89,7 @@ def test_other_threads_run_while_sync_propose_waits(three: Hosts) -> None:
 
 
 def test_membership_add_and_delete(tmp_path: Path) -> None:
-    h = Hosts(tmp_path, 4)
-    try:
-        for i in range(4):
-            h.start(i)
-        h.start_group(3)
+    with running_hosts(tmp_path, 4) as h:
         leader = h.host(h.leader())
         retry(lambda: leader.sync_request_add_node(1, 4, h.addresses[3], 0, 5.0))
         h.host(3).start_cluster({}, True, h.factory(3), Config(node_id=4, cluster_id=1,
@@ -107,8 +103,6 @@ def test_membership_add_and_delete(tmp_path: Path) -> None:
         assert 2 in m.removed and 2 not in m.nodes
         with pytest.raises(errors.RejectedError):
             retry(lambda: h.host(3).sync_request_add_node(1, 2, h.addresses[1], 0, 5.0))
-    finally:
-        h.stop()
 
 
 def test_errors_are_named_exceptions(three: Hosts) -> None:

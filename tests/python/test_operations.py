@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import KV, Hosts, retry
+from conftest import KV, Hosts, retry, running_hosts
 
 from dragonboat import Config, RequestResult, RequestState, Session, errors
 
@@ -31,11 +31,7 @@ def _no_quorum_group(h: Hosts, cluster_id: int) -> None:
 
 
 def test_observer_reads_witness_votes_and_observer_promotion(tmp_path: Path) -> None:
-    h = Hosts(tmp_path, 5)
-    try:
-        for i in range(5):
-            h.start(i)
-        h.start_group(3)
+    with running_hosts(tmp_path, 5) as h:
         leader = h.host(h.leader())
         retry(lambda: leader.sync_propose(leader.get_noop_session(1), b"a=1", 5.0))
         # The asynchronous form: a RequestState completing with the change.
@@ -63,8 +59,6 @@ def test_observer_reads_witness_votes_and_observer_promotion(tmp_path: Path) -> 
         # A voting member cannot be demoted to an observer.
         with pytest.raises(errors.RejectedError):
             leader.sync_request_add_observer(1, 2, h.addresses[1], 0, 5.0)
-    finally:
-        h.stop()
 
 
 def test_leader_transfer(three: Hosts) -> None:
