@@ -16,14 +16,16 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <set>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "common/thread_name.h"
 #include "dragonboat/logger.h"
@@ -505,100 +507,39 @@ void raise_for_outcome(const RequestResult& r) {
   }
 }
 
-// ---- C++ log lines -> Python logging ------------------------------------------
-// The sink only queues (engine threads may hold engine locks while logging);
-// one bridge thread, holding no engine lock, takes the GIL and forwards the
-// lines to logging.getLogger("dragonboat").
-class LogBridge {
+// ---- queues drained under the GIL ----------------------------------------------
+// Engine threads may hold engine locks, so they never wait for the GIL: what
+// they hand to Python (log lines, completions) is queued, and one thread of
+// the queue's own, holding no engine lock, drains every waiting item under
+// ONE GIL acquisition (one per item made every completion wait for a
+// contended GIL hand-off). Queues live for the process (never destroyed:
+// their thread may outlive the interpreter's finalization).
+template <typename Item>
+class GilBatchQueue {
  public:
-  static LogBridge& get() {
-    static LogBridge* b = new LogBridge();  // lives for the process
-    return *b;
-  }
-  void install() {
-    std::lock_guard<std::mutex> g(mu_);
-    if (installed_) return;
-    installed_ = true;
-    thread_ = std::thread([this] {
-      set_thread_name("py-log");
-      loop();
-    });
-    thread_.detach();
-    set_log_sink([this](LogLevel level, const char* component, const std::string& msg) {
-      std::lock_guard<std::mutex> g2(mu_);
-      if (queue_.size() >= 10000) return;  // never block or grow without bound
-      queue_.push_back({level, std::string(component) + ": " + msg});
-      cv_.notify_one();
-    });
-  }
-
- private:
-  struct Line {
-    LogLevel level;
-    std::string text;
-  };
-  void loop() {
-    for (;;) {
-      std::vector<Line> lines;
-      {
-        std::unique_lock<std::mutex> g(mu_);
-        cv_.wait(g, [&] { return !queue_.empty(); });
-        lines.assign(queue_.begin(), queue_.end());
-        queue_.clear();
-      }
-      if (!Py_IsInitialized()) continue;
-      EngineGIL gil;
-      try {
-        py::object logger = py::module_::import("logging").attr("getLogger")("dragonboat");
-        for (const auto& l : lines) {
-          int level = l.level == LogLevel::kDebug ? 10 : l.level == LogLevel::kInfo ? 20
-                    : l.level == LogLevel::kWarning ? 30 : 40;
-          logger.attr("log")(level, l.text);
-        }
-      } catch (py::error_already_set&) {
-        // logging itself failed (interpreter shutting down): drop the lines
-      }
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Line> queue_;
-  bool installed_ = false;
-  std::thread thread_;
-};
-
-// ---- completion callbacks --------------------------------------------------------
-// RequestState callbacks registered from Python run on ONE dispatcher thread:
-// the engine thread that completes a request only queues it, and the
-// dispatcher takes the GIL once for every batch of completions waiting —
-// not once per request, which under load made every completion queue for a
-// contended GIL hand-off.
-class CompletionDispatcher {
- public:
-  static CompletionDispatcher& get() {
-    static CompletionDispatcher* d = new CompletionDispatcher();  // lives for the process
-    return *d;
-  }
-  void post(std::shared_ptr<py::function> fn, const RequestResult& r) {
+  using Drain = std::function<void(std::vector<Item>&)>;  // called with the GIL held
+  GilBatchQueue(const char* thread_name, size_t bound, Drain drain)
+      : name_(thread_name), bound_(bound), drain_(std::move(drain)) {}
+  // Queues `item` (false: dropped, the queue is at its bound). Starts the
+  // thread on first use.
+  bool push(Item item) {
     {
       std::lock_guard<std::mutex> g(mu_);
-      queue_.push_back({std::move(fn), r});
+      if (queue_.size() >= bound_) return false;
+      queue_.push_back(std::move(item));
       if (!started_) {
         started_ = true;
         std::thread([this] {
-          set_thread_name("py-done");
+          set_thread_name(name_);
           loop();
         }).detach();
       }
     }
     cv_.notify_one();
+    return true;
   }
 
  private:
-  struct Item {
-    std::shared_ptr<py::function> fn;
-    RequestResult result;
-  };
   void loop() {
     std::vector<Item> batch;
     for (;;) {
@@ -609,26 +550,78 @@ class CompletionDispatcher {
         queue_.clear();
       }
       if (!Py_IsInitialized()) {
-        batch.clear();  // interpreter gone: nothing to call (the functions leak)
+        // The interpreter is gone: nothing to call, and Python objects in
+        // the items must not be released without it (they are leaked).
+        for (Item& it : batch) new Item(std::move(it));
+        batch.clear();
         continue;
       }
       EngineGIL gil;
-      for (Item& it : batch) {
-        try {
-          (*it.fn)(it.result);
-        } catch (py::error_already_set& e) {
-          log_message(LogLevel::kError, "python", std::string("completion callback raised ") + e.what());
-        }
-        *it.fn = py::function();  // released with the GIL held
-      }
-      batch.clear();
+      drain_(batch);
+      batch.clear();  // Python objects released with the GIL held
     }
   }
+  const std::string name_;
+  const size_t bound_;
+  const Drain drain_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Item> queue_;
   bool started_ = false;
 };
+
+// C++ log lines -> logging.getLogger("dragonboat"), with their levels.
+struct LogLine {
+  LogLevel level;
+  std::string text;
+};
+
+void install_log_bridge() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    static auto* lines = new GilBatchQueue<LogLine>("py-log", 10000, [](std::vector<LogLine>& batch) {
+      try {
+        py::object logger = py::module_::import("logging").attr("getLogger")("dragonboat");
+        for (const auto& l : batch) {
+          int level = l.level == LogLevel::kDebug ? 10 : l.level == LogLevel::kInfo ? 20
+                    : l.level == LogLevel::kWarning ? 30 : 40;
+          logger.attr("log")(level, l.text);
+        }
+      } catch (py::error_already_set&) {
+        // logging itself failed (interpreter shutting down): drop the lines
+      }
+    });
+    // The sink never blocks or grows without bound: over 10,000 waiting
+    // lines, new ones are dropped.
+    set_log_sink([](LogLevel level, const char* component, const std::string& msg) {
+      (void)lines->push({level, std::string(component) + ": " + msg});
+    });
+  });
+}
+
+// RequestState callbacks registered from Python, called on the dispatcher
+// thread ("db-py-done") with the request's RequestResult.
+struct Completion {
+  std::shared_ptr<py::function> fn;
+  RequestResult result;
+};
+
+void post_completion(std::shared_ptr<py::function> fn, const RequestResult& r) {
+  static auto* completions = new GilBatchQueue<Completion>(
+      "py-done", SIZE_MAX, [](std::vector<Completion>& batch) {
+        for (Completion& c : batch) {
+          try {
+            (*c.fn)(c.result);
+          } catch (py::error_already_set& e) {
+            log_message(LogLevel::kError, "python", std::string("completion callback raised ") + e.what());
+          }
+          // The RequestState's own copy of the holder may be dropped later on
+          // an engine thread: empty the function now, with the GIL held.
+          *c.fn = py::function();
+        }
+      });
+  (void)completions->push({std::move(fn), r});
+}
 
 // Python listeners, called on the NodeHost's events thread (no engine lock
 // held there) with the GIL taken for the call.
@@ -820,13 +813,13 @@ void register_nodehost(py::module_& m) {
           "on_complete",
           [](RequestState& rs, py::function cb) {
             auto holder = std::make_shared<py::function>(std::move(cb));
-            rs.on_complete([holder](const RequestResult& r) { CompletionDispatcher::get().post(holder, r); });
+            rs.on_complete([holder](const RequestResult& r) { post_completion(holder, r); });
           },
           py::arg("callback"), "Calls callback(RequestResult) once, on the completion dispatcher thread.");
 
   py::class_<PyNodeHost>(m, "NodeHost", "The engine's NodeHost (use dragonboat.NodeHost).")
       .def(py::init([](const py::object& cfg) {
-             LogBridge::get().install();
+             install_log_bridge();
              auto h = std::make_unique<PyNodeHost>();
              NodeHostConfig c = host_config(cfg);
              py::object rl = cfg.attr("raft_event_listener");
