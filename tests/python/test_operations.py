@@ -210,3 +210,29 @@ async def retry_async(make: Callable[[], RequestState]) -> RequestResult:
             return r
         await asyncio.sleep(0.05)  # a retry interval, not synchronisation
     raise AssertionError("still failing after 100 attempts")
+
+
+def test_session_proposal_retried_after_a_real_timeout_is_applied_once(three: Hosts) -> None:
+    """The reference's example: propose with a registered session, time out,
+    retry the same proposal with the session unchanged: applied exactly once."""
+    leader = three.leader()
+    nh = three.host(leader)
+    kv = three.sms[leader]  # this replica runs throughout
+    session = retry(lambda: nh.sync_get_session(1, 5.0))
+    before = kv.updates
+    followers = [i for i in range(3) if i != leader]
+    for i in followers:
+        three.host(i).stop_cluster(1)
+    # No quorum: the proposal cannot commit in time (a timeout, or dropped
+    # once the leader steps down for lack of quorum).
+    with pytest.raises(errors.TemporaryError):
+        nh.sync_propose(session, b"once=1", 0.5)
+    members = {i + 1: three.addresses[i] for i in range(3)}
+    for i in followers:
+        three.host(i).start_cluster(members, False, three.factory(i),
+                                    Config(node_id=i + 1, cluster_id=1, election_rtt=10,
+                                           check_quorum=True))
+    retry(lambda: nh.sync_propose(session, b"once=1", 5.0))  # session unchanged
+    session.proposal_completed()
+    assert kv.updates == before + 1
+    assert nh.stale_read(1, "once") == "1"
