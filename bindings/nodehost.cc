@@ -21,7 +21,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -399,17 +398,26 @@ struct PyNodeHost {
     if (!nh) throw StatusError{"system_stopped", "the NodeHost is stopped"};
     return *nh;
   }
-  // A stopped group's Python state machine is dropped (released with the
-  // GIL held, which the caller holds).
-  void forget(uint64_t cluster_id) {
+  // Stops a group with `stop` (run without the GIL) and then drops its
+  // Python state machine — only the one that was running when the stop
+  // began: another thread may have started the group again meanwhile.
+  // REQUIRES: the GIL is held (the state machine is released with it).
+  template <typename Stop>
+  void stop_and_forget(uint64_t cluster_id, Stop stop) {
+    std::shared_ptr<PySM> stopping;
+    {
+      std::lock_guard<std::mutex> g(mu);
+      auto it = sms.find(cluster_id);
+      if (it != sms.end()) stopping = it->second;
+    }
+    check_nogil(stop);
     std::shared_ptr<PySM> gone;
     std::lock_guard<std::mutex> g(mu);
     auto it = sms.find(cluster_id);
-    if (it != sms.end()) {
+    if (stopping && it != sms.end() && it->second == stopping) {
       gone = std::move(it->second);
       sms.erase(it);
     }
-    native.erase(cluster_id);
   }
   std::shared_ptr<PySM> sm(uint64_t cluster_id) {
     std::lock_guard<std::mutex> g(mu);
@@ -488,11 +496,14 @@ Config raft_config(const py::object& c) {
   return o;
 }
 
-// dragonboat.statemachine.Result, made from C++ (the class is looked up once
-// and kept for the process).
+// dragonboat.statemachine.Result, made from C++ (the class is looked up once;
+// pybind11's call-once store avoids the GIL/static-init deadlock).
 py::object make_py_result(const Result& r) {
-  static py::object* cls = new py::object(py::module_::import("dragonboat.statemachine").attr("Result"));
-  return (*cls)(r.value, py::bytes(r.data));
+  PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> cls;
+  auto& result_class = cls.call_once_and_store_result([] {
+                             return py::module_::import("dragonboat.statemachine").attr("Result");
+                           }).get_stored();
+  return result_class(r.value, py::bytes(r.data));
 }
 
 // RequestResult::raise_for_outcome: the exception of a non-completed outcome.
@@ -518,22 +529,22 @@ template <typename Item>
 class GilBatchQueue {
  public:
   using Drain = std::function<void(std::vector<Item>&)>;  // called with the GIL held
+  // Starts the draining thread (construct from a Python thread, at module
+  // initialisation: a failure to start is an import error, never an engine
+  // thread's problem).
   GilBatchQueue(const char* thread_name, size_t bound, Drain drain)
-      : name_(thread_name), bound_(bound), drain_(std::move(drain)) {}
-  // Queues `item` (false: dropped, the queue is at its bound). Starts the
-  // thread on first use.
+      : name_(thread_name), bound_(bound), drain_(std::move(drain)) {
+    std::thread([this] {
+      set_thread_name(name_);
+      loop();
+    }).detach();
+  }
+  // Queues `item`; false when dropped (the queue is at its bound).
   bool push(Item item) {
     {
       std::lock_guard<std::mutex> g(mu_);
       if (queue_.size() >= bound_) return false;
       queue_.push_back(std::move(item));
-      if (!started_) {
-        started_ = true;
-        std::thread([this] {
-          set_thread_name(name_);
-          loop();
-        }).detach();
-      }
     }
     cv_.notify_one();
     return true;
@@ -567,7 +578,6 @@ class GilBatchQueue {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Item> queue_;
-  bool started_ = false;
 };
 
 // C++ log lines -> logging.getLogger("dragonboat"), with their levels.
@@ -580,15 +590,27 @@ void install_log_bridge() {
   static std::once_flag once;
   std::call_once(once, [] {
     static auto* lines = new GilBatchQueue<LogLine>("py-log", 10000, [](std::vector<LogLine>& batch) {
+      py::object logger;
       try {
-        py::object logger = py::module_::import("logging").attr("getLogger")("dragonboat");
-        for (const auto& l : batch) {
-          int level = l.level == LogLevel::kDebug ? 10 : l.level == LogLevel::kInfo ? 20
-                    : l.level == LogLevel::kWarning ? 30 : 40;
-          logger.attr("log")(level, l.text);
-        }
+        logger = py::module_::import("logging").attr("getLogger")("dragonboat");
       } catch (py::error_already_set&) {
-        // logging itself failed (interpreter shutting down): drop the lines
+        return;  // logging is gone (interpreter shutting down): drop the lines
+      }
+      for (const auto& l : batch) {
+        int level = l.level == LogLevel::kDebug ? 10 : l.level == LogLevel::kInfo ? 20
+                  : l.level == LogLevel::kWarning ? 30 : 40;
+        // Lines are bytes from C++ (paths, peer input): decoded leniently.
+        auto text = py::reinterpret_steal<py::object>(
+            PyUnicode_DecodeUTF8(l.text.data(), static_cast<Py_ssize_t>(l.text.size()), "replace"));
+        if (!text) {
+          PyErr_Clear();
+          continue;
+        }
+        try {
+          logger.attr("log")(level, text);
+        } catch (py::error_already_set&) {
+          // this line could not be logged; the others still are
+        }
       }
     });
     // The sink never blocks or grows without bound: over 10,000 waiting
@@ -606,7 +628,8 @@ struct Completion {
   RequestResult result;
 };
 
-void post_completion(std::shared_ptr<py::function> fn, const RequestResult& r) {
+// Created at module initialisation (register_nodehost), on a Python thread.
+GilBatchQueue<Completion>& completion_queue() {
   static auto* completions = new GilBatchQueue<Completion>(
       "py-done", SIZE_MAX, [](std::vector<Completion>& batch) {
         for (Completion& c : batch) {
@@ -620,7 +643,11 @@ void post_completion(std::shared_ptr<py::function> fn, const RequestResult& r) {
           *c.fn = py::function();
         }
       });
-  (void)completions->push({std::move(fn), r});
+  return *completions;
+}
+
+void post_completion(std::shared_ptr<py::function> fn, const RequestResult& r) {
+  (void)completion_queue().push({std::move(fn), r});
 }
 
 // Python listeners, called on the NodeHost's events thread (no engine lock
@@ -707,6 +734,7 @@ std::shared_ptr<py::object> py_shared(py::object o) {
 }  // namespace
 
 void register_nodehost(py::module_& m) {
+  (void)completion_queue();  // its thread starts here, not on an engine thread
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -736,14 +764,7 @@ void register_nodehost(py::module_& m) {
   py::class_<Session>(m, "Session", "A client session (at-most-once proposals).")
       .def_static(
           "new",
-          [](uint64_t cluster_id) {
-            static std::mutex mu;
-            static std::mt19937_64 rng{std::random_device{}()};
-            std::lock_guard<std::mutex> g(mu);
-            uint64_t client_id = 0;
-            while (client_id == 0) client_id = rng();
-            return Session::make(cluster_id, client_id);
-          },
+          [](uint64_t cluster_id) { return Session::create(cluster_id); },
           py::arg("cluster_id"),
           "A new session with a random client ID, ready to be registered with propose_session "
           "(the reference's NewSession); sync_get_session does all of it in one call.")
@@ -877,7 +898,8 @@ void register_nodehost(py::module_& m) {
             }
             check(s);
             std::lock_guard<std::mutex> g(h.mu);
-            h.sms[c.cluster_id] = state;
+            h.sms[c.cluster_id] = state;  // the start is authoritative: this kind, this object
+            h.native.erase(c.cluster_id);
           },
           py::arg("initial_members"), py::arg("join"), py::arg("factory"), py::arg("config"),
           py::arg("kind") = "regular")
@@ -913,14 +935,19 @@ void register_nodehost(py::module_& m) {
               }
             }
             check(s);
+            std::shared_ptr<PySM> replaced;  // a stopped Python predecessor, released after the lock
             std::lock_guard<std::mutex> g(h.mu);
             h.native.insert(c.cluster_id);
+            auto old = h.sms.find(c.cluster_id);
+            if (old != h.sms.end()) {
+              replaced = std::move(old->second);
+              h.sms.erase(old);
+            }
           },
           py::arg("initial_members"), py::arg("join"), py::arg("path"), py::arg("config"))
       .def("stop_cluster",
            [](PyNodeHost& h, uint64_t cluster_id) {
-             check_nogil([&] { return h.host().stop_cluster(cluster_id); });
-             h.forget(cluster_id);
+             h.stop_and_forget(cluster_id, [&] { return h.host().stop_cluster(cluster_id); });
            })
       .def("get_noop_session", [](PyNodeHost& h, uint64_t c) { return h.host().get_noop_session(c); })
       .def("propose",
@@ -1009,8 +1036,7 @@ void register_nodehost(py::module_& m) {
       .def("has_node_info", [](PyNodeHost& h, uint64_t c, uint64_t n) { return h.host().has_node_info(c, n); })
       .def("stop_node",
            [](PyNodeHost& h, uint64_t c, uint64_t n) {
-             check_nogil([&] { return h.host().stop_node(c, n); });
-             h.forget(c);
+             h.stop_and_forget(c, [&] { return h.host().stop_node(c, n); });
            })
       .def("remove_data",
            [](PyNodeHost& h, uint64_t c, uint64_t n) {

@@ -96,12 +96,14 @@ class _LoopInbox:
     when the queue was idle: one wake-up per batch.
     """
 
-    __slots__ = ("__weakref__", "_items", "_loop", "_scheduled")
+    __slots__ = ("_items", "_loop", "_scheduled")
+    # Keyed weakly, and the inbox holds its loop weakly too: a finished loop
+    # (asyncio.run returned) is freed with its inbox.
     _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopInbox] = (
         weakref.WeakKeyDictionary())
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        self._loop = weakref.ref(loop)
         self._items: collections.deque[tuple[asyncio.Future[RequestResult], RequestResult]] = (
             collections.deque())
         self._scheduled = False
@@ -115,12 +117,16 @@ class _LoopInbox:
 
     def post(self, fut: asyncio.Future[RequestResult], r: RequestResult) -> None:
         """On the dispatcher thread (GIL held)."""
+        loop = self._loop()
+        if loop is None or loop.is_closed():
+            self._items.clear()  # nobody awaits any more: drop (also what was queued)
+            return
         self._items.append((fut, r))
         if not self._scheduled:
             self._scheduled = True
             try:
-                self._loop.call_soon_threadsafe(self._drain)
-            except RuntimeError:  # the loop is closed: nobody awaits any more
+                loop.call_soon_threadsafe(self._drain)
+            except RuntimeError:  # closed since the check above
                 self._items.clear()
 
     def _drain(self) -> None:

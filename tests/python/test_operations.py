@@ -5,6 +5,7 @@ and the replica lifecycle (stop_node, sync_remove_data, host accessors)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import KV, Hosts, retry, running_hosts
 
-from dragonboat import Config, RequestResult, RequestState, Session, errors
+from dragonboat import Config, RequestResult, RequestState, Session, errors, nodehost
 
 
 def _done(rs: RequestState) -> RequestResult:
@@ -128,6 +129,11 @@ def test_na_read_local_node_and_done_callbacks(three: Hosts) -> None:
     _done(p)
     p.add_done_callback(record)  # already complete: still called once
     assert all_ran.wait(10.0)
+    # Completions run in order on one thread: once a callback queued now has
+    # run, a duplicate call of an earlier one would have shown.
+    flushed = threading.Event()
+    p.add_done_callback(lambda r: flushed.set())
+    assert flushed.wait(10.0)
     assert len(seen) == 3 and all(r.completed() for r in seen)
     # A read that has not completed cannot be used for a local read.
     _no_quorum_group(three, 7)
@@ -197,9 +203,17 @@ def test_asyncio_cancelled_await_leaves_the_loop_working(three: Hosts) -> None:
 
     results = asyncio.run(main())
     assert len(results) == 50 and all(r.completed() for r in results)
-    # The cancelled request still ends (its loop is closed by now): no hang, no crash.
+    # The cancelled request still ends (its loop is closed by now): no hang,
+    # no crash, and the finished loop is not kept alive by its completions.
     late = pending.wait(10.0)
     assert late is not None and not late.completed()
+
+    def loop_freed() -> None:
+        gc.collect()
+        if len(nodehost._LoopInbox._by_loop) != 0:
+            raise errors.TemporaryError("the completion of the cancelled await is not posted yet")
+
+    retry(loop_freed, limit=10.0)
 
 
 async def retry_async(make: Callable[[], RequestState]) -> RequestResult:
@@ -215,24 +229,44 @@ async def retry_async(make: Callable[[], RequestState]) -> RequestResult:
 def test_session_proposal_retried_after_a_real_timeout_is_applied_once(three: Hosts) -> None:
     """The reference's example: propose with a registered session, time out,
     retry the same proposal with the session unchanged: applied exactly once."""
-    leader = three.leader()
+    members = {i + 1: three.addresses[i] for i in range(3)}
+
+    def start(i: int) -> None:  # no check-quorum: the leader keeps leading alone
+        three.host(i).start_cluster(members, False, three.factory(i),
+                                    Config(node_id=i + 1, cluster_id=9, election_rtt=10,
+                                           check_quorum=False))
+
+    for i in range(3):
+        start(i)
+
+    def leader_of_9() -> int:
+        leader, ok = three.host(0).get_leader_id(9)
+        if not ok:
+            raise errors.TemporaryError("no leader yet")
+        return leader - 1
+
+    leader = retry(leader_of_9)
     nh = three.host(leader)
     kv = three.sms[leader]  # this replica runs throughout
-    session = retry(lambda: nh.sync_get_session(1, 5.0))
-    before = kv.updates
+    session = retry(lambda: nh.sync_get_session(9, 5.0))
     followers = [i for i in range(3) if i != leader]
     for i in followers:
-        three.host(i).stop_cluster(1)
-    # No quorum: the proposal cannot commit in time (a timeout, or dropped
-    # once the leader steps down for lack of quorum).
-    with pytest.raises(errors.TemporaryError):
+        three.host(i).stop_cluster(9)
+    # No quorum: the leader appends the proposal but cannot commit it in time.
+    with pytest.raises(errors.TimeoutError):
         nh.sync_propose(session, b"once=1", 0.5)
-    members = {i + 1: three.addresses[i] for i in range(3)}
-    for i in followers:
-        three.host(i).start_cluster(members, False, three.factory(i),
-                                    Config(node_id=i + 1, cluster_id=1, election_rtt=10,
-                                           check_quorum=True))
-    retry(lambda: nh.sync_propose(session, b"once=1", 5.0))  # session unchanged
+    # One follower back: it cannot win an election against the longer log, so
+    # the old leader commits the timed-out entry and applies it.
+    start(followers[0])
+
+    def applied_once() -> None:
+        if kv.updates != 1:
+            raise errors.TemporaryError("the timed-out entry is not applied yet")
+
+    retry(applied_once)
+    # The retry with the session unchanged is answered from the session's
+    # cache instead of being applied again.
+    retry(lambda: nh.sync_propose(session, b"once=1", 5.0))
     session.proposal_completed()
-    assert kv.updates == before + 1
-    assert nh.stale_read(1, "once") == "1"
+    assert kv.updates == 1
+    assert nh.stale_read(9, "once") == "1"

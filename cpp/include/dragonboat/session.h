@@ -28,7 +28,11 @@ class Session {
     s.cluster_id = cluster_id;
     return s;
   }
-  // A new, not yet registered, session with a random client ID.
+  // A new, not yet registered, session with a random non-zero client ID
+  // (the reference's NewSession). Client IDs must not collide across all the
+  // processes using a group, so the generator is seeded with 256 bits.
+  static Session create(uint64_t cluster_id);
+  // A new, not yet registered, session with the given client ID.
   static Session make(uint64_t cluster_id, uint64_t client_id) {
     Session s;
     s.cluster_id = cluster_id;

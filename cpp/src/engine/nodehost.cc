@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <random>
 #include <shared_mutex>
 #include <thread>
 #include <unordered_map>
@@ -547,10 +546,8 @@ Status NodeHost::propose_session(const Session& session, Timeout timeout, Reques
 }
 
 Status NodeHost::sync_get_session(uint64_t cluster_id, Timeout timeout, Session* out) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t client_id = 0;
-  while (client_id == 0) client_id = rng();
-  Session session = Session::make(cluster_id, client_id);
+  Session session = Session::create(cluster_id);
+  const uint64_t client_id = session.client_id;
   RequestStatePtr rs;
   Status s = propose_session(session, timeout, &rs);
   if (!s.ok()) return s;
