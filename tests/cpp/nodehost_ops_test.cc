@@ -523,5 +523,60 @@ TEST(NodeHostLeaderTransfer, MovesLeadershipUnderLoad) {
   }
 }
 
+
+// The tick thread's active set: quiesced idle groups leave it (they cost no
+// tick at all), a request brings the replica back at once, and a quiesced
+// group whose leader's host died still elects a new leader once a request
+// arrives (the request ends quiesce and the replica is ticked again).
+double ticking(NodeHost& nh) {
+  std::ostringstream out;
+  nh.write_health_metrics(out);
+  std::istringstream in(out.str());
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("dragonboat_replicas_ticking ", 0) == 0) return std::stod(line.substr(line.find(' ') + 1));
+  }
+  return -1;
+}
+
+TEST(NodeHostQuiesce, IdleGroupsLeaveTheTickSetAndRequestsBringThemBack) {
+  TestCluster tc(3);
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(tc.start_host(i).ok());
+  const uint64_t kGroups = 20;
+  for (uint64_t g = 1; g <= kGroups; ++g) {
+    for (size_t i = 0; i < 3; ++i) {
+      Config c = TestCluster::config(g, i + 1);
+      c.quiesce = true;  // after 10 election timeouts without activity
+      ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false, make_kv, c).ok());
+    }
+  }
+  for (uint64_t g = 1; g <= kGroups; ++g) ASSERT_GE(tc.leader(g), 0);
+  auto all_dormant = [&] {
+    for (auto& h : tc.hosts) {
+      if (h && ticking(*h) != 0) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(test::eventually(all_dormant, 60s)) << "quiesced groups still ticked";
+  // A write to a dormant group: its replicas come back and it commits.
+  int l7 = tc.leader(7);
+  ASSERT_GE(l7, 0);
+  ASSERT_TRUE(tc.propose(l7, tc.hosts[l7]->get_noop_session(7), "k=v").ok());
+  // Back in the active set (the metric is refreshed each tick; quiescing
+  // again takes 10 election timeouts).
+  EXPECT_TRUE(test::eventually([&] { return ticking(*tc.hosts[l7]) >= 1; }, 5s));
+  ASSERT_TRUE(test::eventually(all_dormant, 60s)) << "the group did not quiesce again";
+  // The leader's host of group 3 dies while everything is dormant; a write
+  // on a surviving host ends quiesce there, and the group elects a leader.
+  int dead = tc.leader(3);
+  ASSERT_GE(dead, 0);
+  tc.hosts[dead].reset();
+  size_t survivor = (dead + 1) % 3;
+  ASSERT_TRUE(tc.propose(survivor, tc.hosts[survivor]->get_noop_session(3), "after=1").ok());
+  std::string v;
+  ASSERT_TRUE(tc.read(survivor, 3, "after", &v).ok());
+  EXPECT_EQ(v, "1");
+}
+
 }  // namespace
 }  // namespace dragonboat

@@ -78,8 +78,9 @@ struct NodeHostConfig {
   // shard is its own fsync stream, and each fsync costs CPU as well as disk
   // time: 0 (automatic) keeps the count an existing directory recorded and
   // gives a new one a shard per 4 cores (1 on a 2-core host, where one
-  // shard beat two by 10-60 %, docs/benchmarks.md). See
-  // resolved_logdb_shards().
+  // shard beat two by 10-60 %, docs/benchmarks.md). Thousands of groups
+  // with a very short RTT (5 ms) on a small host want 2: their start-up
+  // elections are fsync-bound. See resolved_logdb_shards().
   uint64_t logdb_shards = 0;
   // Threads applying committed entries to state machines.
   uint64_t apply_workers = 2;

@@ -177,13 +177,28 @@ void Node::deliver(raft::Message m) {
   inbox_.push_back(std::move(m));
 }
 
+bool Node::idle() const {
+  return quiesced_.load() && pending_.approx_size() == 0 && reads_.approx_size() == 0 &&
+         snapshot_reqs_.approx_size() == 0;
+}
+
 bool Node::tick() {
-  if (quiesced_.load(std::memory_order_relaxed) && pending_.approx_size() == 0 && reads_.approx_size() == 0 &&
-      snapshot_reqs_.approx_size() == 0) {
-    return false;
-  }
+  if (idle()) return false;
   std::lock_guard<std::mutex> g(mu_);
   ++queued_ticks_;
+  return true;
+}
+
+bool Node::sleep_if_idle() {
+  if (!idle()) return false;
+  dormant_.store(true);
+  // A request or a pass may have ended idleness between the check and the
+  // store (all of these accesses are sequentially consistent): look again.
+  if (!idle()) {
+    bool expected = true;
+    if (dormant_.compare_exchange_strong(expected, false)) return false;  // stays active
+    return true;  // after_pass already re-queued it through wake_tick
+  }
   return true;
 }
 
@@ -453,6 +468,10 @@ void Node::after_pass() {
   rate_limited_ = peer_->rate_limited();
   commit_ = peer_->raft().log().committed();
   quiesced_ = peer_->quiesced();
+  if (dormant_.load() && !idle()) {
+    bool expected = true;
+    if (dormant_.compare_exchange_strong(expected, false)) wake_tick();  // back into the active set
+  }
   std::lock_guard<std::mutex> g(mu_);
   leader_ = peer_->leader_id();
   term_ = peer_->term();

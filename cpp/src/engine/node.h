@@ -122,9 +122,22 @@ class Node {
   void deliver(raft::Message m);
   // One logical tick. False when the node needs no step for it: its group
   // is quiesced (the core keeps no timers then) and no request waits on a
-  // deadline — so idle groups cost the tick thread a flag check and their
-  // step worker nothing.
+  // deadline — so idle groups cost their step worker nothing.
   bool tick();
+
+  // ---- the tick thread's active set ----------------------------------------
+  // The tick thread visits only active replicas, so thousands of quiesced
+  // idle groups cost it nothing per tick. It takes an idle replica out
+  // (sleep_if_idle); the step side puts it back (wake_tick, from
+  // after_pass) as soon as it is not idle: every request and message that
+  // can end idleness wakes the step side, and each pass ends in after_pass.
+  // True when the replica is now dormant and must leave the active set; if
+  // it became busy meanwhile, either it stays active (false) or the step
+  // side already re-queued it through wake_tick (true), never both.
+  bool sleep_if_idle();
+  // Set by the NodeHost before use: re-queues the replica for ticks.
+  std::function<void()> wake_tick = [] {};
+  bool in_active_set = false;  // the tick thread's own bookkeeping
   void report_unreachable(uint64_t node_id);
   void report_snapshot_status(uint64_t node_id, bool failed);
   // Reads the state machine (its kind decides what it may overlap with).
@@ -298,6 +311,12 @@ class Node {
   // The LogDB shard stalls writes (LogDB::busy), as of the last pass.
   std::atomic<bool> storage_busy_{false};
   std::atomic<bool> quiesced_{false};  // the peer is quiesced, as of the last pass
+  // Out of the tick thread's active set. Set only by the tick thread (when
+  // idle), cleared by whoever sees the replica busy first (the tick thread or
+  // after_pass): the exchange decides who re-activates it, exactly once.
+  std::atomic<bool> dormant_{false};
+  // Quiesced with no request waiting on a deadline: ticks are not needed.
+  bool idle() const;
   std::atomic<uint64_t> commit_{0};
   std::atomic<uint64_t> removed_to_{0};    // log entries up to here are dropped (step side writes)
   std::atomic<uint64_t> reclaimed_to_{0};  // LogDB space reclaimed up to here

@@ -10,7 +10,7 @@ Status PendingRequests::add(uint64_t key, uint64_t deadline_tick, RequestStatePt
   if (by_key_.count(key)) return Status(ErrorCode::kInvalidOperation, "request key already pending");
   auto st = std::make_shared<RequestState>(key, cluster_id_);
   by_key_[key] = Pending{st, deadline_tick};
-  count_.store(by_key_.size(), std::memory_order_relaxed);
+  count_.store(by_key_.size(), std::memory_order_seq_cst);
   by_deadline_.emplace(deadline_tick, key);
   *out = st;
   return Status::OK();
@@ -31,7 +31,7 @@ bool PendingRequests::complete(uint64_t key, RequestResultCode code, Result resu
       }
     }
     by_key_.erase(it);
-    count_.store(by_key_.size(), std::memory_order_relaxed);
+    count_.store(by_key_.size(), std::memory_order_seq_cst);
   }
   return st->complete(code, std::move(result), snapshot_index);
 }
@@ -58,7 +58,7 @@ size_t PendingRequests::expire(uint64_t now_tick) {
       by_key_.erase(it);
     }
     by_deadline_.erase(by_deadline_.begin(), end);
-    count_.store(by_key_.size(), std::memory_order_relaxed);
+    count_.store(by_key_.size(), std::memory_order_seq_cst);
   }
   for (auto& st : expired) st->complete(RequestResultCode::kTimeout);
   return expired.size();
@@ -71,7 +71,7 @@ size_t PendingRequests::complete_all(RequestResultCode code) {
     for (auto& [k, p] : by_key_) all.push_back(p.state);
     by_key_.clear();
     by_deadline_.clear();
-    count_.store(0, std::memory_order_relaxed);
+    count_.store(0, std::memory_order_seq_cst);
   }
   for (auto& st : all) st->complete(code);
   return all.size();

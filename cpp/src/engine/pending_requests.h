@@ -40,7 +40,9 @@ class PendingRequests {
   size_t size() const;
   // size() without taking the lock (may be momentarily stale; for the tick
   // thread's idle check).
-  size_t approx_size() const { return count_.load(std::memory_order_relaxed); }
+  // Sequentially consistent: the tick thread's active set (Node::sleep_if_idle)
+  // relies on it.
+  size_t approx_size() const { return count_.load(std::memory_order_seq_cst); }
 
  private:
   size_t max_;
