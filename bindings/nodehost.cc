@@ -861,6 +861,8 @@ void register_nodehost(py::module_& m) {
            py::arg("config"))
       .def("stop", &PyNodeHost::stop)
       .def("raft_address", [](PyNodeHost& h) { return h.host().raft_address(); })
+      .def("logdb_shards", [](PyNodeHost& h) { return h.host().node_host_config().logdb_shards; },
+           "The LogDB shard count in use (logdb_shards=0 resolved).")
       .def(
           "start_cluster",
           [](PyNodeHost& h, std::map<uint64_t, std::string> members, bool join, py::function factory,

@@ -145,13 +145,14 @@ class NodeHost:
 
     def __init__(self, config: NodeHostConfig) -> None:
         config.validate()
-        self._config = config
         engine_config = dataclasses.replace(
             config,
             raft_event_listener=events.adapt(config.raft_event_listener),
             system_event_listener=events.adapt(config.system_event_listener),
         )
         self._core = _core.NodeHost(engine_config)
+        # As in use: logdb_shards=0 (automatic) resolved to the real count.
+        self._config = dataclasses.replace(config, logdb_shards=self._core.logdb_shards())
         self._lock = threading.Lock()
 
     def __enter__(self) -> NodeHost:
@@ -171,7 +172,7 @@ class NodeHost:
         return str(self._core.raft_address())
 
     def node_host_config(self) -> NodeHostConfig:
-        """The configuration this NodeHost was created with."""
+        """The configuration in use (``logdb_shards`` resolved when it was 0, automatic)."""
         return self._config
 
     def start_cluster(

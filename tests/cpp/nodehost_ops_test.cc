@@ -546,7 +546,8 @@ TEST(NodeHostQuiesce, IdleGroupsLeaveTheTickSetAndRequestsBringThemBack) {
   for (uint64_t g = 1; g <= kGroups; ++g) {
     for (size_t i = 0; i < 3; ++i) {
       Config c = TestCluster::config(g, i + 1);
-      c.quiesce = true;  // after 10 election timeouts without activity
+      c.quiesce = true;   // after 10 election timeouts without activity:
+      c.election_rtt = 20;  // 2 s here, the window the checks below have
       ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false, make_kv, c).ok());
     }
   }
@@ -558,6 +559,14 @@ TEST(NodeHostQuiesce, IdleGroupsLeaveTheTickSetAndRequestsBringThemBack) {
     return true;
   };
   ASSERT_TRUE(test::eventually(all_dormant, 60s)) << "quiesced groups still ticked";
+  // Requests with deadlines on dormant replicas: a read and a snapshot
+  // request (served off the step side) complete.
+  std::string v;
+  ASSERT_TRUE(tc.read(0, 11, "nothing", &v).ok());
+  uint64_t snapshot_index = 0;
+  ASSERT_TRUE(tc.hosts[1]->sync_request_snapshot(12, SnapshotOption{}, 5s, &snapshot_index).ok());
+  EXPECT_GT(snapshot_index, 0u);
+  ASSERT_TRUE(test::eventually(all_dormant, 60s)) << "the groups did not quiesce again";
   // A write to a dormant group: its replicas come back and it commits.
   int l7 = tc.leader(7);
   ASSERT_GE(l7, 0);
@@ -573,7 +582,6 @@ TEST(NodeHostQuiesce, IdleGroupsLeaveTheTickSetAndRequestsBringThemBack) {
   tc.hosts[dead].reset();
   size_t survivor = (dead + 1) % 3;
   ASSERT_TRUE(tc.propose(survivor, tc.hosts[survivor]->get_noop_session(3), "after=1").ok());
-  std::string v;
   ASSERT_TRUE(tc.read(survivor, 3, "after", &v).ok());
   EXPECT_EQ(v, "1");
 }

@@ -162,10 +162,11 @@ def test_logdb_shards_default_is_automatic(tmp_path: Path) -> None:
     cfg = NodeHostConfig(node_host_dir=str(tmp_path / "nh"),
                          raft_address=f"127.0.0.1:{free_port()}")
     assert cfg.logdb_shards == 0  # automatic: the directory's recorded count, else per cores
-    with NodeHost(cfg):
-        pass
+    with NodeHost(cfg) as nh:
+        shards = nh.node_host_config().logdb_shards
+    assert 1 <= shards <= 16
     flag = (tmp_path / "nh" / "dragonboat.flag").read_text()
-    assert "logdb_shards=0" not in flag and "logdb_shards=" in flag
+    assert f"logdb_shards={shards}\n" in flag
     with pytest.raises(errors.InvalidClusterSettingsError, match="logdb_shards"):
         NodeHost(NodeHostConfig(node_host_dir=str(tmp_path / "x"), raft_address="127.0.0.1:1",
                                 logdb_shards=-1))

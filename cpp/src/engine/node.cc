@@ -78,6 +78,7 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
     e.responded_to = p.responded_to;
     proposals_.push_back(std::move(e));
   }
+  wake_if_dormant();
   wake_step();
   return Status::OK();
 }
@@ -96,6 +97,7 @@ Status Node::propose_config_change(const raft::ConfigChange& cc, uint64_t timeou
     e.cmd = raft::encode_config_change(cc);
     proposals_.push_back(std::move(e));
   }
+  wake_if_dormant();
   wake_step();
   return Status::OK();
 }
@@ -140,6 +142,7 @@ Status Node::read_index(uint64_t timeout_ticks, RequestStatePtr* rs) {
     ++counters.reads;
     queued_reads_.push_back(key);
   }
+  wake_if_dormant();
   wake_step();
   return Status::OK();
 }
@@ -162,6 +165,7 @@ Status Node::request_snapshot(const SnapshotRequest& r, uint64_t timeout_ticks, 
     if (!s.ok()) return s;
     snapshot_asks_.emplace_back(key, r);
   }
+  wake_if_dormant();  // its deadline needs ticks; the step side may not run for it
   wake_apply();
   return Status::OK();
 }
@@ -187,6 +191,12 @@ bool Node::tick() {
   std::lock_guard<std::mutex> g(mu_);
   ++queued_ticks_;
   return true;
+}
+
+void Node::wake_if_dormant() {
+  if (!dormant_.load()) return;
+  bool expected = true;
+  if (dormant_.compare_exchange_strong(expected, false)) wake_tick();
 }
 
 bool Node::sleep_if_idle() {
@@ -468,10 +478,7 @@ void Node::after_pass() {
   rate_limited_ = peer_->rate_limited();
   commit_ = peer_->raft().log().committed();
   quiesced_ = peer_->quiesced();
-  if (dormant_.load() && !idle()) {
-    bool expected = true;
-    if (dormant_.compare_exchange_strong(expected, false)) wake_tick();  // back into the active set
-  }
+  if (!idle()) wake_if_dormant();  // back into the active set
   std::lock_guard<std::mutex> g(mu_);
   leader_ = peer_->leader_id();
   term_ = peer_->term();

@@ -128,15 +128,19 @@ class Node {
   // ---- the tick thread's active set ----------------------------------------
   // The tick thread visits only active replicas, so thousands of quiesced
   // idle groups cost it nothing per tick. It takes an idle replica out
-  // (sleep_if_idle); the step side puts it back (wake_tick, from
-  // after_pass) as soon as it is not idle: every request and message that
-  // can end idleness wakes the step side, and each pass ends in after_pass.
+  // (sleep_if_idle). It is put back (wake_tick) by every request with a
+  // deadline as soon as it is registered, and by the step side's after_pass
+  // once the replica is not idle (messages, feedback and the core's own
+  // quiesce exit all go through a pass).
   // True when the replica is now dormant and must leave the active set; if
   // it became busy meanwhile, either it stays active (false) or the step
   // side already re-queued it through wake_tick (true), never both.
   bool sleep_if_idle();
   // Set by the NodeHost before use: re-queues the replica for ticks.
   std::function<void()> wake_tick = [] {};
+  // Puts a dormant replica back into the active set (exactly once per
+  // sleep). Called by every request that carries a deadline, right after it
+  // is registered, and by after_pass once the replica is not idle.
   bool in_active_set = false;  // the tick thread's own bookkeeping
   void report_unreachable(uint64_t node_id);
   void report_snapshot_status(uint64_t node_id, bool failed);
@@ -317,6 +321,7 @@ class Node {
   std::atomic<bool> dormant_{false};
   // Quiesced with no request waiting on a deadline: ticks are not needed.
   bool idle() const;
+  void wake_if_dormant();
   std::atomic<uint64_t> commit_{0};
   std::atomic<uint64_t> removed_to_{0};    // log entries up to here are dropped (step side writes)
   std::atomic<uint64_t> reclaimed_to_{0};  // LogDB space reclaimed up to here

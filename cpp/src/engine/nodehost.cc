@@ -422,6 +422,11 @@ void NodeHost::Impl::stop_all() {
   for (auto& w : step_workers) w->stop();
   for (auto& w : apply_workers) w->stop();
   for (auto& w : snapshot_workers) w->stop();
+  {
+    // Passes after the tick thread stopped may have re-queued replicas.
+    std::lock_guard<std::mutex> g(woken_mu);
+    woken.clear();
+  }
   events->stop();  // what was queued is delivered first
   storage.logdb.reset();
   storage.dir.reset();
