@@ -24,6 +24,7 @@ from dragonboat.config import (
     SnapshotOption,
 )
 from dragonboat.errors import (
+    ClusterNotFoundError,
     InvalidOperationError,
     TimeoutError,
 )
@@ -412,6 +413,28 @@ class NodeHost:
     def write_health_metrics(self, file: Any) -> None:
         """Writes the Prometheus text exposition of the health metrics to ``file``."""
         file.write(self._core.health_metrics())
+
+    def get_health_metrics(self, cluster_id: int | None = None) -> dict[str, float]:
+        """The health metrics as numbers, by name (see docs/operations.md).
+
+        Without ``cluster_id``: the host-wide ones (LogDB saves and fsync
+        latency as ``_sum``/``_count``, transport, events, replicas ticking).
+        With it: those of this host's replica of that group (term, leader,
+        commit and applied index, proposals, reads, snapshots, ...);
+        ClusterNotFoundError when there is none.
+        """
+        want = None if cluster_id is None else f'cluster_id="{cluster_id}"'
+        out: dict[str, float] = {}
+        for line in self._core.health_metrics().splitlines():
+            if not line or line.startswith("#"):
+                continue
+            series, _, value = line.rpartition(" ")
+            name, brace, labels = series.partition("{")
+            if (want is None and not brace) or (want is not None and want in labels.split(",")):
+                out[name] = float(value)
+        if want is not None and not out:
+            raise ClusterNotFoundError(f"cluster {cluster_id} has no replica on this NodeHost")
+        return out
 
 
 class NodeUser:

@@ -195,6 +195,15 @@ def test_metrics_and_snapshot(three: Hosts, tmp_path: Path) -> None:
     with out.open("w") as f:
         nh.write_health_metrics(f)
     assert "dragonboat_raft_term{" in out.read_text()
+    # The same as numbers: host-wide, and per replica of a group.
+    host = nh.get_health_metrics()
+    assert host["dragonboat_logdb_saves_total"] >= 1 and "dragonboat_raft_term" not in host
+    group = nh.get_health_metrics(1)
+    assert group["dragonboat_raft_term"] >= 1 and group["dragonboat_raft_is_leader"] in (0.0, 1.0)
+    assert group["dragonboat_raft_applied_index"] >= index  # the snapshot's index was applied
+    assert group["dragonboat_snapshots_created_total"] >= 1
+    with pytest.raises(errors.ClusterNotFoundError):
+        nh.get_health_metrics(99)
     assert nh.has_node_info(1, leader + 1)
     assert not nh.has_node_info(1, 99)
 
