@@ -651,61 +651,48 @@ void post_completion(std::shared_ptr<py::function> fn, const RequestResult& r) {
 }
 
 // Python listeners, called on the NodeHost's events thread (no engine lock
-// held there) with the GIL taken for the call.
-void call_listener(const py::object& obj, const char* method, py::dict info) {
+// held there): `method` gets one dict made of the (name, value) pairs, built
+// and called with the GIL taken.
+template <typename... Fields>
+void call_listener(const py::object& obj, const char* method, const Fields&... fields) {
+  EngineGIL gil;
   if (!py::hasattr(obj, method)) return;
+  py::dict d;
+  ((d[fields.first] = fields.second), ...);
   try {
-    obj.attr(method)(info);
+    obj.attr(method)(d);
   } catch (py::error_already_set& e) {
     log_message(LogLevel::kError, "python", std::string("event listener ") + method + " raised " + e.what());
   }
 }
 
+template <typename T>
+std::pair<const char*, T> field(const char* name, T value) {
+  return {name, value};
+}
+
 struct PyRaftListener : IRaftEventListener {
   std::shared_ptr<py::object> obj;
   void leader_updated(const LeaderInfo& i) override {
-    EngineGIL gil;
-    py::dict d;
-    d["cluster_id"] = i.cluster_id;
-    d["node_id"] = i.node_id;
-    d["term"] = i.term;
-    d["leader_id"] = i.leader_id;
-    call_listener(*obj, "leader_updated", d);
+    call_listener(*obj, "leader_updated", field("cluster_id", i.cluster_id), field("node_id", i.node_id),
+                  field("term", i.term), field("leader_id", i.leader_id));
   }
 };
 
 struct PySystemListener : ISystemEventListener {
   std::shared_ptr<py::object> obj;
   void node(const char* m, const NodeEventInfo& i) {
-    EngineGIL gil;
-    py::dict d;
-    d["cluster_id"] = i.cluster_id;
-    d["node_id"] = i.node_id;
-    call_listener(*obj, m, d);
+    call_listener(*obj, m, field("cluster_id", i.cluster_id), field("node_id", i.node_id));
   }
   void snap(const char* m, const SnapshotInfo& i) {
-    EngineGIL gil;
-    py::dict d;
-    d["cluster_id"] = i.cluster_id;
-    d["node_id"] = i.node_id;
-    d["from"] = i.from;
-    d["index"] = i.index;
-    call_listener(*obj, m, d);
+    call_listener(*obj, m, field("cluster_id", i.cluster_id), field("node_id", i.node_id), field("from", i.from),
+                  field("index", i.index));
   }
   void entry(const char* m, const EntryInfo& i) {
-    EngineGIL gil;
-    py::dict d;
-    d["cluster_id"] = i.cluster_id;
-    d["node_id"] = i.node_id;
-    d["index"] = i.index;
-    call_listener(*obj, m, d);
+    call_listener(*obj, m, field("cluster_id", i.cluster_id), field("node_id", i.node_id), field("index", i.index));
   }
   void conn(const char* m, const ConnectionInfo& i) {
-    EngineGIL gil;
-    py::dict d;
-    d["address"] = i.address;
-    d["snapshot_connection"] = i.snapshot_connection;
-    call_listener(*obj, m, d);
+    call_listener(*obj, m, field("address", i.address), field("snapshot_connection", i.snapshot_connection));
   }
   void node_ready(const NodeEventInfo& i) override { node("node_ready", i); }
   void node_unloaded(const NodeEventInfo& i) override { node("node_unloaded", i); }

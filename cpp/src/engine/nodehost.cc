@@ -923,6 +923,7 @@ Status NodeHost::get_cluster_membership(uint64_t cluster_id, Membership* out) co
 void NodeHost::write_health_metrics(std::ostream& out) const {
   using engine::metric_header;
   using engine::metric_value;
+  using engine::NodeCounters;
   Impl& d = *impl_;
   // Host-wide: the engine's persistence and the transport.
   engine::StepWorkerStats st;
@@ -996,6 +997,10 @@ void NodeHost::write_health_metrics(std::ostream& out) const {
     const char* help;
     std::function<double(const Node&)> get;
   };
+  // A per-replica counter of NodeCounters.
+  auto counter = [](std::atomic<uint64_t> NodeCounters::*field) {
+    return [field](const Node& n) { return double((n.counters.*field).load()); };
+  };
   const G per[] = {
       {"dragonboat_raft_term", "gauge", "Current Raft term of the replica.", [](const Node& n) { return double(n.term()); }},
       {"dragonboat_raft_is_leader", "gauge", "1 when the replica is its group's leader.",
@@ -1005,23 +1010,22 @@ void NodeHost::write_health_metrics(std::ostream& out) const {
       {"dragonboat_raft_applied_index", "gauge", "Last entry applied to the state machine.",
        [](const Node& n) { return double(n.applied()); }},
       {"dragonboat_raft_leader_changes_total", "counter", "Leader (or term) changes seen by the replica.",
-       [](const Node& n) { return double(n.counters.leader_changes.load()); }},
+       counter(&NodeCounters::leader_changes)},
       {"dragonboat_proposals_total", "counter", "Proposals accepted by the replica.",
-       [](const Node& n) { return double(n.counters.proposals.load()); }},
+       counter(&NodeCounters::proposals)},
       {"dragonboat_proposals_dropped_total", "counter", "Proposals completed as dropped (retry).",
-       [](const Node& n) { return double(n.counters.proposals_dropped.load()); }},
-      {"dragonboat_reads_total", "counter", "ReadIndex requests accepted.",
-       [](const Node& n) { return double(n.counters.reads.load()); }},
+       counter(&NodeCounters::proposals_dropped)},
+      {"dragonboat_reads_total", "counter", "ReadIndex requests accepted.", counter(&NodeCounters::reads)},
       {"dragonboat_entries_applied_total", "counter", "Committed entries applied.",
-       [](const Node& n) { return double(n.counters.entries_applied.load()); }},
+       counter(&NodeCounters::entries_applied)},
       {"dragonboat_snapshots_created_total", "counter", "Snapshots taken by the replica.",
-       [](const Node& n) { return double(n.counters.snapshots_created.load()); }},
+       counter(&NodeCounters::snapshots_created)},
       {"dragonboat_snapshots_recovered_total", "counter", "Snapshots the state machine recovered from.",
-       [](const Node& n) { return double(n.counters.snapshots_recovered.load()); }},
+       counter(&NodeCounters::snapshots_recovered)},
       {"dragonboat_snapshots_sent_total", "counter", "Snapshots sent to lagging followers.",
-       [](const Node& n) { return double(n.counters.snapshots_sent.load()); }},
+       counter(&NodeCounters::snapshots_sent)},
       {"dragonboat_messages_dropped_total", "counter", "Received messages dropped over max_receive_queue_size.",
-       [](const Node& n) { return double(n.counters.messages_dropped.load()); }},
+       counter(&NodeCounters::messages_dropped)},
   };
   for (const G& g : per) {
     metric_header(out, g.name, g.type, g.help);
