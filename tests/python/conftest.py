@@ -99,20 +99,27 @@ class Hosts:
 
         return make
 
-    def start_group(self, members: int) -> None:
-        initial = {i + 1: self.addresses[i] for i in range(members)}
-        for i in range(members):
-            self.host(i).start_cluster(initial, False, self.factory(i),
-                                       Config(node_id=i + 1, cluster_id=1, election_rtt=10,
-                                              check_quorum=True))
+    def start_replica(self, i: int, members: int, cluster_id: int = 1,
+                      check_quorum: bool = True) -> None:
+        """Host i's replica (node i + 1) of a group of the first ``members`` hosts."""
+        initial = {j + 1: self.addresses[j] for j in range(members)}
+        self.host(i).start_cluster(initial, False, self.factory(i),
+                                   Config(node_id=i + 1, cluster_id=cluster_id, election_rtt=10,
+                                          check_quorum=check_quorum))
 
-    def leader(self) -> int:
+    def start_group(self, members: int, cluster_id: int = 1, check_quorum: bool = True) -> None:
+        for i in range(members):
+            self.start_replica(i, members, cluster_id, check_quorum)
+
+    def leader(self, cluster_id: int = 1) -> int:
+        """The index of the host whose replica leads ``cluster_id`` (waits for one)."""
+
         def find() -> int:
             for nh in self.hosts:
                 if nh is None:
                     continue
                 try:
-                    leader, valid = nh.get_leader_id(1)
+                    leader, valid = nh.get_leader_id(cluster_id)
                 except ClusterNotFoundError:
                     continue  # this host does not run the group (yet)
                 if valid and self.hosts[leader - 1] is not None:

@@ -173,18 +173,8 @@ def test_asyncio_cancelled_await_leaves_the_loop_working(three: Hosts) -> None:
     nh = three.host(three.leader())
     # A leader whose followers stopped (no check-quorum, so it stays leader):
     # its proposal is appended but cannot commit, and stays pending.
-    for i in range(3):
-        three.host(i).start_cluster({j + 1: three.addresses[j] for j in range(3)}, False,
-                                    lambda c, n: KV(), Config(node_id=i + 1, cluster_id=7,
-                                                              election_rtt=10, check_quorum=False))
-
-    def leader_of_7() -> int:
-        leader, ok = three.host(0).get_leader_id(7)
-        if not ok:
-            raise errors.TemporaryError("no leader yet")
-        return leader - 1
-
-    stuck = retry(leader_of_7)
+    three.start_group(3, cluster_id=7, check_quorum=False)
+    stuck = three.leader(7)
     for i in range(3):
         if i != stuck:
             three.host(i).stop_cluster(7)
@@ -229,23 +219,9 @@ async def retry_async(make: Callable[[], RequestState]) -> RequestResult:
 def test_session_proposal_retried_after_a_real_timeout_is_applied_once(three: Hosts) -> None:
     """The reference's example: propose with a registered session, time out,
     retry the same proposal with the session unchanged: applied exactly once."""
-    members = {i + 1: three.addresses[i] for i in range(3)}
-
-    def start(i: int) -> None:  # no check-quorum: the leader keeps leading alone
-        three.host(i).start_cluster(members, False, three.factory(i),
-                                    Config(node_id=i + 1, cluster_id=9, election_rtt=10,
-                                           check_quorum=False))
-
-    for i in range(3):
-        start(i)
-
-    def leader_of_9() -> int:
-        leader, ok = three.host(0).get_leader_id(9)
-        if not ok:
-            raise errors.TemporaryError("no leader yet")
-        return leader - 1
-
-    leader = retry(leader_of_9)
+    # No check-quorum: the leader keeps leading alone.
+    three.start_group(3, cluster_id=9, check_quorum=False)
+    leader = three.leader(9)
     nh = three.host(leader)
     kv = three.sms[leader]  # this replica runs throughout
     session = retry(lambda: nh.sync_get_session(9, 5.0))
@@ -257,7 +233,7 @@ def test_session_proposal_retried_after_a_real_timeout_is_applied_once(three: Ho
         nh.sync_propose(session, b"once=1", 0.5)
     # One follower back: it cannot win an election against the longer log, so
     # the old leader commits the timed-out entry and applies it.
-    start(followers[0])
+    three.start_replica(followers[0], 3, cluster_id=9, check_quorum=False)
 
     def applied_once() -> None:
         if kv.updates != 1:
