@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "logdb/rocks_logdb.h"
+#include "logdb_workload.h"
 
 namespace {
 
@@ -66,7 +67,7 @@ using dragonboat::logdb::NodeUpdate;
 using dragonboat::logdb::RaftState;
 using dragonboat::logdb::RocksLogDBOptions;
 using dragonboat::raft::Entry;
-using dragonboat::raft::EntryType;
+using dragonboat::test::same_entry;
 
 constexpr char kChildFlag[] = "--logdb-crash-child";
 constexpr uint64_t kShards = 4;
@@ -78,54 +79,14 @@ constexpr uint64_t kOpenedMarker = ~uint64_t{0};
 // killed, while the child writes.
 constexpr uint64_t kChildWriteBuffer = 256 << 10;
 
-uint64_t mix(uint64_t x) {  // splitmix64 finaliser
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+// Every 8th batch carries 4 KiB entries: WAL records of 16-32 KiB that span
+// log blocks and take longer to write, so some kills land inside them.
+size_t extra_bytes(uint64_t i) { return ((i - 1) / kPerBatch + 1) % 8 == 0 ? 4088 : 0; }
 
-// The one entry (cluster c, index i) can ever hold.
-Entry expected_entry(uint64_t c, uint64_t i) {
-  Entry e;
-  e.index = i;
-  e.term = 1 + i / 64;
-  e.type = EntryType::kApplication;
-  e.key = (c << 32) | i;
-  e.client_id = c;
-  e.series_id = i;
-  e.responded_to = i - 1;
-  // Every 8th batch carries 4 KiB entries: WAL records of 16-32 KiB that
-  // span log blocks and take longer to write, so some kills land inside them.
-  const bool big = ((i - 1) / kPerBatch + 1) % 8 == 0;
-  size_t len = (big ? 4096 : 8) + static_cast<size_t>((c * 7 + i * 13) % 57);
-  e.cmd.resize(len);
-  for (size_t p = 0; p < len; ++p) {
-    e.cmd[p] = static_cast<char>(mix((c << 40) ^ (i << 8) ^ (p / 8)) >> (8 * (p % 8)));
-  }
-  return e;
-}
-
-bool same_entry(const Entry& a, const Entry& b) {
-  return a.index == b.index && a.term == b.term && a.type == b.type && a.key == b.key &&
-         a.client_id == b.client_id && a.series_id == b.series_id &&
-         a.responded_to == b.responded_to && a.cmd == b.cmd;
-}
+Entry expected_entry(uint64_t c, uint64_t i) { return dragonboat::test::expected_entry(c, i, extra_bytes(i)); }
 
 std::vector<NodeUpdate> make_batch(uint64_t b) {
-  std::vector<NodeUpdate> updates;
-  const uint64_t first = (b - 1) * kPerBatch + 1, last = b * kPerBatch;
-  for (uint64_t c = 1; c <= kGroups; ++c) {
-    NodeUpdate u;
-    u.cluster_id = c;
-    u.node_id = kNodeID;
-    for (uint64_t i = first; i <= last; ++i) u.entries.push_back(expected_entry(c, i));
-    u.state.term = u.entries.back().term;
-    u.state.vote = kNodeID;
-    u.state.commit = last;
-    updates.push_back(std::move(u));
-  }
-  return updates;
+  return dragonboat::test::make_batch(b, kGroups, kPerBatch, kNodeID, extra_bytes);
 }
 
 // ---- the child: plain code, no GoogleTest --------------------------------

@@ -42,6 +42,7 @@
 
 #include "logdb/codec.h"
 #include "logdb/rocks_logdb.h"
+#include "logdb_workload.h"
 
 namespace {
 
@@ -54,7 +55,7 @@ using dragonboat::logdb::NodeUpdate;
 using dragonboat::logdb::RaftState;
 using dragonboat::logdb::RocksLogDBOptions;
 using dragonboat::raft::Entry;
-using dragonboat::raft::EntryType;
+using dragonboat::test::same_entry;
 using rocksdb::IOStatus;
 
 constexpr uint64_t kPerBatch = 4;
@@ -62,50 +63,10 @@ constexpr uint64_t kNodeID = 1;
 
 // ---- the workload ----------------------------------------------------------
 
-uint64_t mix(uint64_t x) {  // splitmix64 finaliser
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-Entry expected_entry(uint64_t c, uint64_t i) {
-  Entry e;
-  e.index = i;
-  e.term = 1 + i / 64;
-  e.type = EntryType::kApplication;
-  e.key = (c << 32) | i;
-  e.client_id = c;
-  e.series_id = i;
-  e.responded_to = i - 1;
-  size_t len = 8 + static_cast<size_t>((c * 7 + i * 13) % 57);
-  e.cmd.resize(len);
-  for (size_t p = 0; p < len; ++p) {
-    e.cmd[p] = static_cast<char>(mix((c << 40) ^ (i << 8) ^ (p / 8)) >> (8 * (p % 8)));
-  }
-  return e;
-}
-
-bool same_entry(const Entry& a, const Entry& b) {
-  return a.index == b.index && a.term == b.term && a.type == b.type && a.key == b.key &&
-         a.client_id == b.client_id && a.series_id == b.series_id &&
-         a.responded_to == b.responded_to && a.cmd == b.cmd;
-}
+Entry expected_entry(uint64_t c, uint64_t i) { return dragonboat::test::expected_entry(c, i); }
 
 std::vector<NodeUpdate> make_batch(uint64_t b, uint64_t groups) {
-  std::vector<NodeUpdate> updates;
-  const uint64_t first = (b - 1) * kPerBatch + 1, last = b * kPerBatch;
-  for (uint64_t c = 1; c <= groups; ++c) {
-    NodeUpdate u;
-    u.cluster_id = c;
-    u.node_id = kNodeID;
-    for (uint64_t i = first; i <= last; ++i) u.entries.push_back(expected_entry(c, i));
-    u.state.term = u.entries.back().term;
-    u.state.vote = kNodeID;
-    u.state.commit = last;
-    updates.push_back(std::move(u));
-  }
-  return updates;
+  return dragonboat::test::make_batch(b, groups, kPerBatch, kNodeID, [](uint64_t) { return size_t{0}; });
 }
 
 // Whole batches group c holds; fails the test on a partial batch, a hole,
