@@ -81,6 +81,20 @@ struct NodeHost::Impl : public transport::MessageHandler {
     *out = it->second.node;
     return Status::OK();
   }
+  // lookup, then the replica must be node `node_id` (kClusterNotFound otherwise).
+  Status lookup_node(uint64_t cluster_id, uint64_t node_id, std::shared_ptr<Node>* out) const {
+    Status s = lookup(cluster_id, out);
+    if (s.ok() && (*out)->node_id() != node_id) {
+      return Status(ErrorCode::kClusterNotFound, "node " + std::to_string(node_id) + " of cluster " +
+                                                     std::to_string(cluster_id) + " is not on this NodeHost");
+    }
+    return s;
+  }
+  // lookup, and the request's timeout in ticks.
+  Status lookup_for(uint64_t cluster_id, Timeout timeout, std::shared_ptr<Node>* out, uint64_t* ticks_out) const {
+    Status s = lookup(cluster_id, out);
+    return s.ok() ? ticks(timeout, ticks_out) : s;
+  }
 
   Status ticks(Timeout t, uint64_t* out) const {
     if (t.count() <= 0) return Status(ErrorCode::kInvalidDeadline, "the timeout must be positive");
@@ -522,21 +536,15 @@ Status NodeHost::stop_cluster(uint64_t cluster_id) {
 
 Status NodeHost::stop_node(uint64_t cluster_id, uint64_t node_id) {
   std::shared_ptr<Node> n;
-  Status s = impl_->lookup(cluster_id, &n);
+  Status s = impl_->lookup_node(cluster_id, node_id, &n);
   if (!s.ok()) return s;
-  if (n->node_id() != node_id) {
-    return Status(ErrorCode::kClusterNotFound, "node " + std::to_string(node_id) + " of cluster " +
-                                                   std::to_string(cluster_id) + " is not on this NodeHost");
-  }
   return impl_->stop_cluster(cluster_id);
 }
 
 Status NodeHost::propose(const Session& session, std::string_view cmd, Timeout timeout, RequestStatePtr* rs) {
   std::shared_ptr<Node> n;
-  Status s = impl_->lookup(session.cluster_id, &n);
-  if (!s.ok()) return s;
   uint64_t ticks = 0;
-  s = impl_->ticks(timeout, &ticks);
+  Status s = impl_->lookup_for(session.cluster_id, timeout, &n, &ticks);
   if (!s.ok()) return s;
   if (session.series_id == Session::kSeriesIDForRegister || session.series_id == Session::kSeriesIDForUnregister) {
     return Status(ErrorCode::kInvalidSession, "this session is being registered/unregistered: use propose_session");
@@ -617,10 +625,8 @@ Status NodeHost::sync_close_session(const Session& session, Timeout timeout) {
 
 Status NodeHost::read_index(uint64_t cluster_id, Timeout timeout, RequestStatePtr* rs) {
   std::shared_ptr<Node> n;
-  Status s = impl_->lookup(cluster_id, &n);
-  if (!s.ok()) return s;
   uint64_t ticks = 0;
-  s = impl_->ticks(timeout, &ticks);
+  Status s = impl_->lookup_for(cluster_id, timeout, &n, &ticks);
   if (!s.ok()) return s;
   return n->read_index(ticks, rs);
 }
@@ -668,10 +674,8 @@ Status NodeHost::check_local_read(uint64_t cluster_id) const {
 Status NodeHost::request_snapshot(uint64_t cluster_id, const SnapshotOption& option, Timeout timeout,
                                   RequestStatePtr* rs) {
   std::shared_ptr<Node> n;
-  Status s = impl_->lookup(cluster_id, &n);
-  if (!s.ok()) return s;
   uint64_t ticks = 0;
-  s = impl_->ticks(timeout, &ticks);
+  Status s = impl_->lookup_for(cluster_id, timeout, &n, &ticks);
   if (!s.ok()) return s;
   if (option.exported && option.export_path.empty()) {
     return Status(ErrorCode::kInvalidOperation, "an exported snapshot needs export_path");
@@ -794,12 +798,8 @@ Status NodeHost::sync_remove_data(uint64_t cluster_id, uint64_t node_id, Timeout
 
 Status NodeHost::request_compaction(uint64_t cluster_id, uint64_t node_id, RequestStatePtr* rs) {
   std::shared_ptr<Node> n;
-  Status s = impl_->lookup(cluster_id, &n);
+  Status s = impl_->lookup_node(cluster_id, node_id, &n);
   if (!s.ok()) return s;
-  if (n->node_id() != node_id) {
-    return Status(ErrorCode::kClusterNotFound, "node " + std::to_string(node_id) + " of cluster " +
-                                                   std::to_string(cluster_id) + " is not on this NodeHost");
-  }
   return n->request_compaction(rs);
 }
 
