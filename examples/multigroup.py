@@ -8,6 +8,7 @@ leader. Run: python examples/multigroup.py
 
 from __future__ import annotations
 
+import functools
 import socket
 import tempfile
 import time
@@ -43,12 +44,7 @@ class Counters(StateMachine):
 
 def retry(fn: Any) -> Any:
     """Retries while the group has no leader yet (a temporary error)."""
-    for _ in range(500):
-        try:
-            return fn()
-        except dragonboat.errors.TemporaryError:
-            time.sleep(0.02)
-    return fn()
+    return dragonboat.retry(fn, timeout=10.0)
 
 
 def group_of(key: str) -> int:
@@ -79,13 +75,8 @@ def main() -> None:
             pending = []
             for _ in range(5):
                 for key in keys:
-                    g = group_of(key)
-                    while True:
-                        try:
-                            pending.append(nh.propose(nh.get_noop_session(g), key.encode(), 5.0))
-                            break
-                        except dragonboat.errors.TemporaryError:
-                            time.sleep(0.01)
+                    session = nh.get_noop_session(group_of(key))
+                    pending.append(retry(functools.partial(nh.propose, session, key.encode(), 5.0)))
             failed = 0
             for rs in pending:
                 r = rs.wait(10.0)

@@ -7,11 +7,11 @@ NodeHost replays only later entries. Run: python examples/ondisk_sqlite.py
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import sqlite3
 import tempfile
-import time
 from typing import Any
 
 import dragonboat
@@ -85,12 +85,7 @@ def run_once(directory: str, address: str, writes: list[str]) -> tuple[int, Any]
                                  lambda c, n: SQLiteKV(store), Config(node_id=1, cluster_id=1))
         s = nh.get_noop_session(1)
         for w in writes:
-            while True:
-                try:
-                    nh.sync_propose(s, w.encode(), 5.0)
-                    break
-                except dragonboat.errors.TemporaryError:
-                    time.sleep(0.02)
+            dragonboat.retry(functools.partial(nh.sync_propose, s, w.encode(), 5.0))
         applied = sqlite3.connect(store).execute("SELECT applied FROM meta").fetchone()[0]
         return applied, nh.sync_read(1, "city", 5.0)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import dragonboat
@@ -30,12 +29,7 @@ def main() -> None:
     ) as nh:
         nh.start_cluster({1: address}, False, None, Config(node_id=1, cluster_id=1),
                          plugin=plugin)
-        for _ in range(200):
-            try:
-                nh.sync_propose(nh.get_noop_session(1), b"engine=c++", 2.0)
-                break
-            except dragonboat.errors.TemporaryError:
-                time.sleep(0.02)
+        dragonboat.retry(lambda: nh.sync_propose(nh.get_noop_session(1), b"engine=c++", 2.0))
         print("engine:", nh.sync_read(1, b"engine", 2.0).decode())
 
 

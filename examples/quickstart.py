@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import socket
 import tempfile
-import time
 from typing import Any
 
 import dragonboat
@@ -43,12 +42,9 @@ def main() -> None:
         nh.start_cluster({1: address}, False, lambda cluster, node: KV(),
                          Config(node_id=1, cluster_id=100, election_rtt=10, heartbeat_rtt=1))
         session = nh.get_noop_session(100)
-        for _ in range(100):  # the single member elects itself within a few ticks
-            try:
-                nh.sync_propose(session, b"greeting=hello", timeout=2.0)
-                break
-            except dragonboat.errors.TemporaryError:
-                time.sleep(0.05)
+        # Until the single member has elected itself (a few ticks), proposals
+        # fail with a TemporaryError; dragonboat.retry tries again.
+        dragonboat.retry(lambda: nh.sync_propose(session, b"greeting=hello", timeout=2.0))
         nh.sync_propose(session, b"answer=42", timeout=2.0)
         print("greeting:", nh.sync_read(100, "greeting", timeout=2.0))
         print("answer:", nh.sync_read(100, "answer", timeout=2.0))

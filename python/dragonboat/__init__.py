@@ -17,6 +17,7 @@ from dragonboat.config import (
 )
 from dragonboat.errors import DragonboatError, is_temp_error
 from dragonboat.nodehost import NodeHost, NodeUser, RequestResult, RequestState, Session
+from dragonboat.retry import retry
 from dragonboat.simulation import SimulationResult, simulate
 from dragonboat.statemachine import (
     ConcurrentStateMachine,
@@ -55,5 +56,6 @@ __all__ = [
     "__version__",
     "errors",
     "is_temp_error",
+    "retry",
     "simulate",
 ]

@@ -26,6 +26,7 @@ GROUPS = 4  # Raft groups, each replicated on the three NodeHosts
 def host_main(argv: list[str]) -> int:
     """``python -m dragonboat _host INDEX ADDRESSES_JSON DIR MODE``: one demo NodeHost."""
     from dragonboat import Config, NodeHost, NodeHostConfig, StateMachine, errors
+    from dragonboat.retry import retry as dragonboat_retry
     from dragonboat.statemachine import SnapshotReader, SnapshotWriter
 
     class KV(StateMachine):
@@ -69,14 +70,7 @@ def host_main(argv: list[str]) -> int:
     print("ready", flush=True)
 
     def retry(fn: Any) -> Any:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                return fn()
-            except errors.TemporaryError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
+        return dragonboat_retry(fn, timeout=20)
 
     def write(count: int, base: int) -> str:
         lat: list[float] = []

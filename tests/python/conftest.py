@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
+import dragonboat
 from dragonboat import Config, NodeHost, NodeHostConfig, StateMachine
 from dragonboat.errors import ClusterNotFoundError, TemporaryError
 from dragonboat.statemachine import SnapshotReader, SnapshotWriter
@@ -58,14 +58,7 @@ class KV(StateMachine):
 
 def retry(fn: Callable[[], T], limit: float = 30.0) -> T:
     """Calls fn until it stops raising a temporary error (a leader is elected...)."""
-    deadline = time.monotonic() + limit
-    while True:
-        try:
-            return fn()
-        except TemporaryError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)  # a retry interval, not synchronisation: fn decides
+    return dragonboat.retry(fn, timeout=limit, interval=0.01)
 
 
 class Hosts:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from typing import Any
 
+import dragonboat
 from dragonboat import Config, NodeHost, NodeHostConfig, StateMachine, errors
 from dragonboat.statemachine import SnapshotReader, SnapshotWriter
 
@@ -37,14 +37,7 @@ class KV(StateMachine):
 
 
 def retry(fn: Any, limit: float = 20.0) -> Any:
-    deadline = time.monotonic() + limit
-    while True:
-        try:
-            return fn()
-        except errors.TemporaryError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
+    return dragonboat.retry(fn, timeout=limit)
 
 
 def main() -> None:

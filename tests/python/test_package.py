@@ -50,3 +50,30 @@ def test_command_line_prints_summary() -> None:
         capture_output=True, text=True, check=True,
     ).stdout
     assert "simulation: 3 seeds," in out and "0 violations" in out
+
+
+def test_retry_retries_temporary_errors_only() -> None:
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise dragonboat.errors.SystemBusyError("busy")  # temporary
+        return "done"
+
+    assert dragonboat.retry(flaky, timeout=10.0, interval=0.0) == "done" and len(calls) == 3
+
+    def wrong() -> None:
+        calls.append(1)
+        raise dragonboat.errors.PayloadTooBigError("too big")  # not temporary
+
+    calls.clear()
+    with pytest.raises(dragonboat.errors.PayloadTooBigError):
+        dragonboat.retry(wrong, timeout=10.0)
+    assert len(calls) == 1
+
+    def never() -> None:
+        raise dragonboat.errors.ClusterNotReadyError("no leader")
+
+    with pytest.raises(dragonboat.errors.ClusterNotReadyError):
+        dragonboat.retry(never, timeout=0.0)
