@@ -1,13 +1,17 @@
 """Event listeners: what they receive and how to write one.
 
 Set ``NodeHostConfig.raft_event_listener`` / ``system_event_listener`` to
-objects implementing any of the methods below. They are called in order on
-one NodeHost thread (never an engine thread), with the GIL; a slow listener
-delays only later events. An exception in a listener is logged and ignored.
+objects implementing any of the methods below, or to plain callables:
+``raft_event_listener(info: LeaderInfo)`` and
+``system_event_listener(event: str, info)`` (``event`` is the method name,
+e.g. ``"node_ready"``). They are called in order on one NodeHost thread
+(never an engine thread), with the GIL; a slow listener delays only later
+events. An exception in a listener is logged and ignored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,32 +109,67 @@ _CONN = {"connection_established", "connection_failed"}
 _ENTRY = {"log_compacted", "logdb_compacted"}
 
 
+_RAFT_EVENTS = {"leader_updated"}
+_SYSTEM_EVENTS = {name for name in vars(SystemEventListener) if not name.startswith("_")}
+
+
+def _info(name: str, d: dict[str, Any]) -> Any:
+    """The dataclass of event ``name`` from the engine's dict."""
+    if name == "leader_updated":
+        return LeaderInfo(d["cluster_id"], d["node_id"], d["term"], d["leader_id"])
+    if name in _NODE:
+        return NodeInfo(d["cluster_id"], d["node_id"])
+    if name in _CONN:
+        return ConnectionInfo(d["address"], d["snapshot_connection"])
+    if name in _ENTRY:
+        return EntryInfo(d["cluster_id"], d["node_id"], d["index"])
+    return SnapshotInfo(d["cluster_id"], d["node_id"], d["from"], d["index"])
+
+
 class _Adapter:
-    """Turns the engine's dicts into the dataclasses above for a user listener."""
+    """Turns the engine's dicts into the dataclasses above for a listener
+    object (only the methods it has are called)."""
 
     def __init__(self, target: Any) -> None:
         self._target = target
 
     def __getattr__(self, name: str) -> Any:
-        fn = getattr(self._target, name)
+        fn = getattr(self._target, name)  # AttributeError: the engine skips the event
 
         def call(d: dict[str, Any]) -> None:
-            info: Any
-            if name == "leader_updated":
-                info = LeaderInfo(d["cluster_id"], d["node_id"], d["term"], d["leader_id"])
-            elif name in _NODE:
-                info = NodeInfo(d["cluster_id"], d["node_id"])
-            elif name in _CONN:
-                info = ConnectionInfo(d["address"], d["snapshot_connection"])
-            elif name in _ENTRY:
-                info = EntryInfo(d["cluster_id"], d["node_id"], d["index"])
-            else:
-                info = SnapshotInfo(d["cluster_id"], d["node_id"], d["from"], d["index"])
-            fn(info)
+            fn(_info(name, d))
 
         return call
 
 
-def adapt(listener: Any) -> Any:
-    """The object handed to the engine for a user listener (None stays None)."""
-    return None if listener is None else _Adapter(listener)
+class _FunctionAdapter:
+    """A plain callable as a listener: ``fn(info)`` for Raft events,
+    ``fn(event_name, info)`` for system events."""
+
+    def __init__(self, fn: Callable[..., Any], system: bool) -> None:
+        self._fn = fn
+        self._system = system
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in (_SYSTEM_EVENTS if self._system else _RAFT_EVENTS):
+            raise AttributeError(name)
+        fn, system = self._fn, self._system
+
+        def call(d: dict[str, Any]) -> None:
+            if system:
+                fn(name, _info(name, d))
+            else:
+                fn(_info(name, d))
+
+        return call
+
+
+def adapt(listener: Any, system: bool = False) -> Any:
+    """The object handed to the engine for a user listener (None stays None):
+    an object with event methods, or a plain callable (see the module doc)."""
+    if listener is None:
+        return None
+    events = _SYSTEM_EVENTS if system else _RAFT_EVENTS
+    if callable(listener) and not any(hasattr(listener, e) for e in events):
+        return _FunctionAdapter(listener, system)
+    return _Adapter(listener)

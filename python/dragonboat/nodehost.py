@@ -149,7 +149,7 @@ class NodeHost:
         engine_config = dataclasses.replace(
             config,
             raft_event_listener=events.adapt(config.raft_event_listener),
-            system_event_listener=events.adapt(config.system_event_listener),
+            system_event_listener=events.adapt(config.system_event_listener, system=True),
         )
         self._core = _core.NodeHost(engine_config)
         # As in use: logdb_shards=0 (automatic) resolved to the real count.

@@ -18,6 +18,8 @@ def _undocumented(module: ModuleType) -> list[str]:
         obj = getattr(module, name)
         if not (inspect.isclass(obj) or inspect.isroutine(obj)):
             continue
+        if not getattr(obj, "__module__", "").startswith("dragonboat"):
+            continue  # imported from elsewhere (typing, collections.abc, ...)
         if not (obj.__doc__ or "").strip():
             missing.append(f"{module.__name__}.{name}")
         if not inspect.isclass(obj):

@@ -23,6 +23,7 @@ from dragonboat import (
     errors,
     events,
 )
+from dragonboat.events import LeaderInfo, NodeInfo
 
 
 class Counter(ConcurrentStateMachine):
@@ -170,6 +171,18 @@ def test_listeners_receive_events_as_dataclasses(tmp_path: Path) -> None:
         assert wait_for(lambda: any(s.startswith("snapshot") for s in rec.seen))
         assert "ready 7" in rec.seen
         assert "leader 7 1" in rec.seen
+
+
+def test_listeners_may_be_plain_callables(tmp_path: Path) -> None:
+    leaders: list[LeaderInfo] = []
+    system: list[tuple[str, object]] = []
+    nh, address = single(tmp_path, raft_event_listener=leaders.append,
+                         system_event_listener=lambda event, info: system.append((event, info)))
+    with nh:
+        nh.start_cluster({1: address}, False, lambda c, n: KV(), Config(node_id=1, cluster_id=7))
+        retry(lambda: nh.sync_propose(nh.get_noop_session(7), b"a=1", 5.0))
+        assert wait_for(lambda: any(i.cluster_id == 7 and i.leader_id == 1 for i in leaders))
+        assert wait_for(lambda: ("node_ready", NodeInfo(7, 1)) in system)
 
 
 def test_engine_log_lines_reach_python_logging(three: Hosts) -> None:
