@@ -3,10 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 
+#include "recording_handler.h"
 #include "transport/inproc_transport.h"
 
 namespace dragonboat::transport {
@@ -15,45 +14,7 @@ namespace {
 using raft::Message;
 using raft::MessageType;
 
-// Records what a transport delivers; wait_for() blocks until a predicate
-// holds (the deadline only turns a hang into a test failure).
-class Recorder : public MessageHandler {
- public:
-  void handle_messages(std::vector<Message> msgs) override {
-    std::lock_guard<std::mutex> g(mu_);
-    ++batches;
-    for (auto& m : msgs) received.push_back(std::move(m));
-    cv_.notify_all();
-  }
-  void handle_unreachable(uint64_t c, uint64_t n) override {
-    std::lock_guard<std::mutex> g(mu_);
-    unreachable.push_back({c, n});
-    cv_.notify_all();
-  }
-  void handle_snapshot_status(uint64_t c, uint64_t n, bool failed) override {
-    std::lock_guard<std::mutex> g(mu_);
-    snapshot_status.push_back({{c, n}, failed});
-    cv_.notify_all();
-  }
-  template <typename Pred>
-  bool wait_for(Pred p) {
-    std::unique_lock<std::mutex> lk(mu_);
-    return cv_.wait_for(lk, std::chrono::seconds(20), [&] { return p(*this); });
-  }
-  std::vector<Message> snapshot_received() {
-    std::lock_guard<std::mutex> g(mu_);
-    return received;
-  }
-
-  std::vector<Message> received;
-  std::vector<std::pair<uint64_t, uint64_t>> unreachable;
-  std::vector<std::pair<std::pair<uint64_t, uint64_t>, bool>> snapshot_status;
-  int batches = 0;
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-};
+using Recorder = dragonboat::test::RecordingHandler;
 
 Message msg(uint64_t cluster, uint64_t to, uint64_t seq) {
   Message m;
@@ -87,9 +48,9 @@ TEST_F(InProcTest, ManyGroupsArriveCompleteAndInOrderPerGroup) {
   const uint64_t per_group = 100;  // 5,000 messages: within the receive queue bound
   for (uint64_t i = 1; i <= per_group; ++i)
     for (uint64_t c = 1; c <= 50; ++c) ASSERT_TRUE(a_->send(msg(c, 2, i)));
-  ASSERT_TRUE(rb_.wait_for([&](Recorder& r) { return r.received.size() == 50 * per_group; }));
+  ASSERT_TRUE(rb_.wait([&](Recorder& r) { return r.received.size() == 50 * per_group; }));
   std::map<uint64_t, uint64_t> last;
-  for (const auto& m : rb_.snapshot_received()) {
+  for (const auto& m : rb_.received_copy()) {
     EXPECT_EQ(m.log_index, last[m.cluster_id] + 1) << "cluster " << m.cluster_id;
     last[m.cluster_id] = m.log_index;
   }
@@ -110,24 +71,24 @@ TEST(InProcTransport, FullReceiveQueueDropsAndTellsTheSender) {
   for (uint64_t i = 1; i <= 4; ++i) EXPECT_TRUE(a.send(msg(1, 2, i)));
   EXPECT_FALSE(a.send(msg(1, 2, 5))) << "over MaxReceiveQueueSize the message is dropped";
   net.tick();
-  ASSERT_TRUE(rb.wait_for([](Recorder& r) { return r.received.size() == 4; }));
+  ASSERT_TRUE(rb.wait([](Recorder& r) { return r.received.size() == 4; }));
   EXPECT_TRUE(ra.unreachable.empty()) << "a full queue is not an unreachable node";
 }
 
 TEST_F(InProcTest, UnknownTargetIsUnreachable) {
   EXPECT_FALSE(a_->send(msg(99, 7, 1)));
-  ASSERT_TRUE(ra_.wait_for([](Recorder& r) { return r.unreachable.size() == 1; }));
+  ASSERT_TRUE(ra_.wait([](Recorder& r) { return r.unreachable.size() == 1; }));
   EXPECT_EQ(ra_.unreachable[0], (std::pair<uint64_t, uint64_t>{99, 7}));
 }
 
 TEST_F(InProcTest, PartitionReportsUnreachableUntilHealed) {
   net_.partition("a", "b");
   EXPECT_FALSE(a_->send(msg(1, 2, 1)));
-  ASSERT_TRUE(ra_.wait_for([](Recorder& r) { return r.unreachable.size() == 1; }));
+  ASSERT_TRUE(ra_.wait([](Recorder& r) { return r.unreachable.size() == 1; }));
   net_.heal();
   EXPECT_TRUE(a_->send(msg(1, 2, 2)));
-  ASSERT_TRUE(rb_.wait_for([](Recorder& r) { return r.received.size() == 1; }));
-  EXPECT_EQ(rb_.snapshot_received()[0].log_index, 2u);
+  ASSERT_TRUE(rb_.wait([](Recorder& r) { return r.received.size() == 1; }));
+  EXPECT_EQ(rb_.received_copy()[0].log_index, 2u);
 }
 
 TEST_F(InProcTest, FaultHookDropsDuplicatesAndDelays) {
@@ -141,12 +102,12 @@ TEST_F(InProcTest, FaultHookDropsDuplicatesAndDelays) {
   ASSERT_TRUE(a_->send(msg(1, 2, 1)));  // dropped silently, like a lossy network
   ASSERT_TRUE(a_->send(msg(3, 2, 1)));  // held until the network ticks
   ASSERT_TRUE(a_->send(msg(2, 2, 1)));  // arrives twice
-  ASSERT_TRUE(rb_.wait_for([](Recorder& r) { return r.received.size() == 2; }));
-  for (const auto& m : rb_.snapshot_received()) EXPECT_EQ(m.cluster_id, 2u) << "the delayed one overtaken";
+  ASSERT_TRUE(rb_.wait([](Recorder& r) { return r.received.size() == 2; }));
+  for (const auto& m : rb_.received_copy()) EXPECT_EQ(m.cluster_id, 2u) << "the delayed one overtaken";
   net_.tick();
-  ASSERT_TRUE(rb_.wait_for([](Recorder& r) { return r.received.size() == 3; }));
-  EXPECT_EQ(rb_.snapshot_received()[2].cluster_id, 3u);
-  for (const auto& m : rb_.snapshot_received()) EXPECT_NE(m.cluster_id, 1u);
+  ASSERT_TRUE(rb_.wait([](Recorder& r) { return r.received.size() == 3; }));
+  EXPECT_EQ(rb_.received_copy()[2].cluster_id, 3u);
+  for (const auto& m : rb_.received_copy()) EXPECT_NE(m.cluster_id, 1u);
 }
 
 TEST_F(InProcTest, SnapshotStatusReachesTheSender) {
@@ -155,20 +116,20 @@ TEST_F(InProcTest, SnapshotStatusReachesTheSender) {
   m.snapshot.index = 10;
   m.snapshot.filepath = "/tmp/x";
   ASSERT_TRUE(a_->send_snapshot(m));
-  ASSERT_TRUE(ra_.wait_for([](Recorder& r) { return r.snapshot_status.size() == 1; }));
-  EXPECT_FALSE(ra_.snapshot_status[0].second);
-  ASSERT_TRUE(rb_.wait_for([](Recorder& r) { return r.received.size() == 1; }));
-  EXPECT_EQ(rb_.snapshot_received()[0].snapshot.filepath, "/tmp/x");
+  ASSERT_TRUE(ra_.wait([](Recorder& r) { return r.snapshot_status.size() == 1; }));
+  EXPECT_FALSE(ra_.snapshot_status[0].failed);
+  ASSERT_TRUE(rb_.wait([](Recorder& r) { return r.received.size() == 1; }));
+  EXPECT_EQ(rb_.received_copy()[0].snapshot.filepath, "/tmp/x");
   net_.partition("a", "b");
   EXPECT_FALSE(a_->send_snapshot(m));
-  ASSERT_TRUE(ra_.wait_for([](Recorder& r) { return r.snapshot_status.size() == 2; }));
-  EXPECT_TRUE(ra_.snapshot_status[1].second);
+  ASSERT_TRUE(ra_.wait([](Recorder& r) { return r.snapshot_status.size() == 2; }));
+  EXPECT_TRUE(ra_.snapshot_status[1].failed);
 }
 
 TEST_F(InProcTest, StoppedTransportRefusesAndPeersSeeItUnreachable) {
   b_->stop();
   EXPECT_FALSE(a_->send(msg(1, 2, 1)));
-  ASSERT_TRUE(ra_.wait_for([](Recorder& r) { return r.unreachable.size() == 1; }));
+  ASSERT_TRUE(ra_.wait([](Recorder& r) { return r.unreachable.size() == 1; }));
   a_->stop();
   EXPECT_FALSE(a_->send(msg(1, 2, 1)));
   a_->stop();  // idempotent

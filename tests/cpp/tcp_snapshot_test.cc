@@ -6,13 +6,12 @@
 #include <asio.hpp>
 #include <cstring>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <random>
 #include <thread>
 
+#include "recording_handler.h"
 #include "snapshot/snapshot_dir.h"
 #include "snapshot/snapshot_file.h"
 #include "test_util.h"
@@ -25,35 +24,12 @@ using dragonboat::test::eventually;
 using raft::Message;
 using raft::MessageType;
 
-class Recorder : public MessageHandler {
- public:
-  void handle_messages(std::vector<Message> msgs) override {
-    std::lock_guard<std::mutex> g(mu_);
-    for (auto& m : msgs) received.push_back(std::move(m));
-    cv_.notify_all();
-  }
-  void handle_unreachable(uint64_t, uint64_t) override {}
-  void handle_snapshot_status(uint64_t, uint64_t, bool failed) override {
-    std::lock_guard<std::mutex> g(mu_);
-    statuses.push_back(failed);
-    cv_.notify_all();
-  }
-  template <typename P>
-  bool wait(P pred) {
-    std::unique_lock<std::mutex> lk(mu_);
-    return cv_.wait_for(lk, std::chrono::seconds(60), [&] { return pred(); });
-  }
-  std::vector<Message> received;
-  std::vector<bool> statuses;
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-};
+using Recorder = dragonboat::test::RecordingHandler;
 
 class TcpSnapshotTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ra_.timeout = rb_.timeout = std::chrono::seconds(60);  // streams of many MiB
     std::mt19937_64 rng(std::random_device{}());
     root_ = std::filesystem::temp_directory_path() / ("dragonboat-tcpsnap-" + std::to_string(rng()));
     std::filesystem::create_directories(root_ / "send");
@@ -120,8 +96,8 @@ TEST_F(TcpSnapshotTest, LargeSnapshotArrivesVerifiedAndComplete) {
   snapshot::DataFileInfo src;
   std::string path = make_snapshot(200u << 20, &src);  // 100 chunks of 2 MiB
   ASSERT_TRUE(a_->send_snapshot(snapshot_message(path)));
-  ASSERT_TRUE(ra_.wait([&] { return ra_.statuses.size() == 1; }));
-  EXPECT_FALSE(ra_.statuses[0]) << "the sender must learn the snapshot arrived";
+  ASSERT_TRUE(ra_.wait([&] { return ra_.snapshot_status.size() == 1; }));
+  EXPECT_FALSE(ra_.snapshot_status[0].failed) << "the sender must learn the snapshot arrived";
   ASSERT_TRUE(rb_.wait([&] { return rb_.received.size() == 1; }));
   const Message& m = rb_.received[0];
   EXPECT_EQ(m.type, MessageType::kInstallSnapshot);
@@ -150,8 +126,8 @@ TEST_F(TcpSnapshotTest, CorruptSnapshotFileIsRefusedAndNothingStays) {
     f.put('\x5a');
   }
   ASSERT_TRUE(a_->send_snapshot(snapshot_message(path)));
-  ASSERT_TRUE(ra_.wait([&] { return ra_.statuses.size() == 1; }));
-  EXPECT_TRUE(ra_.statuses[0]) << "the sender must learn it failed, so Raft retries";
+  ASSERT_TRUE(ra_.wait([&] { return ra_.snapshot_status.size() == 1; }));
+  EXPECT_TRUE(ra_.snapshot_status[0].failed) << "the sender must learn it failed, so Raft retries";
   ASSERT_TRUE(eventually([&] { return b_->stats().bad_frames.load() == 1; }));
   EXPECT_NE(b_->last_error().find("fails verification"), std::string::npos) << b_->last_error();
   EXPECT_TRUE(rb_.received.empty());
@@ -225,8 +201,8 @@ TEST_F(TcpSnapshotTest, ReceiverWithoutSnapshotDirRefuses) {
   m.cluster_id = 5;
   m.to = 3;
   ASSERT_TRUE(a_->send_snapshot(m));
-  ASSERT_TRUE(ra_.wait([&] { return ra_.statuses.size() == 1; }));
-  EXPECT_TRUE(ra_.statuses[0]);
+  ASSERT_TRUE(ra_.wait([&] { return ra_.snapshot_status.size() == 1; }));
+  EXPECT_TRUE(ra_.snapshot_status[0].failed);
   ASSERT_TRUE(eventually([&] { return c.stats().bad_frames.load() == 1; }));
   EXPECT_NE(c.last_error().find("no snapshot_dir"), std::string::npos) << c.last_error();
   c.stop();

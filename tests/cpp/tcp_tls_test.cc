@@ -6,13 +6,12 @@
 
 #include <asio.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
 #include <random>
 #include <thread>
 
+#include "recording_handler.h"
 #include "test_util.h"
 #include "transport/tcp_transport.h"
 
@@ -23,32 +22,7 @@ using dragonboat::test::eventually;
 using raft::Message;
 using raft::MessageType;
 
-class Recorder : public MessageHandler {
- public:
-  void handle_messages(std::vector<Message> msgs) override {
-    std::lock_guard<std::mutex> g(mu_);
-    for (auto& m : msgs) received.push_back(std::move(m));
-    cv_.notify_all();
-  }
-  void handle_unreachable(uint64_t c, uint64_t n) override {
-    std::lock_guard<std::mutex> g(mu_);
-    unreachable.push_back({c, n});
-    cv_.notify_all();
-  }
-  void handle_snapshot_status(uint64_t, uint64_t, bool) override {}
-  template <typename P>
-  bool wait(P pred) {
-    std::unique_lock<std::mutex> lk(mu_);
-    return cv_.wait_for(lk, std::chrono::milliseconds(timeout_ms), [&] { return pred(); });
-  }
-  std::vector<Message> received;
-  std::vector<std::pair<uint64_t, uint64_t>> unreachable;
-  int timeout_ms = 30000;
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-};
+using Recorder = dragonboat::test::RecordingHandler;
 
 Message msg(uint64_t cluster, uint64_t to, uint64_t seq) {
   Message m;
@@ -122,7 +96,7 @@ TEST_F(TlsTest, PeerWithAnotherCasCertificateIsRefused) {
   TcpTransportOptions ro = tls("rogue");
   ro.ca_file = *dir_ + "/ca.crt";
   TcpTransport rogue(ro, &reg, &rr), b(tls("b"), &reg, &rb);
-  rr.timeout_ms = 50;  // polled while sending
+  rr.timeout = std::chrono::milliseconds(50);  // polled while sending
   ASSERT_TRUE(rogue.start().ok());
   ASSERT_TRUE(b.start().ok());
   reg.add(1, 2, b.address());

@@ -4,12 +4,12 @@
 
 #include <asio.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "dragonboat/logger.h"
+#include "recording_handler.h"
 #include "test_util.h"
 #include "transport/tcp_transport.h"
 
@@ -25,47 +25,7 @@ bool eventually(P pred) {
   return dragonboat::test::eventually(pred, std::chrono::seconds(20));
 }
 
-class Recorder : public MessageHandler {
- public:
-  void handle_messages(std::vector<Message> msgs) override {
-    std::lock_guard<std::mutex> g(mu_);
-    for (auto& m : msgs) received_.push_back(std::move(m));
-    cv_.notify_all();
-  }
-  void handle_unreachable(uint64_t c, uint64_t n) override {
-    std::lock_guard<std::mutex> g(mu_);
-    unreachable_.push_back({c, n});
-    cv_.notify_all();
-  }
-  void handle_snapshot_status(uint64_t c, uint64_t n, bool failed) override {
-    std::lock_guard<std::mutex> g(mu_);
-    snapshot_failed_ += failed;
-    (void)c;
-    (void)n;
-    cv_.notify_all();
-  }
-  // Waits for a condition on the recorded events (deadline = test failure).
-  template <typename P>
-  bool wait(P pred) {
-    std::unique_lock<std::mutex> lk(mu_);
-    return cv_.wait_for(lk, std::chrono::seconds(20), [&] { return pred(); });
-  }
-  size_t received_count() {
-    std::lock_guard<std::mutex> g(mu_);
-    return received_.size();
-  }
-  std::vector<Message> received() {
-    std::lock_guard<std::mutex> g(mu_);
-    return received_;
-  }
-  std::vector<Message> received_;
-  std::vector<std::pair<uint64_t, uint64_t>> unreachable_;
-  int snapshot_failed_ = 0;
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-};
+using Recorder = dragonboat::test::RecordingHandler;
 
 Message msg(uint64_t cluster, uint64_t to, uint64_t seq, size_t payload = 16) {
   Message m;
@@ -102,9 +62,9 @@ TEST(TcpTransport, ManyGroupsBatchedInOrderPerGroup) {
   const uint64_t per_group = 100;
   for (uint64_t i = 1; i <= per_group; ++i)
     for (uint64_t c = 1; c <= 50; ++c) ASSERT_TRUE(a->send(msg(c, 2, i)));
-  ASSERT_TRUE(rb.wait([&] { return rb.received_.size() == 50 * per_group; }));
+  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 50 * per_group; }));
   std::map<uint64_t, uint64_t> last;
-  for (const auto& m : rb.received()) {
+  for (const auto& m : rb.received_copy()) {
     EXPECT_EQ(m.log_index, last[m.cluster_id] + 1);
     last[m.cluster_id] = m.log_index;
     ASSERT_EQ(m.entries.size(), 1u);
@@ -156,15 +116,15 @@ TEST(TcpTransport, UnreachableRemoteIsReportedAndBackedOff) {
   }
   reg.add(5, 9, "127.0.0.1:" + std::to_string(dead_port));
   ASSERT_TRUE(a->send(msg(5, 9, 1)));
-  ASSERT_TRUE(ra.wait([&] { return !ra.unreachable_.empty(); }));
-  EXPECT_EQ(ra.unreachable_[0], (std::pair<uint64_t, uint64_t>{5, 9}));
+  ASSERT_TRUE(ra.wait([&] { return !ra.unreachable.empty(); }));
+  EXPECT_EQ(ra.unreachable[0], (std::pair<uint64_t, uint64_t>{5, 9}));
   EXPECT_GE(a->stats().connect_failures.load(), 1u);
   // While backing off, sends are refused at once instead of queueing.
   EXPECT_FALSE(a->send(msg(5, 9, 2)));
   // Unknown targets are unreachable too.
   EXPECT_FALSE(a->send(msg(6, 1, 1)));
   ASSERT_TRUE(ra.wait([&] {
-    for (auto& u : ra.unreachable_)
+    for (auto& u : ra.unreachable)
       if (u == std::pair<uint64_t, uint64_t>{6, 1}) return true;
     return false;
   }));
@@ -178,7 +138,7 @@ TEST(TcpTransport, ReconnectsAfterTheRemoteRestarts) {
   std::string addr = b1->address();
   reg.add(1, 2, addr);
   ASSERT_TRUE(a->send(msg(1, 2, 1)));
-  ASSERT_TRUE(rb1.wait([&] { return rb1.received_.size() == 1; }));
+  ASSERT_TRUE(rb1.wait([&] { return rb1.received.size() == 1; }));
   b1->stop();
   auto b2 = make(1, &reg, &rb2, addr);
   // Keep sending (as Raft retries) until the new incarnation receives.
@@ -239,7 +199,7 @@ TEST(TcpTransport, BadFramesCloseTheConnectionAndAreCounted) {
   // The transport still serves good peers.
   reg.add(1, 2, b->address());
   ASSERT_TRUE(a->send(msg(1, 2, 1)));
-  ASSERT_TRUE(rb.wait([&] { return rb.received_.size() == 1; }));
+  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 1; }));
 }
 
 TEST(TcpTransport, OversizedFrameIsRefusedBeforeAllocation) {
@@ -272,7 +232,7 @@ TEST(TcpTransport, SnapshotToAnUnknownTargetReportsFailure) {
   m.type = MessageType::kInstallSnapshot;
   m.snapshot.filepath = "/nonexistent/snapshot.gbsnap";
   EXPECT_TRUE(a->send_snapshot(m));  // streams run asynchronously
-  ASSERT_TRUE(ra.wait([&] { return ra.snapshot_failed_ == 1; }));
+  ASSERT_TRUE(ra.wait([&] { return ra.snapshot_status.size() == 1 && ra.snapshot_status[0].failed; }));
 }
 
 TEST(TcpTransport, BadListenAddressIsANamedError) {
@@ -303,8 +263,8 @@ TEST(TcpTransport, LocalMessageTypesFromTheNetworkAreDropped) {
   election.type = MessageType::kElection;  // must never travel
   ASSERT_TRUE(a->send(election));
   ASSERT_TRUE(a->send(msg(1, 2, 2)));
-  ASSERT_TRUE(rb.wait([&] { return rb.received_.size() == 1; }));
-  EXPECT_EQ(rb.received()[0].type, MessageType::kReplicate);
+  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 1; }));
+  EXPECT_EQ(rb.received_copy()[0].type, MessageType::kReplicate);
   ASSERT_TRUE(eventually([&] { return b->stats().local_messages_dropped.load() == 1; }));
 }
 
@@ -319,7 +279,7 @@ TEST(TcpTransport, LargeQueuesAreSplitIntoFramesWithinTheLimit) {
   ASSERT_TRUE(b.start().ok());
   reg.add(1, 2, b.address());
   for (uint64_t i = 1; i <= 200; ++i) ASSERT_TRUE(a.send(msg(1, 2, i, 1024)));
-  ASSERT_TRUE(rb.wait([&] { return rb.received_.size() == 200; }));
+  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 200; }));
   EXPECT_EQ(b.stats().bad_frames.load(), 0u) << b.last_error();
   EXPECT_GT(a.stats().frames_sent.load(), 3u);
 }
