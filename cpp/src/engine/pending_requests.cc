@@ -9,9 +9,8 @@ Status PendingRequests::add(uint64_t key, uint64_t deadline_tick, RequestStatePt
   if (by_key_.size() >= max_) return Status(ErrorCode::kSystemBusy, "too many pending requests");
   if (by_key_.count(key)) return Status(ErrorCode::kInvalidOperation, "request key already pending");
   auto st = std::make_shared<RequestState>(key, cluster_id_);
-  by_key_[key] = Pending{st, deadline_tick};
+  by_key_.emplace(key, Pending{st, by_deadline_.emplace(deadline_tick, key)});
   count_.store(by_key_.size(), std::memory_order_seq_cst);
-  by_deadline_.emplace(deadline_tick, key);
   *out = st;
   return Status::OK();
 }
@@ -22,14 +21,8 @@ bool PendingRequests::complete(uint64_t key, RequestResultCode code, Result resu
     std::lock_guard<std::mutex> g(mu_);
     auto it = by_key_.find(key);
     if (it == by_key_.end()) return false;
-    st = it->second.state;
-    auto range = by_deadline_.equal_range(it->second.deadline);
-    for (auto d = range.first; d != range.second; ++d) {
-      if (d->second == key) {
-        by_deadline_.erase(d);
-        break;
-      }
-    }
+    st = std::move(it->second.state);
+    by_deadline_.erase(it->second.deadline);
     by_key_.erase(it);
     count_.store(by_key_.size(), std::memory_order_seq_cst);
   }

@@ -38,23 +38,26 @@ class PendingRequests {
   // Completes every pending request with `code`.
   size_t complete_all(RequestResultCode code);
   size_t size() const;
-  // size() without taking the lock (may be momentarily stale; for the tick
-  // thread's idle check).
-  // Sequentially consistent: the tick thread's active set (Node::sleep_if_idle)
-  // relies on it.
+  // size() without taking the lock (may be momentarily stale), for the tick
+  // thread's idle check. Sequentially consistent: the tick thread's active
+  // set (Node::sleep_if_idle) relies on it.
   size_t approx_size() const { return count_.load(std::memory_order_seq_cst); }
 
  private:
   size_t max_;
   uint64_t cluster_id_;
   mutable std::mutex mu_;
+  using Deadlines = std::multimap<uint64_t, uint64_t>;  // deadline tick -> key
   struct Pending {
     RequestStatePtr state;
-    uint64_t deadline;
+    // Its entry in by_deadline_ (multimap iterators stay valid until erased):
+    // completing a request is O(log n) even when thousands share a deadline
+    // tick, as a burst of proposals made in one tick does.
+    Deadlines::iterator deadline;
   };
   std::unordered_map<uint64_t, Pending> by_key_;
   std::atomic<size_t> count_{0};  // by_key_.size(), readable without mu_
-  std::multimap<uint64_t, uint64_t> by_deadline_;  // deadline -> key
+  Deadlines by_deadline_;
 };
 
 }  // namespace dragonboat::engine
