@@ -22,17 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import io
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import dragonboat
-from dragonboat import Config, NodeHost, NodeHostConfig
-from dragonboat.bench import Counter, _port
+from dragonboat import NodeHost
+from dragonboat.bench import _port, three_hosts
 
 port = _port  # one free-port helper for the package's bench and this script
 
@@ -40,46 +37,12 @@ port = _port  # one free-port helper for the package's bench and this script
 PAYLOAD = b"k=" + b"x" * 14  # 16 B; key=value for the C++ KV plugin
 
 
-@contextlib.contextmanager
-def three_hosts(groups: int, plugin: str | None, apply_workers: int = 2,
-                logdb_shards: int = 0) -> Iterator[tuple[list[NodeHost], dict[int, NodeHost]]]:
-    """Three NodeHosts in this process running ``groups`` groups; yields the
-    hosts and each group's leader host."""
-    addresses = [f"127.0.0.1:{port()}" for _ in range(3)]
-    with tempfile.TemporaryDirectory() as d:
-        hosts = [NodeHost(NodeHostConfig(node_host_dir=f"{d}/{i}", raft_address=addresses[i],
-                                         rtt_millisecond=20, apply_workers=apply_workers,
-                                         logdb_shards=logdb_shards))
-                 for i in range(3)]
-        try:
-            members = {i + 1: a for i, a in enumerate(addresses)}
-            for g in range(1, groups + 1):
-                for i, nh in enumerate(hosts):
-                    cfg = Config(node_id=i + 1, cluster_id=g, election_rtt=10, heartbeat_rtt=1)
-                    if plugin:
-                        nh.start_cluster(members, False, None, cfg, plugin=plugin)
-                    else:
-                        nh.start_cluster(members, False, lambda c, n: Counter(), cfg)
-            # Each group is driven through its leader's NodeHost.
-            leaders: dict[int, NodeHost] = {}
-            deadline = time.monotonic() + 60
-            while len(leaders) < groups and time.monotonic() < deadline:
-                for g in range(1, groups + 1):
-                    lid, ok = hosts[0].get_leader_id(g)
-                    if ok:
-                        leaders[g] = hosts[lid - 1]
-                time.sleep(0.05)  # start-up only; not measured
-            yield hosts, leaders
-        finally:
-            for nh in hosts:
-                nh.stop()
-
-
 def bench_dragonboat(groups: int, inflight: int, seconds: float, plugin: str | None,
                      apply_workers: int = 2, stats: bool = False,
                      logdb_shards: int = 0) -> float:
     """Futures: each completion callback issues the next proposal."""
-    with three_hosts(groups, plugin, apply_workers, logdb_shards) as (hosts, leaders):
+    with three_hosts(groups, plugin, apply_workers=apply_workers,
+                     logdb_shards=logdb_shards) as (hosts, leaders):
         done = 0
         lock = threading.Lock()
         running = True

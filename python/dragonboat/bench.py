@@ -10,11 +10,13 @@ the latency distribution (needs matplotlib).
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,21 +58,18 @@ def _port() -> int:
         return port
 
 
-def run(groups: int, payload: int, inflight: int, seconds: float, read_ratio: float,
-        plugin: str | None, plot: str | None) -> int:
-    """Runs the benchmark; returns a process exit status."""
-    if plot:
-        try:
-            import matplotlib  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
-        except ImportError:
-            print("dragonboat bench: --plot needs matplotlib (pip install matplotlib)")
-            return 2
+@contextlib.contextmanager
+def three_hosts(groups: int, plugin: str | None,
+                **host_options: Any) -> Iterator[tuple[list[NodeHost], dict[int, NodeHost]]]:
+    """Three NodeHosts in this process (loopback, temporary directories,
+    ``rtt_millisecond=20`` unless given in ``host_options``) running groups
+    1..``groups`` of the Python Counter (or the C++ plugin at ``plugin``);
+    yields the hosts and each group's leader's host, and stops them after."""
     addresses = [f"127.0.0.1:{_port()}" for _ in range(3)]
-    stats = Stats()
-    lock = threading.Lock()
+    options = {"rtt_millisecond": 20, **host_options}
     with tempfile.TemporaryDirectory() as d:
-        hosts = [NodeHost(NodeHostConfig(node_host_dir=f"{d}/{i}", raft_address=a,
-                                         rtt_millisecond=20)) for i, a in enumerate(addresses)]
+        hosts = [NodeHost(NodeHostConfig(node_host_dir=f"{d}/{i}", raft_address=a, **options))
+                 for i, a in enumerate(addresses)]
         try:
             members = {i + 1: a for i, a in enumerate(addresses)}
             for g in range(1, groups + 1):
@@ -87,57 +86,72 @@ def run(groups: int, payload: int, inflight: int, seconds: float, read_ratio: fl
                     lid, ok = hosts[0].get_leader_id(g)
                     if ok:
                         leaders[g] = hosts[lid - 1]
-                time.sleep(0.02)  # start-up only
-            body = b"k=" + b"x" * max(0, payload - 2)
-            running = True
-            rng = random.Random(7)
-
-            def issue(nh: NodeHost, g: int) -> None:
-                read = rng.random() < read_ratio
-                t0 = time.monotonic()
-
-                def done(r: dragonboat.RequestResult) -> None:
-                    with lock:
-                        if r.completed():
-                            if read:
-                                stats.reads += 1
-                            else:
-                                stats.writes += 1
-                            stats.latencies.append(time.monotonic() - t0)
-                        else:
-                            stats.errors += 1
-                    if running:
-                        issue(nh, g)
-
-                try:
-                    rs = (nh.read_index(g, 5.0) if read
-                          else nh.propose(nh.get_noop_session(g), body, 5.0))
-                    rs.add_done_callback(done)
-                except dragonboat.errors.DragonboatError:
-                    with lock:
-                        stats.errors += 1
-
-            start = time.monotonic()
-            for g, nh in leaders.items():
-                for _ in range(inflight):
-                    issue(nh, g)
-            last = 0
-            for second in range(1, int(seconds) + 1):
-                time.sleep(max(0.0, start + second - time.monotonic()))  # one sample a second
-                with lock:
-                    total = stats.writes + stats.reads
-                stats.per_second.append(total - last)
-                last = total
-                bar = "#" * (30 * second // int(seconds))
-                print(f"\r[{bar:<30}] {second:>3}s {stats.per_second[-1]:>9,} ops/s", end="",
-                      flush=True)
-            print()
-            elapsed = time.monotonic() - start
-            running = False
-            time.sleep(0.5)  # in-flight requests drain before the hosts stop
+                time.sleep(0.02)  # start-up only; not measured
+            yield hosts, leaders
         finally:
             for nh in hosts:
                 nh.stop()
+
+
+def run(groups: int, payload: int, inflight: int, seconds: float, read_ratio: float,
+        plugin: str | None, plot: str | None) -> int:
+    """Runs the benchmark; returns a process exit status."""
+    if plot:
+        try:
+            import matplotlib  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+        except ImportError:
+            print("dragonboat bench: --plot needs matplotlib (pip install matplotlib)")
+            return 2
+    stats = Stats()
+    lock = threading.Lock()
+    with three_hosts(groups, plugin) as (_, leaders):
+        body = b"k=" + b"x" * max(0, payload - 2)
+        running = True
+        rng = random.Random(7)
+
+        def issue(nh: NodeHost, g: int) -> None:
+            read = rng.random() < read_ratio
+            t0 = time.monotonic()
+
+            def done(r: dragonboat.RequestResult) -> None:
+                with lock:
+                    if r.completed():
+                        if read:
+                            stats.reads += 1
+                        else:
+                            stats.writes += 1
+                        stats.latencies.append(time.monotonic() - t0)
+                    else:
+                        stats.errors += 1
+                if running:
+                    issue(nh, g)
+
+            try:
+                rs = (nh.read_index(g, 5.0) if read
+                      else nh.propose(nh.get_noop_session(g), body, 5.0))
+                rs.add_done_callback(done)
+            except dragonboat.errors.DragonboatError:
+                with lock:
+                    stats.errors += 1
+
+        start = time.monotonic()
+        for g, nh in leaders.items():
+            for _ in range(inflight):
+                issue(nh, g)
+        last = 0
+        for second in range(1, int(seconds) + 1):
+            time.sleep(max(0.0, start + second - time.monotonic()))  # one sample a second
+            with lock:
+                total = stats.writes + stats.reads
+            stats.per_second.append(total - last)
+            last = total
+            bar = "#" * (30 * second // int(seconds))
+            print(f"\r[{bar:<30}] {second:>3}s {stats.per_second[-1]:>9,} ops/s", end="",
+                  flush=True)
+        print()
+        elapsed = time.monotonic() - start
+        running = False
+        time.sleep(0.5)  # in-flight requests drain before the hosts stop
     with lock:
         lat = sorted(stats.latencies)
 
