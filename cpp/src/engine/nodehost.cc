@@ -649,10 +649,7 @@ Status NodeHost::na_read_local_node(const RequestStatePtr& rs, std::string_view 
 
 Status NodeHost::sync_read(uint64_t cluster_id, std::string_view query, Timeout timeout, std::string* answer) {
   RequestStatePtr rs;
-  Status s = read_index(cluster_id, timeout, &rs);
-  if (!s.ok()) return s;
-  RequestResult r;
-  s = impl_->wait(rs, timeout, &r);
+  Status s = impl_->wait_started(read_index(cluster_id, timeout, &rs), rs, timeout);
   if (!s.ok()) return s;
   return read_local_node(rs, query, answer);
 }
@@ -761,10 +758,7 @@ Status NodeHost::sync_request_delete_node(uint64_t cluster_id, uint64_t node_id,
 
 Status NodeHost::sync_get_cluster_membership(uint64_t cluster_id, Timeout timeout, Membership* out) {
   RequestStatePtr rs;
-  Status s = read_index(cluster_id, timeout, &rs);
-  if (!s.ok()) return s;
-  RequestResult r;
-  s = impl_->wait(rs, timeout, &r);
+  Status s = impl_->wait_started(read_index(cluster_id, timeout, &rs), rs, timeout);
   if (!s.ok()) return s;
   // The read index is applied here: the applied membership is at least as
   // new as any change acknowledged before the call.
