@@ -202,6 +202,18 @@ Status py_recover(PySM& sm, ISnapshotReader* r) {
   return s;
 }
 
+// The state machine's get_hash() (the reference's IHash), when it has one.
+bool py_hash(PySM& sm, uint64_t* out) {
+  try {
+    if (sm.closed || !py::hasattr(sm.obj, "get_hash")) return false;
+    *out = sm.obj.attr("get_hash")().cast<uint64_t>();
+    return true;
+  } catch (py::error_already_set& e) {
+    (void)py_failure("get_hash()", e);
+    return false;
+  }
+}
+
 void py_close(PySM& sm) {
   sm.closed = true;
   try {
@@ -211,12 +223,22 @@ void py_close(PySM& sm) {
   }
 }
 
-// The engine sees a Python "regular" state machine as a batched one: one
-// GIL acquisition per batch, the Python update() called per entry inside it.
-class PyRegularAdapter : public IConcurrentStateMachine {
+// A Python regular state machine is the engine's regular kind (so no update
+// runs between a snapshot's index and the end of its save: the saved state
+// is exactly the state at that index), with batched updates: one GIL
+// acquisition per batch, the Python update() called per entry inside it.
+class PyRegularAdapter : public IStateMachine {
  public:
   explicit PyRegularAdapter(std::shared_ptr<PySM> s) : s_(std::move(s)) {}
-  Status update(std::vector<SMEntry>* entries) override {
+  Status update(std::string_view cmd, Result* result) override {
+    SMEntry e;
+    e.cmd = cmd;
+    std::vector<SMEntry> one(1, e);
+    Status s = batch_update(&one);
+    *result = std::move(one[0].result);
+    return s;
+  }
+  Status batch_update(std::vector<SMEntry>* entries) override {
     std::lock_guard<std::mutex> g(s_->mu);
     EngineGIL gil;
     try {
@@ -232,12 +254,8 @@ class PyRegularAdapter : public IConcurrentStateMachine {
     EngineGIL gil;
     return py_lookup(*s_, q, a);
   }
-  Status prepare_snapshot(std::string* ctx) override {
-    ctx->clear();
-    return Status::OK();
-  }
-  Status save_snapshot(const std::string&, ISnapshotWriter* w) override {
-    std::lock_guard<std::mutex> g(s_->mu);  // the regular kind: no updates meanwhile
+  Status save_snapshot(ISnapshotWriter* w) override {
+    std::lock_guard<std::mutex> g(s_->mu);
     EngineGIL gil;
     return py_save(w, [&](const py::object& writer) { s_->obj.attr("save_snapshot")(writer); });
   }
@@ -245,6 +263,11 @@ class PyRegularAdapter : public IConcurrentStateMachine {
     std::lock_guard<std::mutex> g(s_->mu);
     EngineGIL gil;
     return py_recover(*s_, r);
+  }
+  bool hash(uint64_t* out) override {
+    std::lock_guard<std::mutex> g(s_->mu);
+    EngineGIL gil;
+    return py_hash(*s_, out);
   }
   void close() override {
     std::lock_guard<std::mutex> g(s_->mu);
@@ -325,6 +348,10 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
   Status recover_from_snapshot(ISnapshotReader* r) override {
     EngineGIL gil;
     return py_recover(*s_, r);
+  }
+  bool hash(uint64_t* out) override {
+    EngineGIL gil;
+    return py_hash(*s_, out);
   }
   void close() override {
     EngineGIL gil;
@@ -863,9 +890,9 @@ void register_nodehost(py::module_& m) {
             {
               py::gil_scoped_release nogil;
               if (kind == "regular") {
-                s = h.host().start_concurrent_cluster(
+                s = h.host().start_cluster(
                     members, join,
-                    [state](uint64_t, uint64_t) -> std::unique_ptr<IConcurrentStateMachine> {
+                    [state](uint64_t, uint64_t) -> std::unique_ptr<IStateMachine> {
                       return std::make_unique<PyRegularAdapter>(state);
                     },
                     c);
@@ -1023,6 +1050,12 @@ void register_nodehost(py::module_& m) {
              return rs;
            })
       .def("has_node_info", [](PyNodeHost& h, uint64_t c, uint64_t n) { return h.host().has_node_info(c, n); })
+      .def("get_hash",
+           [](PyNodeHost& h, uint64_t c) {
+             uint64_t v = 0;
+             check_nogil([&] { return h.host().get_hash(c, &v); });  // may wait for a batch to apply
+             return v;
+           })
       .def("stop_node",
            [](PyNodeHost& h, uint64_t c, uint64_t n) {
              h.stop_and_forget(c, [&] { return h.host().stop_node(c, n); });

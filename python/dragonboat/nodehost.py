@@ -320,6 +320,15 @@ class NodeHost:
         """Queries the local state machine without any linearizability guarantee."""
         return self._core.lookup(cluster_id, query)
 
+    def get_hash(self, cluster_id: int) -> int:
+        """The local state machine's ``get_hash()`` (the reference's IHash), read between updates.
+
+        Replicas that applied the same entries report the same hash. Raises
+        :class:`~dragonboat.errors.InvalidOperationError` when the state
+        machine defines no ``get_hash`` (C++: ``hash()``).
+        """
+        return self._core.get_hash(cluster_id)
+
     # ---- membership and leadership -------------------------------------------------
 
     def _change(self, kind: str, cluster_id: int, node_id: int, address: str, ccid: int,

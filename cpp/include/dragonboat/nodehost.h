@@ -167,6 +167,12 @@ class NodeHost {
   Status sync_read(uint64_t cluster_id, std::string_view query, Timeout timeout, std::string* answer);
   // Queries the local state machine without any linearizability guarantee.
   Status stale_read(uint64_t cluster_id, std::string_view query, std::string* answer);
+  // The local state machine's hash (IStateMachine::hash and the other kinds'
+  // hash(), the reference's IHash), read between updates: replicas that
+  // applied the same entries report the same value. kInvalidOperation when
+  // the state machine has no hash (or for a witness); kClusterNotFound /
+  // kClusterClosed as for stale_read.
+  Status get_hash(uint64_t cluster_id, uint64_t* hash);
   // OK when this host runs a live replica of `cluster_id` that has a state
   // machine to read: kClusterNotFound (not here, or stopped by
   // stop_cluster/stop_node), kClusterClosed (stopped by a failure),

@@ -20,7 +20,8 @@
 namespace dragonboat {
 
 // Bumped whenever dragonboat/statemachine.h changes incompatibly.
-inline constexpr uint32_t kPluginABIVersion = 1;
+// 2: IStateMachine::batch_update.
+inline constexpr uint32_t kPluginABIVersion = 2;
 
 enum class PluginKind : uint32_t { kRegular = 1, kConcurrent = 2, kOnDisk = 3 };
 

@@ -56,6 +56,12 @@ class IStateMachine {
   virtual ~IStateMachine() = default;
   // Applies one command; *result goes back to the proposer.
   virtual Status update(std::string_view cmd, Result* result) = 0;
+  // Applies consecutive entries in order, filling each result. The default
+  // calls update() once per entry; override it to pay a per-call cost once
+  // per batch (the Python binding takes the GIL once). The regular kind's
+  // promise holds either way: no lookup or snapshot runs during the batch,
+  // and no update runs between a snapshot's index and the end of its save.
+  virtual Status batch_update(std::vector<SMEntry>* entries);
   // Answers a read; called between updates.
   virtual Status lookup(std::string_view query, std::string* answer) = 0;
   // Writes the whole state.
@@ -63,12 +69,22 @@ class IStateMachine {
   // Replaces the whole state with a saved one.
   virtual Status recover_from_snapshot(ISnapshotReader* reader) = 0;
   virtual void close() {}
-  // Optional: a hash of the state for consistency checks (false = none).
+  // Optional: a hash of the state for consistency checks (the reference's
+  // IHash; false = none). Replicas that applied the same entries must
+  // report the same hash (NodeHost::get_hash reads it).
   virtual bool hash(uint64_t* out) {
     (void)out;
     return false;
   }
 };
+
+inline Status IStateMachine::batch_update(std::vector<SMEntry>* entries) {
+  for (SMEntry& e : *entries) {
+    Status s = update(e.cmd, &e.result);
+    if (!s.ok()) return Status(s.code(), "entry " + std::to_string(e.index) + ": " + s.message());
+  }
+  return Status::OK();
+}
 
 // The concurrent kind: batched updates; lookup may run during update;
 // snapshots are prepared (cheaply, under the apply lock) then saved while

@@ -1,10 +1,21 @@
 #include "engine/node.h"
 
+#include <random>
+
 #include "dragonboat/logger.h"
 #include "rsm/snapshotter.h"
 #include "snapshot/snapshot_dir.h"
 
 namespace dragonboat::engine {
+
+namespace {
+uint64_t random_u64() {
+  static std::mutex mu;  // std::random_device is not promised to be thread-safe
+  std::lock_guard<std::mutex> g(mu);
+  static std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
+}  // namespace
 
 Status Node::open(const NodeOptions& options, logdb::LogDB* db, transport::Transport* transport,
                   transport::NodeRegistry* registry, rsm::ManagedSM* sm, std::unique_ptr<Node>* out) {
@@ -43,9 +54,16 @@ Status Node::open(const NodeOptions& options, logdb::LogDB* db, transport::Trans
     for (const auto* group : {&m.addresses, &m.observers, &m.witnesses})
       for (const auto& [id, addr] : *group) registry->add(c.cluster_id, id, addr);
   }
-  // Proposal keys are unique within the group: the proposing node's ID in
-  // the high bits, so a node completes only its own proposals when applying.
-  n->next_key_ = c.node_id << 40;
+  // Proposal keys and read contexts start at random points on every start
+  // of the replica (as the reference draws them): entries and ReadIndex
+  // answers from this replica's earlier life, or from other replicas, must
+  // not complete the requests of this one. Keys derived from the node ID
+  // restarted at the same value, so a replica replaying its own old
+  // entries completed new proposals with old results. 2^64 keys: a clash
+  // needs ~2^32 requests in flight; the session tag checked at completion
+  // (PendingRequests::complete_entry) guards session proposals further.
+  n->next_key_ = random_u64();
+  n->read_round_ = random_u64();
   *out = std::move(n);
   return Status::OK();
 }
@@ -66,8 +84,8 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
-    uint64_t key = ++next_key_;
-    Status s = pending_.add(key, now_tick_ + queued_ticks_ + timeout_ticks, rs);
+    uint64_t key = new_key();
+    Status s = pending_.add(key, now_tick_ + queued_ticks_ + timeout_ticks, rs, RequestTag{p.client_id, p.series_id});
     if (!s.ok()) return s;
     ++counters.proposals;
     raft::Entry e;
@@ -88,7 +106,7 @@ Status Node::propose_config_change(const raft::ConfigChange& cc, uint64_t timeou
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
-    uint64_t key = ++next_key_;
+    uint64_t key = new_key();
     Status s = pending_.add(key, now_tick_ + queued_ticks_ + timeout_ticks, rs);
     if (!s.ok()) return s;
     raft::Entry e;
@@ -109,7 +127,7 @@ Status Node::request_compaction(RequestStatePtr* rs) {
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
-    Status s = compactions_.add(++next_key_, UINT64_MAX, rs);
+    Status s = compactions_.add(new_key(), UINT64_MAX, rs);
     if (!s.ok()) return s;
   }
   wake_snapshot();
@@ -136,7 +154,7 @@ Status Node::read_index(uint64_t timeout_ticks, RequestStatePtr* rs) {
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
-    uint64_t key = ++next_key_;
+    uint64_t key = new_key();
     Status s = reads_.add(key, now_tick_ + queued_ticks_ + timeout_ticks, rs);
     if (!s.ok()) return s;
     ++counters.reads;
@@ -153,7 +171,7 @@ Status Node::request_snapshot(const SnapshotRequest& r, uint64_t timeout_ticks, 
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
-    key = ++next_key_;
+    key = new_key();
     deadline = now_tick_ + queued_ticks_ + timeout_ticks;
   }
   {
@@ -232,6 +250,13 @@ Status Node::lookup(std::string_view query, std::string* answer) {
   Status s = check_readable();
   if (!s.ok()) return s;
   return sm_->lookup(query, answer);
+}
+
+Status Node::hash(uint64_t* out) {
+  Status s = check_readable();
+  if (!s.ok()) return s;
+  if (!sm_->hash(out)) return Status(ErrorCode::kInvalidOperation, "the state machine implements no hash()");
+  return Status::OK();
 }
 
 uint64_t Node::leader_id() const {
@@ -326,7 +351,7 @@ Status Node::step_inputs() {
   }
   if (!reads.empty()) {
     // All queued reads share one ReadIndex round.
-    uint64_t round = ++read_round_;
+    uint64_t round = ++read_round_ ? read_round_ : ++read_round_;  // never 0
     rounds_[round] = std::move(reads);
     if (!peer_->read_index(raft::ReadCtx{opt_.raft.node_id, round}).ok()) {
       for (uint64_t k : rounds_[round]) reads_.complete(k, RequestResultCode::kDropped);
@@ -367,7 +392,7 @@ void Node::apply_config_changes(const std::vector<raft::Entry>& committed, Apply
     if (e.type != raft::EntryType::kConfigChange) continue;
     raft::ConfigChange cc;
     if (!raft::decode_config_change(e.cmd, &cc)) {
-      pending_.complete(e.key, RequestResultCode::kRejected);
+      pending_.complete_entry(e.key, RequestTag{e.client_id, e.series_id}, RequestResultCode::kRejected);
       continue;
     }
     // Peer contract: every config change of an Update is applied before the
@@ -381,7 +406,8 @@ void Node::apply_config_changes(const std::vector<raft::Entry>& committed, Apply
         registry_->add(opt_.raft.cluster_id, cc.node_id, cc.address);
       }
     }
-    pending_.complete(e.key, cs.ok() ? RequestResultCode::kCompleted : RequestResultCode::kRejected);
+    pending_.complete_entry(e.key, RequestTag{e.client_id, e.series_id},
+                            cs.ok() ? RequestResultCode::kCompleted : RequestResultCode::kRejected);
     task->membership_changed = true;
     if (cs.ok() && events) {
       NodeEventInfo ni{cluster_id(), node_id()};
@@ -440,7 +466,7 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
     apply_config_changes(u->committed_entries, &task);
     if (opt_.notify_commit) {
       for (const auto& e : u->committed_entries)
-        if (e.key) pending_.notify_committed(e.key);
+        if (e.key) pending_.notify_committed(e.key, RequestTag{e.client_id, e.series_id});
     }
   }
   // The entries are handed over only now: commit_update() reads them to
@@ -780,7 +806,9 @@ Status Node::apply_pending() {
     }
     rsm::ApplyOutput out;
     s = applier_.apply(t.entries, &out);
-    for (auto& c : out.completions) pending_.complete(c.key, c.code, std::move(c.result));
+    for (auto& c : out.completions) {
+      pending_.complete_entry(c.key, RequestTag{c.client_id, c.series_id}, c.code, std::move(c.result));
+    }
     drained += t.entries.size();
     applied_ = std::max(applied_.load(), applier_.applied());
     if (t.membership_changed) {

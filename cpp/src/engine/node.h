@@ -146,6 +146,8 @@ class Node {
   void report_snapshot_status(uint64_t node_id, bool failed);
   // Reads the state machine (its kind decides what it may overlap with).
   Status lookup(std::string_view query, std::string* answer);
+  // The state machine's hash (kInvalidOperation when it has none).
+  Status hash(uint64_t* out);
   // OK when lookup() may be called: kClusterClosed once stopped (or failed),
   // kInvalidOperation on a witness (no state machine).
   Status check_readable() const;
@@ -298,7 +300,11 @@ class Node {
   uint64_t transfer_target_ = 0;  // queued leader transfer
   std::vector<std::pair<uint64_t, bool>> snapshot_status_;  // (node, failed)
   std::vector<MadeSnapshot> made_snapshots_;
-  uint64_t next_key_ = 0;
+  uint64_t next_key_ = 0;  // random start (Node::open); 0 is never a key
+  uint64_t new_key() {      // REQUIRES: mu_ held
+    if (++next_key_ == 0) ++next_key_;
+    return next_key_;
+  }
   uint64_t leader_ = 0;
   uint64_t term_ = 0;
   bool is_leader_ = false;

@@ -661,6 +661,13 @@ Status NodeHost::stale_read(uint64_t cluster_id, std::string_view query, std::st
   return n->lookup(query, answer);
 }
 
+Status NodeHost::get_hash(uint64_t cluster_id, uint64_t* hash) {
+  std::shared_ptr<Node> n;
+  Status s = impl_->lookup(cluster_id, &n);
+  if (!s.ok()) return s;
+  return n->hash(hash);
+}
+
 Status NodeHost::check_local_read(uint64_t cluster_id) const {
   std::shared_ptr<Node> n;
   Status s = impl_->lookup(cluster_id, &n);

@@ -4,12 +4,12 @@
 
 namespace dragonboat::engine {
 
-Status PendingRequests::add(uint64_t key, uint64_t deadline_tick, RequestStatePtr* out) {
+Status PendingRequests::add(uint64_t key, uint64_t deadline_tick, RequestStatePtr* out, RequestTag tag) {
   std::lock_guard<std::mutex> g(mu_);
   if (by_key_.size() >= max_) return Status(ErrorCode::kSystemBusy, "too many pending requests");
   if (by_key_.count(key)) return Status(ErrorCode::kInvalidOperation, "request key already pending");
   auto st = std::make_shared<RequestState>(key, cluster_id_);
-  by_key_.emplace(key, Pending{st, by_deadline_.emplace(deadline_tick, key)});
+  by_key_.emplace(key, Pending{st, tag, by_deadline_.emplace(deadline_tick, key)});
   count_.store(by_key_.size(), std::memory_order_seq_cst);
   *out = st;
   return Status::OK();
@@ -29,12 +29,26 @@ bool PendingRequests::complete(uint64_t key, RequestResultCode code, Result resu
   return st->complete(code, std::move(result), snapshot_index);
 }
 
-void PendingRequests::notify_committed(uint64_t key) {
+bool PendingRequests::complete_entry(uint64_t key, const RequestTag& tag, RequestResultCode code, Result result) {
   RequestStatePtr st;
   {
     std::lock_guard<std::mutex> g(mu_);
     auto it = by_key_.find(key);
-    if (it == by_key_.end()) return;
+    if (it == by_key_.end() || !(it->second.tag == tag)) return false;
+    st = std::move(it->second.state);
+    by_deadline_.erase(it->second.deadline);
+    by_key_.erase(it);
+    count_.store(by_key_.size(), std::memory_order_seq_cst);
+  }
+  return st->complete(code, std::move(result));
+}
+
+void PendingRequests::notify_committed(uint64_t key, const RequestTag& tag) {
+  RequestStatePtr st;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = by_key_.find(key);
+    if (it == by_key_.end() || !(it->second.tag == tag)) return;
     st = it->second.state;
   }
   st->set_committed();

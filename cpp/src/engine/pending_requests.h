@@ -19,6 +19,16 @@
 
 namespace dragonboat::engine {
 
+// The session fields of a proposal. An applied entry completes a pending
+// request only when its key AND these match: keys are random per start of a
+// replica (Node::open), and the tag is a second guard against an entry of
+// another life or another node completing the wrong request.
+struct RequestTag {
+  uint64_t client_id = 0;
+  uint64_t series_id = 0;
+  bool operator==(const RequestTag& o) const { return client_id == o.client_id && series_id == o.series_id; }
+};
+
 class PendingRequests {
  public:
   explicit PendingRequests(size_t max_pending, uint64_t cluster_id = 0)
@@ -27,12 +37,16 @@ class PendingRequests {
   // Registers a request expiring at `deadline_tick`. kSystemBusy when
   // max_pending requests are already waiting; kInvalidOperation for a key
   // already pending.
-  Status add(uint64_t key, uint64_t deadline_tick, RequestStatePtr* out);
+  Status add(uint64_t key, uint64_t deadline_tick, RequestStatePtr* out, RequestTag tag = {});
   // Completes and forgets the request; false when the key is not pending
   // (completed already, expired, or never added).
   bool complete(uint64_t key, RequestResultCode code, Result result = {}, uint64_t snapshot_index = 0);
-  // Marks the request committed (RequestState::set_committed) if pending.
-  void notify_committed(uint64_t key);
+  // complete() for the entry that carried `key` and `tag`: a request added
+  // with another tag stays pending (false).
+  bool complete_entry(uint64_t key, const RequestTag& tag, RequestResultCode code, Result result = {});
+  // Marks the request committed (RequestState::set_committed) if pending
+  // with this tag.
+  void notify_committed(uint64_t key, const RequestTag& tag = {});
   // Completes with kTimeout every request whose deadline <= now_tick.
   size_t expire(uint64_t now_tick);
   // Completes every pending request with `code`.
@@ -50,6 +64,7 @@ class PendingRequests {
   using Deadlines = std::multimap<uint64_t, uint64_t>;  // deadline tick -> key
   struct Pending {
     RequestStatePtr state;
+    RequestTag tag;
     // Its entry in by_deadline_ (multimap iterators stay valid until erased):
     // completing a request is O(log n) even when thousands share a deadline
     // tick, as a burst of proposals made in one tick does.

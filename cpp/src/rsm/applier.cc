@@ -57,8 +57,8 @@ Status Applier::apply(const std::vector<Entry>& entries, ApplyOutput* out) {
           Result r;
           s = e.series_id == kSeriesIDForRegister ? sessions_->register_session(e.client_id, &r)
                                                   : sessions_->unregister_session(e.client_id, &r);
-          out->completions.push_back(
-              Completion{e.key, s.ok() ? RequestResultCode::kCompleted : RequestResultCode::kRejected, r});
+          out->completions.push_back(Completion{e.key, e.client_id, e.series_id,
+                                                s.ok() ? RequestResultCode::kCompleted : RequestResultCode::kRejected, r});
           break;
         }
         if (e.cmd.empty() && e.series_id == kNoOpSeriesID) break;  // a leader's no-op
@@ -73,11 +73,11 @@ Status Applier::apply(const std::vector<Entry>& entries, ApplyOutput* out) {
           Result cached;
           auto d = sessions_->check(e.client_id, e.series_id, e.responded_to, &cached);
           if (d == SessionManager::Decision::kDuplicate) {
-            out->completions.push_back(Completion{e.key, RequestResultCode::kCompleted, cached});
+            out->completions.push_back(Completion{e.key, e.client_id, e.series_id, RequestResultCode::kCompleted, cached});
             break;
           }
           if (d == SessionManager::Decision::kNoSession) {
-            out->completions.push_back(Completion{e.key, RequestResultCode::kRejected, {}});
+            out->completions.push_back(Completion{e.key, e.client_id, e.series_id, RequestResultCode::kRejected, {}});
             break;
           }
           if (d == SessionManager::Decision::kResponded) break;  // the client already has its answer
@@ -88,7 +88,7 @@ Status Applier::apply(const std::vector<Entry>& entries, ApplyOutput* out) {
         se.cmd = std::string_view(e.cmd);
         batch.push_back(std::move(se));
         meta.push_back(Pending{e.key, e.client_id, e.series_id, out->completions.size()});
-        out->completions.push_back(Completion{e.key, RequestResultCode::kCompleted, {}});
+        out->completions.push_back(Completion{e.key, e.client_id, e.series_id, RequestResultCode::kCompleted, {}});
         break;
       }
     }

@@ -29,6 +29,7 @@ namespace dragonboat::rsm {
 
 struct Completion {
   uint64_t key = 0;  // the proposal key
+  uint64_t client_id = 0, series_id = 0;  // the entry's session fields (matched with the request's)
   RequestResultCode code = RequestResultCode::kCompleted;
   Result result;
 };

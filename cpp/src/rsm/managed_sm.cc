@@ -28,11 +28,7 @@ class Regular : public ManagedSM {
   }
   Status update(std::vector<SMEntry>* batch) override {
     std::unique_lock<std::shared_mutex> g(mu_);
-    for (SMEntry& e : *batch) {
-      Status s = sm_->update(e.cmd, &e.result);
-      if (!s.ok()) return Status(s.code(), "entry " + std::to_string(e.index) + ": " + s.message());
-    }
-    return Status::OK();
+    return sm_->batch_update(batch);
   }
   Status lookup(std::string_view q, std::string* a) override {
     // The regular kind promises no concurrency: reads wait for the batch.
@@ -52,6 +48,10 @@ class Regular : public ManagedSM {
   Status recover_from_snapshot(ISnapshotReader* r) override {
     std::unique_lock<std::shared_mutex> g(mu_);
     return sm_->recover_from_snapshot(r);
+  }
+  bool hash(uint64_t* out) override {
+    std::unique_lock<std::shared_mutex> g(mu_);
+    return !closed_ && sm_->hash(out);
   }
   void close() override {
     std::unique_lock<std::shared_mutex> g(mu_);
@@ -107,6 +107,10 @@ class Batched : public ManagedSM {
   Status recover_from_snapshot(ISnapshotReader* r) override {
     std::unique_lock<std::shared_mutex> g(mu_);
     return sm_->recover_from_snapshot(r);
+  }
+  bool hash(uint64_t* out) override {
+    std::unique_lock<std::shared_mutex> g(mu_);  // between updates
+    return !closed_ && sm_->hash(out);
   }
   void close() override {
     std::unique_lock<std::shared_mutex> g(mu_);

@@ -57,6 +57,9 @@ class ManagedSM {
   virtual Status save_snapshot(const std::string& ctx, ISnapshotWriter* writer) = 0;
   virtual bool snapshot_blocks_updates() const = 0;
   virtual Status recover_from_snapshot(ISnapshotReader* reader) = 0;
+  // The state machine's hash (IHash), read between updates; false when the
+  // state machine has none.
+  virtual bool hash(uint64_t* out) = 0;
   virtual void close() = 0;
 };
 

@@ -137,6 +137,7 @@ struct TcpTransport::Impl {
     MessageBatch batch;
     SnapshotChunk chunk;
     Receiving rx;
+    bool peer_seen = false;  // its source address reset our back-off toward it
     std::string out;
   };
 
@@ -275,6 +276,10 @@ struct TcpTransport::Impl {
           stats.local_messages_dropped += before - reqs.size();
         }
         stats.messages_received += reqs.size();
+        if (!in->batch.source_address.empty() && !in->peer_seen) {
+          in->peer_seen = true;
+          peer_is_back(in->batch.source_address);
+        }
         if (!in->batch.source_address.empty()) {
           std::pair<uint64_t, uint64_t> last{0, 0};
           for (const auto& m : reqs) {
@@ -537,6 +542,27 @@ struct TcpTransport::Impl {
     auto& r = remotes[addr + "#" + std::to_string(stream)];
     if (!r) r = std::make_shared<Remote>(this, addr);
     return r;
+  }
+
+  // A peer connected to us: it is up, so our connections toward it stop
+  // backing off (a restarted node is otherwise unreachable for up to
+  // kMaxBackoff after it is back, and cannot rejoin within an election
+  // timeout). Once per inbound connection, on the I/O thread.
+  void peer_is_back(const std::string& addr) {
+    std::vector<std::shared_ptr<Remote>> rs;
+    {
+      std::lock_guard<std::mutex> g(remotes_mu);
+      std::string prefix = addr + "#";
+      for (auto it = remotes.lower_bound(prefix); it != remotes.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+           ++it) {
+        rs.push_back(it->second);
+      }
+    }
+    for (auto& r : rs) {
+      std::lock_guard<std::mutex> g(r->mu);
+      r->retry_at = Clock::time_point{};
+      r->backoff = kMinBackoff;
+    }
   }
 
   void schedule(const std::shared_ptr<Remote>& r) {
