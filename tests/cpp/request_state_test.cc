@@ -86,5 +86,21 @@ TEST(PendingRequests, DeadlinesInTicksAndBulkCompletion) {
   EXPECT_EQ(p.expire(100), 0u) << "nothing left to expire twice";
 }
 
+TEST(PendingRequests, AnEntryCompletesOnlyTheRequestWithItsSessionFields) {
+  // An entry of an earlier life (or another proposer) holding the same key
+  // must not complete a request made with other session fields.
+  engine::PendingRequests p(10);
+  RequestStatePtr mine;
+  ASSERT_TRUE(p.add(7, 100, &mine, engine::RequestTag{42, 3}).ok());
+  EXPECT_FALSE(p.complete_entry(7, engine::RequestTag{0, 0}, RequestResultCode::kCompleted, Result{1, "old"}));
+  EXPECT_FALSE(p.complete_entry(7, engine::RequestTag{42, 2}, RequestResultCode::kCompleted, Result{1, "old"}));
+  EXPECT_FALSE(mine->done()) << "still waiting for its own entry";
+  p.notify_committed(7, engine::RequestTag{42, 2});
+  EXPECT_FALSE(mine->committed());
+  EXPECT_TRUE(p.complete_entry(7, engine::RequestTag{42, 3}, RequestResultCode::kCompleted, Result{9, "new"}));
+  EXPECT_EQ(mine->wait().result.data, "new");
+  EXPECT_EQ(p.size(), 0u);
+}
+
 }  // namespace
 }  // namespace dragonboat

@@ -1,0 +1,240 @@
+"""Snapshots are consistent cuts and a restarted node completes only its own requests.
+
+Every state machine here is a checker (dragonboat.checker, and its C++ twin
+loaded as a plugin): NOT idempotent, so an entry applied twice or skipped
+shows as a wrong count or hash. With the idempotent k=v state machines of
+the other tests both bugs below went unseen:
+
+- a Python regular state machine's snapshot held state newer than its index
+  (updates ran while a shared snapshot worker was busy), so after a restart
+  the entries after the index were applied a second time;
+- a restarted replica drew the same proposal keys as in its earlier life, so
+  replaying its own old entries completed NEW proposals with OLD results.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import free_port
+
+import dragonboat
+from dragonboat import Config, NodeHost, NodeHostConfig, StateMachine
+from dragonboat.checker import Checker, CheckerState, ConcurrentChecker, OnDiskChecker, parse_state
+from dragonboat.errors import DragonboatError
+from dragonboat.statemachine import SnapshotReader, SnapshotWriter
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("DRAGONBOAT_BUILD_DIR", ROOT / "build" / "dev"))
+CHECKER_PLUGIN = BUILD / "tests" / "checker" / "libdragonboat_checker_plugin.so"
+
+# (kind, cluster ID). The plugin picks its kind from cluster_id % 3.
+KINDS = [("python-regular", 10), ("python-concurrent", 11), ("python-on-disk", 12),
+         ("cpp-regular", 21), ("cpp-concurrent", 22), ("cpp-on-disk", 23)]
+SLOW = 1  # the group whose slow saves hold the shared snapshot worker
+
+
+def start_checker(nh: NodeHost, kind: str, cluster_id: int, directory: Path,
+                  members: dict[int, str], config: Config, save_delay: float = 0.0) -> None:
+    """Starts (or restarts, with members == {}) a checker group of ``kind``."""
+    if kind.startswith("cpp-"):
+        if not CHECKER_PLUGIN.exists():
+            pytest.fail(f"{CHECKER_PLUGIN} is missing: build the C++ tree first (scripts/dev.sh test)")
+        nh.start_cluster(members, False, None, config, plugin=str(CHECKER_PLUGIN))
+    elif kind == "python-regular":
+        nh.start_cluster(members, False, lambda c, n: Checker(save_delay), config)
+    elif kind == "python-concurrent":
+        nh.start_concurrent_cluster(members, False, lambda c, n: ConcurrentChecker(save_delay), config)
+    else:
+        sm_dir = str(directory / f"sm-{cluster_id}")
+        nh.start_on_disk_cluster(members, False, lambda c, n: OnDiskChecker(sm_dir, save_delay), config)
+
+
+def propose_all(nh: NodeHost, cluster_id: int, cmds: list[bytes], window: int = 100) -> None:
+    """Proposes ``cmds`` in order (``window`` in flight) and requires each to be applied."""
+    session = nh.get_noop_session(cluster_id)
+    for i in range(0, len(cmds), window):
+        states = [nh.propose(session, c, 10.0) for c in cmds[i:i + window]]
+        for rs in states:
+            rs.result(30.0)  # raises unless completed
+
+
+def read_state(nh: NodeHost, cluster_id: int) -> tuple[int, int, int]:
+    """(count, hash, distinct) through a linearizable read, once the group serves."""
+    answer = dragonboat.retry(lambda: nh.sync_read(cluster_id, b"state", 5.0), timeout=30.0,
+                              idempotent=True)
+    return parse_state(answer)
+
+
+def expected(cmds: list[bytes]) -> tuple[int, int, int]:
+    state = CheckerState()
+    for c in cmds:
+        state.apply(c)
+    return state.count, state.hash, len(state.applied)
+
+
+@pytest.mark.parametrize(("kind", "cluster_id"), KINDS, ids=[k for k, _ in KINDS])
+def test_snapshot_is_the_state_at_its_index(tmp_path: Path, kind: str, cluster_id: int) -> None:
+    """The issue's counter scenario, for every kind: one NodeHost, two one-member
+    groups sharing the default snapshot worker, snapshots every 50 entries;
+    group SLOW saves slowly, so the other group's snapshots wait for the worker
+    while its entries keep coming. After a restart from the directory both
+    groups hold exactly what was written: no entry applied twice or lost."""
+    address = f"127.0.0.1:{free_port()}"
+    config = NodeHostConfig(node_host_dir=str(tmp_path / "nh"), raft_address=address,
+                            rtt_millisecond=10)
+
+    def group_config(cid: int) -> Config:
+        return Config(node_id=1, cluster_id=cid, election_rtt=10, heartbeat_rtt=1,
+                      snapshot_entries=50, compaction_overhead=5)
+
+    cmds = {cid: [f"{cid}-{i}".encode() for i in range(1000)] for cid in (SLOW, cluster_id)}
+    with NodeHost(config) as nh:
+        nh.start_cluster({1: address}, False, lambda c, n: Checker(save_delay=0.3),
+                         group_config(SLOW))
+        start_checker(nh, kind, cluster_id, tmp_path, {1: address}, group_config(cluster_id),
+                      save_delay=0.02)
+        for cid in (SLOW, cluster_id):
+            read_state(nh, cid)  # elected and serving
+        writers = [threading.Thread(target=propose_all, args=(nh, cid, cmds[cid]))
+                   for cid in (SLOW, cluster_id)]
+        for t in writers:
+            t.start()
+        for t in writers:
+            t.join()
+        assert read_state(nh, cluster_id) == expected(cmds[cluster_id])
+        assert nh.get_hash(cluster_id) == expected(cmds[cluster_id])[1]
+    with NodeHost(config) as nh:
+        nh.start_cluster({}, False, lambda c, n: Checker(save_delay=0.3), group_config(SLOW))
+        start_checker(nh, kind, cluster_id, tmp_path, {}, group_config(cluster_id))
+        # Restart = the latest snapshot (or the on-disk state's own index) + log replay.
+        assert read_state(nh, SLOW) == expected(cmds[SLOW])
+        assert read_state(nh, cluster_id) == expected(cmds[cluster_id]), (
+            "after a restart the state must be exactly the writes: none twice, none lost")
+        assert nh.get_hash(cluster_id) == expected(cmds[cluster_id])[1]
+
+
+class Echo(StateMachine):
+    """``update(b"<n>")`` returns n: each proposal's result names its own command."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.applied = 0
+
+    def update(self, data: bytes) -> int:
+        if self.delay:
+            time.sleep(self.delay)  # a slow state machine: the replay after a restart takes a while
+        self.applied += 1
+        return int(data)
+
+    def lookup(self, query: Any) -> Any:
+        return self.applied
+
+    def save_snapshot(self, writer: SnapshotWriter) -> None:
+        writer.write(str(self.applied).encode())
+
+    def recover_from_snapshot(self, reader: SnapshotReader) -> None:
+        self.applied = int(reader.read() or b"0")
+
+
+def test_restarted_node_completes_new_requests_with_their_own_results(tmp_path: Path) -> None:
+    """The issue's restart scenario: 600 puts, a restart whose state machine
+    applies slowly (the replay takes ~2 s), and new proposals at once: every
+    new proposal must come back with its own result, never an old entry's."""
+    address = f"127.0.0.1:{free_port()}"
+    config = NodeHostConfig(node_host_dir=str(tmp_path / "nh"), raft_address=address,
+                            rtt_millisecond=10)
+    group = Config(node_id=1, cluster_id=1, election_rtt=10, heartbeat_rtt=1)
+    old = list(range(1, 601))
+    with NodeHost(config) as nh:
+        nh.start_cluster({1: address}, False, lambda c, n: Echo(), group)
+        session = nh.get_noop_session(1)
+        first = dragonboat.retry(lambda: nh.sync_propose(session, b"1", 5.0))
+        assert first.value == 1
+        states = [nh.propose(session, str(v).encode(), 30.0) for v in old[1:]]
+        assert [rs.result(30.0).value for rs in states] == old[1:]
+    with NodeHost(config) as nh:
+        nh.start_cluster({}, False, lambda c, n: Echo(delay=0.003), group)
+        session = nh.get_noop_session(1)
+        new = list(range(1_000_001, 1_000_301))
+        pending: list[tuple[int, dragonboat.RequestState]] = []
+        deadline = time.monotonic() + 30
+        for v in new:
+            # Proposals made before the node has elected itself are dropped
+            # (never in the log, so safe to make again); the others wait in
+            # flight while the old entries replay.
+            while True:
+                rs = nh.propose(session, str(v).encode(), 30.0)
+                r = rs.wait(0.05)
+                if r is None or not r.dropped():
+                    pending.append((v, rs))
+                    break
+                assert time.monotonic() < deadline, "the restarted node never took a proposal"
+        wrong = [(v, rs.result(30.0).value) for v, rs in pending if rs.result(30.0).value != v]
+        assert not wrong, f"{len(wrong)} new proposals completed with an old entry's result: {wrong[:5]}"
+        assert nh.stale_read(1, None) == len(old) + len(new)
+
+
+def test_lagging_on_disk_follower_catches_up_by_a_streamed_snapshot(tmp_path: Path) -> None:
+    """Three replicas of an on-disk checker; one is stopped while the others
+    write and compact their logs; it comes back, receives a snapshot streamed
+    from the leader's state at an applied index, replays the rest, and ends
+    with the same count and hash as the others."""
+    addresses = [f"127.0.0.1:{free_port()}" for _ in range(3)]
+    members = {i + 1: a for i, a in enumerate(addresses)}
+    configs = [NodeHostConfig(node_host_dir=str(tmp_path / f"nh{i}"), raft_address=addresses[i],
+                              rtt_millisecond=10) for i in range(3)]
+
+    def group(i: int) -> Config:
+        return Config(node_id=i + 1, cluster_id=7, election_rtt=10, heartbeat_rtt=1,
+                      snapshot_entries=20, compaction_overhead=2)
+
+    hosts: list[NodeHost | None] = [NodeHost(c) for c in configs]
+    try:
+        for i, nh in enumerate(hosts):
+            assert nh is not None
+            start_checker(nh, "python-on-disk", 7, tmp_path / f"sm{i}", members, group(i))
+        first = hosts[0]
+        assert first is not None
+        read_state(first, 7)
+        lagging = 2
+        lag_host = hosts[lagging]
+        assert lag_host is not None
+        lag_host.stop_cluster(7)
+        cmds = [f"w{i}".encode() for i in range(300)]
+        propose_all(first, 7, cmds, window=50)
+        start_checker(lag_host, "python-on-disk", 7, tmp_path / f"sm{lagging}", {}, group(lagging))
+        want = expected(cmds)
+
+        def caught_up() -> tuple[int, int, int]:
+            got = parse_state(lag_host.stale_read(7, b"state"))
+            if got[0] < want[0]:
+                raise dragonboat.errors.ClusterNotReadyError(f"at {got[0]} of {want[0]}")
+            return got
+
+        assert dragonboat.retry(caught_up, timeout=30.0, idempotent=True) == want
+        for nh in hosts:
+            assert nh is not None
+            assert parse_state(nh.stale_read(7, b"state")) == want
+            assert nh.get_hash(7) == want[1]
+        assert lag_host.get_health_metrics(7).get("dragonboat_snapshots_recovered_total", 0) >= 1, (
+            "the follower must have caught up from a snapshot, not the log")
+    finally:
+        for nh in hosts:
+            if nh is not None:
+                nh.stop()
+
+
+def test_get_hash_needs_a_state_machine_with_one(tmp_path: Path) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    with NodeHost(NodeHostConfig(node_host_dir=str(tmp_path / "nh"), raft_address=address,
+                                 rtt_millisecond=10)) as nh:
+        nh.start_cluster({1: address}, False, lambda c, n: Echo(),
+                         Config(node_id=1, cluster_id=1, election_rtt=10, heartbeat_rtt=1))
+        with pytest.raises(DragonboatError):
+            nh.get_hash(1)
