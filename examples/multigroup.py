@@ -42,9 +42,11 @@ class Counters(StateMachine):
         self.counts = dict(ast.literal_eval(reader.read().decode()))
 
 
-def retry(fn: Any) -> Any:
-    """Retries while the group has no leader yet (a temporary error)."""
-    return dragonboat.retry(fn, timeout=10.0)
+def retry(fn: Any, idempotent: bool = False) -> Any:
+    """Retries while the group has no leader yet (a temporary error); a
+    proposal only while it is surely not applied, a read (idempotent) after
+    any temporary error."""
+    return dragonboat.retry(fn, timeout=10.0, idempotent=idempotent)
 
 
 def group_of(key: str) -> int:
@@ -81,10 +83,13 @@ def main() -> None:
             for rs in pending:
                 r = rs.wait(10.0)
                 if r is None or not r.completed():
-                    failed += 1  # e.g. dropped during a first election: a client would retry
+                    # e.g. dropped during a first election: a client would retry a dropped
+                    # increment (never applied), not a timed-out one (it may still apply)
+                    failed += 1
             leaders = {g: nh.get_leader_id(g)[0] for g in range(1, GROUPS + 1)}
             print(f"{len(pending) - failed} increments over {GROUPS} groups; leaders: {leaders}")
-            total = sum(retry(lambda k=k: hosts[2].sync_read(group_of(k), k, 5.0)) for k in keys)
+            total = sum(retry(lambda k=k: hosts[2].sync_read(group_of(k), k, 5.0), idempotent=True)
+                        for k in keys)
             print(f"read back from NodeHost 3: {total} increments")
         finally:
             for h in hosts:

@@ -42,8 +42,9 @@ def main() -> None:
         nh.start_cluster({1: address}, False, lambda cluster, node: KV(),
                          Config(node_id=1, cluster_id=100, election_rtt=10, heartbeat_rtt=1))
         session = nh.get_noop_session(100)
-        # Until the single member has elected itself (a few ticks), proposals
-        # fail with a TemporaryError; dragonboat.retry tries again.
+        # Until the member has elected itself (a few ticks) a proposal is dropped
+        # (ClusterNotReadyError: never applied) and dragonboat.retry tries again; a
+        # timeout is raised at once, since that proposal may still be applied.
         dragonboat.retry(lambda: nh.sync_propose(session, b"greeting=hello", timeout=2.0))
         nh.sync_propose(session, b"answer=42", timeout=2.0)
         print("greeting:", nh.sync_read(100, "greeting", timeout=2.0))

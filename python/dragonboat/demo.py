@@ -69,8 +69,9 @@ def host_main(argv: list[str]) -> int:
                                 compaction_overhead=500))
     print("ready", flush=True)
 
-    def retry(fn: Any) -> Any:
-        return dragonboat_retry(fn, timeout=20)
+    def retry_read(fn: Any) -> Any:
+        # A read may be repeated after any temporary error, timeouts included.
+        return dragonboat_retry(fn, timeout=20, idempotent=True)
 
     def write(count: int, base: int) -> str:
         lat: list[float] = []
@@ -113,7 +114,7 @@ def host_main(argv: list[str]) -> int:
                 out = write(int(cmd[1]), int(cmd[2]))
             elif cmd[0] == "read":
                 g, key = 1 + int(cmd[1]) % GROUPS, f"k{cmd[1]}"
-                out = "ok " + str(retry(lambda g=g, key=key: nh.sync_read(g, key, 5.0)))
+                out = "ok " + str(retry_read(lambda g=g, key=key: nh.sync_read(g, key, 5.0)))
             elif cmd[0] == "keys":
                 out = "ok " + str(sum(int(nh.stale_read(g, None)) for g in range(1, GROUPS + 1)))
             elif cmd[0] == "leaders":

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 
 import dragonboat
-from dragonboat import Config, NodeHost, NodeHostConfig, StateMachine
+from dragonboat import Config, NodeHost, NodeHostConfig, Session, StateMachine
 from dragonboat.errors import ClusterNotFoundError, TemporaryError
 from dragonboat.statemachine import SnapshotReader, SnapshotWriter
 
@@ -56,9 +56,17 @@ class KV(StateMachine):
         self.data = dict(line.split("=", 1) for line in text.splitlines() if line)
 
 
-def retry(fn: Callable[[], T], limit: float = 30.0) -> T:
-    """Calls fn until it stops raising a temporary error (a leader is elected...)."""
-    return dragonboat.retry(fn, timeout=limit, interval=0.01)
+def retry(fn: Callable[[], T], limit: float = 30.0, *, session: Session | None = None,
+          idempotent: bool = False) -> T:
+    """Calls fn until it stops raising a temporary error (a leader is elected...).
+
+    As dragonboat.retry: a no-op proposal is retried only while it is surely
+    not applied (dropped, busy), not after a timeout; ``session=`` for a
+    proposal through that registered session, ``idempotent=True`` for reads
+    and polling.
+    """
+    return dragonboat.retry(fn, timeout=limit, interval=0.01, session=session,
+                            idempotent=idempotent)
 
 
 class Hosts:
@@ -119,7 +127,7 @@ class Hosts:
                     return leader - 1
             raise TemporaryError("no leader yet")
 
-        return retry(find)
+        return retry(find, idempotent=True)
 
     def stop(self) -> None:
         for nh in self.hosts:

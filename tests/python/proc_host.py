@@ -36,8 +36,8 @@ class KV(StateMachine):
         self.data = json.loads(reader.read())
 
 
-def retry(fn: Any, limit: float = 20.0) -> Any:
-    return dragonboat.retry(fn, timeout=limit)
+def retry(fn: Any, limit: float = 20.0, idempotent: bool = False) -> Any:
+    return dragonboat.retry(fn, timeout=limit, idempotent=idempotent)
 
 
 def main() -> None:
@@ -66,7 +66,7 @@ def serve(nh: NodeHost, cmd: list[str]) -> str:
             retry(lambda: nh.sync_propose(s, f"{cmd[1]}={cmd[2]}".encode(), 3.0))
             return "ok"
         if cmd[0] == "get":
-            return "ok " + str(retry(lambda: nh.sync_read(1, cmd[1], 3.0)))
+            return "ok " + str(retry(lambda: nh.sync_read(1, cmd[1], 3.0), idempotent=True))
         if cmd[0] == "leader":
             return "ok " + str(nh.get_leader_id(1)[0])
         if cmd[0] == "add":

@@ -44,22 +44,24 @@ def start_checker(nh: NodeHost, kind: str, cluster_id: int, directory: Path,
     """Starts (or restarts, with members == {}) a checker group of ``kind``."""
     if kind.startswith("cpp-"):
         if not CHECKER_PLUGIN.exists():
-            pytest.fail(f"{CHECKER_PLUGIN} is missing: build the C++ tree first (scripts/dev.sh test)")
+            pytest.fail(f"{CHECKER_PLUGIN} is missing: build the C++ tree (scripts/dev.sh test)")
         nh.start_cluster(members, False, None, config, plugin=str(CHECKER_PLUGIN))
     elif kind == "python-regular":
         nh.start_cluster(members, False, lambda c, n: Checker(save_delay), config)
     elif kind == "python-concurrent":
-        nh.start_concurrent_cluster(members, False, lambda c, n: ConcurrentChecker(save_delay), config)
+        nh.start_concurrent_cluster(members, False, lambda c, n: ConcurrentChecker(save_delay),
+                                    config)
     else:
         sm_dir = str(directory / f"sm-{cluster_id}")
-        nh.start_on_disk_cluster(members, False, lambda c, n: OnDiskChecker(sm_dir, save_delay), config)
+        nh.start_on_disk_cluster(members, False, lambda c, n: OnDiskChecker(sm_dir, save_delay),
+                                 config)
 
 
 def propose_all(nh: NodeHost, cluster_id: int, cmds: list[bytes], window: int = 100) -> None:
     """Proposes ``cmds`` in order (``window`` in flight) and requires each to be applied."""
     session = nh.get_noop_session(cluster_id)
     for i in range(0, len(cmds), window):
-        states = [nh.propose(session, c, 10.0) for c in cmds[i:i + window]]
+        states = [nh.propose(session, c, 30.0) for c in cmds[i:i + window]]
         for rs in states:
             rs.result(30.0)  # raises unless completed
 
@@ -71,6 +73,14 @@ def read_state(nh: NodeHost, cluster_id: int) -> tuple[int, int, int]:
     return parse_state(answer)
 
 
+def wait_for_leader(nh: NodeHost, cluster_id: int) -> None:
+    def leader() -> None:
+        if not nh.get_leader_id(cluster_id)[1]:
+            raise dragonboat.errors.ClusterNotReadyError("no leader yet")
+
+    dragonboat.retry(leader, timeout=30.0, idempotent=True)
+
+
 def expected(cmds: list[bytes]) -> tuple[int, int, int]:
     state = CheckerState()
     for c in cmds:
@@ -79,12 +89,14 @@ def expected(cmds: list[bytes]) -> tuple[int, int, int]:
 
 
 @pytest.mark.parametrize(("kind", "cluster_id"), KINDS, ids=[k for k, _ in KINDS])
-def test_snapshot_is_the_state_at_its_index(tmp_path: Path, kind: str, cluster_id: int) -> None:
+def test_snapshot_is_the_state_at_its_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            kind: str, cluster_id: int) -> None:
     """The issue's counter scenario, for every kind: one NodeHost, two one-member
     groups sharing the default snapshot worker, snapshots every 50 entries;
     group SLOW saves slowly, so the other group's snapshots wait for the worker
     while its entries keep coming. After a restart from the directory both
     groups hold exactly what was written: no entry applied twice or lost."""
+    monkeypatch.setenv("DRAGONBOAT_CHECKER_DIR", str(tmp_path))  # the C++ on-disk kind's files
     address = f"127.0.0.1:{free_port()}"
     config = NodeHostConfig(node_host_dir=str(tmp_path / "nh"), raft_address=address,
                             rtt_millisecond=10)
@@ -101,12 +113,20 @@ def test_snapshot_is_the_state_at_its_index(tmp_path: Path, kind: str, cluster_i
                       save_delay=0.02)
         for cid in (SLOW, cluster_id):
             read_state(nh, cid)  # elected and serving
-        writers = [threading.Thread(target=propose_all, args=(nh, cid, cmds[cid]))
-                   for cid in (SLOW, cluster_id)]
+        errors: list[BaseException] = []
+
+        def write(cid: int) -> None:
+            try:
+                propose_all(nh, cid, cmds[cid])
+            except BaseException as e:  # reported by the test thread below
+                errors.append(e)
+
+        writers = [threading.Thread(target=write, args=(cid,)) for cid in (SLOW, cluster_id)]
         for t in writers:
             t.start()
         for t in writers:
             t.join()
+        assert not errors, f"every proposal must complete: {errors!r}"
         assert read_state(nh, cluster_id) == expected(cmds[cluster_id])
         assert nh.get_hash(cluster_id) == expected(cmds[cluster_id])[1]
     with NodeHost(config) as nh:
@@ -144,39 +164,34 @@ class Echo(StateMachine):
 
 def test_restarted_node_completes_new_requests_with_their_own_results(tmp_path: Path) -> None:
     """The issue's restart scenario: 600 puts, a restart whose state machine
-    applies slowly (the replay takes ~2 s), and new proposals at once: every
-    new proposal must come back with its own result, never an old entry's."""
+    applies slowly (the replay takes ~2 s), and new proposals as soon as it
+    leads: every new proposal must come back with its own result, never an
+    old entry's. (Under the bug all 300 came back with old results.)"""
     address = f"127.0.0.1:{free_port()}"
     config = NodeHostConfig(node_host_dir=str(tmp_path / "nh"), raft_address=address,
                             rtt_millisecond=10)
     group = Config(node_id=1, cluster_id=1, election_rtt=10, heartbeat_rtt=1)
     old = list(range(1, 601))
+    # Each life waits for leadership before proposing, as a careful client
+    # does: no request is dropped, so both lives draw the same number of keys
+    # and the old entries' keys are those of the new requests (under the
+    # bug: keys restarted at node_id << 40).
     with NodeHost(config) as nh:
         nh.start_cluster({1: address}, False, lambda c, n: Echo(), group)
+        wait_for_leader(nh, 1)
         session = nh.get_noop_session(1)
-        first = dragonboat.retry(lambda: nh.sync_propose(session, b"1", 5.0))
-        assert first.value == 1
-        states = [nh.propose(session, str(v).encode(), 30.0) for v in old[1:]]
-        assert [rs.result(30.0).value for rs in states] == old[1:]
+        states = [nh.propose(session, str(v).encode(), 30.0) for v in old]
+        assert [rs.result(30.0).value for rs in states] == old
     with NodeHost(config) as nh:
         nh.start_cluster({}, False, lambda c, n: Echo(delay=0.003), group)
         session = nh.get_noop_session(1)
         new = list(range(1_000_001, 1_000_301))
-        pending: list[tuple[int, dragonboat.RequestState]] = []
-        deadline = time.monotonic() + 30
-        for v in new:
-            # Proposals made before the node has elected itself are dropped
-            # (never in the log, so safe to make again); the others wait in
-            # flight while the old entries replay.
-            while True:
-                rs = nh.propose(session, str(v).encode(), 30.0)
-                r = rs.wait(0.05)
-                if r is None or not r.dropped():
-                    pending.append((v, rs))
-                    break
-                assert time.monotonic() < deadline, "the restarted node never took a proposal"
+        wait_for_leader(nh, 1)
+        # The replay of the 600 old entries takes ~2 s: these wait behind it.
+        pending = [(v, nh.propose(session, str(v).encode(), 30.0)) for v in new]
         wrong = [(v, rs.result(30.0).value) for v, rs in pending if rs.result(30.0).value != v]
-        assert not wrong, f"{len(wrong)} new proposals completed with an old entry's result: {wrong[:5]}"
+        assert not wrong, (
+            f"{len(wrong)} new proposals completed with an old entry's result: {wrong[:5]}")
         assert nh.stale_read(1, None) == len(old) + len(new)
 
 

@@ -40,11 +40,11 @@ def test_observer_reads_witness_votes_and_observer_promotion(tmp_path: Path) -> 
         h.host(3).start_cluster({}, True, h.factory(3), Config(node_id=4, cluster_id=1,
                                                                election_rtt=10, is_observer=True))
         # An observer serves linearizable reads (through the leader) and has the data.
-        assert retry(lambda: h.host(3).sync_read(1, "a", 5.0)) == "1"
+        assert retry(lambda: h.host(3).sync_read(1, "a", 5.0), idempotent=True) == "1"
         retry(lambda: leader.sync_request_add_witness(1, 5, h.addresses[4], 0, 5.0))
         h.host(4).start_cluster({}, True, h.factory(4), Config(node_id=5, cluster_id=1,
                                                                election_rtt=10, is_witness=True))
-        m = retry(lambda: leader.sync_get_cluster_membership(1, 5.0))
+        m = retry(lambda: leader.sync_get_cluster_membership(1, 5.0), idempotent=True)
         assert set(m.nodes) == {1, 2, 3}
         assert m.observers == {4: h.addresses[3]} and m.witnesses == {5: h.addresses[4]}
         # A witness has no state machine: proposals and reads are refused.
@@ -55,7 +55,7 @@ def test_observer_reads_witness_votes_and_observer_promotion(tmp_path: Path) -> 
             witness.sync_read(1, "a", 2.0)
         # Adding the observer as a node promotes it.
         retry(lambda: leader.sync_request_add_node(1, 4, h.addresses[3], 0, 5.0))
-        m = retry(lambda: leader.sync_get_cluster_membership(1, 5.0))
+        m = retry(lambda: leader.sync_get_cluster_membership(1, 5.0), idempotent=True)
         assert 4 in m.nodes and 4 not in m.observers
         # A voting member cannot be demoted to an observer.
         with pytest.raises(errors.RejectedError):
@@ -73,7 +73,7 @@ def test_leader_transfer(three: Hosts) -> None:
         if not (ok and leader == target):
             raise errors.TemporaryError("not transferred yet")
 
-    retry(moved)
+    retry(moved, idempotent=True)
     with pytest.raises(errors.InvalidTargetError):
         three.host(target - 1).request_leader_transfer(1, 99)
     with pytest.raises(errors.ClusterNotFoundError):
@@ -107,7 +107,7 @@ def test_session_registered_used_and_unregistered_by_hand(three: Hosts) -> None:
 def test_na_read_local_node_and_done_callbacks(three: Hosts) -> None:
     nh = three.host(three.leader())
     retry(lambda: nh.sync_propose(nh.get_noop_session(1), b"n=5", 5.0))
-    rs = retry(lambda: _done_rs(nh.read_index(1, 5.0)))
+    rs = retry(lambda: _done_rs(nh.read_index(1, 5.0)), idempotent=True)
     assert nh.na_read_local_node(rs, b"n") == "5"
     # Callbacks: each registered one runs once with the outcome, also when
     # registered after completion; one that raises does not stop the others.
@@ -203,14 +203,16 @@ def test_asyncio_cancelled_await_leaves_the_loop_working(three: Hosts) -> None:
         if len(nodehost._LoopInbox._by_loop) != 0:
             raise errors.TemporaryError("the completion of the cancelled await is not posted yet")
 
-    retry(loop_freed, limit=10.0)
+    retry(loop_freed, limit=10.0, idempotent=True)
 
 
 async def retry_async(make: Callable[[], RequestState]) -> RequestResult:
-    """Awaits make() until its outcome is not a temporary failure (a new leader)."""
+    """Awaits make() (a no-op proposal) until its outcome is not "dropped" (a new
+    leader): a dropped proposal is not applied; one that timed out may be, so
+    it is not proposed again."""
     for _ in range(100):
         r = await make()
-        if not (r.dropped() or r.timeout()):
+        if not r.dropped():
             return r
         await asyncio.sleep(0.05)  # a retry interval, not synchronisation
     raise AssertionError("still failing after 100 attempts")
@@ -224,7 +226,8 @@ def test_session_proposal_retried_after_a_real_timeout_is_applied_once(three: Ho
     leader = three.leader(9)
     nh = three.host(leader)
     kv = three.sms[leader]  # this replica runs throughout
-    session = retry(lambda: nh.sync_get_session(9, 5.0))
+    # A retry registers another session; one registered by a timed-out try is never used.
+    session = retry(lambda: nh.sync_get_session(9, 5.0), idempotent=True)
     followers = [i for i in range(3) if i != leader]
     for i in followers:
         three.host(i).stop_cluster(9)
@@ -239,10 +242,10 @@ def test_session_proposal_retried_after_a_real_timeout_is_applied_once(three: Ho
         if kv.updates != 1:
             raise errors.TemporaryError("the timed-out entry is not applied yet")
 
-    retry(applied_once)
+    retry(applied_once, idempotent=True)
     # The retry with the session unchanged is answered from the session's
     # cache instead of being applied again.
-    retry(lambda: nh.sync_propose(session, b"once=1", 5.0))
+    retry(lambda: nh.sync_propose(session, b"once=1", 5.0), session=session)
     session.proposal_completed()
     assert kv.updates == 1
     assert nh.stale_read(9, "once") == "1"
