@@ -1,5 +1,6 @@
-"""Command line: ``dragonboat demo`` (three local NodeHosts doing real work) and
-``dragonboat simulate [--seeds N] [--steps K]`` (the deterministic Raft simulation)."""
+"""Command line: ``dragonboat demo`` (three local NodeHosts doing real work),
+``dragonboat simulate [--seeds N] [--steps K]`` (the deterministic Raft simulation) and
+``dragonboat systest`` (the randomized whole-system test with real NodeHost processes)."""
 
 from __future__ import annotations
 
@@ -140,6 +141,42 @@ def _demo(args: argparse.Namespace) -> int:
     return demo.run(args.seconds)
 
 
+def _default_plugin() -> str | None:
+    """The C++ checker plugin of a source checkout's build, if it was built."""
+    import os
+
+    env = os.environ.get("DRAGONBOAT_CHECKER_PLUGIN")
+    if env:
+        return env
+    rel = os.path.join("build", "dev", "tests", "checker", "libdragonboat_checker_plugin.so")
+    here = os.path.dirname(os.path.abspath(__file__))
+    for base in (os.getcwd(), os.path.dirname(os.path.dirname(here))):
+        if os.path.exists(os.path.join(base, rel)):
+            return os.path.join(base, rel)
+    return None
+
+
+def _systest(args: argparse.Namespace) -> int:
+    from dragonboat import systest
+
+    if args.hosts is not None and not 3 <= args.hosts <= 5:
+        print("dragonboat systest: --hosts must be within 3..5", file=sys.stderr)
+        return 2
+    if args.minutes is not None and args.minutes <= 0:
+        print("dragonboat systest: --minutes must be positive", file=sys.stderr)
+        return 2
+    plugin = args.plugin
+    if plugin is None:
+        plugin = _default_plugin()
+        if plugin is None:
+            print("C++ checker plugin not found (build/dev/tests/checker/"
+                  "libdragonboat_checker_plugin.so; or --plugin PATH): C++ groups skipped")
+    opts = systest.Options(seeds=args.seeds, minutes=args.minutes, seed=args.seed,
+                           hosts=args.hosts, plugin=plugin, seconds=args.seconds,
+                           verbose=args.verbose, root=args.dir, keep=args.keep)
+    return systest.run(opts)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dragonboat`` command."""
     argv = sys.argv[1:] if argv is None else argv
@@ -187,8 +224,26 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--first", type=int, default=1, help="first seed (default 1)")
     sim.add_argument("--steps", type=int, default=2000, help="chaos steps per seed")
     sim.set_defaults(func=_simulate)
+    st = sub.add_parser("systest", help="randomized whole-system test: NodeHost processes, "
+                        "faults, invariant checks")
+    st.add_argument("--seeds", type=int, default=None,
+                    help="number of seeds (default 3; unlimited with --minutes)")
+    st.add_argument("--minutes", type=float, default=None,
+                    help="start no new seed after this many minutes")
+    st.add_argument("--seed", type=int, default=None, help="the first seed (default: random)")
+    st.add_argument("--hosts", type=int, default=None,
+                    help="NodeHost processes per seed, 3..5 (default: the seed picks)")
+    st.add_argument("--plugin", default=None,
+                    help="the C++ checker plugin (.so) (default: the build's, when present)")
+    st.add_argument("--seconds", type=float, default=20.0,
+                    help="seconds of load and faults per seed (default 20)")
+    st.add_argument("--dir", default=None, help="where the seeds' temporary directories go")
+    st.add_argument("--keep", action="store_true",
+                    help="keep every seed's directory (failed seeds' are always kept)")
+    st.add_argument("--verbose", action="store_true", help="print every fault and event")
+    st.set_defaults(func=_systest, steps=1)
     args = parser.parse_args(argv)
-    if args.seeds <= 0 or args.steps <= 0:
+    if (args.seeds is not None and args.seeds <= 0) or args.steps <= 0:
         parser.error("--seeds and --steps must be positive")
     result: int = args.func(args)
     return result

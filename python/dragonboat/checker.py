@@ -155,7 +155,7 @@ class CheckerState:
 
 
 def _read_all(reader: SnapshotReader) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         chunk = reader.read(1 << 16)
         if not chunk:

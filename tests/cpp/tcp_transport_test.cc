@@ -149,6 +149,37 @@ TEST(TcpTransport, ReconnectsAfterTheRemoteRestarts) {
   }));
 }
 
+TEST(TcpTransport, APeerThatConnectsEndsOurBackOffTowardIt) {
+  // A restarted node must be reachable as soon as it is back, not after the
+  // reconnect back-off (up to 5 s) runs out: its first inbound connection
+  // resets our back-off toward its address.
+  NodeRegistry reg;
+  Recorder ra, rb;
+  auto a = make(1, &reg, &ra);
+  uint16_t port;
+  {
+    asio::io_context io;
+    asio::ip::tcp::acceptor acc(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    port = acc.local_endpoint().port();
+  }
+  std::string b_addr = "127.0.0.1:" + std::to_string(port);
+  reg.add(5, 9, b_addr);
+  reg.add(5, 1, a->address());
+  // Five failed connects: the back-off is now 1.6 s and growing.
+  uint64_t seq = 1;
+  ASSERT_TRUE(eventually([&] {
+    (void)a->send(msg(5, 9, seq++));
+    return a->stats().connect_failures.load() >= 5;
+  }));
+  ASSERT_FALSE(a->send(msg(5, 9, seq++))) << "backing off";
+  auto b = make(1, &reg, &rb, b_addr);  // the node is back and talks to us
+  ASSERT_TRUE(b->send(msg(5, 1, 1)));
+  ASSERT_TRUE(ra.wait([&] { return ra.received.size() == 1; }));
+  EXPECT_TRUE(a->send(msg(5, 9, 100))) << "no back-off toward a peer that just connected";
+  ASSERT_TRUE(rb.wait([&] { return !rb.received.empty(); }));
+  EXPECT_EQ(rb.received_copy().back().log_index, 100u);
+}
+
 TEST(TcpTransport, BadFramesCloseTheConnectionAndAreCounted) {
   NodeRegistry reg;
   Recorder ra, rb;
