@@ -173,7 +173,8 @@ def _systest(args: argparse.Namespace) -> int:
                   "libdragonboat_checker_plugin.so; or --plugin PATH): C++ groups skipped")
     opts = systest.Options(seeds=args.seeds, minutes=args.minutes, seed=args.seed,
                            hosts=args.hosts, plugin=plugin, seconds=args.seconds,
-                           verbose=args.verbose, root=args.dir, keep=args.keep)
+                           verbose=args.verbose, root=args.dir, keep=args.keep,
+                           inject=args.inject)
     return systest.run(opts)
 
 
@@ -241,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--keep", action="store_true",
                     help="keep every seed's directory (failed seeds' are always kept)")
     st.add_argument("--verbose", action="store_true", help="print every fault and event")
+    st.add_argument("--inject", choices=("double-apply", "stale-result"), default=None,
+                    help="make the workers fake this bug (to see the test catch it)")
     st.set_defaults(func=_systest, steps=1)
     args = parser.parse_args(argv)
     if (args.seeds is not None and args.seeds <= 0) or args.steps <= 0:

@@ -178,6 +178,20 @@ TEST(TcpTransport, APeerThatConnectsEndsOurBackOffTowardIt) {
   EXPECT_TRUE(a->send(msg(5, 9, 100))) << "no back-off toward a peer that just connected";
   ASSERT_TRUE(rb.wait([&] { return !rb.received.empty(); }));
   EXPECT_EQ(rb.received_copy().back().log_index, 100u);
+  // The same without a message: a restarted host says hello to its peers.
+  b->stop();
+  ASSERT_TRUE(eventually([&] {
+    (void)a->send(msg(5, 9, seq++));
+    return a->stats().connect_failures.load() >= 8;
+  }));
+  ASSERT_FALSE(a->send(msg(5, 9, seq++))) << "backing off again";
+  Recorder rb2;
+  auto b2 = make(1, &reg, &rb2, b_addr);
+  b2->hello(a->address());
+  // The back-off is 5 s now; the hello arrives within milliseconds.
+  ASSERT_TRUE(dragonboat::test::eventually([&] { return a->send(msg(5, 9, 200)); }, std::chrono::seconds(2)))
+      << "hello ends the back-off";
+  ASSERT_TRUE(rb2.wait([&] { return !rb2.received.empty(); }));
 }
 
 TEST(TcpTransport, BadFramesCloseTheConnectionAndAreCounted) {

@@ -391,6 +391,13 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
     ++nodes_version;
   }
   sw->wake(n);
+  // A restarted replica's peers may be backing off toward this host after
+  // failing to reach it: tell them it is back, so the leader's next
+  // heartbeat gets through (rejoining within an election timeout or two).
+  raft::Membership m = n->membership();
+  for (const auto* group : {&m.addresses, &m.observers, &m.witnesses})
+    for (const auto& [id, addr] : *group)
+      if (id != c.node_id) transport->hello(addr);
   NodeEventInfo ni{c.cluster_id, c.node_id};
   events->system([ni](ISystemEventListener& l) { l.node_ready(ni); });
   return Status::OK();

@@ -97,6 +97,7 @@ struct TcpTransport::Impl {
     std::vector<raft::Message> queue;
     uint64_t queued_bytes = 0;
     bool scheduled = false;
+    bool hello = false;  // send an empty batch (our address only) even with nothing queued
     Clock::time_point retry_at{};
     std::chrono::milliseconds backoff{kMinBackoff};
     // I/O-thread only.
@@ -583,7 +584,8 @@ struct TcpTransport::Impl {
     MessageBatch batch;
     {
       std::lock_guard<std::mutex> g(r->mu);
-      if (r->queue.empty()) return;
+      if (r->queue.empty() && !r->hello) return;
+      r->hello = false;
       // Take what fits one frame under the receiver's limits; the rest goes
       // in the next frame.
       uint64_t bytes = 0, entries = 0;
@@ -816,6 +818,15 @@ bool TcpTransport::send(raft::Message m) {
   r->queue.push_back(std::move(m));
   d.schedule(r);
   return true;
+}
+
+void TcpTransport::hello(const std::string& address) {
+  Impl& d = *impl_;
+  if (!d.running || address == d.address) return;
+  auto r = d.remote_for(address, 0);
+  std::lock_guard<std::mutex> g(r->mu);
+  r->hello = true;
+  d.schedule(r);
 }
 
 bool TcpTransport::send_snapshot(raft::Message m) {

@@ -96,6 +96,8 @@ class TcpTransport : public Transport {
   void stop() override;
   bool send(raft::Message m) override;
   bool send_snapshot(raft::Message m) override;
+  // An empty message batch carrying our address (see Transport::hello).
+  void hello(const std::string& address) override;
   const std::string& address() const override;
 
   const TcpTransportStats& stats() const;

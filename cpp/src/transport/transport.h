@@ -83,6 +83,10 @@ class Transport {
   // as handle_snapshot_status at the sender.
   virtual bool send_snapshot(raft::Message m) = 0;
   virtual const std::string& address() const = 0;
+  // Best effort: tells the host at `address` that this one is (back) up, so
+  // it stops backing off toward us (a restarted replica is otherwise
+  // unreachable until the peers' reconnect back-off runs out). Default: nothing.
+  virtual void hello(const std::string& address) { (void)address; }
 };
 
 }  // namespace dragonboat::transport
