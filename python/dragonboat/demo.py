@@ -26,26 +26,38 @@ GROUPS = 4  # Raft groups, each replicated on the three NodeHosts
 def host_main(argv: list[str]) -> int:
     """``python -m dragonboat _host INDEX ADDRESSES_JSON DIR MODE``: one demo NodeHost."""
     from dragonboat import Config, NodeHost, NodeHostConfig, StateMachine, errors
+    from dragonboat.checker import CheckerState
     from dragonboat.retry import retry as dragonboat_retry
     from dragonboat.statemachine import SnapshotReader, SnapshotWriter
 
     class KV(StateMachine):
+        """A key-value store that also counts and hashes every command it
+        applies (dragonboat.checker): a command applied twice or skipped on
+        any replica would show as a different count or hash."""
+
         def __init__(self) -> None:
             self.data: dict[str, str] = {}
+            self.check = CheckerState()
 
         def update(self, data: bytes) -> int:
             key, _, value = data.decode().partition("=")
             self.data[key] = value
+            self.check.apply(data)
             return len(self.data)
 
         def lookup(self, query: Any) -> Any:
+            if query == "state":  # "<count> <hash> <distinct>"
+                return self.check.lookup(b"state").decode()
             return self.data.get(query, "") if query is not None else len(self.data)
 
         def save_snapshot(self, writer: SnapshotWriter) -> None:
-            writer.write(json.dumps(self.data).encode())
+            saved = {"data": self.data, "check": self.check.encode().hex()}
+            writer.write(json.dumps(saved).encode())
 
         def recover_from_snapshot(self, reader: SnapshotReader) -> None:
-            self.data = json.loads(reader.read())
+            saved = json.loads(reader.read())
+            self.data = saved["data"]
+            self.check = CheckerState.decode(bytes.fromhex(saved["check"]))
 
     import logging
 
@@ -117,6 +129,9 @@ def host_main(argv: list[str]) -> int:
                 out = "ok " + str(retry_read(lambda g=g, key=key: nh.sync_read(g, key, 5.0)))
             elif cmd[0] == "keys":
                 out = "ok " + str(sum(int(nh.stale_read(g, None)) for g in range(1, GROUPS + 1)))
+            elif cmd[0] == "state":  # every group's "<count> <hash> <distinct>", comma-separated
+                out = "ok " + ",".join(str(nh.stale_read(g, "state")).replace(" ", ":")
+                                       for g in range(1, GROUPS + 1))
             elif cmd[0] == "leaders":
                 out = f"ok {leader_changes[0]}"
             elif cmd[0] == "quit":
@@ -241,6 +256,21 @@ def run(seconds: float = 6.0) -> int:
         print(f"  NodeHost 3 {state} in {time.monotonic() - t0:.2f} s ({keys} of {target} keys)")
         if keys < target:
             return 1
+        # Every replica must have applied every command exactly once: the
+        # same count and hash on the three hosts, group by group.
+        live = [h for h in hosts if h is not None]
+        deadline = time.monotonic() + 30
+        states = [h.ask("state")[0] for h in live]
+        while len(set(states)) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling: the followers apply the last entries
+            states = [h.ask("state")[0] for h in live]
+        applied = sum(int(g.split(":")[0]) for g in states[0].split(","))
+        distinct = sum(int(g.split(":")[2]) for g in states[0].split(","))
+        if len(set(states)) > 1 or applied != distinct:
+            print(f"  replicas DISAGREE or a command was applied twice: {states}")
+            return 1
+        print(f"  replicas agree: {applied} commands applied once each, "
+              f"the same count and hash in all {GROUPS} groups on {len(live)} hosts")
         leader_changes = sum(int(h.ask("leaders")[0]) for h in hosts if h is not None)
         p50s.sort()
         p99s.sort()

@@ -15,6 +15,7 @@ def test_demo_runs_a_three_process_cluster_and_catches_up() -> None:
     out = subprocess.run([sys.executable, "-m", "dragonboat", "demo", "--seconds", "1"],
                          capture_output=True, text=True, timeout=180, check=True)
     assert "NodeHost 3 caught up" in out.stdout
+    assert "replicas agree" in out.stdout  # same count and hash on every replica
     assert "summary:" in out.stdout
     assert " 0 writes acknowledged" not in out.stdout
 
