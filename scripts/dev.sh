@@ -8,6 +8,7 @@
 #   scripts/dev.sh bench      build and run the benchmarks under benchmarks/
 #   scripts/dev.sh lint       ruff and mypy --strict on the Python package and tests
 #   scripts/dev.sh fuzz [S]   fuzz the wire decoders for S seconds (default 60)
+#   scripts/dev.sh systest [M] the randomized whole-system test for M minutes (default 30)
 #   scripts/dev.sh deps       only install the system and Python build dependencies
 #
 # Builds are incremental (build/dev, ccache when present) and use at most
@@ -162,6 +163,12 @@ case "$cmd" in
     fuzz_wire "${FUZZ_SECONDS:-60}"
     ;;
   lint) deps; lint_python ;;
+  systest)
+    deps; build_cpp; install_python_pkg
+    log "the randomized whole-system test for ${2:-30} minutes (docs/testing.md)"
+    "$PY" -m dragonboat systest --minutes "${2:-30}" \
+      --plugin build/dev/tests/checker/libdragonboat_checker_plugin.so
+    ;;
   fuzz) deps; fuzz_wire "${2:-60}" ;;
   sanitize)
     deps
@@ -194,5 +201,5 @@ case "$cmd" in
     "$PY" benchmarks/python_bench.py --seconds 4 --plugin build/bench/examples/plugin/libdragonboat_kv_plugin.so
     ;;
   *)
-    sed -n '2,15p' "$0"; exit 2 ;;
+    sed -n '2,16p' "$0"; exit 2 ;;
 esac
