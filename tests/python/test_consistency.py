@@ -253,3 +253,48 @@ def test_get_hash_needs_a_state_machine_with_one(tmp_path: Path) -> None:
                          Config(node_id=1, cluster_id=1, election_rtt=10, heartbeat_rtt=1))
         with pytest.raises(DragonboatError):
             nh.get_hash(1)
+
+
+@pytest.mark.parametrize("kind", ["python-regular", "python-concurrent", "cpp-regular"])
+def test_exported_snapshot_holds_the_state_at_its_index_and_imports(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """An exported snapshot taken while writes keep coming holds exactly the
+    state at its index, and a node repaired from it (import_snapshot) resumes
+    from that state. In a one-member group that keeps its term, log index =
+    command count + a fixed offset (the election's entries), measured with
+    a first snapshot."""
+    monkeypatch.setenv("DRAGONBOAT_CHECKER_DIR", str(tmp_path))
+    monkeypatch.setenv("DRAGONBOAT_CHECKER_SAVE_DELAY_MS", "200")
+    cluster_id = 30 if kind == "cpp-regular" else 31  # the plugin: cluster_id % 3 == 0 is regular
+    address = f"127.0.0.1:{free_port()}"
+    group = Config(node_id=1, cluster_id=cluster_id, election_rtt=10, heartbeat_rtt=1)
+    cmds = [f"e{i}".encode() for i in range(1500)]
+    exported = tmp_path / "export"
+    exported.mkdir()
+    with NodeHost(NodeHostConfig(node_host_dir=str(tmp_path / "old"), raft_address=address,
+                                 rtt_millisecond=10)) as nh:
+        start_checker(nh, kind, cluster_id, tmp_path, {1: address}, group, save_delay=0.2)
+        wait_for_leader(nh, cluster_id)
+        propose_all(nh, cluster_id, cmds[:1])
+        offset = nh.sync_request_snapshot(cluster_id, None, 10.0) - 1
+        writer = threading.Thread(target=propose_all, args=(nh, cluster_id, cmds[1:], 20))
+        writer.start()
+        while parse_state(nh.stale_read(cluster_id, b"state"))[0] < 200:
+            time.sleep(0.01)  # polling: the export should land in the middle of the writes
+        index = nh.sync_request_snapshot(
+            cluster_id, dragonboat.SnapshotOption(exported=True, export_path=str(exported)), 10.0)
+        writer.join()
+        assert parse_state(nh.stale_read(cluster_id, b"state"))[0] == len(cmds)
+    new_dir = str(tmp_path / "new")
+    new_address = f"127.0.0.1:{free_port()}"
+    repaired = NodeHostConfig(node_host_dir=new_dir, raft_address=new_address)
+    dragonboat._core.import_snapshot(repaired, str(exported), {1: new_address}, 1)
+    with NodeHost(NodeHostConfig(node_host_dir=new_dir, raft_address=new_address,
+                                 rtt_millisecond=10)) as nh:
+        start_checker(nh, kind, cluster_id, tmp_path / "imported", {}, group)
+        count = index - offset
+        assert 0 < count < len(cmds), "the export should fall inside the writes"
+        assert read_state(nh, cluster_id) == expected(cmds[:count]), (
+            f"the snapshot at index {index} must hold the first {count} commands, no more")
+        propose_all(nh, cluster_id, [b"after-import"])
+        assert read_state(nh, cluster_id) == expected(cmds[:count] + [b"after-import"])
