@@ -37,14 +37,30 @@ Status Node::open(const NodeOptions& options, logdb::LogDB* db, transport::Trans
   uint64_t applied = ss.index;
   if (!ss.empty() && !ss.witness && !c.is_witness && durable < ss.index) {
     // Restart: the state machine comes back from the latest snapshot, then
-    // the log after it is replayed (an on-disk state machine that already
-    // holds the snapshot's entries skips this).
-    s = rsm::recover_snapshot(ss.filepath, sm, &n->sessions_);
-    if (!s.ok()) return Status(s.code(), "recovering from snapshot " + ss.filepath + ": " + s.message());
+    // the log after it is replayed. An on-disk state machine's own
+    // snapshots hold no state: they record the last entry it had received
+    // when it was synced for them (entries after that up to the snapshot's
+    // index never reach it: no-ops, membership changes), and open() must
+    // report at least that entry.
+    uint64_t synced = ss.index;  // snapshots from before it was recorded: their index
+    s = rsm::read_metadata_only_snapshot(ss.filepath, &synced);
+    if (s.ok() && sm->kind() == rsm::SMKind::kOnDisk) {
+      if (durable < synced) {
+        return Status(ErrorCode::kNoSnapshot,
+                      "the on-disk state machine's open() reported index " + std::to_string(durable) +
+                          ", but it was synced at index " + std::to_string(synced) + " for snapshot " +
+                          ss.filepath + ": its store lost updates it had made durable");
+      }
+      durable = ss.index;  // it holds everything up to the snapshot
+    } else {
+      s = rsm::recover_snapshot(ss.filepath, sm, &n->sessions_);
+      if (!s.ok()) return Status(s.code(), "recovering from snapshot " + ss.filepath + ": " + s.message());
+    }
   }
   n->applier_.set_applied(applied);
   n->applier_.set_applied_term(ss.term);
   n->applier_.set_durable(durable);
+  n->applier_.set_sm_applied(std::max(applied, durable), 0);
   n->applied_ = std::max(applied, durable);
   n->last_snapshot_index_ = ss.index;
   n->applied_membership_ = n->peer_->membership();
@@ -564,6 +580,7 @@ Status Node::capture_state(SnapshotOp* op) {
   if (s.ok() && !op->metadata_only) s = sm_->prepare_snapshot(&op->ctx);
   if (!s.ok()) return s;
   op->session_table = sessions_.encode();  // at the same point as the state
+  op->synced_index = applier_.sm_applied();  // what an on-disk state machine holds after the sync
   {
     std::lock_guard<std::mutex> g(amu_);
     op->membership = applied_membership_;
@@ -591,9 +608,9 @@ void Node::note_snapshot_sent(uint64_t to, uint64_t index) {
 }
 
 Status Node::capture_snapshot(const SnapshotRequest* req, uint64_t key, std::unique_ptr<SnapshotOp>* out) {
+  bool exported = req && req->exported;
   uint64_t index = applier_.applied();
   uint64_t term = applier_.applied_term();
-  bool exported = req && req->exported;
   if (index == 0 || term == 0 || (!exported && index == last_snapshot_index_)) {
     // Nothing new to capture; a request for it is refused (one exists).
     if (req) snapshot_reqs_.complete(key, RequestResultCode::kRejected);
@@ -624,7 +641,7 @@ Status Node::save_snapshot_op(const SnapshotOp& op) {
   snapshot::SnapshotMeta meta;
   Status s = rsm::save_prepared_snapshot(root, cluster_id(), node_id(), op.index, op.term,
                                          op.metadata_only ? nullptr : sm_, op.ctx, op.session_table, &meta,
-                                         &stopped_);
+                                         &stopped_, op.synced_index);
   if (!s.ok() && stopped_) {
     if (op.requested) snapshot_reqs_.complete(op.request_key, RequestResultCode::kTerminated);
     return Status::OK();  // given up because the node stops: not a failure
@@ -667,6 +684,7 @@ Status Node::recover_snapshot_op(const SnapshotOp& op) {
   }
   applier_.set_applied(ss.index);
   applier_.set_applied_term(ss.term);
+  applier_.set_sm_applied(ss.index, ss.term);
   last_snapshot_index_ = ss.index;
   applied_ = std::max(applied_.load(), ss.index);
   complete_reads_up_to(applied_.load());

@@ -252,6 +252,7 @@ class Node {
     // An on-disk state machine's local snapshots carry no state (it keeps
     // its own); a follower that needs one gets a full snapshot made for it.
     bool metadata_only = false;
+    uint64_t synced_index = 0;  // the last entry the state machine had received at capture
     bool stream = false;
     raft::Message stream_message;  // the InstallSnapshot to send with it
   };

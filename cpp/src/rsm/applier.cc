@@ -19,6 +19,8 @@ Status Applier::flush(std::vector<SMEntry>* batch, std::vector<Pending>* meta, A
                                          std::to_string(batch->front().index) + ".." +
                                          std::to_string(batch->back().index) + ": " + s.to_string());
   }
+  sm_applied_ = batch->back().index;
+  sm_applied_term_ = meta->back().term;
   for (size_t i = 0; i < batch->size(); ++i) {
     const Pending& p = (*meta)[i];
     Result& r = (*batch)[i].result;
@@ -87,7 +89,7 @@ Status Applier::apply(const std::vector<Entry>& entries, ApplyOutput* out) {
         se.index = e.index;
         se.cmd = std::string_view(e.cmd);
         batch.push_back(std::move(se));
-        meta.push_back(Pending{e.key, e.client_id, e.series_id, out->completions.size()});
+        meta.push_back(Pending{e.key, e.client_id, e.series_id, e.term, out->completions.size()});
         out->completions.push_back(Completion{e.key, e.client_id, e.series_id, RequestResultCode::kCompleted, {}});
         break;
       }

@@ -62,10 +62,22 @@ class Applier {
   // snapshot recovery; set_applied_term then).
   uint64_t applied_term() const { return applied_term_; }
   void set_applied_term(uint64_t t) { applied_term_ = t; }
+  // The last entry the state machine itself received (an update, or the
+  // snapshot it recovered from): applied() may be ahead of it by entries
+  // that never reach the state machine (no-ops, membership changes). An
+  // on-disk state machine's open() can only report up to this entry, so
+  // its metadata-only snapshots are taken here, not at applied(). Its term
+  // is 0 when unknown (right after a restart with a durable index).
+  uint64_t sm_applied() const { return sm_applied_; }
+  uint64_t sm_applied_term() const { return sm_applied_term_; }
+  void set_sm_applied(uint64_t index, uint64_t term) {
+    sm_applied_ = index;
+    sm_applied_term_ = term;
+  }
 
  private:
   struct Pending {
-    uint64_t key, client_id, series_id;
+    uint64_t key, client_id, series_id, term;
     size_t slot;  // index of its completion in ApplyOutput::completions
   };
   Status flush(std::vector<SMEntry>* batch, std::vector<Pending>* meta, ApplyOutput* out);
@@ -75,6 +87,8 @@ class Applier {
   SessionManager* sessions_;
   uint64_t applied_ = 0;
   uint64_t applied_term_ = 0;
+  uint64_t sm_applied_ = 0;
+  uint64_t sm_applied_term_ = 0;
   uint64_t durable_ = 0;
 };
 

@@ -56,7 +56,7 @@ Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node
 Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
                               uint64_t term, ManagedSM* sm, const std::string& ctx,
                               const std::string& table, snapshot::SnapshotMeta* meta,
-                              const std::atomic<bool>* stopped) {
+                              const std::atomic<bool>* stopped, uint64_t synced_index) {
   snapshot::SnapshotMeta id;
   id.cluster_id = cluster_id;
   id.node_id = node_id;
@@ -70,6 +70,11 @@ Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint
   for (int i = 0; i < 8; ++i) header.push_back(static_cast<char>(n >> (8 * i)));
   s = b->write(header.data(), header.size());
   if (s.ok()) s = b->write(table.data(), table.size());
+  if (s.ok() && !sm) {
+    std::string synced;
+    for (int i = 0; i < 8; ++i) synced.push_back(static_cast<char>(synced_index >> (8 * i)));
+    s = b->write(synced.data(), synced.size());
+  }
   BuilderWriter w(b.get(), stopped);
   if (s.ok() && sm) s = sm->save_snapshot(ctx, &w);
   if (s.ok() && w.stopped()) s = Status(ErrorCode::kCanceled, "the node stopped during the snapshot save");
@@ -109,6 +114,36 @@ Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* 
     if (!s.ok()) return s;
   }
   *sessions = std::move(restored);
+  return Status::OK();
+}
+
+Status read_metadata_only_snapshot(const std::string& path, uint64_t* synced_index) {
+  std::unique_ptr<snapshot::SnapshotReader> r;
+  Status s = snapshot::SnapshotReader::open(path, &r);
+  if (!s.ok()) return s;
+  unsigned char header[9];
+  s = read_exact(r.get(), header, sizeof(header));
+  if (!s.ok()) return s;
+  if (header[0] != kPayloadMetadataOnly) return Status(ErrorCode::kInvalidOperation, path + " is a full snapshot");
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= uint64_t(header[1 + i]) << (8 * i);
+  if (n > (1ull << 32)) return Status(ErrorCode::kCorrupted, "session table size " + std::to_string(n) + " in " + path);
+  std::string rest;
+  char buf[4096];
+  for (size_t got = 1; got > 0;) {  // to the end: the reader verifies the tail
+    s = r->read(buf, sizeof(buf), &got);
+    if (!s.ok()) return s;
+    rest.append(buf, got);
+  }
+  if (rest.size() == n + 8) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= uint64_t(static_cast<unsigned char>(rest[n + i])) << (8 * i);
+    *synced_index = v;
+  } else if (rest.size() != n) {
+    return Status(ErrorCode::kCorrupted, "metadata-only snapshot " + path + " has " + std::to_string(rest.size()) +
+                                             " payload bytes after its header for a " + std::to_string(n) +
+                                             "-byte session table");
+  }
   return Status::OK();
 }
 

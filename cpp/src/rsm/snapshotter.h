@@ -4,7 +4,8 @@
 //
 // Payload layout: [u8 kind][u64 LE session bytes][session table]
 // [state machine bytes ...]; kind 1 = full, 2 = metadata only (no state
-// machine bytes: an on-disk state machine's local snapshot). The session table is part of every snapshot so a
+// machine bytes: an on-disk state machine's local snapshot; then [u64 LE
+// synced index]). The session table is part of every snapshot so a
 // retried proposal stays at-most-once across snapshot recovery (§6.3).
 // Thread-safety: not thread-safe (the group's snapshot path).
 #pragma once
@@ -36,10 +37,20 @@ Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node
 // kNoSnapshot, as there is no state in it to recover.
 // `stopped` (may be null) is what ISnapshotWriter::stopped() reports; when it
 // is set after the state machine returns, the snapshot is discarded (kCanceled).
+// A metadata-only snapshot also records `synced_index`: the last entry the
+// (on-disk) state machine had received when it was synced for it, which may
+// be below `index` when the entries after it never reach the state machine
+// (no-ops, membership changes).
 Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
                               uint64_t term, ManagedSM* sm, const std::string& ctx,
                               const std::string& session_table, snapshot::SnapshotMeta* meta,
-                              const std::atomic<bool>* stopped = nullptr);
+                              const std::atomic<bool>* stopped = nullptr, uint64_t synced_index = 0);
+
+// OK when `path` is a metadata-only snapshot; *synced_index gets the index
+// it recorded (left unchanged for a snapshot written before it was
+// recorded). kInvalidOperation for a full snapshot; file errors as for
+// recover_snapshot.
+Status read_metadata_only_snapshot(const std::string& path, uint64_t* synced_index);
 
 // Replaces sm's state and the session table with the snapshot data file at
 // `path`; every block is verified (kCorrupted names the file and block).
