@@ -58,20 +58,21 @@ def main() -> None:
                 end = time.monotonic() + a.down
                 while time.monotonic() < end:  # the others write on; heartbeats to it fail
                     n += 1
+                    cmd = f"w{n}".encode()
                     try:
-                        dragonboat.retry(lambda: hosts[0].sync_propose(session, f"w{n}".encode(), 1.0))
+                        dragonboat.retry(lambda c=cmd: hosts[0].sync_propose(session, c, 1.0))
                     except dragonboat.errors.TimeoutError:
                         pass  # forwarded to the leader that just stopped: lost (or applied later)
                 start = time.monotonic()
-                hosts[victim] = NodeHost(configs[victim])
-                hosts[victim].start_cluster({}, False, lambda c, n: Checker(), group(victim))
-                dragonboat.retry(lambda: hosts[victim].sync_read(1, b"state", 1.0), timeout=60.0,
+                back = hosts[victim] = NodeHost(configs[victim])
+                back.start_cluster({}, False, lambda c, n: Checker(), group(victim))
+                dragonboat.retry(lambda: back.sync_read(1, b"state", 1.0), timeout=60.0,
                                  interval=0.001, idempotent=True)
                 ms = (time.monotonic() - start) * 1000
                 figures.append(ms)
                 print(f"round {r + 1}: node {victim + 1} serves a linearizable read {ms:.0f} ms "
-                      f"after its start ({ms / election_ms:.2f} election timeouts of {election_ms} ms)",
-                      flush=True)
+                      f"after its start ({ms / election_ms:.2f} election timeouts of "
+                      f"{election_ms} ms)", flush=True)
             print(f"rejoin: median {statistics.median(figures):.0f} ms, max {max(figures):.0f} ms "
                   f"({max(figures) / election_ms:.2f} election timeouts) over {a.rounds} rounds")
         finally:
