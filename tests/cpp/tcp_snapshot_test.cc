@@ -117,6 +117,26 @@ TEST_F(TcpSnapshotTest, LargeSnapshotArrivesVerifiedAndComplete) {
   EXPECT_EQ(b_->stats().snapshots_received.load(), 1u);
 }
 
+TEST_F(TcpSnapshotTest, WitnessSnapshotCarriesTheMembershipOnly) {
+  // Raft sends a witness a snapshot with no file (the membership only): it
+  // must arrive, or a witness that fell behind a compacted log never catches
+  // up and a group that needs its vote stalls (found by the system test).
+  Message m = snapshot_message("");
+  m.snapshot.witness = true;
+  ASSERT_TRUE(a_->send_snapshot(m));
+  ASSERT_TRUE(ra_.wait([&] { return ra_.snapshot_status.size() == 1; }));
+  EXPECT_FALSE(ra_.snapshot_status[0].failed);
+  ASSERT_TRUE(rb_.wait([&] { return rb_.received.size() == 1; }));
+  const Message& got = rb_.received[0];
+  EXPECT_EQ(got.type, MessageType::kInstallSnapshot);
+  EXPECT_TRUE(got.snapshot.witness);
+  EXPECT_EQ(got.snapshot.index, 300u);
+  EXPECT_EQ(got.snapshot.term, 6u);
+  EXPECT_EQ(got.snapshot.membership.addresses.size(), 2u);
+  EXPECT_TRUE(got.snapshot.filepath.empty());
+  EXPECT_FALSE(leftovers());
+}
+
 TEST_F(TcpSnapshotTest, CorruptSnapshotFileIsRefusedAndNothingStays) {
   snapshot::DataFileInfo src;
   std::string path = make_snapshot(5u << 20, &src);

@@ -329,3 +329,39 @@ def test_on_disk_restarts_from_a_snapshot_taken_after_entries_it_never_saw(
         assert read_state(nh, cluster_id) == expected(cmds)
         propose_all(nh, cluster_id, [b"after"])
         assert read_state(nh, cluster_id) == expected([*cmds, b"after"])
+
+
+def test_witness_behind_a_compacted_log_catches_up_and_keeps_the_group_writable(
+        tmp_path: Path) -> None:
+    """A witness added after the log was compacted must catch up by a
+    (membership-only) snapshot over TCP; then, with one of the two full
+    voters stopped, the leader and the witness still commit writes (before
+    the fix the witness snapshot never left the leader and writes stalled)."""
+    addresses = [f"127.0.0.1:{free_port()}" for _ in range(3)]
+    hosts = [NodeHost(NodeHostConfig(node_host_dir=str(tmp_path / f"nh{i}"),
+                                     raft_address=addresses[i], rtt_millisecond=10))
+             for i in range(3)]
+    try:
+        def group(i: int, witness: bool = False) -> Config:
+            return Config(node_id=i + 1, cluster_id=8, election_rtt=10, heartbeat_rtt=1,
+                          snapshot_entries=0 if witness else 10, compaction_overhead=2,
+                          is_witness=witness)
+
+        voters = {1: addresses[0], 2: addresses[1]}
+        for i in range(2):
+            hosts[i].start_cluster(voters, False, lambda c, n: Checker(), group(i))
+        wait_for_leader(hosts[0], 8)
+        leader = hosts[0].get_leader_id(8)[0] - 1
+        cmds = [f"v{i}".encode() for i in range(60)]
+        propose_all(hosts[leader], 8, cmds, window=10)  # snapshots and compaction happen
+        dragonboat.retry(lambda: hosts[leader].sync_request_add_witness(8, 3, addresses[2], 0, 5.0),
+                         idempotent=True)
+        hosts[2].start_cluster({}, True, lambda c, n: Checker(), group(2, witness=True))
+        follower = 1 - leader
+        hosts[follower].stop()  # now every commit needs the witness
+        more = [b"after-1", b"after-2"]
+        propose_all(hosts[leader], 8, more)
+        assert read_state(hosts[leader], 8) == expected(cmds + more)
+    finally:
+        for nh in hosts:
+            nh.stop()

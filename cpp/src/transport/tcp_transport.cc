@@ -299,6 +299,38 @@ struct TcpTransport::Impl {
     read_header(in);
   }
 
+  // A witness's snapshot: the membership only, one empty chunk, nothing
+  // written to disk; acknowledged like a stored one.
+  void deliver_witness_snapshot(const std::shared_ptr<Inbound>& in) {
+    const SnapshotChunk& ch = in->chunk;
+    if (ch.chunk_id != 0 || ch.chunk_count != 1 || !ch.data.empty() || ch.file_size != 0) {
+      return drop_inbound(in, "witness snapshot chunk " + std::to_string(ch.chunk_id) + " of " +
+                                  std::to_string(ch.chunk_count) + " with " + std::to_string(ch.data.size()) +
+                                  " bytes: a witness snapshot is one empty chunk");
+    }
+    in->abort_receiving();
+    ++stats.snapshots_received;
+    raft::Message m;
+    m.type = raft::MessageType::kInstallSnapshot;
+    m.cluster_id = ch.cluster_id;
+    m.to = ch.node_id;
+    m.from = ch.from;
+    m.term = ch.message_term;
+    m.snapshot.index = ch.index;
+    m.snapshot.term = ch.term;
+    m.snapshot.membership = ch.membership;
+    m.snapshot.witness = true;
+    std::vector<raft::Message> one;
+    one.push_back(std::move(m));
+    handler->handle_messages(std::move(one));
+    in->out.clear();
+    encode_frame_header(Method::kPoke, std::string_view(), &in->out);
+    conn_write(in->socket, in->tls.get(), asio::buffer(in->out), [this, in](const asio::error_code& ec, size_t) {
+      if (ec) return drop_inbound(in, "");
+      read_header(in);
+    });
+  }
+
   void handle_chunk(const std::shared_ptr<Inbound>& in) {
     SnapshotChunk& ch = in->chunk;
     Status s = decode_chunk(in->payload.data(), in->fh.payload_size, opt.limits, &ch);
@@ -313,6 +345,7 @@ struct TcpTransport::Impl {
       ++stats.deployment_mismatches;
       return drop_inbound(in, "");
     }
+    if (ch.witness) return deliver_witness_snapshot(in);
     if (opt.snapshot_dir.empty()) return drop_inbound(in, "snapshot received but no snapshot_dir is configured");
     Receiving& rx = in->rx;
     if (ch.chunk_id == 0) {
@@ -438,10 +471,16 @@ struct TcpTransport::Impl {
           break;
         }
       }
-      file = ::open(m.snapshot.filepath.c_str(), O_RDONLY | O_CLOEXEC);
-      struct stat sb;
-      if (file < 0 || ::fstat(file, &sb) != 0) break;
-      const uint64_t size = static_cast<uint64_t>(sb.st_size);
+      // A witness's snapshot carries the membership only (Raft::send_snapshot):
+      // no file, one empty chunk.
+      const bool witness = m.snapshot.witness;
+      uint64_t size = 0;
+      if (!witness) {
+        file = ::open(m.snapshot.filepath.c_str(), O_RDONLY | O_CLOEXEC);
+        struct stat sb;
+        if (file < 0 || ::fstat(file, &sb) != 0) break;
+        size = static_cast<uint64_t>(sb.st_size);
+      }
       const uint64_t chunk = kDefaultChunkDataSize;
       SnapshotChunk ch;
       ch.cluster_id = m.cluster_id;
@@ -456,7 +495,7 @@ struct TcpTransport::Impl {
       ch.message_term = m.term;
       ch.membership = m.snapshot.membership;
       ch.witness = m.snapshot.witness;
-      ch.file_path = std::filesystem::path(m.snapshot.filepath).filename().string();
+      ch.file_path = witness ? std::string() : std::filesystem::path(m.snapshot.filepath).filename().string();
       ch.file_chunk_count = ch.chunk_count;
       std::string frame;
       bool sent = true;
