@@ -354,8 +354,7 @@ def test_witness_behind_a_compacted_log_catches_up_and_keeps_the_group_writable(
         leader = hosts[0].get_leader_id(8)[0] - 1
         cmds = [f"v{i}".encode() for i in range(60)]
         propose_all(hosts[leader], 8, cmds, window=10)  # snapshots and compaction happen
-        dragonboat.retry(lambda: hosts[leader].sync_request_add_witness(8, 3, addresses[2], 0, 5.0),
-                         idempotent=True)
+        dragonboat.retry(lambda: hosts[leader].sync_request_add_witness(8, 3, addresses[2], 0, 5.0))
         hosts[2].start_cluster({}, True, lambda c, n: Checker(), group(2, witness=True))
         follower = 1 - leader
         hosts[follower].stop()  # now every commit needs the witness
