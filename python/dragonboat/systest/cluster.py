@@ -163,23 +163,28 @@ class Cluster:
         return rng.choice(hosts) if hosts else None
 
     def membership(self, cluster: int, rng: random.Random, tries: int = 3) -> dict[str, Any] | None:
-        """The group's membership, read linearizably through some live voter."""
-        for _ in range(tries):
-            host = self.via(cluster, rng)
-            if host is None:
-                with self.model.lock:
-                    hosts = [r.host for r in self.model.members(cluster)
-                             if r.role != WITNESS and self.model.is_up(r)]
-                host = rng.choice(hosts) if hosts else None
-            if host is None:
-                return None
+        """The group's membership: read linearizably through up to ``tries`` live
+        replicas, the newest answer (highest config change ID) winning.
+
+        One replica is not enough: a voter whose removal committed but which
+        never applied it (the leader stopped replicating to it) still calls
+        itself a member; its read fails or answers an older membership.
+        """
+        with self.model.lock:
+            hosts = sorted({r.host for r in self.model.members(cluster)
+                            if r.role != WITNESS and self.model.is_up(r)})
+        rng.shuffle(hosts)
+        best: dict[str, Any] | None = None
+        for host in hosts[:max(tries, 1)]:
             try:
                 m = self.call(host, "membership", 10.0, cluster=cluster, timeout=3.0)
             except CALL_ERRORS:
                 continue
-            return {k: ({int(n): a for n, a in m[k].items()} if isinstance(m[k], dict) else m[k])
-                    for k in ("nodes", "observers", "witnesses", "removed", "ccid")}
-        return None
+            got = {k: ({int(n): a for n, a in m[k].items()} if isinstance(m[k], dict) else m[k])
+                   for k in ("nodes", "observers", "witnesses", "removed", "ccid")}
+            if best is None or got["ccid"] > best["ccid"]:
+                best = got
+        return best
 
     def refresh(self, cluster: int, rng: random.Random, tries: int = 3) -> bool:
         """Brings the model's roles of ``cluster`` in line with its real membership.

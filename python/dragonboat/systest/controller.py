@@ -269,7 +269,7 @@ class SeedRun:
         if read is None:
             self.violation(Violation("progress", c, "no read completed within 30 s of healing"))
         # Every live member converges to the same state.
-        cluster.refresh(c, self.rng)
+        cluster.refresh(c, self.rng, tries=10)  # every live replica: the newest answer wins
         with model.lock:
             replicas = [r for r in model.members(c)
                         if r.confirmed and r.role != "witness" and model.is_up(r)]
