@@ -33,6 +33,7 @@ import threading
 import time
 from typing import Any
 
+from dragonboat import _core
 from dragonboat.statemachine import (
     ConcurrentStateMachine,
     Entry,
@@ -48,7 +49,6 @@ FNV_OFFSET: int = 0xCBF29CE484222325
 FNV_PRIME: int = 0x100000001B3
 """The FNV-1a 64-bit prime."""
 
-_MASK = (1 << 64) - 1
 _HEADER = struct.Struct("<QQQQ")  # count, hash, index, number of distinct commands
 _LEN = struct.Struct("<I")
 _TIMES = struct.Struct("<Q")
@@ -56,10 +56,12 @@ _STATE_FILE = "checker.state"
 
 
 def fnv1a64(data: bytes, h: int = FNV_OFFSET) -> int:
-    """Feeds ``data`` into the FNV-1a 64-bit hash ``h`` and returns the new hash."""
-    for b in data:
-        h = ((h ^ b) * FNV_PRIME) & _MASK
-    return h
+    """Feeds ``data`` into the FNV-1a 64-bit hash ``h`` and returns the new hash.
+
+    Computed in C++ (``dragonboat._core.fnv1a64``): a Python loop over the
+    bytes of every applied command would make the checker the bottleneck.
+    """
+    return _core.fnv1a64(bytes(data), h)
 
 
 def parse_state(answer: bytes | str) -> tuple[int, int, int]:
@@ -92,8 +94,7 @@ class CheckerState:
     def apply(self, cmd: bytes) -> int:
         """Applies one command; returns the new ``count``."""
         self.count += 1
-        h = fnv1a64(self.count.to_bytes(8, "little"), self.hash)
-        self.hash = fnv1a64(cmd, h)
+        self.hash = _core.fnv1a64(self.count.to_bytes(8, "little") + cmd, self.hash)
         self.applied[cmd] = self.applied.get(cmd, 0) + 1
         return self.count
 
