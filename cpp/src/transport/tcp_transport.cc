@@ -309,6 +309,14 @@ struct TcpTransport::Impl {
                                   " bytes: a witness snapshot is one empty chunk");
     }
     in->abort_receiving();
+    deliver_snapshot(in, "", 0);
+  }
+
+  // Hands the InstallSnapshot of the chunk just received (its data file at
+  // `filepath`, none for a witness) to the handler, then tells the sender:
+  // the snapshot is durable here, only now it succeeded.
+  void deliver_snapshot(const std::shared_ptr<Inbound>& in, std::string filepath, uint64_t file_size) {
+    const SnapshotChunk& ch = in->chunk;
     ++stats.snapshots_received;
     raft::Message m;
     m.type = raft::MessageType::kInstallSnapshot;
@@ -319,7 +327,9 @@ struct TcpTransport::Impl {
     m.snapshot.index = ch.index;
     m.snapshot.term = ch.term;
     m.snapshot.membership = ch.membership;
-    m.snapshot.witness = true;
+    m.snapshot.witness = ch.witness;
+    m.snapshot.filepath = std::move(filepath);
+    m.snapshot.file_size = file_size;
     std::vector<raft::Message> one;
     one.push_back(std::move(m));
     handler->handle_messages(std::move(one));
@@ -412,30 +422,8 @@ struct TcpTransport::Impl {
     }
     if (!s.ok()) return drop_inbound(in, "snapshot receive: " + s.to_string());
     rx.active = false;
-    ++stats.snapshots_received;
-    raft::Message m;
-    m.type = raft::MessageType::kInstallSnapshot;
-    m.cluster_id = ch.cluster_id;
-    m.to = ch.node_id;
-    m.from = ch.from;
-    m.term = ch.message_term;
-    m.snapshot.index = ch.index;
-    m.snapshot.term = ch.term;
-    m.snapshot.membership = ch.membership;
-    m.snapshot.witness = ch.witness;
     std::string final_dir = snapshot::snapshot_dir(rx.root, ch.index);
-    m.snapshot.filepath = snapshot::data_file_path(final_dir, ch.index);
-    m.snapshot.file_size = info.file_size;
-    std::vector<raft::Message> one;
-    one.push_back(std::move(m));
-    handler->handle_messages(std::move(one));
-    // Tell the sender the snapshot is durable here: only now it succeeded.
-    in->out.clear();
-    encode_frame_header(Method::kPoke, std::string_view(), &in->out);
-    conn_write(in->socket, in->tls.get(), asio::buffer(in->out), [this, in](const asio::error_code& ec, size_t) {
-      if (ec) return drop_inbound(in, "");
-      read_header(in);
-    });
+    deliver_snapshot(in, snapshot::data_file_path(final_dir, ch.index), info.file_size);
   }
 
   // ---- snapshot sending (one thread per stream, blocking I/O) ----
