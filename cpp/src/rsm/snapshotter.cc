@@ -42,6 +42,23 @@ Status read_exact(snapshot::SnapshotReader* r, void* buf, size_t n) {
   return Status::OK();
 }
 
+// Opens the data file at `path` and reads the payload header: its kind and
+// the size of the session table that follows.
+Status open_payload(const std::string& path, std::unique_ptr<snapshot::SnapshotReader>* r, uint8_t* kind,
+                    uint64_t* table_size) {
+  Status s = snapshot::SnapshotReader::open(path, r);
+  if (!s.ok()) return s;
+  unsigned char header[9];
+  s = read_exact(r->get(), header, sizeof(header));
+  if (!s.ok()) return s;
+  *kind = header[0];
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= uint64_t(header[1 + i]) << (8 * i);
+  if (n > (1ull << 32)) return Status(ErrorCode::kCorrupted, "session table size " + std::to_string(n) + " in " + path);
+  *table_size = n;
+  return Status::OK();
+}
+
 }  // namespace
 
 Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
@@ -86,18 +103,14 @@ Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint
 Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* sessions,
                         const std::atomic<bool>* stopped) {
   std::unique_ptr<snapshot::SnapshotReader> r;
-  Status s = snapshot::SnapshotReader::open(path, &r);
+  uint8_t kind = 0;
+  uint64_t n = 0;
+  Status s = open_payload(path, &r, &kind, &n);
   if (!s.ok()) return s;
-  unsigned char header[9];
-  s = read_exact(r.get(), header, sizeof(header));
-  if (!s.ok()) return s;
-  if (header[0] == kPayloadMetadataOnly) {
+  if (kind == kPayloadMetadataOnly) {
     return Status(ErrorCode::kNoSnapshot, path + " is a metadata-only snapshot: it holds no state machine data");
   }
-  if (header[0] != kPayloadV1) return Status(ErrorCode::kIncompatibleData, "snapshot payload version " + std::to_string(header[0]));
-  uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= uint64_t(header[1 + i]) << (8 * i);
-  if (n > (1ull << 32)) return Status(ErrorCode::kCorrupted, "session table size " + std::to_string(n) + " in " + path);
+  if (kind != kPayloadV1) return Status(ErrorCode::kIncompatibleData, "snapshot payload version " + std::to_string(kind));
   std::string table(n, '\0');
   s = read_exact(r.get(), table.data(), n);
   if (!s.ok()) return s;
@@ -119,15 +132,11 @@ Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* 
 
 Status read_metadata_only_snapshot(const std::string& path, uint64_t* synced_index) {
   std::unique_ptr<snapshot::SnapshotReader> r;
-  Status s = snapshot::SnapshotReader::open(path, &r);
-  if (!s.ok()) return s;
-  unsigned char header[9];
-  s = read_exact(r.get(), header, sizeof(header));
-  if (!s.ok()) return s;
-  if (header[0] != kPayloadMetadataOnly) return Status(ErrorCode::kInvalidOperation, path + " is a full snapshot");
+  uint8_t kind = 0;
   uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= uint64_t(header[1 + i]) << (8 * i);
-  if (n > (1ull << 32)) return Status(ErrorCode::kCorrupted, "session table size " + std::to_string(n) + " in " + path);
+  Status s = open_payload(path, &r, &kind, &n);
+  if (!s.ok()) return s;
+  if (kind != kPayloadMetadataOnly) return Status(ErrorCode::kInvalidOperation, path + " is a full snapshot");
   std::string rest;
   char buf[4096];
   for (size_t got = 1; got > 0;) {  // to the end: the reader verifies the tail
