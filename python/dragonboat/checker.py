@@ -274,7 +274,7 @@ class ConcurrentChecker(_CheckerBase, ConcurrentStateMachine):
             self._state = state
 
 
-class OnDiskChecker(_CheckerBase, OnDiskStateMachine):
+class OnDiskChecker(ConcurrentChecker, OnDiskStateMachine):
     """The on-disk kind: the state lives in ``directory``/checker.state.
 
     ``sync`` writes ``(index, count, hash, applied)`` durably (temporary file,
@@ -305,30 +305,11 @@ class OnDiskChecker(_CheckerBase, OnDiskStateMachine):
             self._state = state
             return state.index
 
-    def update(self, entries: list[Entry]) -> None:
-        """Applies the batch in order; each entry's result is the new count."""
-        with self._lock:
-            for e in entries:
-                e.result = self._state.apply(bytes(e.cmd))
-                self._state.index = e.index
-
     def sync(self) -> None:
         """Makes every applied update durable."""
         with self._lock:
             data = self._state.encode()
         self._persist(data)
-
-    def prepare_snapshot(self) -> Any:
-        """A copy of the state (index included), taken between updates."""
-        with self._lock:
-            return self._state.copy()
-
-    def save_snapshot(self, context: Any, writer: SnapshotWriter) -> None:
-        """Waits ``save_delay`` seconds, then writes the copy ``prepare_snapshot`` took."""
-        if self.save_delay:
-            _slow_down(self.save_delay, writer)
-        assert isinstance(context, CheckerState)
-        writer.write(context.encode())
 
     def recover_from_snapshot(self, reader: SnapshotReader) -> None:
         """Replaces the state with the snapshot's and makes it durable."""
