@@ -1,5 +1,7 @@
 #include "logdb/host_dir.h"
 
+#include "common/file_io.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -31,27 +33,22 @@ Status sys_error(const std::string& what, const std::string& path) {
   return Status(ErrorCode::kFatal, what + " " + path + ": " + std::strerror(errno));
 }
 
-Status fsync_path(const std::string& path, bool dir) {
-  int fd = ::open(path.c_str(), dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0) return sys_error("open", path);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return sys_error("fsync", path);
-  return Status::OK();
-}
-
+// Written to a temporary name, synced, renamed over the flag file and the
+// directory synced: a power cut leaves the old flag file or the new one.
 Status write_flag(const std::string& dir, const HostDirInfo& info) {
   std::string tmp = dir + "/" + HostDir::kFlagFile + ".tmp";
   std::string final_path = dir + "/" + HostDir::kFlagFile;
   std::string content = render(info);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return sys_error("create", tmp);
-  ssize_t n = ::write(fd, content.data(), content.size());
-  bool ok = n == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return sys_error("write", tmp);
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) return sys_error("rename", tmp);
-  return fsync_path(dir, true);
+  int fd = -1;
+  Status s = io::create_file(tmp, &fd);
+  if (!s.ok()) return s;
+  s = io::write_all(fd, content.data(), content.size(), tmp);
+  if (s.ok()) s = io::fsync_fd(fd, tmp);
+  Status c = io::close_fd(&fd, tmp);
+  if (!s.ok() || !c.ok()) return s.ok() ? c : s;
+  s = io::rename_path(tmp, final_path);
+  if (!s.ok()) return s;
+  return io::fsync_dir(dir);
 }
 
 }  // namespace
@@ -85,9 +82,10 @@ Status read_host_dir_info(const std::string& dir, HostDirInfo* out) {
 }
 
 Status HostDir::open(const std::string& dir, const HostDirInfo& expected, std::unique_ptr<HostDir>* out) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status(ErrorCode::kDirNotExist, "cannot create " + dir + ": " + ec.message());
+  // ensure_dir fsyncs the parent of each directory it makes: the directory
+  // itself survives a power cut once anything in it was acknowledged.
+  Status made = io::ensure_dir(dir);
+  if (!made.ok()) return Status(ErrorCode::kDirNotExist, "cannot create " + dir + ": " + made.message());
   std::string lock_path = dir + "/" + kLockFile;
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return sys_error("open", lock_path);

@@ -7,8 +7,9 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
-#include <filesystem>
+#include <atomic>
 
+#include "common/file_io.h"
 #include "logdb/kv.h"
 #include "logdb/rocks_logdb.h"
 #include "logdb/sharded_logdb.h"
@@ -115,7 +116,12 @@ class RocksKV : public KV {
   std::string dir_;
 };
 
+std::atomic<rocksdb::Env*> g_env_override{nullptr};
+
 }  // namespace
+
+void set_env_override(rocksdb::Env* env) { g_env_override.store(env); }
+rocksdb::Env* env_override() { return g_env_override.load(); }
 
 Status open_rocks_logdb(const RocksLogDBOptions& o, std::unique_ptr<LogDB>* out) {
   if (o.dir.empty()) return Status(ErrorCode::kInvalidOperation, "logdb: dir not set");
@@ -142,14 +148,16 @@ Status open_rocks_logdb(const RocksLogDBOptions& o, std::unique_ptr<LogDB>* out)
     opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
     if (!o.wal_dir.empty()) {
       opts.wal_dir = o.wal_dir + "/shard-" + std::to_string(i);
-      std::error_code ec;
-      std::filesystem::create_directories(opts.wal_dir, ec);
+      Status made = io::ensure_dir(opts.wal_dir);
+      if (!made.ok()) return Status(ErrorCode::kFatal, "logdb: cannot create " + opts.wal_dir + ": " + made.message());
     }
     if (o.env) opts.env = o.env;
+    else if (rocksdb::Env* e = env_override()) opts.env = e;
     opts.listeners.push_back(std::make_shared<NoAutoRecovery>());
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return Status(ErrorCode::kFatal, "logdb: cannot create " + dir + ": " + ec.message());
+    // ensure_dir fsyncs each new directory's parent (RocksDB syncs only the
+    // directory it writes in), so a shard cannot vanish in a power cut.
+    Status made = io::ensure_dir(dir);
+    if (!made.ok()) return Status(ErrorCode::kFatal, "logdb: cannot create " + dir + ": " + made.message());
     rocksdb::DB* db = nullptr;
     rocksdb::Status s = rocksdb::DB::Open(opts, dir, &db);
     if (!s.ok()) {

@@ -40,6 +40,13 @@ struct RocksLogDBOptions {
   rocksdb::Env* env = nullptr;
 };
 
+// A process-wide Env used by every LogDB opened without options.env (and so
+// by NodeHost): tests install a power-loss-simulating FileSystem here
+// (tests/cpp/power_loss_fs.h). nullptr (the default) = RocksDB's own.
+// Install before any LogDB opens; remove after the last one closed.
+void set_env_override(rocksdb::Env* env);
+rocksdb::Env* env_override();
+
 // Opens (creating if needed) every shard. Errors name the shard directory;
 // corruption inside synced WAL data is kCorrupted.
 Status open_rocks_logdb(const RocksLogDBOptions& options, std::unique_ptr<LogDB>* out);

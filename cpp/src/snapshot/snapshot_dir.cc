@@ -14,7 +14,7 @@
 #include <system_error>
 #include <utility>
 
-#include "snapshot/file_io.h"
+#include "common/file_io.h"
 #include "snapshot/format.h"
 
 namespace dragonboat::snapshot {
@@ -155,9 +155,10 @@ Status decode_meta(const uint8_t* data, size_t n, const std::string& path, Snaps
 Status write_meta_file(const std::string& path, const SnapshotMeta& meta) {
   uint8_t bytes[kMetaFileSize];
   encode_meta(meta, bytes);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return io::io_error("create", path, errno);
-  Status s = io::write_all(fd, bytes, sizeof bytes, path);
+  int fd = -1;
+  Status s = io::create_file(path, &fd);
+  if (!s.ok()) return s;
+  s = io::write_all(fd, bytes, sizeof bytes, path);
   if (s.ok()) s = io::fsync_fd(fd, path);
   Status c = io::close_fd(&fd, path);
   return s.ok() ? c : s;
@@ -187,7 +188,8 @@ Status create_temp_dir(const std::string& root, uint64_t index, TempKind kind, s
   const std::string d = temp_snapshot_dir(root, index, kind);
   s = io::remove_tree(d);
   if (!s.ok()) return s;
-  if (::mkdir(d.c_str(), 0755) != 0) return io::io_error("mkdir", d, errno);
+  s = io::make_dir(d);
+  if (!s.ok()) return s;
   s = io::fsync_dir(root);
   if (!s.ok()) return s;
   *dir = d;
@@ -216,9 +218,8 @@ Status commit_snapshot_dir(const std::string& root, const std::string& temp_dir,
   if (!s.ok()) return s;
   s = io::fsync_dir(temp_dir);
   if (!s.ok()) return s;
-  if (::rename(temp_dir.c_str(), final_dir.c_str()) != 0) {
-    return io::io_error("rename", temp_dir + " to " + final_dir, errno);
-  }
+  s = io::rename_path(temp_dir, final_dir);
+  if (!s.ok()) return s;
   return io::fsync_dir(root);
 }
 
@@ -288,11 +289,13 @@ Status latest_snapshot(const std::string& root, SnapshotMeta* out) {
 Status remove_snapshot(const std::string& root, uint64_t index) {
   const std::string dir = snapshot_dir(root, index);
   const std::string doomed = dir + kDeletingSuffix;
-  if (::rename(dir.c_str(), doomed.c_str()) != 0) {
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) {
     if (errno == ENOENT) return Status::OK();
-    return io::io_error("rename", dir + " to " + doomed, errno);
+    return io::io_error("stat", dir, errno);
   }
-  Status s = io::fsync_dir(root);
+  Status s = io::rename_path(dir, doomed);
+  if (s.ok()) s = io::fsync_dir(root);
   if (s.ok()) s = io::remove_tree(doomed);
   if (s.ok()) s = io::fsync_dir(root);
   return s;

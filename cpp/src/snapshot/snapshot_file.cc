@@ -12,7 +12,7 @@
 #include <cstring>
 #include <utility>
 
-#include "snapshot/file_io.h"
+#include "common/file_io.h"
 
 namespace dragonboat::snapshot {
 
@@ -45,8 +45,9 @@ Status SnapshotWriter::create(const std::string& path, const WriterOptions& opti
                   "snapshot writer: unknown compression " +
                       std::to_string(static_cast<uint32_t>(options.compression)));
   }
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return io::io_error("create", path, errno);
+  int fd = -1;
+  Status created = io::create_file(path, &fd);
+  if (!created.ok()) return created;
   std::unique_ptr<SnapshotWriter> w(new SnapshotWriter(path, fd, options));
 
   FileHeader h;

@@ -7,7 +7,7 @@
 
 #include "dragonboat/tools.h"
 #include "logdb/host_storage.h"
-#include "snapshot/file_io.h"
+#include "common/file_io.h"
 #include "snapshot/snapshot_dir.h"
 #include "snapshot/snapshot_file.h"
 
@@ -31,25 +31,25 @@ Status locate(const std::string& src_dir, std::string* dir, snapshot::SnapshotMe
 
 Status copy_file(const std::string& from, const std::string& to) {
   int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return snapshot::io::io_error("open", from, errno);
-  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (out < 0) {
-    int err = errno;
-    (void)snapshot::io::close_fd(&in, from);
-    return snapshot::io::io_error("create", to, err);
+  if (in < 0) return io::io_error("open", from, errno);
+  int out = -1;
+  Status created = io::create_file(to, &out);
+  if (!created.ok()) {
+    (void)io::close_fd(&in, from);
+    return created;
   }
   std::vector<char> buf(1 << 20);
   Status s;
   for (;;) {
     size_t got = 0;
-    s = snapshot::io::read_full(in, buf.data(), buf.size(), &got, from);
+    s = io::read_full(in, buf.data(), buf.size(), &got, from);
     if (!s.ok() || got == 0) break;
-    s = snapshot::io::write_all(out, buf.data(), got, to);
+    s = io::write_all(out, buf.data(), got, to);
     if (!s.ok()) break;
   }
-  if (s.ok()) s = snapshot::io::fsync_fd(out, to);
-  Status c1 = snapshot::io::close_fd(&in, from);
-  Status c2 = snapshot::io::close_fd(&out, to);
+  if (s.ok()) s = io::fsync_fd(out, to);
+  Status c1 = io::close_fd(&in, from);
+  Status c2 = io::close_fd(&out, to);
   if (!s.ok()) return s;
   return c2.ok() ? c1 : c2;
 }

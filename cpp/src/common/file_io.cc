@@ -1,4 +1,4 @@
-#include "snapshot/file_io.h"
+#include "common/file_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -6,10 +6,37 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <system_error>
 
-namespace dragonboat::snapshot::io {
+namespace dragonboat::io {
+namespace {
+
+std::atomic<FileObserver*> g_observer{nullptr};
+
+// The observer's verdict on a change (OK when none is installed).
+Status before(Change c, const std::string& path) {
+  FileObserver* o = g_observer.load(std::memory_order_acquire);
+  return o == nullptr ? Status::OK() : o->before(c, path);
+}
+
+template <typename F>
+void notify(F&& f) {
+  if (FileObserver* o = g_observer.load(std::memory_order_acquire)) f(o);
+}
+
+Status raw_fsync(int fd, const std::string& path) {
+  while (::fsync(fd) != 0) {
+    if (errno == EINTR) continue;
+    return io_error("fsync", path, errno);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+void set_file_observer(FileObserver* observer) { g_observer.store(observer, std::memory_order_release); }
 
 Status io_error(const char* op, const std::string& path, int err) {
   return Status(ErrorCode::kFatal, std::string(op) + " " + path + ": " +
@@ -18,6 +45,8 @@ Status io_error(const char* op, const std::string& path, int err) {
 }
 
 Status write_all(int fd, const void* data, size_t n, const std::string& path) {
+  Status s = before(Change::kWrite, path);
+  if (!s.ok()) return s;
   const auto* p = static_cast<const uint8_t*>(data);
   while (n > 0) {
     ssize_t w = ::write(fd, p, n);
@@ -67,19 +96,47 @@ Status pread_full(int fd, void* buf, size_t n, uint64_t offset, size_t* got,
   return Status::OK();
 }
 
-Status fsync_fd(int fd, const std::string& path) {
-  while (::fsync(fd) != 0) {
-    if (errno == EINTR) continue;
-    return io_error("fsync", path, errno);
-  }
+Status create_file(const std::string& path, int* fd) {
+  Status s = before(Change::kCreate, path);
+  if (!s.ok()) return s;
+  *fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (*fd < 0) return io_error("create", path, errno);
+  notify([&](FileObserver* o) { o->created(path); });
   return Status::OK();
 }
 
+Status make_dir(const std::string& path) {
+  Status s = before(Change::kCreate, path);
+  if (!s.ok()) return s;
+  if (::mkdir(path.c_str(), 0755) != 0) return io_error("mkdir", path, errno);
+  notify([&](FileObserver* o) { o->created(path); });
+  return Status::OK();
+}
+
+Status rename_path(const std::string& from, const std::string& to) {
+  FileObserver* o = g_observer.load(std::memory_order_acquire);
+  Status s = o == nullptr ? Status::OK() : o->before_rename(from, to);
+  if (!s.ok()) return s;
+  if (::rename(from.c_str(), to.c_str()) != 0) return io_error("rename", from + " -> " + to, errno);
+  notify([&](FileObserver* o) { o->renamed(from, to); });
+  return Status::OK();
+}
+
+Status fsync_fd(int fd, const std::string& path) {
+  Status s = before(Change::kSync, path);
+  if (s.ok()) s = raw_fsync(fd, path);
+  if (s.ok()) notify([&](FileObserver* o) { o->synced_file(path); });
+  return s;
+}
+
 Status fsync_dir(const std::string& dir) {
+  Status s = before(Change::kSync, dir);
+  if (!s.ok()) return s;
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return io_error("open directory", dir, errno);
-  Status s = fsync_fd(fd, dir);
+  s = raw_fsync(fd, dir);
   Status c = close_fd(&fd, dir);
+  if (s.ok() && c.ok()) notify([&](FileObserver* o) { o->synced_dir(dir); });
   return s.ok() ? c : s;
 }
 
@@ -113,16 +170,17 @@ Status ensure_dir(const std::string& dir) {
     Status s = ensure_dir(parent);
     if (!s.ok()) return s;
   }
-  if (::mkdir(dir.c_str(), 0755) != 0) {
-    if (errno == EEXIST && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      return Status::OK();  // created concurrently
-    }
-    return io_error("mkdir", dir, errno);
+  Status s = make_dir(dir);
+  if (!s.ok()) {
+    if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::OK();  // made concurrently
+    return s;
   }
   return fsync_dir(parent);
 }
 
 Status remove_tree(const std::string& path) {
+  Status s = before(Change::kRemove, path);
+  if (!s.ok()) return s;
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
   if (ec) {
@@ -132,4 +190,4 @@ Status remove_tree(const std::string& path) {
   return Status::OK();
 }
 
-}  // namespace dragonboat::snapshot::io
+}  // namespace dragonboat::io
