@@ -2,13 +2,17 @@
 # One entry point for newcomers, developers and CI.
 #
 #   scripts/dev.sh demo       install what is missing, build, run the main job
-#   scripts/dev.sh test       install what is missing, build, run every test (ctest, pytest, lint, fuzz)
-#   scripts/dev.sh sanitize   build the C++ tests with ASan+UBSan and run them
+#   scripts/dev.sh test       install what is missing, build, run every test (ctest, pytest, lint, fuzz,
+#                             the engine's tests under ASan+UBSan)
+#   scripts/dev.sh sanitize   build every C++ test with ASan+UBSan and run them (CI runs the engine,
+#                             NodeHost, transport, storage and power-loss ones)
 #   scripts/dev.sh tsan       build the threaded tests with ThreadSanitizer and run them
 #   scripts/dev.sh bench      build and run the benchmarks under benchmarks/
 #   scripts/dev.sh lint       ruff and mypy --strict on the Python package and tests
 #   scripts/dev.sh fuzz [S]   fuzz the wire decoders for S seconds (default 60)
 #   scripts/dev.sh systest [M] the randomized whole-system test for M minutes (default 30)
+#   scripts/dev.sh lintest [M] real processes under network faults, linearizability-checked, M minutes (default 30)
+#   scripts/dev.sh powerloss [N] N simulated power cuts under a multi-group load (default 10000)
 #   scripts/dev.sh deps       only install the system and Python build dependencies
 #
 # Builds are incremental (build/dev, ccache when present) and use at most
@@ -17,6 +21,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 JOBS=${DRAGONBOAT_JOBS:-$(nproc)}
+# ccache hits across clones (CI builds a fresh clone each time): paths are
+# hashed relative to the checkout, and the working directory is not hashed.
+export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
 PY=${PYTHON:-}  # set by setup_python
 
 log() { printf '\n==> %s\n' "$*"; }
@@ -37,6 +44,9 @@ install_system_deps() {
     "ccache:/usr/bin/ccache"
     "ninja-build:/usr/bin/ninja"
     "pkg-config:/usr/bin/pkg-config"
+    # The fault test's network namespaces and partitions (dragonboat.lintest).
+    "iproute2:/usr/sbin/ip"
+    "iptables:/usr/sbin/iptables"
   )
   for p in "${pairs[@]}"; do
     local pkg=${p%%:*} file=${p#*:}
@@ -79,10 +89,10 @@ setup_python() {
 }
 
 install_python_deps() {
-  if ! "$PY" -c 'import scikit_build_core, pybind11, pytest, prometheus_client, conans' 2>/dev/null; then
+  if ! "$PY" -c 'import scikit_build_core, pybind11, pytest, prometheus_client, conans, hypothesis' 2>/dev/null; then
     log "installing Python build and test dependencies"
     "$PY" -m pip install -q --root-user-action=ignore "scikit-build-core>=0.9" "pybind11>=2.12" "pytest>=7" \
-      "prometheus-client>=0.17" "conan>=2.0"
+      "prometheus-client>=0.17" "conan>=2.0" "hypothesis>=6"
   fi
 }
 
@@ -124,6 +134,40 @@ fuzz_wire() {  # $1 seconds
   tests/fuzz/run.sh "$1" | tail -n 4
 }
 
+# The C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer
+# (build/asan, -O1). $1 = all, or ci: the engine, NodeHost, transport,
+# storage and power-loss tests (the Raft core's pure tests and the
+# simulation run in the plain build; they add build time, not coverage of
+# threads and memory the engine shares).
+ASAN_CI_TESTS=(applier_test engine_node_test step_worker_test request_state_test session_test
+  nodehost_test nodehost_ops_test inproc_transport_test tcp_transport_test tcp_snapshot_test
+  tcp_tls_test wire_codec_test logdb_test node_log_test host_dir_test snapshot_file_test
+  snapshotter_test power_loss_test)
+sanitize_tests() {
+  log "building C++ tests with ASan+UBSan (build/asan)"
+  local targets=()
+  if [ "$1" = ci ]; then
+    for t in "${ASAN_CI_TESTS[@]}"; do targets+=(--target "$t"); done
+  fi
+  cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+    -DDRAGONBOAT_SANITIZE=ON -DDRAGONBOAT_BUILD_BENCHMARKS=OFF -DDRAGONBOAT_WERROR=OFF >/dev/null
+  cmake --build build/asan -j "$JOBS" "${targets[@]}"
+  log "C++ tests under ASan+UBSan ($1)"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+  if [ "$1" = ci ]; then
+    for t in "${ASAN_CI_TESTS[@]}"; do
+      printf '%s: ' "$t"
+      local out="build/asan/$t.log"
+      if ! "build/asan/tests/cpp/$t" --gtest_brief=1 > "$out" 2>&1; then
+        echo FAILED; grep -v "WARNING \[transport\]" "$out" | tail -60; return 1
+      fi
+      grep -E "^\[  PASSED  \]|^power loss: " "$out" | tr '\n' ' '; echo
+    done
+  else
+    (cd build/asan && DRAGONBOAT_SIM_SEEDS=${DRAGONBOAT_SIM_SEEDS:-100} ctest --output-on-failure -j "$JOBS")
+  fi
+}
+
 cmd=${1:-}
 case "$cmd" in
   deps) deps ;;
@@ -161,6 +205,7 @@ case "$cmd" in
     (cd "$ROOT" && "$PY" -m pytest -q tests/python)
     lint_python
     fuzz_wire "${FUZZ_SECONDS:-60}"
+    sanitize_tests ci
     ;;
   lint) deps; lint_python ;;
   systest)
@@ -170,12 +215,21 @@ case "$cmd" in
       --plugin build/dev/tests/checker/libdragonboat_checker_plugin.so
     ;;
   fuzz) deps; fuzz_wire "${2:-60}" ;;
-  sanitize)
-    deps
-    log "building C++ tests with ASan+UBSan (build/asan)"
-    configure_and_build build/asan -DCMAKE_BUILD_TYPE=Debug -DDRAGONBOAT_SANITIZE=ON -DDRAGONBOAT_BUILD_BENCHMARKS=OFF
-    (cd build/asan && DRAGONBOAT_SIM_SEEDS=${DRAGONBOAT_SIM_SEEDS:-100} ctest --output-on-failure -j "$JOBS")
+  lintest)
+    deps; install_python_pkg
+    log "real processes under network faults for ${2:-30} minutes, checked for linearizability (docs/testing.md)"
+    "$PY" -m dragonboat lintest --minutes "${2:-30}"
     ;;
+  powerloss)
+    deps; build_cpp
+    log "${2:-10000} simulated power cuts under a multi-group load (docs/testing.md)"
+    rc=0
+    DRAGONBOAT_POWER_CUTS="${2:-10000}" DRAGONBOAT_POWER_SEED="${SEED:-$RANDOM}" \
+      ./build/dev/tests/cpp/power_loss_test --gtest_brief=1 > build/powerloss.log 2>&1 || rc=$?
+    grep -E '^power loss: |FAILED|Failure|after cut' build/powerloss.log || true
+    exit "$rc"
+    ;;
+  sanitize) deps; sanitize_tests all ;;
   tsan)
     deps
     log "building the threaded tests with ThreadSanitizer (build/tsan)"
@@ -201,5 +255,5 @@ case "$cmd" in
     "$PY" benchmarks/python_bench.py --seconds 4 --plugin build/bench/examples/plugin/libdragonboat_kv_plugin.so
     ;;
   *)
-    sed -n '2,16p' "$0"; exit 2 ;;
+    sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2 ;;
 esac
