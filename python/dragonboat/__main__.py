@@ -1,6 +1,8 @@
 """Command line: ``dragonboat demo`` (three local NodeHosts doing real work),
 ``dragonboat simulate [--seeds N] [--steps K]`` (the deterministic Raft simulation) and
-``dragonboat systest`` (the randomized whole-system test with real NodeHost processes)."""
+``dragonboat systest`` (the randomized whole-system test with real NodeHost processes) and
+``dragonboat lintest`` (server processes in network namespaces under faults, checked for
+linearizability)."""
 
 from __future__ import annotations
 
@@ -178,6 +180,35 @@ def _systest(args: argparse.Namespace) -> int:
     return systest.run(opts)
 
 
+def _lintest(args: argparse.Namespace) -> int:
+    from dragonboat import lintest
+    from dragonboat.lintest import net
+
+    if args.cleanup:
+        removed = net.cleanup_stale()
+        print(f"removed {len(removed)} namespace(s) of ended runs: {' '.join(removed) or '-'}")
+        return 0
+    why = net.unavailable()
+    if why:
+        print(f"dragonboat lintest: {why}", file=sys.stderr)
+        return 2
+    nodes = [int(n) for n in args.nodes.split(",") if n.strip()]
+    if not nodes or any(n not in (3, 5, 7) for n in nodes):
+        print("dragonboat lintest: --nodes takes 3, 5 or 7 (comma-separated)", file=sys.stderr)
+        return 2
+    faults = args.faults.split(",") if args.faults else list(lintest.FAULTS)
+    if set(faults) - set(lintest.FAULTS):
+        print(f"dragonboat lintest: --faults takes {','.join(lintest.FAULTS)}", file=sys.stderr)
+        return 2
+    if args.seconds <= 0 or (args.minutes is not None and args.minutes <= 0):
+        print("dragonboat lintest: --seconds and --minutes must be positive", file=sys.stderr)
+        return 2
+    return lintest.run(lintest.Options(
+        runs=args.runs, minutes=args.minutes, seconds=args.seconds, nodes=nodes, seed=args.seed,
+        clients_per_node=args.clients, keys=args.keys, inject=args.inject, faults=faults,
+        root=args.dir, verbose=args.verbose))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dragonboat`` command."""
     argv = sys.argv[1:] if argv is None else argv
@@ -245,6 +276,26 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--inject", choices=("double-apply", "stale-result"), default=None,
                     help="make the workers fake this bug (to see the test catch it)")
     st.set_defaults(func=_systest, steps=1)
+    lt = sub.add_parser("lintest", help="server processes in network namespaces under faults; "
+                        "the history checked for linearizability (root)")
+    lt.add_argument("--runs", type=int, default=1, help="number of runs (default 1)")
+    lt.add_argument("--minutes", type=float, default=None,
+                    help="start runs until this many minutes have passed (overrides --runs)")
+    lt.add_argument("--seconds", type=float, default=60.0,
+                    help="seconds of load and faults per run (default 60)")
+    lt.add_argument("--nodes", default="3,5", help="nodes per run, cycled (default 3,5)")
+    lt.add_argument("--seed", type=int, default=None, help="the first run's seed (default random)")
+    lt.add_argument("--clients", type=int, default=2, help="clients per node (default 2)")
+    lt.add_argument("--keys", type=int, default=6, help="registers (default 6)")
+    lt.add_argument("--faults", default=None,
+                    help="comma-separated faults to inject (default: all)")
+    lt.add_argument("--inject", choices=("stale-read",), default=None,
+                    help="make the servers fake this bug (to see the checker catch it)")
+    lt.add_argument("--dir", default=None, help="where the runs' directories go")
+    lt.add_argument("--verbose", action="store_true", help="print every fault")
+    lt.add_argument("--cleanup", action="store_true",
+                    help="only remove the namespaces of runs that were killed")
+    lt.set_defaults(func=_lintest, seeds=1, steps=1)
     args = parser.parse_args(argv)
     if (args.seeds is not None and args.seeds <= 0) or args.steps <= 0:
         parser.error("--seeds and --steps must be positive")

@@ -37,7 +37,12 @@ class WorkerProcess:
     any number of threads may call at once."""
 
     def __init__(self, index: int, settings: dict[str, Any], log_path: str,
-                 on_exit: Callable[[WorkerProcess], None] | None = None) -> None:
+                 on_exit: Callable[[WorkerProcess], None] | None = None, *,
+                 module: str = "dragonboat.systest.worker",
+                 prefix: list[str] | None = None) -> None:
+        """Spawns ``python -m module SETTINGS_JSON`` (after the command ``prefix``,
+        e.g. ``ip netns exec NS``, which must exec the program in its own place so
+        that signals sent to :attr:`pid` reach the worker)."""
         self.index = index
         self.on_exit = on_exit
         self.settings = settings
@@ -50,7 +55,7 @@ class WorkerProcess:
         self.expected_exit = False
         self._log: IO[bytes] = open(log_path, "ab")  # closed in wait()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dragonboat.systest.worker", json.dumps(settings)],
+            [*(prefix or []), sys.executable, "-m", module, json.dumps(settings)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True,
             bufsize=1)
         self._reader = threading.Thread(target=self._read, daemon=True,

@@ -51,7 +51,8 @@ class _DoubleApplyChecker(Checker):
             self.update(cmd)
 
 
-def _config(req: dict[str, Any]) -> Config:
+def replica_config(req: dict[str, Any]) -> Config:
+    """The replica configuration of a ``start`` request (``cluster``, ``node``, ``config``)."""
     c = req.get("config", {})
     return Config(node_id=int(req["node"]), cluster_id=int(req["cluster"]),
                   election_rtt=int(c.get("election_rtt", 10)),
@@ -116,7 +117,7 @@ class Worker:
         restart or join), ``join``, ``kind``, ``save_delay``, ``plugin``, ``config``."""
         members = {int(k): v for k, v in req.get("members", {}).items()}
         join = bool(req.get("join", False))
-        cfg = _config(req)
+        cfg = replica_config(req)
         kind = req["kind"]
         delay = float(req.get("save_delay", 0.0))
         if kind == "regular":
@@ -282,8 +283,8 @@ class Worker:
         return {"index": index}
 
 
-def main(argv: list[str]) -> int:
-    """Runs one worker until ``quit`` or the end of stdin."""
+def main(argv: list[str], worker_class: type[Worker] = Worker) -> int:
+    """Runs one worker (an instance of ``worker_class``) until ``quit`` or the end of stdin."""
     # Ctrl-C reaches the whole process group: the controller stops its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = json.loads(argv[0])
@@ -297,7 +298,7 @@ def main(argv: list[str]) -> int:
     logging.getLogger("dragonboat").setLevel(settings.get("log_level", "ERROR"))
     nh = NodeHost(NodeHostConfig(node_host_dir=directory, raft_address=settings["address"],
                                  rtt_millisecond=int(settings.get("rtt", 10))))
-    worker = Worker(nh, directory, settings.get("inject"))
+    worker = worker_class(nh, directory, settings.get("inject"))
     worker.reply({"ready": True, "pid": os.getpid()})
     quit_id = None
     for line in sys.stdin:
