@@ -15,6 +15,7 @@
 #include <dlfcn.h>
 
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -58,9 +59,29 @@ void check_nogil(F&& call) {
   check(s);
 }
 
+// The longest timeout in seconds (about 31.7 years, as dragonboat._check):
+// the engine's clocks count nanoseconds in 64 bits.
+constexpr double kMaxTimeoutSeconds = 1e9;
+
 Timeout to_timeout(double seconds) {
-  if (!(seconds > 0)) throw StatusError{"invalid_deadline", "timeout must be a positive number of seconds"};
+  if (!(seconds > 0) || !(seconds <= kMaxTimeoutSeconds)) {  // also NaN and infinities
+    throw StatusError{"invalid_deadline", "timeout must be a positive number of seconds, at most 1e9"};
+  }
   return Timeout(static_cast<int64_t>(seconds * 1000.0));
+}
+
+// A Python int argument as a uint64: TypeError or ValueError naming `name`
+// (pybind11's own conversion reports neither the argument nor the range).
+uint64_t to_u64(const py::handle& v, const char* name) {
+  if (!PyLong_Check(v.ptr()) || PyBool_Check(v.ptr())) {
+    throw py::type_error(std::string(name) + " must be an int, not " + Py_TYPE(v.ptr())->tp_name);
+  }
+  unsigned long long x = PyLong_AsUnsignedLongLong(v.ptr());
+  if (x == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+    PyErr_Clear();
+    throw py::value_error(std::string(name) + " must be in [0, 2**64 - 1]");
+  }
+  return x;
 }
 
 // Taking the GIL from an engine thread. pybind11 would create and destroy
@@ -85,18 +106,36 @@ class EngineGIL {
 
 struct PyWriter {
   ISnapshotWriter* w = nullptr;
-  size_t write(const py::bytes& b) {
+  // Any bytes-like object (bytes, bytearray, memoryview, ...).
+  size_t write(const py::object& data) {
     if (!w) throw py::value_error("the snapshot writer is closed (used after save_snapshot returned)");
-    std::string_view v = b;
-    check_nogil([&] { return w->write(v.data(), v.size()); });
-    return v.size();
+    Py_buffer view;
+    if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_C_CONTIGUOUS) != 0) {
+      PyErr_Clear();
+      throw py::type_error(std::string("data must be bytes-like (contiguous), not ") + Py_TYPE(data.ptr())->tp_name);
+    }
+    struct Release {
+      Py_buffer* v;
+      ~Release() { PyBuffer_Release(v); }  // the GIL is held again (after check_nogil)
+    } release{&view};
+    const size_t n = static_cast<size_t>(view.len);
+    const char* p = static_cast<const char*>(view.buf);
+    check_nogil([&] { return w->write(p, n); });
+    return n;
   }
 };
 
 struct PyReader {
   ISnapshotReader* r = nullptr;
-  py::bytes read(int64_t n) {
+  // n < 0: everything left; an n beyond any size is the same.
+  py::bytes read(const py::object& n_obj) {
     if (!r) throw py::value_error("the snapshot reader is closed (used after recover_from_snapshot returned)");
+    if (!PyLong_Check(n_obj.ptr()) || PyBool_Check(n_obj.ptr())) {
+      throw py::type_error(std::string("n must be an int, not ") + Py_TYPE(n_obj.ptr())->tp_name);
+    }
+    int overflow = 0;
+    long long n = PyLong_AsLongLongAndOverflow(n_obj.ptr(), &overflow);
+    if (overflow != 0) n = -1;
     std::string out;
     Status s;
     {
@@ -135,39 +174,93 @@ Status py_failure(const char* what, py::error_already_set& e) {
   return Status(ErrorCode::kInvalidOperation, msg);
 }
 
-Result to_result(const py::handle& v) {
-  Result r;
-  if (v.is_none()) return r;
+// A result's value: an int in [0, 2**64) (bool and integer types with
+// __index__, e.g. NumPy's, included; float not).
+bool result_value(const py::handle& v, uint64_t* out) {
+  PyObject* o = v.ptr();
+  py::object index;
+  if (!PyLong_Check(o)) {
+    if (PyFloat_Check(o) || !PyIndex_Check(o)) return false;
+    index = py::reinterpret_steal<py::object>(PyNumber_Index(o));
+    if (!index) {
+      PyErr_Clear();
+      return false;
+    }
+    o = index.ptr();
+  }
+  unsigned long long x = PyLong_AsUnsignedLongLong(o);
+  if (x == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+    PyErr_Clear();
+    return false;
+  }
+  *out = x;
+  return true;
+}
+
+// A result's data: bytes, bytearray or str (UTF-8).
+bool result_data(const py::handle& v, std::string* out) {
+  PyObject* o = v.ptr();
+  if (PyBytes_Check(o)) {
+    out->assign(PyBytes_AS_STRING(o), static_cast<size_t>(PyBytes_GET_SIZE(o)));
+    return true;
+  }
+  if (PyByteArray_Check(o)) {
+    out->assign(PyByteArray_AS_STRING(o), static_cast<size_t>(PyByteArray_GET_SIZE(o)));
+    return true;
+  }
+  if (PyUnicode_Check(o)) {
+    Py_ssize_t n = 0;
+    const char* p = PyUnicode_AsUTF8AndSize(o, &n);
+    if (!p) {
+      PyErr_Clear();
+      return false;
+    }
+    out->assign(p, static_cast<size_t>(n));
+    return true;
+  }
+  return false;
+}
+
+// What a state machine returned for an entry (`what`: "update()", ...) as
+// the engine's Result. A value that is none of None, an int in [0, 2**64),
+// bytes, (value, data) or an object with .value (and .data) is the state
+// machine's error, as an exception would be: the replica stops, logged;
+// it is never a C++ exception on an engine thread (std::terminate).
+// REQUIRES: the GIL is held. May raise error_already_set (a raising .value).
+Status to_result(const py::handle& v, Result* r, const char* what) {
+  *r = Result();
+  if (v.is_none()) return Status::OK();
+  bool ok;
   // The common case first: probing an int for .value below would raise and
   // format an AttributeError per entry.
   if (PyLong_CheckExact(v.ptr())) {
-    r.value = v.cast<uint64_t>();
-    return r;
+    ok = result_value(v, &r->value);
+  } else if (PyTuple_Check(v.ptr())) {
+    auto t = py::reinterpret_borrow<py::tuple>(v);
+    ok = (t.size() < 1 || result_value(t[0], &r->value)) && (t.size() < 2 || result_data(t[1], &r->data));
+  } else if (PyBytes_Check(v.ptr())) {
+    ok = result_data(v, &r->data);
+  } else if (py::hasattr(v, "value")) {
+    ok = result_value(v.attr("value"), &r->value) &&
+         (!py::hasattr(v, "data") || result_data(v.attr("data"), &r->data));
+  } else {
+    ok = result_value(v, &r->value);
   }
-  if (py::isinstance<py::tuple>(v)) {
-    auto t = v.cast<py::tuple>();
-    if (t.size() > 0) r.value = t[0].cast<uint64_t>();
-    if (t.size() > 1) r.data = t[1].cast<std::string>();
-    return r;
-  }
-  if (py::isinstance<py::bytes>(v)) {
-    r.data = v.cast<std::string>();
-    return r;
-  }
-  if (py::hasattr(v, "value")) {
-    r.value = v.attr("value").cast<uint64_t>();
-    if (py::hasattr(v, "data")) r.data = v.attr("data").cast<std::string>();
-    return r;
-  }
-  r.value = v.cast<uint64_t>();
-  return r;
+  if (ok) return Status::OK();
+  std::string msg = std::string(what) + " returned a value of type " + Py_TYPE(v.ptr())->tp_name +
+                    " that is not a result: an int in [0, 2**64), bytes, (value, data) or a "
+                    "dragonboat.Result with such a value and data";
+  log_message(LogLevel::kError, "python", msg);
+  return Status(ErrorCode::kInvalidOperation, msg);
 }
 
 // The Python calls both adapters make, with the GIL held by the caller.
 Status py_lookup(PySM& sm, std::string_view q, std::string* a) {
   try {
     py::object v = sm.obj.attr("lookup")(py::bytes(q.data(), q.size()));
-    *a = py::isinstance<py::bytes>(v) ? v.cast<std::string>() : py::str(v).cast<std::string>();
+    if (!result_data(py::isinstance<py::bytes>(v) ? v : py::str(v), a)) {  // e.g. a lone surrogate
+      return Status(ErrorCode::kInvalidOperation, "lookup() returned text that is not valid Unicode");
+    }
   } catch (py::error_already_set& e) {
     return py_failure("lookup()", e);
   }
@@ -206,7 +299,14 @@ Status py_recover(PySM& sm, ISnapshotReader* r) {
 bool py_hash(PySM& sm, uint64_t* out) {
   try {
     if (sm.closed || !py::hasattr(sm.obj, "get_hash")) return false;
-    *out = sm.obj.attr("get_hash")().cast<uint64_t>();
+    py::object v = sm.obj.attr("get_hash")();
+    if (!result_value(v, out)) {
+      // Reported as no hash (InvalidOperationError); the log says why.
+      log_message(LogLevel::kError, "python",
+                  std::string("get_hash() returned a value of type ") + Py_TYPE(v.ptr())->tp_name +
+                      ", not an int in [0, 2**64)");
+      return false;
+    }
     return true;
   } catch (py::error_already_set& e) {
     (void)py_failure("get_hash()", e);
@@ -243,7 +343,10 @@ class PyRegularAdapter : public IStateMachine {
     EngineGIL gil;
     try {
       py::object fn = s_->obj.attr("update");
-      for (SMEntry& e : *entries) e.result = to_result(fn(py::bytes(e.cmd.data(), e.cmd.size())));
+      for (SMEntry& e : *entries) {
+        Status s = to_result(fn(py::bytes(e.cmd.data(), e.cmd.size())), &e.result, "update()");
+        if (!s.ok()) return s;
+      }
     } catch (py::error_already_set& e) {
       return py_failure("update()", e);
     }
@@ -294,7 +397,13 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
   Status open(uint64_t* applied) override {
     EngineGIL gil;
     try {
-      *applied = s_->obj.attr("open")().cast<uint64_t>();
+      py::object v = s_->obj.attr("open")();
+      if (!result_value(v, applied)) {
+        std::string msg = std::string("open() returned a value of type ") + Py_TYPE(v.ptr())->tp_name +
+                          ", not an index (an int in [0, 2**64))";
+        log_message(LogLevel::kError, "python", msg);
+        return Status(ErrorCode::kInvalidOperation, msg);
+      }
     } catch (py::error_already_set& e) {
       return py_failure("open()", e);
     }
@@ -310,7 +419,10 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
         batch[i] = entry_cls(e.index, py::bytes(e.cmd.data(), e.cmd.size()));
       }
       s_->obj.attr("update")(batch);
-      for (size_t i = 0; i < entries->size(); ++i) (*entries)[i].result = to_result(batch[i].attr("result"));
+      for (size_t i = 0; i < entries->size(); ++i) {
+        Status s = to_result(batch[i].attr("result"), &(*entries)[i].result, "update() (an Entry.result)");
+        if (!s.ok()) return s;
+      }
     } catch (py::error_already_set& e) {
       return py_failure("update()", e);
     }
@@ -461,10 +573,12 @@ struct PyNodeHost {
       is_native = native.count(cluster_id) != 0;
     }
     if (is_native) {
+      std::string q, answer;
       if (!py::isinstance<py::bytes>(query) && !py::isinstance<py::str>(query)) {
-        throw py::type_error("a C++ plugin state machine takes bytes (or str) queries");
+        throw py::type_error(std::string("query must be bytes (or str) for a C++ plugin state machine, not ") +
+                             Py_TYPE(query.ptr())->tp_name);
       }
-      std::string q = query.cast<std::string>(), answer;
+      if (!result_data(query, &q)) throw py::value_error("query must be valid Unicode text (no lone surrogates)");
       check_nogil([&] { return host().stale_read(cluster_id, q, &answer); });
       return py::bytes(answer);
     }
@@ -759,7 +873,8 @@ void register_nodehost(py::module_& m) {
   });
 
   py::class_<PyWriter>(m, "SnapshotWriter", "Binary, write-only stream into a snapshot.")
-      .def("write", &PyWriter::write, py::arg("data"), "Appends bytes; returns how many.")
+      .def("write", &PyWriter::write, py::arg("data"),
+           "Appends bytes-like data (bytes, bytearray, memoryview); returns how many bytes.")
       .def("stopped", [](const PyWriter& w) { return w.w != nullptr && w.w->stopped(); },
            "True once the node is stopping: return early (the snapshot is discarded).");
   py::class_<PyReader>(m, "SnapshotReader", "Binary, read-only stream out of a snapshot.")
@@ -778,7 +893,7 @@ void register_nodehost(py::module_& m) {
   py::class_<Session>(m, "Session", "A client session (at-most-once proposals).")
       .def_static(
           "new",
-          [](uint64_t cluster_id) { return Session::create(cluster_id); },
+          [](const py::object& cluster_id) { return Session::create(to_u64(cluster_id, "cluster_id")); },
           py::arg("cluster_id"),
           "A new session with a random client ID, ready to be registered with propose_session "
           "(the reference's NewSession); sync_get_session does all of it in one call.")
@@ -829,11 +944,12 @@ void register_nodehost(py::module_& m) {
       .def(
           "wait",
           [](RequestState& rs, double timeout) -> py::object {
+            if (std::isnan(timeout)) throw py::value_error("timeout must be a number of seconds, not NaN");
             RequestResult r;
             bool done;
             {
               py::gil_scoped_release nogil;
-              if (timeout < 0) {
+              if (timeout < 0 || timeout > kMaxTimeoutSeconds) {  // forever (-1, an infinity)
                 r = rs.wait();
                 done = true;
               } else {
@@ -843,7 +959,9 @@ void register_nodehost(py::module_& m) {
             if (!done) return py::none();
             return py::cast(r);
           },
-          py::arg("timeout") = -1.0, "Waits (GIL released); the RequestResult, or None if still pending.")
+          py::arg("timeout") = -1.0,
+          "Waits (GIL released) up to timeout seconds (a negative one or more than 1e9: until done); "
+          "the RequestResult, or None if still pending.")
       .def(
           "on_complete",
           [](RequestState& rs, py::function cb) {
@@ -881,6 +999,7 @@ void register_nodehost(py::module_& m) {
           "start_cluster",
           [](PyNodeHost& h, std::map<uint64_t, std::string> members, bool join, py::function factory,
              const py::object& cfg, const std::string& kind) {
+            (void)h.host();  // a stopped NodeHost: SystemStoppedError, the factory is not called
             Config c = raft_config(cfg);
             auto state = std::make_shared<PySM>();
             state->obj = factory(c.cluster_id, c.node_id);
@@ -923,6 +1042,7 @@ void register_nodehost(py::module_& m) {
           "start_plugin_cluster",
           [](PyNodeHost& h, std::map<uint64_t, std::string> members, bool join, const std::string& path,
              const py::object& cfg) {
+            (void)h.host();  // a stopped NodeHost: SystemStoppedError, nothing loaded
             Config c = raft_config(cfg);
             PluginCreateFn create = load_plugin(path);
             Status s;

@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from dragonboat import _check
 from dragonboat.errors import InvalidAddressError, InvalidClusterSettingsError
+
+#: The longest tick: the engine's clocks count nanoseconds in 64 bits, and
+#: deadlines are a number of ticks away.
+MAX_RTT_MILLISECOND = 86_400_000
 
 
 def _bad(field: str, why: str) -> InvalidClusterSettingsError:
     return InvalidClusterSettingsError(f"{field}: {why}")
+
+
+def _check_fields(settings: Any) -> None:
+    """Checks every ``int``, ``bool`` and ``str`` field of a settings dataclass
+    by its annotation: TypeError for a wrong type, InvalidClusterSettingsError
+    for an int outside [0, 2**64 - 1] or a str the engine cannot hold; both
+    name the field."""
+    for field in dataclasses.fields(settings):
+        value = getattr(settings, field.name)
+        try:
+            if field.type == "int":
+                _check.uint64(value, field.name)
+            elif field.type == "bool":
+                _check.boolean(value, field.name)
+            elif field.type == "str":
+                _check.string(value, field.name)
+        except ValueError as e:
+            raise InvalidClusterSettingsError(str(e)) from None
 
 
 @dataclass
@@ -31,7 +55,9 @@ class Config:
     quiesce: bool = False
 
     def validate(self) -> None:
-        """Raises :class:`InvalidClusterSettingsError` naming the bad field."""
+        """Raises :class:`InvalidClusterSettingsError` naming the bad field
+        (``TypeError`` naming it for a value of the wrong type)."""
+        _check_fields(self)
         if self.node_id <= 0:
             raise _bad("node_id", "must be a positive integer")
         if self.cluster_id < 0:
@@ -76,19 +102,24 @@ class NodeHostConfig:
     system_event_listener: Any = None
 
     def validate(self) -> None:
-        """Raises an error naming the bad field."""
+        """Raises an error naming the bad field: InvalidAddressError for an
+        address, ``TypeError`` for a value of the wrong type,
+        InvalidClusterSettingsError for the others."""
+        _check_fields(self)
         if not self.node_host_dir:
             raise _bad("node_host_dir", "required")
-        if self.rtt_millisecond <= 0:
-            raise _bad("rtt_millisecond", "must be positive")
-        host, sep, port = self.raft_address.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not 0 < self.rtt_millisecond <= MAX_RTT_MILLISECOND:
+            raise _bad("rtt_millisecond", f"must be in [1, {MAX_RTT_MILLISECOND}] (one day)")
+        if not _check.is_address(self.raft_address):
             raise InvalidAddressError(f"raft_address: {self.raft_address!r} is not host:port")
+        if self.listen_address and not _check.is_address(self.listen_address, any_port=True):
+            raise InvalidAddressError(f"listen_address: {self.listen_address!r} is not host:port")
         if self.mutual_tls and not (self.ca_file and self.cert_file and self.key_file):
             raise _bad("mutual_tls", "needs ca_file, cert_file and key_file")
-        for name in ("apply_workers", "max_proposal_payload_size"):
-            if getattr(self, name) <= 0:
-                raise _bad(name, "must be positive")
+        if self.max_proposal_payload_size <= 0:
+            raise _bad("max_proposal_payload_size", "must be positive")
+        if not 0 < self.apply_workers <= 64:
+            raise _bad("apply_workers", "must be in [1, 64]")
         if not 0 <= self.logdb_shards <= 64:
             raise _bad("logdb_shards", "must be in [0 (automatic), 64]")
 
@@ -101,6 +132,11 @@ class SnapshotOption:
     export_path: str = ""
     override_compaction_overhead: bool = False
     compaction_overhead: int = 0
+
+    def validate(self) -> None:
+        """Raises an error naming the bad field: ``TypeError`` for a value of
+        the wrong type, InvalidClusterSettingsError for one out of range."""
+        _check_fields(self)
 
 
 @dataclass

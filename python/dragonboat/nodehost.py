@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import io
+import os
 import threading
 import weakref
 from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
-from dragonboat import _core, events
+from dragonboat import _check, _core, events
 from dragonboat.config import (
     ClusterInfo,
     Config,
@@ -26,6 +28,7 @@ from dragonboat.config import (
 from dragonboat.errors import (
     ClusterNotFoundError,
     InvalidOperationError,
+    InvalidSessionError,
     TimeoutError,
 )
 from dragonboat.statemachine import (
@@ -60,11 +63,16 @@ class RequestState:
         return bool(self._raw.done())
 
     def wait(self, timeout: float | None = None) -> RequestResult | None:
-        """Waits (GIL released) up to ``timeout`` seconds; None if still pending."""
-        return self._raw.wait(-1.0 if timeout is None else timeout)
+        """Waits (GIL released) up to ``timeout`` seconds; None if still pending.
+
+        None or an infinity waits until the request completes (it always
+        does: every request has its own deadline); a negative timeout only
+        polls, as ``threading.Event.wait`` does. NaN is a ``ValueError``.
+        """
+        return self._raw.wait(_check.wait_timeout(timeout))
 
     def result(self, timeout: float | None = None) -> Result:
-        """The state machine's result, or the matching exception."""
+        """The state machine's result, or the matching exception (``timeout`` as in wait)."""
         r = self.wait(timeout)
         if r is None:
             raise TimeoutError("the request is still pending")
@@ -78,7 +86,7 @@ class RequestState:
         a callback should be quick (hand long work to another thread); one
         that raises is logged and does not affect the others.
         """
-        self._raw.on_complete(fn)
+        self._raw.on_complete(_check.function(fn, "fn"))
 
     def __await__(self) -> Generator[Any, None, RequestResult]:
         loop = asyncio.get_running_loop()
@@ -145,6 +153,9 @@ class NodeHost:
     """One per process: runs many Raft groups over one LogDB and one transport."""
 
     def __init__(self, config: NodeHostConfig) -> None:
+        if not isinstance(config, NodeHostConfig):
+            raise TypeError("config must be a dragonboat.NodeHostConfig, "
+                            f"not {_check.kind(config)}")
         config.validate()
         engine_config = dataclasses.replace(
             config,
@@ -191,15 +202,19 @@ class NodeHost:
         C++, loaded from it, and ``create_state_machine`` must be None; its
         lookups take and return bytes.
         """
-        config.validate()
+        members, join, config = _start_args(initial_members, join, config)
         if plugin is not None:
             if create_state_machine is not None:
-                raise TypeError("give either create_state_machine or plugin, not both")
-            self._core.start_plugin_cluster(dict(initial_members), join, str(plugin), config)
+                raise TypeError("create_state_machine: give either create_state_machine or "
+                                "plugin, not both")
+            if not isinstance(plugin, (str, os.PathLike)):
+                raise TypeError(f"plugin must be a path (str), not {_check.kind(plugin)}")
+            path = _check.string(os.fspath(plugin), "plugin")
+            self._core.start_plugin_cluster(members, join, path, config)
             return
         if create_state_machine is None:
             raise TypeError("create_state_machine is required without a plugin")
-        self._core.start_cluster(dict(initial_members), join, create_state_machine, config,
+        self._core.start_cluster(members, join, _factory(create_state_machine, "regular"), config,
                                  "regular")
 
     def start_concurrent_cluster(
@@ -210,9 +225,9 @@ class NodeHost:
         config: Config,
     ) -> None:
         """As start_cluster, for a :class:`ConcurrentStateMachine`."""
-        config.validate()
-        self._core.start_cluster(dict(initial_members), join, create_state_machine, config,
-                                 "concurrent")
+        members, join, config = _start_args(initial_members, join, config)
+        self._core.start_cluster(members, join, _factory(create_state_machine, "concurrent"),
+                                 config, "concurrent")
 
     def start_on_disk_cluster(
         self,
@@ -222,33 +237,38 @@ class NodeHost:
         config: Config,
     ) -> None:
         """As start_cluster, for an :class:`OnDiskStateMachine`."""
-        config.validate()
-        self._core.start_cluster(dict(initial_members), join, create_state_machine, config,
+        members, join, config = _start_args(initial_members, join, config)
+        self._core.start_cluster(members, join, _factory(create_state_machine, "on_disk"), config,
                                  "on_disk")
 
     def stop_cluster(self, cluster_id: int) -> None:
         """Stops the local replica (not a membership change)."""
-        self._core.stop_cluster(cluster_id)
+        self._core.stop_cluster(_check.uint64(cluster_id, "cluster_id"))
 
     def stop_node(self, cluster_id: int, node_id: int) -> None:
         """Stops the local replica if it is node ``node_id`` (ClusterNotFoundError otherwise)."""
-        self._core.stop_node(cluster_id, node_id)
+        self._core.stop_node(_check.uint64(cluster_id, "cluster_id"),
+                             _check.uint64(node_id, "node_id"))
 
     def remove_data(self, cluster_id: int, node_id: int) -> None:
         """Removes a stopped, deleted node's data (ClusterNotStoppedError if running)."""
-        self._core.remove_data(cluster_id, node_id)
+        self._core.remove_data(_check.uint64(cluster_id, "cluster_id"),
+                               _check.uint64(node_id, "node_id"))
 
     def sync_remove_data(self, cluster_id: int, node_id: int, timeout: float) -> None:
-        """remove_data, which is synchronous already."""
-        self._core.remove_data(cluster_id, node_id)
+        """remove_data, which is synchronous already (``timeout`` is checked, not used)."""
+        _check.timeout(timeout)
+        self.remove_data(cluster_id, node_id)
 
     def request_compaction(self, cluster_id: int, node_id: int) -> RequestState:
         """Reclaims the disk space of dropped log entries (RejectedError: nothing to do)."""
-        return RequestState(self._core.request_compaction(cluster_id, node_id), cluster_id)
+        cluster_id = _check.uint64(cluster_id, "cluster_id")
+        raw = self._core.request_compaction(cluster_id, _check.uint64(node_id, "node_id"))
+        return RequestState(raw, cluster_id)
 
     def get_node_host_info(self, skip_log_info: bool = False) -> NodeHostInfo:
         """The raft address, the groups running here and the nodes with data."""
-        d = self._core.node_host_info(skip_log_info)
+        d = self._core.node_host_info(_check.boolean(skip_log_info, "skip_log_info"))
         return NodeHostInfo(
             raft_address=d["raft_address"],
             cluster_info=[ClusterInfo(**c) for c in d["cluster_info"]],
@@ -264,40 +284,53 @@ class NodeHost:
 
     def get_noop_session(self, cluster_id: int) -> Session:
         """The no-op session: never deduplicated, usable from many threads at once."""
-        return self._core.get_noop_session(cluster_id)
+        return self._core.get_noop_session(_check.uint64(cluster_id, "cluster_id"))
 
     def sync_get_session(self, cluster_id: int, timeout: float) -> Session:
         """Registers a new client session through the log (at-most-once proposals)."""
-        return self._core.sync_get_session(cluster_id, timeout)
+        return self._core.sync_get_session(_check.uint64(cluster_id, "cluster_id"),
+                                           _check.timeout(timeout))
 
     def sync_close_session(self, session: Session, timeout: float) -> None:
         """Unregisters ``session``; it must not be used afterwards."""
-        self._core.sync_close_session(session, timeout)
+        self._core.sync_close_session(_check.session(session), _check.timeout(timeout))
 
     def propose(self, session: Session, cmd: bytes, timeout: float) -> RequestState:
-        """Queues ``cmd``; the request completes when applied on this replica."""
-        if type(cmd) is not bytes:  # the common case skips the isinstance walk and the copy
-            if not isinstance(cmd, (bytes, bytearray, memoryview)):
-                raise TypeError(f"cmd must be bytes, not {type(cmd).__name__}")
-            cmd = bytes(cmd)
-        return RequestState(self._core.propose(session, cmd, timeout), session.cluster_id)
+        """Queues ``cmd``; the request completes when applied on this replica.
+
+        ``cmd`` may be empty only through a registered session: an empty entry
+        of the no-op session is a leader's no-op to the group, never applied
+        nor completed (it would time out), so it is refused (``ValueError``).
+        """
+        if type(session) is not Session:  # the common case skips the isinstance walk
+            _check.session(session)
+        cmd = _check.payload(cmd, "cmd")
+        if not cmd and session.is_noop():
+            raise ValueError("cmd must not be empty with the no-op session (an empty entry is "
+                             "a leader's no-op: never applied, it would time out)")
+        raw = self._core.propose(session, cmd, _check.timeout(timeout))
+        return RequestState(raw, session.cluster_id)
 
     def sync_propose(self, session: Session, cmd: bytes, timeout: float) -> Result:
         """Proposes and waits; the state machine's result or the matching exception."""
-        return self.propose(session, cmd, timeout).result(timeout + 1.0)
+        return self.propose(session, cmd, timeout).result(_check.timeout(timeout) + 1.0)
 
     def propose_session(self, session: Session, timeout: float) -> RequestState:
         """Registers or unregisters ``session`` through the log."""
-        return RequestState(self._core.propose_session(session, timeout), session.cluster_id)
+        raw = self._core.propose_session(_check.session(session), _check.timeout(timeout))
+        return RequestState(raw, session.cluster_id)
 
     # ---- reads -------------------------------------------------------------------
 
     def read_index(self, cluster_id: int, timeout: float) -> RequestState:
         """Starts a linearizable read (ReadIndex); then call read_local_node."""
-        return RequestState(self._core.read_index(cluster_id, timeout), cluster_id)
+        cluster_id = _check.uint64(cluster_id, "cluster_id")
+        return RequestState(self._core.read_index(cluster_id, _check.timeout(timeout)), cluster_id)
 
     def read_local_node(self, rs: RequestState, query: Any) -> Any:
         """Queries the state machine after ``rs`` (a read_index) completed."""
+        if not isinstance(rs, RequestState):
+            raise TypeError(f"rs must be a dragonboat.RequestState, not {_check.kind(rs)}")
         r = rs.wait(0)
         if r is None or not r.completed():
             raise InvalidOperationError("read_local_node needs a completed read_index request")
@@ -305,12 +338,12 @@ class NodeHost:
 
     def na_read_local_node(self, rs: RequestState, query: bytes) -> Any:
         """read_local_node with a bytes query (the reference's byte-slice variant)."""
-        return self.read_local_node(rs, query)
+        return self.read_local_node(rs, _check.payload(query, "query"))
 
     def sync_read(self, cluster_id: int, query: Any, timeout: float) -> Any:
         """A linearizable read: read_index, wait, read_local_node."""
         rs = self.read_index(cluster_id, timeout)
-        r = rs.wait(timeout + 1.0)
+        r = rs.wait(_check.timeout(timeout) + 1.0)
         if r is None:
             raise TimeoutError("read index timed out")
         r.raise_for_outcome()
@@ -318,7 +351,7 @@ class NodeHost:
 
     def stale_read(self, cluster_id: int, query: Any) -> Any:
         """Queries the local state machine without any linearizability guarantee."""
-        return self._core.lookup(cluster_id, query)
+        return self._core.lookup(_check.uint64(cluster_id, "cluster_id"), query)
 
     def get_hash(self, cluster_id: int) -> int:
         """The local state machine's ``get_hash()`` (the reference's IHash), read between updates.
@@ -327,13 +360,19 @@ class NodeHost:
         :class:`~dragonboat.errors.InvalidOperationError` when the state
         machine defines no ``get_hash`` (C++: ``hash()``).
         """
-        return self._core.get_hash(cluster_id)
+        return self._core.get_hash(_check.uint64(cluster_id, "cluster_id"))
 
     # ---- membership and leadership -------------------------------------------------
 
     def _change(self, kind: str, cluster_id: int, node_id: int, address: str, ccid: int,
                 timeout: float) -> RequestState:
-        raw = self._core.membership_change(kind, cluster_id, node_id, address, ccid, timeout)
+        cluster_id = _check.uint64(cluster_id, "cluster_id")
+        node_id = _check.uint64(node_id, "node_id")
+        if kind != "delete":
+            address = _check.address(address, "address")
+        ccid = _check.uint64(ccid, "config_change_index")
+        raw = self._core.membership_change(kind, cluster_id, node_id, address, ccid,
+                                           _check.timeout(timeout))
         return RequestState(raw, cluster_id)
 
     def request_add_node(self, cluster_id: int, node_id: int, address: str,
@@ -360,56 +399,65 @@ class NodeHost:
                               config_change_index: int, timeout: float) -> None:
         """request_add_node and wait: the node is a voting member on return."""
         self.request_add_node(cluster_id, node_id, address, config_change_index, timeout).result(
-            timeout + 1.0)
+            _check.timeout(timeout) + 1.0)
 
     def sync_request_add_observer(self, cluster_id: int, node_id: int, address: str,
                                   config_change_index: int, timeout: float) -> None:
         """request_add_observer and wait: the observer is a member on return."""
         self.request_add_observer(cluster_id, node_id, address, config_change_index,
-                                  timeout).result(timeout + 1.0)
+                                  timeout).result(_check.timeout(timeout) + 1.0)
 
     def sync_request_add_witness(self, cluster_id: int, node_id: int, address: str,
                                  config_change_index: int, timeout: float) -> None:
         """request_add_witness and wait: the witness is a member on return."""
         self.request_add_witness(cluster_id, node_id, address, config_change_index,
-                                 timeout).result(timeout + 1.0)
+                                 timeout).result(_check.timeout(timeout) + 1.0)
 
     def sync_request_delete_node(self, cluster_id: int, node_id: int, config_change_index: int,
                                  timeout: float) -> None:
         """request_delete_node and wait: the node is removed (forever) on return."""
         self.request_delete_node(cluster_id, node_id, config_change_index, timeout).result(
-            timeout + 1.0)
+            _check.timeout(timeout) + 1.0)
 
     def sync_get_cluster_membership(self, cluster_id: int, timeout: float) -> Membership:
         """The membership, linearizably."""
-        d = self._core.sync_get_cluster_membership(cluster_id, timeout)
+        d = self._core.sync_get_cluster_membership(_check.uint64(cluster_id, "cluster_id"),
+                                                   _check.timeout(timeout))
         return Membership(d["config_change_id"], dict(d["nodes"]), dict(d["observers"]),
                           dict(d["witnesses"]), set(d["removed"]))
 
     def get_leader_id(self, cluster_id: int) -> tuple[int, bool]:
         """The leader as this replica knows it, and whether it is known."""
-        leader, valid = self._core.get_leader_id(cluster_id)
+        leader, valid = self._core.get_leader_id(_check.uint64(cluster_id, "cluster_id"))
         return int(leader), bool(valid)
 
     def request_leader_transfer(self, cluster_id: int, target_node_id: int) -> None:
         """Asks the leader to hand leadership to a voting member."""
-        self._core.request_leader_transfer(cluster_id, target_node_id)
+        self._core.request_leader_transfer(_check.uint64(cluster_id, "cluster_id"),
+                                           _check.uint64(target_node_id, "target_node_id"))
 
     # ---- snapshots, information, metrics -------------------------------------------
 
     def request_snapshot(self, cluster_id: int, option: SnapshotOption | None,
                          timeout: float) -> RequestState:
         """Takes a snapshot; the request completes with its index."""
-        o = option or SnapshotOption()
+        cluster_id = _check.uint64(cluster_id, "cluster_id")
+        if option is None:
+            option = SnapshotOption()
+        elif not isinstance(option, SnapshotOption):
+            raise TypeError("option must be a dragonboat.SnapshotOption or None, "
+                            f"not {_check.kind(option)}")
+        option.validate()
+        o = option
         raw = self._core.request_snapshot(cluster_id, o.exported, o.export_path,
                                           o.override_compaction_overhead, o.compaction_overhead,
-                                          timeout)
+                                          _check.timeout(timeout))
         return RequestState(raw, cluster_id)
 
     def sync_request_snapshot(self, cluster_id: int, option: SnapshotOption | None,
                               timeout: float) -> int:
         """Takes a snapshot and returns its index."""
-        r = self.request_snapshot(cluster_id, option, timeout).wait(timeout + 1.0)
+        r = self.request_snapshot(cluster_id, option, timeout).wait(_check.timeout(timeout) + 1.0)
         if r is None:
             raise TimeoutError("snapshot request timed out")
         r.raise_for_outcome()
@@ -417,11 +465,17 @@ class NodeHost:
 
     def has_node_info(self, cluster_id: int, node_id: int) -> bool:
         """Whether this NodeHost holds data of (cluster, node)."""
-        return bool(self._core.has_node_info(cluster_id, node_id))
+        return bool(self._core.has_node_info(_check.uint64(cluster_id, "cluster_id"),
+                                             _check.uint64(node_id, "node_id")))
 
     def write_health_metrics(self, file: Any) -> None:
-        """Writes the Prometheus text exposition of the health metrics to ``file``."""
-        file.write(self._core.health_metrics())
+        """Writes the Prometheus text exposition of the health metrics to ``file``
+        (a text file, or a binary one: then UTF-8 encoded)."""
+        write = getattr(file, "write", None)
+        if not callable(write):
+            raise TypeError(f"file must have a write() method, not {_check.kind(file)}")
+        text = self._core.health_metrics()
+        write(text.encode() if isinstance(file, (io.RawIOBase, io.BufferedIOBase)) else text)
 
     def get_health_metrics(self, cluster_id: int | None = None) -> dict[str, float]:
         """The health metrics as numbers, by name (see docs/operations.md).
@@ -432,6 +486,8 @@ class NodeHost:
         commit and applied index, proposals, reads, snapshots, ...);
         ClusterNotFoundError when there is none.
         """
+        if cluster_id is not None:
+            cluster_id = _check.uint64(cluster_id, "cluster_id")
         want = None if cluster_id is None else f'cluster_id="{cluster_id}"'
         out: dict[str, float] = {}
         for line in self._core.health_metrics().splitlines():
@@ -450,13 +506,55 @@ class NodeUser:
     """Proposes and reads on one group without naming it each time."""
 
     def __init__(self, nh: NodeHost, cluster_id: int) -> None:
+        if not isinstance(nh, NodeHost):
+            raise TypeError(f"nh must be a dragonboat.NodeHost, not {_check.kind(nh)}")
         self._nh = nh
-        self.cluster_id = cluster_id
+        self.cluster_id = _check.uint64(cluster_id, "cluster_id")
 
     def propose(self, session: Session, cmd: bytes, timeout: float) -> RequestState:
-        """NodeHost.propose on this group."""
+        """NodeHost.propose on this group; InvalidSessionError for a session of another group."""
+        if _check.session(session).cluster_id != self.cluster_id:
+            raise InvalidSessionError(f"session: it belongs to cluster {session.cluster_id}, "
+                                      f"not to this NodeUser's cluster {self.cluster_id}")
         return self._nh.propose(session, cmd, timeout)
 
     def read_index(self, timeout: float) -> RequestState:
         """NodeHost.read_index on this group."""
         return self._nh.read_index(self.cluster_id, timeout)
+
+
+# The methods a state machine of each kind must have (the others are optional
+# or have defaults in the base classes).
+_REQUIRED_METHODS = {
+    "regular": ("update", "lookup"),
+    "concurrent": ("update", "lookup"),
+    "on_disk": ("open", "update", "lookup"),
+}
+
+
+def _start_args(initial_members: object, join: object,
+                config: object) -> tuple[dict[int, str], bool, Config]:
+    """The checked common arguments of the start_*cluster methods."""
+    members = _check.members(initial_members)
+    join = _check.boolean(join, "join")
+    if not isinstance(config, Config):
+        raise TypeError(f"config must be a dragonboat.Config, not {_check.kind(config)}")
+    config.validate()
+    return members, join, config
+
+
+def _factory(create: object, kind: str) -> Callable[[int, int], Any]:
+    """``create`` wrapped so that what it returns is checked to be a state
+    machine (a TypeError naming create_state_machine otherwise)."""
+    fn = _check.function(create, "create_state_machine")
+    required = _REQUIRED_METHODS[kind]
+
+    def make(cluster_id: int, node_id: int) -> Any:
+        sm = fn(cluster_id, node_id)
+        missing = [m for m in required if not callable(getattr(sm, m, None))]
+        if missing:
+            raise TypeError(f"create_state_machine returned an object of type {_check.kind(sm)}, "
+                            f"not a state machine (it has no {', '.join(missing)})")
+        return sm
+
+    return make

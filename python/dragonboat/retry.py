@@ -3,6 +3,7 @@ command twice."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Protocol, TypeVar
@@ -19,6 +20,17 @@ class _Session(Protocol):
     def series_id(self) -> int: ...
 
     def is_noop(self) -> bool: ...
+
+
+def _seconds(value: object, name: str, *, infinite: bool) -> None:
+    """Checks a duration: a number of seconds, not NaN, not negative, at most
+    1e9 (or infinite, if ``infinite``); a TypeError or ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    if not 0 <= value <= 1e9 and not (infinite and value == math.inf):  # also NaN
+        shown = f", not {value!r}" if isinstance(value, float) else ""
+        raise ValueError(f"{name} must be a number of seconds in [0, 1e9]"
+                         f"{' or infinite' if infinite else ''}{shown}")
 
 
 def retry(fn: Callable[[], T], timeout: float = 30.0, interval: float = 0.02, *,
@@ -55,6 +67,13 @@ def retry(fn: Callable[[], T], timeout: float = 30.0, interval: float = 0.02, *,
       leader lookups, polling, or a command whose second application changes
       nothing. Every temporary error is retried.
     """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, not {type(fn).__name__}")
+    _seconds(timeout, "timeout", infinite=True)
+    _seconds(interval, "interval", infinite=False)
+    if session is not None and not callable(getattr(session, "is_noop", None)):
+        raise TypeError("session must be a dragonboat.Session or None, "
+                        f"not {type(session).__name__}")
     if session is not None and session.is_noop():
         raise ValueError("retry(session=...) needs a registered session: the no-op session "
                          "is never deduplicated, so a retried proposal may apply twice")

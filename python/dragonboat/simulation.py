@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dragonboat import _core
+from dragonboat import _check, _core
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,6 @@ def simulate(seed: int, steps: int = 2000) -> SimulationResult:
     The run is deterministic: the same seed always gives the same result. The
     GIL is released while the C++ simulation runs.
     """
-    if seed < 0 or steps <= 0:
-        raise ValueError("seed must be >= 0 and steps > 0")
+    seed = _check.uint64(seed, "seed")
+    steps = _check.uint64(steps, "steps", minimum=1)
     return SimulationResult(**_core.simulate(seed, steps))

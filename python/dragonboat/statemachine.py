@@ -8,8 +8,8 @@ from typing import Any, Protocol
 class SnapshotWriter(Protocol):
     """A binary, write-only stream (the snapshot file)."""
 
-    def write(self, data: bytes) -> int:
-        """Appends ``data``; returns how many bytes were written."""
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Appends ``data`` (any bytes-like object); returns how many bytes were written."""
         ...
 
     def stopped(self) -> bool:
