@@ -569,6 +569,8 @@ TEST_F(NodeHostTest, ErrorPaths) {
   EXPECT_EQ(nh.propose(noop, std::string((8 << 20) + 1, 'x'), 1s, &rs).code(), ErrorCode::kPayloadTooBig);
   EXPECT_EQ(nh.propose(noop, "x", 1ms, &rs).code(), ErrorCode::kTimeoutTooSmall);
   EXPECT_EQ(nh.propose(noop, "x", 0ms, &rs).code(), ErrorCode::kInvalidDeadline);
+  // Refused at once: it would be a leader's no-op, never applied nor completed.
+  EXPECT_EQ(nh.propose(noop, "", 1s, &rs).code(), ErrorCode::kInvalidOperation);
   EXPECT_EQ(nh.start_cluster(tc_.members(), false, make_kv, TestCluster::config(1, leader + 1)).code(),
             ErrorCode::kClusterAlreadyExist);
   Config bad = TestCluster::config(2, 0);

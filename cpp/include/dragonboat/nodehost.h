@@ -140,7 +140,9 @@ class NodeHost {
   // Queues `cmd`; the RequestState completes when it is applied on this
   // replica with the state machine's Result. kPayloadTooBig over
   // max_proposal_payload_size, kSystemBusy when too many requests wait,
-  // kInvalidSession for a registered session on an on-disk group.
+  // kInvalidSession for a registered session on an on-disk group,
+  // kInvalidOperation for an empty `cmd` through the no-op session (an empty
+  // no-op-session entry is a leader's no-op, which no replica applies).
   Status propose(const Session& session, std::string_view cmd, Timeout timeout, RequestStatePtr* rs);
   // Proposes and waits. With a registered session call
   // session.proposal_completed() after success; retry unchanged after kTimeout.

@@ -562,6 +562,12 @@ Status NodeHost::propose(const Session& session, std::string_view cmd, Timeout t
   if (session.client_id == 0 && session.series_id != Session::kNoOpSeriesID) {
     return Status(ErrorCode::kInvalidSession, "a session with client_id 0 must be the no-op session");
   }
+  if (cmd.empty() && session.is_noop()) {
+    // An empty entry of the no-op session is what a new leader appends (thesis
+    // §6.4): every replica skips it, so this request would never complete.
+    return Status(ErrorCode::kInvalidOperation,
+                  "an empty command needs a registered session (through the no-op session it is a leader's no-op)");
+  }
   engine::Proposal p;
   p.cmd.assign(cmd.data(), cmd.size());
   p.client_id = session.client_id;
