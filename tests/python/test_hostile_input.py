@@ -64,11 +64,13 @@ MAIN, SPARE, MEMBERS = 1, 2, 3  # the module host's clusters
 UNKNOWN = 4242  # a cluster no host runs
 T = 5.0  # a valid timeout for the baselines
 
+# DRAGONBOAT_HYPOTHESIS_SCALE=10 runs ten times the examples (a soak).
+SCALE = max(1, int(os.environ.get("DRAGONBOAT_HYPOTHESIS_SCALE", "1")))
 # Validation only: each example is microseconds, a slow one is a bug.
-FAST = settings(max_examples=80, deadline=timedelta(seconds=2), database=None,
+FAST = settings(max_examples=80 * SCALE, deadline=timedelta(seconds=2), database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 # Examples that reach the engine (proposals, fsyncs, elections).
-ENGINE = settings(max_examples=30, deadline=timedelta(seconds=15), database=None,
+ENGINE = settings(max_examples=30 * SCALE, deadline=timedelta(seconds=15), database=None,
                   suppress_health_check=[HealthCheck.too_slow])
 
 
