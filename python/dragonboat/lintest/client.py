@@ -61,8 +61,9 @@ class History:
             self.counts[what] += 1
 
 
-class Session:
-    """A logical client bound to a node: its ID and its client session there."""
+class LogicalClient:
+    """A logical client bound to a node: its ID and its client session there (a new
+    ID and session after an outcome it cannot know)."""
 
     def __init__(self, nodes: Nodes, node: int, history: History) -> None:
         self.nodes = nodes
@@ -153,7 +154,7 @@ class Client(threading.Thread):
     def __init__(self, index: int, nodes: Nodes, history: History, keys: list[str],
                  seed: int, stop: threading.Event, seen: dict[str, str | None]) -> None:
         super().__init__(name=f"lintest-client-{index}", daemon=True)
-        self.session = Session(nodes, index % nodes.count, history)
+        self.session = LogicalClient(nodes, index % nodes.count, history)
         self.keys = keys
         self.rng = random.Random(seed)
         self.stop = stop

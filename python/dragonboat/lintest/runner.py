@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 
 from dragonboat import linearizability
 from dragonboat.lintest import net as netns
-from dragonboat.lintest.client import Client, History, Session
+from dragonboat.lintest.client import Client, History, LogicalClient
 from dragonboat.lintest.nemesis import FAULTS, Nemesis
 from dragonboat.lintest.nodes import CALL_ERRORS, CLUSTER, Nodes
 
@@ -78,7 +78,7 @@ def _heal_phase(nodes: Nodes, history: History, keys: Sequence[str],
     start = time.monotonic()
     deadline = start + HEAL_DEADLINE
     for i in range(nodes.count):
-        s = Session(nodes, i, history)
+        s = LogicalClient(nodes, i, history)
         wrote = read = False
         while time.monotonic() < deadline and not (wrote and read):
             if not wrote:
@@ -93,7 +93,7 @@ def _heal_phase(nodes: Nodes, history: History, keys: Sequence[str],
                               f"{'write' if not wrote else 'read'} within {HEAL_DEADLINE:.0f} s")
     recovery = time.monotonic() - start
     for i in range(nodes.count):
-        s = Session(nodes, i, history)
+        s = LogicalClient(nodes, i, history)
         for k in keys:
             while s.read(k) is None and time.monotonic() < deadline:
                 time.sleep(0.1)
