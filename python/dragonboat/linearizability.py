@@ -38,29 +38,40 @@ linearizable iff its restriction to each key is. :func:`check` therefore splits
 the history by key and checks each key on its own.
 
 Each key is checked with the search of Wing & Gong (1993) made practical by
-Lowe's memoization (2017): the operations' call and return events are kept in
-a doubly-linked list sorted by time. The search repeatedly scans the list from
-the front; every operation whose call comes before the first remaining return
-event may be linearized next, if the register model allows it. Linearizing an
-operation removes its call and return from the list and descends; when the
-scan reaches a return event whose operation has not been linearized yet, the
-current order is a dead end and the search backtracks. The search is iterative
-(an explicit stack), so long histories do not hit Python's recursion limit.
+Lowe's memoization (2017). The completed operations' call and return events
+are kept in a doubly-linked list sorted by time. Every operation whose call
+comes before the first remaining return event may be linearized next, if the
+register allows it; linearizing an operation unlinks its events and descends.
+When nothing can go next the order so far is a dead end, and the search
+backtracks (relinking the events). The search is iterative, with an explicit
+stack, so long histories do not hit Python's recursion limit. Every
+configuration - (set of linearized operations, register value) - from which
+the search failed is remembered and never explored again.
 
-Memoization records every configuration - (set of linearized operations as a
-bitset, register value) - from which the search failed, and never explores it
-again. Unknown operations need not be linearized at all, so they have no
-return event: the search succeeds as soon as every ``"ok"`` operation is
-linearized. Two refinements keep unknown operations cheap:
+Unknown operations have no return event, so they never force anything; the
+search succeeds as soon as every completed operation is linearized. A few
+reductions keep the search small; each one skips only orders for which an
+equivalent order is explored:
 
-- completed operations are tried before unknown ones at each step, so an
-  unknown operation is only placed when the completed ones cannot proceed
-  without it;
-- a configuration that linearized a *superset* of the unknown operations of a
-  failed configuration (with the same completed operations and register value)
-  is failed too, because the smaller one could have placed the extra unknown
-  operations itself; and an unknown operation is never immediately followed by
-  a blind write, which would hide its effect (leaving it out is the same).
+- An operation that leaves the register unchanged (a read, a failed cas) and
+  fits the current value is linearized at once, with no alternatives tried:
+  any order that places it later stays valid with it moved forward.
+- An unknown operation is only placed where it makes a difference: the
+  completed operation that follows a run of unknown operations must behave
+  differently after the run than before it (otherwise moving it in front of
+  the run, or dropping the run, is equivalent). So unknown operations are only
+  tried where a candidate needs the value they leave, or a failed cas needs
+  the value to change, and never right before a blind write.
+- A configuration that placed a superset of the unknown operations of a failed
+  configuration, with the same completed operations and register value, fails
+  too: the smaller one could have placed the extra operations itself.
+- The set of linearized completed operations is stored relative to the
+  earliest one not yet linearized, so memo keys stay as small as the
+  history's concurrency however long the history is.
+
+The problem is NP-complete in general: histories where dozens of clients hit
+one key concurrently can exhaust the time budget, in which case the verdict
+is undecided rather than wrong.
 
 Two operations whose windows merely touch (one completes at the instant the
 other is invoked) are treated as concurrent.
@@ -434,10 +445,12 @@ def _describe(op: Op) -> str:
     return f"client {op.client}: {what} {window}{tag}"
 
 
-# A search frame: how to undo one placement and where to resume afterwards.
-# (entry of the placed completed op, or -1 - index of the placed unknown op;
-#  state, low, bits, ub, run, blocker, unknown candidates, candidate position)
-_Frame = tuple[int, int, int, int, int, int, int, Sequence[int], int]
+# A search frame: how to undo one placement and where to resume afterwards:
+# (the call entry of the placed completed op, or -1 - the index of the placed
+# unknown op; state, low, bits, ub, run; the time of the first pending return,
+# the unknown ops being tried, the position in them (-1: a forced placement),
+# whether they are the second pass of unknown ops).
+_Frame = tuple[int, int, int, int, int, int, float, Sequence[int], int, bool]
 
 
 class _KeyProblem:
@@ -453,19 +466,12 @@ class _KeyProblem:
 
     The set of placed completed operations is kept as ``(low, bits)``: every
     operation below ``low`` is placed, ``low`` is not, and bit ``j`` of ``bits``
-    says whether operation ``low + j`` is. Since placements follow real time
-    closely, ``bits`` stays as short as the history's concurrency, which keeps
-    the memo keys small however long the history is.
+    says whether operation ``low + j`` is.
 
     Unknown operations are placed in *runs*. A configuration inside a run
     carries ``run``, the register value before the run started (``-1``
-    outside a run). The completed operation that ends a run must behave
-    differently after the run than it would have before it; if it behaves the
-    same, moving it in front of the run (or dropping the run, when it
-    overwrites the register) gives an equivalent order that the search
-    explores anyway. In particular no blind write directly follows an unknown
-    operation, and an unknown operation is only tried where some operation
-    that may go next can tell its effect apart.
+    outside a run); the completed operation that ends the run must behave
+    differently in the current value than in ``run``.
     """
 
     def __init__(self, key: str, ops: Sequence[Op]) -> None:
@@ -585,12 +591,17 @@ class _KeyProblem:
         run = -1  # the register value before the current run of unknown ops
         mode = _FRESH
         entry = head  # the next call entry to try (_SCAN_OK)
-        blocker = -1  # the first return entry still in the list (_SCAN_UNKNOWN)
-        blocker_time = 0.0
+        blocker_time = 0.0  # when the first pending return happens
         ucands = no_candidates  # unknown ops to try (_SCAN_UNKNOWN), and the next one
         j = 0
+        late = False  # ucands is the second pass over unknown ops
         steps = 0
 
+        # At each configuration the search tries, in this order: an op that
+        # leaves the register unchanged (then nothing else: see _FRESH below);
+        # unknown ops that leave a value some candidate op needs; completed ops
+        # in call order; and, if a candidate failed cas needs the register to
+        # change, every other unknown op.
         while True:
             steps += 1
             if steps & _DEADLINE_CHECK_MASK == 0 and monotonic() >= deadline:
@@ -615,62 +626,69 @@ class _KeyProblem:
                         elif run < 0 or (state == a) != (run == a):
                             break
                     e = nxt[e]
-                if not e_call[e]:
-                    mode = _SCAN_OK
-                    entry = nxt[head]
-                    continue
-                new_state = state
-                forced = -1
-            elif mode == _SCAN_OK:
-                if not e_call[entry]:
-                    # The first pending return: completed ops after it cannot go
-                    # next, and this one could not. Choose unknown ops to try.
-                    blocker = entry
-                    blocker_time = e_time[entry]
-                    mode = _SCAN_UNKNOWN
+                if e_call[e]:
+                    new_state = state
+                    forced = -1
+                else:
+                    # e is the first pending return: completed ops invoked after it
+                    # cannot go next. First try the unknown ops invoked before it
+                    # that leave a value one of the candidates needs.
+                    blocker_time = e_time[e]
                     j = 0
+                    late = False
+                    mode = _SCAN_UNKNOWN
                     if unknown_left == 0:
                         ucands = no_candidates
                     elif run >= 0:
                         ucands = cas_by_expected.get(state, no_candidates)
                     else:
-                        # Values the completed candidates could use after a run.
                         wanted: list[int] = []
-                        any_value = False
                         e = nxt[head]
-                        while e != blocker:
+                        while e_call[e]:
                             i = e_op[e]
                             code = o_code[i]
-                            a = o_a[i]
-                            if code == _R_CAS_FAILED or code == _R_CAS_MAYBE:
-                                if a == state:
-                                    any_value = True
-                                    break
-                                if code == _R_CAS_MAYBE:
+                            if code != _R_WRITE and code != _R_CAS_FAILED:
+                                a = o_a[i]
+                                if a != state and a not in wanted:
                                     wanted.append(a)
-                            elif code != _R_WRITE and a != state:
-                                wanted.append(a)
                             e = nxt[e]
-                        if any_value:
-                            ucands = all_unknown[: bisect.bisect_right(u_inv, blocker_time)]
-                        else:
-                            # The unknown ops that leave a wanted value, and, for an
-                            # unknown cas among them, those that leave the value it
-                            # expects (a run of several unknown ops), and so on.
-                            found: list[int] = []
-                            k = 0
-                            while k < len(wanted):
-                                p = producers.get(wanted[k])
-                                k += 1
-                                if p is None:
+                        # The unknown ops that leave a wanted value, and, for an
+                        # unknown cas among them, those that leave the value it
+                        # expects (a run of several unknown ops), and so on.
+                        found: list[int] = []
+                        k = 0
+                        while k < len(wanted):
+                            p = producers.get(wanted[k])
+                            k += 1
+                            if p is None:
+                                continue
+                            for u in p:
+                                if placed[u] or u_inv[u] > blocker_time:
                                     continue
-                                for u in p:
-                                    if placed[u] or u_inv[u] > blocker_time:
-                                        continue
-                                    found.append(u)
-                                    if u_code[u] == _R_CAS and u_a[u] not in wanted:
-                                        wanted.append(u_a[u])
-                            ucands = found
+                                found.append(u)
+                                if u_code[u] == _R_CAS and u_a[u] not in wanted:
+                                    wanted.append(u_a[u])
+                        ucands = found
+                    continue
+            elif mode == _SCAN_OK:
+                if not e_call[entry]:
+                    # No completed op can go next. A candidate failed (or
+                    # undecided) cas expecting the current value needs some other
+                    # value: then try every unknown op.
+                    mode = _DEAD
+                    if run < 0 and unknown_left > 0:
+                        blocker_time = e_time[entry]
+                        e = nxt[head]
+                        while e != entry:
+                            i = e_op[e]
+                            code = o_code[i]
+                            if (code == _R_CAS_FAILED or code == _R_CAS_MAYBE) and o_a[i] == state:
+                                ucands = all_unknown[: bisect.bisect_right(u_inv, blocker_time)]
+                                j = 0
+                                late = True
+                                mode = _SCAN_UNKNOWN
+                                break
+                            e = nxt[e]
                     continue
                 e = entry
                 entry = nxt[entry]
@@ -717,15 +735,20 @@ class _KeyProblem:
                     if not valid:
                         j += 1
                         continue
-                    stack.append((-1 - u, state, low, bits, ub, run, blocker, ucands, j))
+                    stack.append(
+                        (-1 - u, state, low, bits, ub, run, blocker_time, ucands, j, late)
+                    )
                     placed[u] = True
                     unknown_left -= 1
                     ub = new_ub
                     state = new_state
                     run = new_run
                     mode = _FRESH
-                    continue
-                mode = _DEAD
+                elif late:
+                    mode = _DEAD
+                else:
+                    entry = nxt[head]
+                    mode = _SCAN_OK
                 continue
             else:
                 # Dead end: nothing can be placed next.
@@ -737,11 +760,10 @@ class _KeyProblem:
                         self._record(stack, state, placed)
                 if not stack:
                     return _NOT_LINEARIZABLE
-                idx, state, low, bits, ub, run, blocker, ucands, j = stack.pop()
+                idx, state, low, bits, ub, run, blocker_time, ucands, j, late = stack.pop()
                 if idx < 0:
                     placed[-1 - idx] = False
                     unknown_left += 1
-                    blocker_time = e_time[blocker]
                     j += 1
                     mode = _SCAN_UNKNOWN
                 else:
@@ -777,7 +799,7 @@ class _KeyProblem:
                     if forced:
                         mode = _DEAD
                     continue
-            stack.append((e, state, low, bits, ub, run, blocker, ucands, forced))
+            stack.append((e, state, low, bits, ub, run, blocker_time, ucands, forced, late))
             x, y = prv[e], nxt[e]
             nxt[x] = y
             prv[y] = x
@@ -846,8 +868,8 @@ class _KeyProblem:
         if blocker is not None:
             lines.append(
                 f"No op can be placed next. {_describe(blocker)} completed at "
-                f"{_fmt_time(blocker.complete)}, so it must take effect before anything "
-                "invoked later, but none of the ops that may go next works:"
+                f"{_fmt_time(blocker.complete)}, so it must take effect before any op invoked "
+                "after that, but none of the ops that may go next fits:"
             )
         else:
             lines.append("No op can be placed next; the ops that may go next:")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dragonboat.linearizability import Op, Verdict, check, dump_history, load_history
@@ -326,14 +326,16 @@ VALUES = st.integers(min_value=0, max_value=3)
 
 
 @st.composite
-def linearizable_histories(draw: st.DrawFn) -> list[Op]:
+def linearizable_histories(
+    draw: st.DrawFn, max_ops: int = 30, max_keys: int = 3
+) -> list[Op]:
     """A register execution, one op per 10 time units, each op's window around its point.
 
     The windows are wide enough to overlap several neighbours, so the history is
     concurrent but linearizable by construction (the execution order is a witness).
     """
-    n = draw(st.integers(min_value=1, max_value=30))
-    keys = ["a", "b", "c"][: draw(st.integers(min_value=1, max_value=3))]
+    n = draw(st.integers(min_value=1, max_value=max_ops))
+    keys = ["a", "b", "c"][: draw(st.integers(min_value=1, max_value=max_keys))]
     registers: dict[str, Any] = {}
     ops: list[Op] = []
     for step in range(n):
@@ -472,7 +474,73 @@ def arbitrary_histories(draw: st.DrawFn) -> list[Op]:
 @given(arbitrary_histories())
 def test_agrees_with_brute_force(history: list[Op]) -> None:
     verdict = check(history)
+    event(f"linearizable: {verdict.ok}")
     assert verdict.ok is brute_force(history), verdict.explanation
+
+
+def exhaustive(history: list[Op]) -> bool:
+    """Linearizability of a one-key history by a plain search over every order.
+
+    No pruning beyond remembering (placed ops, value) pairs that failed: a slow
+    but simple reference for the checker's reductions.
+    """
+    ops = [
+        op for op in history
+        if op.outcome == "ok" or (op.outcome == "unknown" and op.kind != "read")
+    ]
+    must = sum(1 << i for i, op in enumerate(ops) if op.outcome == "ok")
+    ends = [INF if op.outcome == "unknown" else op.complete for op in ops]
+    failed_configs: set[tuple[int, Any]] = set()
+
+    def apply(op: Op, value: Any) -> tuple[bool, Any]:
+        if op.kind == "read":
+            return op.output == value, value
+        if op.kind == "write":
+            return True, op.value
+        expected, new = op.value
+        if op.outcome == "unknown" or op.output is True:
+            return value == expected, new
+        if op.output is False:
+            return value != expected, value
+        return True, new if value == expected else value
+
+    def search(done: int, value: Any) -> bool:
+        if done & must == must:
+            return True
+        if (done, value) in failed_configs:
+            return False
+        for i, op in enumerate(ops):
+            if done >> i & 1:
+                continue
+            if any(not done >> k & 1 and ends[k] < op.invoke for k in range(len(ops))):
+                continue  # an op that has not been placed completed before this one began
+            fits, after = apply(op, value)
+            if fits and search(done | 1 << i, after):
+                return True
+        failed_configs.add((done, value))
+        return False
+
+    return search(0, None)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(linearizable_histories(max_ops=14, max_keys=1), st.data())
+def test_agrees_with_exhaustive_search(history: list[Op], data: st.DataObject) -> None:
+    # Perturb a linearizable history so that both verdicts are common.
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        i = data.draw(st.integers(min_value=0, max_value=len(history) - 1))
+        op = history[i]
+        if op.kind == "read":
+            op.output = data.draw(st.one_of(st.none(), VALUES))
+        elif op.kind == "cas" and op.outcome == "ok":
+            op.output = data.draw(st.sampled_from([True, False, None]))
+        else:
+            op.invoke += 25
+            if op.outcome != "unknown":
+                op.complete += 25
+    verdict = check(history)
+    event(f"linearizable: {verdict.ok}")
+    assert verdict.ok is exhaustive(history), verdict.explanation
 
 
 # --------------------------------------------------------------------------- benchmark
