@@ -6,9 +6,16 @@
 
 namespace py = pybind11;
 
-void register_sim(py::module_& m);       // bindings/sim.cc
-void register_nodehost(py::module_& m);  // bindings/nodehost.cc
-void register_tools(py::module_& m);     // bindings/tools.cc
+void register_sim(py::module_& m);    // bindings/sim.cc
+void register_tools(py::module_& m);  // bindings/tools.cc
+
+namespace dragonboat::bindings {
+void register_errors(py::module_& m);          // bindings/errors.cc
+void register_state_machines(py::module_& m);  // bindings/state_machines.cc
+void register_requests(py::module_& m);        // bindings/requests.cc
+void register_nodehost(py::module_& m);        // bindings/nodehost.cc
+void start_completion_queue();                 // bindings/gil.cc
+}  // namespace dragonboat::bindings
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "dragonboat C++ engine (internal module; use the dragonboat package)";
@@ -39,7 +46,12 @@ PYBIND11_MODULE(_core, m) {
     }
     return h;
   }, py::arg("data"), py::arg("h"), "FNV-1a 64 of data, continuing from the hash h.");
+  namespace b = dragonboat::bindings;
+  b::start_completion_queue();  // its thread starts here, not on an engine thread
+  b::register_errors(m);
+  b::register_state_machines(m);
+  b::register_requests(m);
+  b::register_nodehost(m);
   register_sim(m);
-  register_nodehost(m);
   register_tools(m);
 }

@@ -49,7 +49,7 @@ class DragonboatConan(ConanFile):
         # System dependencies, resolved offline (Debian): librocksdb-dev, libssl-dev,
         # libxxhash-dev, liblz4-dev; asio is header-only and used inside the library.
         self.cpp_info.libs = ["dragonboat"]
-        self.cpp_info.system_libs = ["rocksdb", "xxhash", "lz4", "ssl", "crypto", "pthread"]
+        self.cpp_info.system_libs = ["rocksdb", "xxhash", "lz4", "ssl", "crypto", "pthread", "dl"]
         self.cpp_info.set_property("cmake_file_name", "dragonboat")
         self.cpp_info.set_property("cmake_target_name", "dragonboat::dragonboat")
         self.cpp_info.set_property("pkg_config_name", "dragonboat")

@@ -183,7 +183,7 @@ case "$cmd" in
     log "C++ tests (ctest)"
     (cd build/dev && ctest --output-on-failure -j "$JOBS")
     # Summary lines of the simulation and the crash test (ctest keeps passing tests' output in its log).
-    grep -h -E '^(simulation|crash test): ' build/dev/Testing/Temporary/LastTest.log || true
+    grep -h -E '^(simulation|crash test|power loss): ' build/dev/Testing/Temporary/LastTest.log || true
     log "C++ consumer of the installed package (find_package(dragonboat))"
     cmake --install build/dev --prefix "$PWD/build/install" >/dev/null
     cmake -S examples/cpp_standalone -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null

@@ -215,7 +215,7 @@ class NodeHost:
         if create_state_machine is None:
             raise TypeError("create_state_machine is required without a plugin")
         self._core.start_cluster(members, join, _factory(create_state_machine, "regular"), config,
-                                 "regular")
+                                 _core.StateMachineType.REGULAR)
 
     def start_concurrent_cluster(
         self,
@@ -227,7 +227,7 @@ class NodeHost:
         """As start_cluster, for a :class:`ConcurrentStateMachine`."""
         members, join, config = _start_args(initial_members, join, config)
         self._core.start_cluster(members, join, _factory(create_state_machine, "concurrent"),
-                                 config, "concurrent")
+                                 config, _core.StateMachineType.CONCURRENT)
 
     def start_on_disk_cluster(
         self,
@@ -239,7 +239,7 @@ class NodeHost:
         """As start_cluster, for an :class:`OnDiskStateMachine`."""
         members, join, config = _start_args(initial_members, join, config)
         self._core.start_cluster(members, join, _factory(create_state_machine, "on_disk"), config,
-                                 "on_disk")
+                                 _core.StateMachineType.ON_DISK)
 
     def stop_cluster(self, cluster_id: int) -> None:
         """Stops the local replica (not a membership change)."""
@@ -256,9 +256,10 @@ class NodeHost:
                                _check.uint64(node_id, "node_id"))
 
     def sync_remove_data(self, cluster_id: int, node_id: int, timeout: float) -> None:
-        """remove_data, which is synchronous already (``timeout`` is checked, not used)."""
-        _check.timeout(timeout)
-        self.remove_data(cluster_id, node_id)
+        """remove_data, waiting up to ``timeout`` for the removal (the reference's
+        SyncRemoveData): TimeoutError if it has not happened by then."""
+        self._core.sync_remove_data(_check.uint64(cluster_id, "cluster_id"),
+                                    _check.uint64(node_id, "node_id"), _check.timeout(timeout))
 
     def request_compaction(self, cluster_id: int, node_id: int) -> RequestState:
         """Reclaims the disk space of dropped log entries (RejectedError: nothing to do)."""
@@ -302,18 +303,14 @@ class NodeHost:
         of the no-op session is a leader's no-op to the group, never applied
         nor completed (it would time out), so it is refused (``ValueError``).
         """
-        if type(session) is not Session:  # the common case skips the isinstance walk
-            _check.session(session)
-        cmd = _check.payload(cmd, "cmd")
-        if not cmd and session.is_noop():
-            raise ValueError("cmd must not be empty with the no-op session (an empty entry is "
-                             "a leader's no-op: never applied, it would time out)")
+        cmd = _proposal(session, cmd)
         raw = self._core.propose(session, cmd, _check.timeout(timeout))
         return RequestState(raw, session.cluster_id)
 
     def sync_propose(self, session: Session, cmd: bytes, timeout: float) -> Result:
         """Proposes and waits; the state machine's result or the matching exception."""
-        return self.propose(session, cmd, timeout).result(_check.timeout(timeout) + 1.0)
+        cmd = _proposal(session, cmd)
+        return self._core.sync_propose(session, cmd, _check.timeout(timeout))
 
     def propose_session(self, session: Session, timeout: float) -> RequestState:
         """Registers or unregisters ``session`` through the log."""
@@ -364,60 +361,53 @@ class NodeHost:
 
     # ---- membership and leadership -------------------------------------------------
 
-    def _change(self, kind: str, cluster_id: int, node_id: int, address: str, ccid: int,
-                timeout: float) -> RequestState:
-        cluster_id = _check.uint64(cluster_id, "cluster_id")
-        node_id = _check.uint64(node_id, "node_id")
-        if kind != "delete":
-            address = _check.address(address, "address")
-        ccid = _check.uint64(ccid, "config_change_index")
-        raw = self._core.membership_change(kind, cluster_id, node_id, address, ccid,
-                                           _check.timeout(timeout))
-        return RequestState(raw, cluster_id)
-
     def request_add_node(self, cluster_id: int, node_id: int, address: str,
                          config_change_index: int, timeout: float) -> RequestState:
         """Adds (or promotes an observer to) a voting member through the log."""
-        return self._change("node", cluster_id, node_id, address, config_change_index, timeout)
+        args = _member_args(cluster_id, node_id, address, config_change_index, timeout)
+        return RequestState(self._core.request_add_node(*args), args[0])
 
     def request_add_observer(self, cluster_id: int, node_id: int, address: str,
                              config_change_index: int, timeout: float) -> RequestState:
         """Adds a non-voting member that receives the log and serves reads."""
-        return self._change("observer", cluster_id, node_id, address, config_change_index, timeout)
+        args = _member_args(cluster_id, node_id, address, config_change_index, timeout)
+        return RequestState(self._core.request_add_observer(*args), args[0])
 
     def request_add_witness(self, cluster_id: int, node_id: int, address: str,
                             config_change_index: int, timeout: float) -> RequestState:
         """Adds a voting member without a state machine."""
-        return self._change("witness", cluster_id, node_id, address, config_change_index, timeout)
+        args = _member_args(cluster_id, node_id, address, config_change_index, timeout)
+        return RequestState(self._core.request_add_witness(*args), args[0])
 
     def request_delete_node(self, cluster_id: int, node_id: int, config_change_index: int,
                             timeout: float) -> RequestState:
         """Removes a member; its ID may never come back."""
-        return self._change("delete", cluster_id, node_id, "", config_change_index, timeout)
+        args = _delete_args(cluster_id, node_id, config_change_index, timeout)
+        return RequestState(self._core.request_delete_node(*args), args[0])
 
     def sync_request_add_node(self, cluster_id: int, node_id: int, address: str,
                               config_change_index: int, timeout: float) -> None:
         """request_add_node and wait: the node is a voting member on return."""
-        self.request_add_node(cluster_id, node_id, address, config_change_index, timeout).result(
-            _check.timeout(timeout) + 1.0)
+        self._core.sync_request_add_node(
+            *_member_args(cluster_id, node_id, address, config_change_index, timeout))
 
     def sync_request_add_observer(self, cluster_id: int, node_id: int, address: str,
                                   config_change_index: int, timeout: float) -> None:
         """request_add_observer and wait: the observer is a member on return."""
-        self.request_add_observer(cluster_id, node_id, address, config_change_index,
-                                  timeout).result(_check.timeout(timeout) + 1.0)
+        self._core.sync_request_add_observer(
+            *_member_args(cluster_id, node_id, address, config_change_index, timeout))
 
     def sync_request_add_witness(self, cluster_id: int, node_id: int, address: str,
                                  config_change_index: int, timeout: float) -> None:
         """request_add_witness and wait: the witness is a member on return."""
-        self.request_add_witness(cluster_id, node_id, address, config_change_index,
-                                 timeout).result(_check.timeout(timeout) + 1.0)
+        self._core.sync_request_add_witness(
+            *_member_args(cluster_id, node_id, address, config_change_index, timeout))
 
     def sync_request_delete_node(self, cluster_id: int, node_id: int, config_change_index: int,
                                  timeout: float) -> None:
         """request_delete_node and wait: the node is removed (forever) on return."""
-        self.request_delete_node(cluster_id, node_id, config_change_index, timeout).result(
-            _check.timeout(timeout) + 1.0)
+        self._core.sync_request_delete_node(
+            *_delete_args(cluster_id, node_id, config_change_index, timeout))
 
     def sync_get_cluster_membership(self, cluster_id: int, timeout: float) -> Membership:
         """The membership, linearizably."""
@@ -441,27 +431,13 @@ class NodeHost:
     def request_snapshot(self, cluster_id: int, option: SnapshotOption | None,
                          timeout: float) -> RequestState:
         """Takes a snapshot; the request completes with its index."""
-        cluster_id = _check.uint64(cluster_id, "cluster_id")
-        if option is None:
-            option = SnapshotOption()
-        elif not isinstance(option, SnapshotOption):
-            raise TypeError("option must be a dragonboat.SnapshotOption or None, "
-                            f"not {_check.kind(option)}")
-        option.validate()
-        o = option
-        raw = self._core.request_snapshot(cluster_id, o.exported, o.export_path,
-                                          o.override_compaction_overhead, o.compaction_overhead,
-                                          _check.timeout(timeout))
-        return RequestState(raw, cluster_id)
+        args = _snapshot_args(cluster_id, option, timeout)
+        return RequestState(self._core.request_snapshot(*args), args[0])
 
     def sync_request_snapshot(self, cluster_id: int, option: SnapshotOption | None,
                               timeout: float) -> int:
         """Takes a snapshot and returns its index."""
-        r = self.request_snapshot(cluster_id, option, timeout).wait(_check.timeout(timeout) + 1.0)
-        if r is None:
-            raise TimeoutError("snapshot request timed out")
-        r.raise_for_outcome()
-        return r.snapshot_index
+        return int(self._core.sync_request_snapshot(*_snapshot_args(cluster_id, option, timeout)))
 
     def has_node_info(self, cluster_id: int, node_id: int) -> bool:
         """Whether this NodeHost holds data of (cluster, node)."""
@@ -541,6 +517,46 @@ def _start_args(initial_members: object, join: object,
         raise TypeError(f"config must be a dragonboat.Config, not {_check.kind(config)}")
     config.validate()
     return members, join, config
+
+
+def _proposal(session: Session, cmd: bytes) -> bytes:
+    """The checked command of a proposal through ``session``."""
+    if type(session) is not Session:  # the common case skips the isinstance walk
+        _check.session(session)
+    cmd = _check.payload(cmd, "cmd")
+    if not cmd and session.is_noop():
+        raise ValueError("cmd must not be empty with the no-op session (an empty entry is "
+                         "a leader's no-op: never applied, it would time out)")
+    return cmd
+
+
+def _member_args(cluster_id: int, node_id: int, address: str, ccid: int,
+                 timeout: float) -> tuple[int, int, str, int, float]:
+    """The checked arguments of a request to add a member."""
+    return (_check.uint64(cluster_id, "cluster_id"), _check.uint64(node_id, "node_id"),
+            _check.address(address, "address"), _check.uint64(ccid, "config_change_index"),
+            _check.timeout(timeout))
+
+
+def _delete_args(cluster_id: int, node_id: int, ccid: int,
+                 timeout: float) -> tuple[int, int, int, float]:
+    """The checked arguments of a request to delete a member."""
+    return (_check.uint64(cluster_id, "cluster_id"), _check.uint64(node_id, "node_id"),
+            _check.uint64(ccid, "config_change_index"), _check.timeout(timeout))
+
+
+def _snapshot_args(cluster_id: int, option: SnapshotOption | None,
+                   timeout: float) -> tuple[int, bool, str, bool, int, float]:
+    """The checked arguments of a snapshot request."""
+    cluster_id = _check.uint64(cluster_id, "cluster_id")
+    if option is None:
+        option = SnapshotOption()
+    elif not isinstance(option, SnapshotOption):
+        raise TypeError("option must be a dragonboat.SnapshotOption or None, "
+                        f"not {_check.kind(option)}")
+    option.validate()
+    return (cluster_id, option.exported, option.export_path, option.override_compaction_overhead,
+            option.compaction_overhead, _check.timeout(timeout))
 
 
 def _factory(create: object, kind: str) -> Callable[[int, int], Any]:

@@ -38,7 +38,7 @@ def test_bad_plugins_are_clear_errors(tmp_path: Path) -> None:
     address = f"127.0.0.1:{free_port()}"
     with NodeHost(NodeHostConfig(node_host_dir=str(tmp_path), raft_address=address,
                                  rtt_millisecond=10)) as nh:
-        with pytest.raises(errors.InvalidOperationError, match="cannot load plugin"):
+        with pytest.raises(errors.InvalidOperationError, match="cannot be loaded"):
             nh.start_cluster({1: address}, False, None, Config(node_id=1, cluster_id=1),
                              plugin=str(tmp_path / "missing.so"))
         # A shared object without the plugin symbols.

@@ -44,8 +44,6 @@ using ConcurrentStateMachineFactory =
 using OnDiskStateMachineFactory =
     std::function<std::unique_ptr<IOnDiskStateMachine>(uint64_t cluster_id, uint64_t node_id)>;
 
-enum class StateMachineType : uint8_t { kRegular = 1, kConcurrent = 2, kOnDisk = 3 };
-
 // A group's membership (reference: dragonboat.Membership).
 struct Membership {
   uint64_t config_change_id = 0;  // log index of the last applied membership change

@@ -1,7 +1,7 @@
 // dragonboat/plugin.h — state machines in C++ loaded from a shared object.
 //
-// A plugin exports two extern "C" symbols; the Python package (and C++
-// users) load it with dlopen:
+// A plugin exports two extern "C" symbols; Plugin::load (below) loads it
+// with dlopen, for the Python package and for C++ users:
 //   uint32_t dragonboat_plugin_abi_version();   // must return kPluginABIVersion
 //   void* dragonboat_create_state_machine(uint64_t cluster_id, uint64_t node_id,
 //                                         uint32_t* kind);
@@ -14,8 +14,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 
+#include "dragonboat/config.h"
 #include "dragonboat/statemachine.h"
+#include "dragonboat/status.h"
 
 namespace dragonboat {
 
@@ -23,7 +27,38 @@ namespace dragonboat {
 // 2: IStateMachine::batch_update.
 inline constexpr uint32_t kPluginABIVersion = 2;
 
-enum class PluginKind : uint32_t { kRegular = 1, kConcurrent = 2, kOnDisk = 3 };
+// What a plugin's factory reports in *kind (as a uint32_t).
+using PluginKind = StateMachineType;
+
+class NodeHost;
+
+// A loaded plugin: its state machine factory. Copyable; cheap.
+class Plugin {
+ public:
+  // Loads the shared object at `path` and checks that it exports both
+  // symbols and was built for kPluginABIVersion. A path is loaded once per
+  // process and stays loaded (state machines it made may outlive any
+  // NodeHost). kInvalidOperation, naming the path, when it cannot be loaded
+  // (dlopen's reason), lacks a symbol or was built for another ABI.
+  static Status load(const std::string& path, Plugin* out);
+
+  // Starts a replica on `nh` with a new state machine from the plugin, as
+  // NodeHost::start_cluster / start_concurrent_cluster /
+  // start_on_disk_cluster after the kind the plugin reports (same
+  // arguments, same errors); kInvalidOperation when the plugin's factory
+  // returns null or an unknown kind. The state machine is freed if the
+  // start fails.
+  Status start_cluster(NodeHost* nh, const std::map<uint64_t, std::string>& initial_members, bool join,
+                       const Config& config) const;
+
+  // The path it was loaded from.
+  const std::string& path() const { return path_; }
+
+ private:
+  using CreateFn = void* (*)(uint64_t cluster_id, uint64_t node_id, uint32_t* kind);
+  std::string path_;
+  CreateFn create_ = nullptr;
+};
 
 }  // namespace dragonboat
 

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "dragonboat/status.h"
+
 namespace dragonboat {
 
 // What applying an entry produced (the reference's sm.Result).
@@ -48,6 +50,10 @@ struct RequestResult {
   bool rejected() const { return code == RequestResultCode::kRejected; }
   bool dropped() const { return code == RequestResultCode::kDropped; }
   bool aborted() const { return code == RequestResultCode::kAborted; }
+  // The outcome as a Status: OK when completed, otherwise its error
+  // (kTimeout, kClusterClosed, kRejected, kClusterNotReady, kCanceled). The
+  // one mapping: the sync_ calls and the Python package use it.
+  Status status() const;
 };
 
 class RequestState {

@@ -22,6 +22,10 @@
 
 namespace dragonboat {
 
+// The three kinds of state machine (the reference's StateMachineType):
+// IStateMachine, IConcurrentStateMachine and IOnDiskStateMachine below.
+enum class StateMachineType : uint8_t { kRegular = 1, kConcurrent = 2, kOnDisk = 3 };
+
 // Streams snapshot bytes out (the engine's writer puts them in a checksummed
 // snapshot file; see docs/storage.md).
 class ISnapshotWriter {

@@ -1,4 +1,7 @@
-// dragonboat/tools.h — offline tools (the reference's tools package).
+// dragonboat/tools.h — offline tools (the reference's tools package), for
+// directories of stopped NodeHosts: what a directory holds
+// (read_host_dir), whether an exported snapshot is intact
+// (check_exported_snapshot) and repair from one (import_snapshot).
 //
 // import_snapshot repairs a group that permanently lost its quorum: it makes
 // an exported snapshot (NodeHost::request_snapshot with SnapshotOption
@@ -19,11 +22,59 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "dragonboat/config.h"
+#include "dragonboat/statemachine.h"
 #include "dragonboat/status.h"
 
 namespace dragonboat::tools {
+
+// One node's state as its LogDB records it.
+struct NodeDirInfo {
+  uint64_t cluster_id = 0;
+  uint64_t node_id = 0;
+  uint64_t term = 0;    // the persistent Raft state (0s when none is recorded)
+  uint64_t vote = 0;
+  uint64_t commit = 0;
+  uint64_t first_index = 0;  // the log's range (after compaction)
+  uint64_t last_index = 0;
+  uint64_t snapshot_index = 0;  // the latest snapshot (0: none)
+  std::string snapshot_file;
+  std::map<uint64_t, std::string> initial_members;  // the bootstrap record ({} for a joined node)
+  bool join = false;
+  uint8_t state_machine_type = 0;  // a StateMachineType value (0: not recorded)
+};
+
+// What a NodeHost directory holds: its flag file and every node in its LogDB.
+struct HostDirInfo {
+  std::string raft_address;
+  uint64_t deployment_id = 0;
+  std::string logdb_type;
+  uint64_t logdb_shards = 0;
+  uint64_t format_version = 0;
+  std::vector<NodeDirInfo> nodes;
+};
+
+// Reads `dir` (the NodeHost must be stopped: this takes the directory lock).
+// Errors: kDirNotExist / kIncompatibleData (no or bad flag file),
+// kLockDirectory (the NodeHost runs), the LogDB's errors.
+Status read_host_dir(const std::string& dir, HostDirInfo* out);
+
+// An exported snapshot, verified.
+struct ExportedSnapshotInfo {
+  uint64_t cluster_id = 0;
+  uint64_t node_id = 0;
+  uint64_t index = 0;
+  uint64_t term = 0;
+  uint64_t file_size = 0;
+  std::string dir;  // the snapshot's own directory
+};
+
+// Verifies the exported snapshot at `src` (its directory, or the export path
+// holding it: the newest complete one is used) block by block. kNoSnapshot
+// (nothing complete there), kCorrupted (the file fails verification).
+Status check_exported_snapshot(const std::string& src, ExportedSnapshotInfo* out);
 
 // `src_dir` is an exported snapshot: either its own directory
 // (<export path>/snapshot-<index>) or the export path holding it (the newest

@@ -14,6 +14,18 @@ const char* request_result_code_name(RequestResultCode code) {
   return "unknown";
 }
 
+Status RequestResult::status() const {
+  switch (code) {
+    case RequestResultCode::kCompleted: return Status::OK();
+    case RequestResultCode::kTimeout: return Status(ErrorCode::kTimeout, "request timed out");
+    case RequestResultCode::kTerminated: return Status(ErrorCode::kClusterClosed, "the node was stopped");
+    case RequestResultCode::kRejected: return Status(ErrorCode::kRejected, "request rejected");
+    case RequestResultCode::kDropped: return Status(ErrorCode::kClusterNotReady, "request dropped (no leader?); retry");
+    case RequestResultCode::kAborted: return Status(ErrorCode::kCanceled, "request aborted");
+  }
+  return Status(ErrorCode::kFatal, "unknown request outcome");
+}
+
 bool RequestState::complete(RequestResultCode code, Result result, uint64_t snapshot_index) {
   std::vector<Callback> cbs;
   RequestResult r;

@@ -44,7 +44,7 @@ Status Node::open(const NodeOptions& options, logdb::LogDB* db, transport::Trans
     // report at least that entry.
     uint64_t synced = ss.index;  // snapshots from before it was recorded: their index
     s = rsm::read_metadata_only_snapshot(ss.filepath, &synced);
-    if (s.ok() && sm->kind() == rsm::SMKind::kOnDisk) {
+    if (s.ok() && sm->kind() == StateMachineType::kOnDisk) {
       if (durable < synced) {
         return Status(ErrorCode::kNoSnapshot,
                       "the on-disk state machine's open() reported index " + std::to_string(durable) +
@@ -443,7 +443,7 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
   for (auto& m : u->messages) {
     if (raft::can_send_before_persist(m)) continue;
     if (m.type == raft::MessageType::kInstallSnapshot) {
-      if (sm_->kind() == rsm::SMKind::kOnDisk && !m.snapshot.witness) {
+      if (sm_->kind() == StateMachineType::kOnDisk && !m.snapshot.witness) {
         // Our snapshots hold no state: the apply side makes a full one.
         {
           std::lock_guard<std::mutex> g(amu_);
@@ -617,7 +617,7 @@ Status Node::capture_snapshot(const SnapshotRequest* req, uint64_t key, std::uni
     return Status::OK();
   }
   auto op = std::make_unique<SnapshotOp>();
-  op->metadata_only = sm_->kind() == rsm::SMKind::kOnDisk && !exported;
+  op->metadata_only = sm_->kind() == StateMachineType::kOnDisk && !exported;
   op->index = index;
   op->term = term;
   Status s = capture_state(op.get());

@@ -203,7 +203,7 @@ class Node {
   bool quiesced() const { return quiesced_.load(); }
   // Membership as of the last applied entry.
   raft::Membership membership() const;
-  rsm::SMKind sm_kind() const { return sm_->kind(); }
+  StateMachineType sm_kind() const { return sm_->kind(); }
 
   // Worker bookkeeping (NodeHost): whether the node is queued on a worker,
   // and whether each worker has let go of it after stop().

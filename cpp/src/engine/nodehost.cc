@@ -214,7 +214,7 @@ struct NodeHost::Impl : public transport::MessageHandler {
     }
   }
 
-  Status start(const std::map<uint64_t, std::string>& members, bool join, const Config& c, rsm::SMKind kind,
+  Status start(const std::map<uint64_t, std::string>& members, bool join, const Config& c, StateMachineType kind,
                const std::function<std::unique_ptr<rsm::ManagedSM>()>& make_sm);
   Status stop_cluster(uint64_t cluster_id);
   void stop_all();
@@ -228,18 +228,6 @@ struct NodeHost::Impl : public transport::MessageHandler {
 };
 
 namespace {
-
-Status outcome_status(const RequestResult& r) {
-  switch (r.code) {
-    case RequestResultCode::kCompleted: return Status::OK();
-    case RequestResultCode::kTimeout: return Status(ErrorCode::kTimeout, "request timed out");
-    case RequestResultCode::kTerminated: return Status(ErrorCode::kClusterClosed, "the node was stopped");
-    case RequestResultCode::kRejected: return Status(ErrorCode::kRejected, "request rejected");
-    case RequestResultCode::kDropped: return Status(ErrorCode::kClusterNotReady, "request dropped (no leader?); retry");
-    case RequestResultCode::kAborted: return Status(ErrorCode::kCanceled, "request aborted");
-  }
-  return Status(ErrorCode::kFatal, "unknown request outcome");
-}
 
 raft::Config raft_config(const Config& c) {
   raft::Config r;
@@ -274,11 +262,11 @@ Status NodeHost::Impl::wait(const RequestStatePtr& rs, Timeout timeout, RequestR
   if (!rs->wait_for(timeout + std::chrono::milliseconds(4 * config.rtt_millisecond) + std::chrono::seconds(1), out)) {
     return Status(ErrorCode::kTimeout, "request timed out");
   }
-  return outcome_status(*out);
+  return out->status();
 }
 
 Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, bool join, const Config& c,
-                             rsm::SMKind kind, const std::function<std::unique_ptr<rsm::ManagedSM>()>& make_sm) {
+                             StateMachineType kind, const std::function<std::unique_ptr<rsm::ManagedSM>()>& make_sm) {
   Status s = c.validate();
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> sg(start_mu);
@@ -307,7 +295,7 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
     if (b.state_machine_type != static_cast<uint8_t>(kind)) {
       return Status(ErrorCode::kInvalidClusterSettings,
                     "cluster " + std::to_string(c.cluster_id) + " was started with a " +
-                        rsm::sm_kind_name(static_cast<rsm::SMKind>(b.state_machine_type)) +
+                        rsm::sm_kind_name(static_cast<StateMachineType>(b.state_machine_type)) +
                         " state machine, not " + rsm::sm_kind_name(kind));
     }
     if (!members.empty() && !b.join && members != b.addresses) {
@@ -515,21 +503,21 @@ void NodeHost::stop() { impl_->stop_all(); }
 Status NodeHost::start_cluster(const std::map<uint64_t, std::string>& members, bool join, StateMachineFactory f,
                                const Config& c) {
   if (!f) return Status(ErrorCode::kInvalidClusterSettings, "no state machine factory");
-  return impl_->start(members, join, c, rsm::SMKind::kRegular,
+  return impl_->start(members, join, c, StateMachineType::kRegular,
                       [&] { return rsm::ManagedSM::own(f(c.cluster_id, c.node_id)); });
 }
 
 Status NodeHost::start_concurrent_cluster(const std::map<uint64_t, std::string>& members, bool join,
                                           ConcurrentStateMachineFactory f, const Config& c) {
   if (!f) return Status(ErrorCode::kInvalidClusterSettings, "no state machine factory");
-  return impl_->start(members, join, c, rsm::SMKind::kConcurrent,
+  return impl_->start(members, join, c, StateMachineType::kConcurrent,
                       [&] { return rsm::ManagedSM::own(f(c.cluster_id, c.node_id)); });
 }
 
 Status NodeHost::start_on_disk_cluster(const std::map<uint64_t, std::string>& members, bool join,
                                        OnDiskStateMachineFactory f, const Config& c) {
   if (!f) return Status(ErrorCode::kInvalidClusterSettings, "no state machine factory");
-  return impl_->start(members, join, c, rsm::SMKind::kOnDisk,
+  return impl_->start(members, join, c, StateMachineType::kOnDisk,
                       [&] { return rsm::ManagedSM::own(f(c.cluster_id, c.node_id)); });
 }
 
@@ -556,7 +544,7 @@ Status NodeHost::propose(const Session& session, std::string_view cmd, Timeout t
   if (session.series_id == Session::kSeriesIDForRegister || session.series_id == Session::kSeriesIDForUnregister) {
     return Status(ErrorCode::kInvalidSession, "this session is being registered/unregistered: use propose_session");
   }
-  if (!session.is_noop() && n->sm_kind() == rsm::SMKind::kOnDisk) {
+  if (!session.is_noop() && n->sm_kind() == StateMachineType::kOnDisk) {
     return Status(ErrorCode::kInvalidSession, "an on-disk state machine accepts only the no-op session");
   }
   if (session.client_id == 0 && session.series_id != Session::kNoOpSeriesID) {
@@ -592,7 +580,7 @@ Status NodeHost::propose_session(const Session& session, Timeout timeout, Reques
   std::shared_ptr<Node> n;
   Status s = impl_->lookup(session.cluster_id, &n);
   if (!s.ok()) return s;
-  if (n->sm_kind() == rsm::SMKind::kOnDisk) {
+  if (n->sm_kind() == StateMachineType::kOnDisk) {
     return Status(ErrorCode::kInvalidOperation, "an on-disk state machine accepts only the no-op session");
   }
   if (session.client_id == 0 ||

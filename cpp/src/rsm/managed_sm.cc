@@ -4,11 +4,11 @@
 
 namespace dragonboat::rsm {
 
-const char* sm_kind_name(SMKind k) {
+const char* sm_kind_name(StateMachineType k) {
   switch (k) {
-    case SMKind::kRegular: return "regular";
-    case SMKind::kConcurrent: return "concurrent";
-    case SMKind::kOnDisk: return "on-disk";
+    case StateMachineType::kRegular: return "regular";
+    case StateMachineType::kConcurrent: return "concurrent";
+    case StateMachineType::kOnDisk: return "on-disk";
   }
   return "unknown";
 }
@@ -21,7 +21,7 @@ class Regular : public ManagedSM {
   ~Regular() override {
     if (owned_) close();
   }
-  SMKind kind() const override { return SMKind::kRegular; }
+  StateMachineType kind() const override { return StateMachineType::kRegular; }
   Status open(uint64_t* applied) override {
     *applied = 0;
     return Status::OK();
@@ -67,14 +67,14 @@ class Regular : public ManagedSM {
 };
 
 // The concurrent and on-disk kinds share their shape.
-template <typename SM, SMKind K>
+template <typename SM, StateMachineType K>
 class Batched : public ManagedSM {
  public:
   explicit Batched(std::unique_ptr<SM> sm) : sm_(std::move(sm)) {}
   ~Batched() override { close(); }
-  SMKind kind() const override { return K; }
+  StateMachineType kind() const override { return K; }
   Status open(uint64_t* applied) override {
-    if constexpr (K == SMKind::kOnDisk) {
+    if constexpr (K == StateMachineType::kOnDisk) {
       return sm_->open(applied);
     } else {
       *applied = 0;
@@ -90,7 +90,7 @@ class Batched : public ManagedSM {
     return sm_->lookup(q, a);
   }
   Status sync() override {
-    if constexpr (K == SMKind::kOnDisk) {
+    if constexpr (K == StateMachineType::kOnDisk) {
       return sm_->sync();
     } else {
       return Status::OK();
@@ -131,10 +131,10 @@ std::unique_ptr<ManagedSM> ManagedSM::own(std::unique_ptr<IStateMachine> sm) {
   return std::make_unique<Regular>(p, std::move(sm));
 }
 std::unique_ptr<ManagedSM> ManagedSM::own(std::unique_ptr<IConcurrentStateMachine> sm) {
-  return std::make_unique<Batched<IConcurrentStateMachine, SMKind::kConcurrent>>(std::move(sm));
+  return std::make_unique<Batched<IConcurrentStateMachine, StateMachineType::kConcurrent>>(std::move(sm));
 }
 std::unique_ptr<ManagedSM> ManagedSM::own(std::unique_ptr<IOnDiskStateMachine> sm) {
-  return std::make_unique<Batched<IOnDiskStateMachine, SMKind::kOnDisk>>(std::move(sm));
+  return std::make_unique<Batched<IOnDiskStateMachine, StateMachineType::kOnDisk>>(std::move(sm));
 }
 std::unique_ptr<ManagedSM> ManagedSM::borrow(IStateMachine* sm) { return std::make_unique<Regular>(sm, nullptr); }
 

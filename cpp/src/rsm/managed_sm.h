@@ -23,9 +23,9 @@
 
 namespace dragonboat::rsm {
 
-// Recorded in the LogDB bootstrap record; a restart with another kind is refused.
-enum class SMKind : uint8_t { kRegular = 1, kConcurrent = 2, kOnDisk = 3 };
-const char* sm_kind_name(SMKind k);
+// The kind is recorded in the LogDB bootstrap record; a restart with another
+// kind is refused.
+const char* sm_kind_name(StateMachineType k);
 
 class ManagedSM {
  public:
@@ -37,7 +37,7 @@ class ManagedSM {
   static std::unique_ptr<ManagedSM> borrow(IStateMachine* sm);
 
   virtual ~ManagedSM() = default;
-  virtual SMKind kind() const = 0;
+  virtual StateMachineType kind() const = 0;
   // On-disk kind: opens the store and reports its durably applied index;
   // others report 0.
   virtual Status open(uint64_t* applied_index) = 0;

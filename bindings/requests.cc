@@ -1,0 +1,107 @@
+// bindings/requests.cc — Session, RequestResult and RequestState.
+#include <pybind11/functional.h>
+#include <pybind11/pybind11.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "dragonboat/nodehost.h"
+#include "errors.h"
+#include "gil.h"
+#include "state_machines.h"
+
+namespace dragonboat::bindings {
+
+void register_requests(py::module_& m) {
+  // The no-op session has no series: the reference panics when one is
+  // advanced or re-purposed; here that is an InvalidSessionError.
+  auto regular_only = [](void (Session::*step)(), const char* what) {
+    return [step, what](Session& s) {
+      if (s.is_noop()) throw StatusError{"invalid_session", std::string(what) + ": the no-op session has no series"};
+      (s.*step)();
+    };
+  };
+  py::class_<Session>(m, "Session", "A client session (at-most-once proposals).")
+      .def_static(
+          "new",
+          [](const py::object& cluster_id) { return Session::create(to_u64(cluster_id, "cluster_id")); },
+          py::arg("cluster_id"),
+          "A new session with a random client ID, ready to be registered with propose_session "
+          "(the reference's NewSession); sync_get_session does all of it in one call.")
+      .def_readonly("cluster_id", &Session::cluster_id, "The group the session belongs to.")
+      .def_readonly("client_id", &Session::client_id, "The session's ID within its group (0: no-op).")
+      .def_readonly("series_id", &Session::series_id, "The ID of the proposal being made.")
+      .def_readonly("responded_to", &Session::responded_to,
+                    "The last series ID whose result the client has seen (the group may forget it).")
+      .def("is_noop", &Session::is_noop, "Whether this is the no-op session (never deduplicated).")
+      .def("proposal_completed", regular_only(&Session::proposal_completed, "proposal_completed"),
+           "Call after a proposal completed, before the next one (not after a timeout: retry unchanged).")
+      .def("prepare_for_register", regular_only(&Session::prepare_for_register, "prepare_for_register"),
+           "Makes propose_session register this session.")
+      .def("prepare_for_unregister", regular_only(&Session::prepare_for_unregister, "prepare_for_unregister"),
+           "Makes propose_session unregister this session.")
+      .def("prepare_for_propose", regular_only(&Session::prepare_for_propose, "prepare_for_propose"),
+           "Call once propose_session registered this session: it is ready for proposals.");
+
+  // A value type bound directly (not a dict wrapped in Python): completion
+  // callbacks are the hottest Python path of a busy client.
+  py::class_<RequestResult>(m, "RequestResult", "The outcome of a request (the reference's RequestResult).")
+      .def_property_readonly("code", [](const RequestResult& r) { return request_result_code_name(r.code); },
+                             "One of completed, timeout, terminated, rejected, dropped, aborted.")
+      .def_readonly("snapshot_index", &RequestResult::snapshot_index,
+                    "The snapshot's index (completed snapshot requests).")
+      .def("completed", &RequestResult::completed, "Done; get_result() holds the state machine's result.")
+      .def("timeout", &RequestResult::timeout, "The deadline passed first (the request may still be applied).")
+      .def("terminated", &RequestResult::terminated, "The replica or the NodeHost stopped.")
+      .def("rejected", &RequestResult::rejected,
+           "The group refused it (e.g. an evicted session, a stale config change).")
+      .def("dropped", &RequestResult::dropped, "Dropped (no leader, leader changed, busy): retry.")
+      .def("aborted", &RequestResult::aborted, "Aborted.")
+      .def("get_result", [](const RequestResult& r) { return make_py_result(r.result); },
+           "The state machine's result (completed proposals) as a dragonboat.Result.")
+      .def("raise_for_outcome", &raise_for_outcome,
+           "Raises the exception matching a non-completed outcome (TimeoutError, ClusterClosedError, "
+           "RejectedError, ClusterNotReadyError, CanceledError); returns for a completed one.")
+      .def("__repr__", [](const RequestResult& r) {
+        return std::string("RequestResult(") + request_result_code_name(r.code) +
+               ", Result(value=" + std::to_string(r.result.value) + ", data=" +
+               py::repr(py::bytes(r.result.data)).cast<std::string>() +
+               "), snapshot_index=" + std::to_string(r.snapshot_index) + ")";
+      });
+
+  py::class_<RequestState, std::shared_ptr<RequestState>>(m, "RequestState", "An asynchronous request's outcome.")
+      .def("done", &RequestState::done)
+      .def("committed", &RequestState::committed)
+      .def(
+          "wait",
+          [](RequestState& rs, double timeout) -> py::object {
+            if (std::isnan(timeout)) throw py::value_error("timeout must be a number of seconds, not NaN");
+            RequestResult r;
+            bool done;
+            {
+              py::gil_scoped_release nogil;
+              if (timeout < 0 || timeout > kMaxTimeoutSeconds) {  // forever (-1, an infinity)
+                r = rs.wait();
+                done = true;
+              } else {
+                done = rs.wait_for(std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000)), &r);
+              }
+            }
+            if (!done) return py::none();
+            return py::cast(r);
+          },
+          py::arg("timeout") = -1.0,
+          "Waits (GIL released) up to timeout seconds (a negative one or more than 1e9: until done); "
+          "the RequestResult, or None if still pending.")
+      .def(
+          "on_complete",
+          [](RequestState& rs, py::function cb) {
+            auto holder = std::make_shared<py::function>(std::move(cb));
+            rs.on_complete([holder](const RequestResult& r) { post_completion(holder, r); });
+          },
+          py::arg("callback"), "Calls callback(RequestResult) once, on the completion dispatcher thread.");
+}
+
+}  // namespace dragonboat::bindings
