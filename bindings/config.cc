@@ -1,51 +1,129 @@
-// bindings/config.cc — see config.h.
+// bindings/config.cc — see config.h. One table per C++ settings struct names
+// every field Python sets; conversion, the defaults Python reads and
+// validation all go through it. Adding an option touches the C++ struct
+// (dragonboat/config.h), its line here and the Python dataclass
+// (python/dragonboat/config.py); tests/python/test_config_parity.py fails
+// when the three disagree.
 #include "config.h"
 
+#include <pybind11/stl.h>
+
 #include <string>
+#include <type_traits>
+#include <variant>
+
+#include "errors.h"
 
 namespace dragonboat::bindings {
 
 namespace py = pybind11;
 
-NodeHostConfig host_config(const py::object& c) {
-  NodeHostConfig o;
-  o.deployment_id = c.attr("deployment_id").cast<uint64_t>();
-  o.wal_dir = c.attr("wal_dir").cast<std::string>();
-  o.node_host_dir = c.attr("node_host_dir").cast<std::string>();
-  o.rtt_millisecond = c.attr("rtt_millisecond").cast<uint64_t>();
-  o.raft_address = c.attr("raft_address").cast<std::string>();
-  o.listen_address = c.attr("listen_address").cast<std::string>();
-  o.mutual_tls = c.attr("mutual_tls").cast<bool>();
-  o.ca_file = c.attr("ca_file").cast<std::string>();
-  o.cert_file = c.attr("cert_file").cast<std::string>();
-  o.key_file = c.attr("key_file").cast<std::string>();
-  o.max_send_queue_size = c.attr("max_send_queue_size").cast<uint64_t>();
-  o.max_receive_queue_size = c.attr("max_receive_queue_size").cast<uint64_t>();
-  o.max_proposal_payload_size = c.attr("max_proposal_payload_size").cast<uint64_t>();
-  o.notify_commit = c.attr("notify_commit").cast<bool>();
-  o.logdb_shards = c.attr("logdb_shards").cast<uint64_t>();
-  o.apply_workers = c.attr("apply_workers").cast<uint64_t>();
-  o.max_snapshot_send_bytes_per_second = c.attr("max_snapshot_send_bytes_per_second").cast<uint64_t>();
-  o.max_snapshot_recv_bytes_per_second = c.attr("max_snapshot_recv_bytes_per_second").cast<uint64_t>();
-  return o;
+namespace {
+
+template <typename S>
+struct Field {
+  const char* name;
+  std::variant<uint64_t S::*, bool S::*, std::string S::*> member;
+};
+
+const Field<Config> kConfigFields[] = {
+    {"node_id", &Config::node_id},
+    {"cluster_id", &Config::cluster_id},
+    {"check_quorum", &Config::check_quorum},
+    {"election_rtt", &Config::election_rtt},
+    {"heartbeat_rtt", &Config::heartbeat_rtt},
+    {"snapshot_entries", &Config::snapshot_entries},
+    {"compaction_overhead", &Config::compaction_overhead},
+    {"ordered_config_change", &Config::ordered_config_change},
+    {"max_in_mem_log_size", &Config::max_in_mem_log_size},
+    {"disable_auto_compactions", &Config::disable_auto_compactions},
+    {"is_observer", &Config::is_observer},
+    {"is_witness", &Config::is_witness},
+    {"quiesce", &Config::quiesce},
+};
+
+// The listeners are not in the table: they are objects (listeners.h).
+const Field<NodeHostConfig> kHostFields[] = {
+    {"deployment_id", &NodeHostConfig::deployment_id},
+    {"wal_dir", &NodeHostConfig::wal_dir},
+    {"node_host_dir", &NodeHostConfig::node_host_dir},
+    {"rtt_millisecond", &NodeHostConfig::rtt_millisecond},
+    {"raft_address", &NodeHostConfig::raft_address},
+    {"listen_address", &NodeHostConfig::listen_address},
+    {"mutual_tls", &NodeHostConfig::mutual_tls},
+    {"ca_file", &NodeHostConfig::ca_file},
+    {"cert_file", &NodeHostConfig::cert_file},
+    {"key_file", &NodeHostConfig::key_file},
+    {"max_send_queue_size", &NodeHostConfig::max_send_queue_size},
+    {"max_receive_queue_size", &NodeHostConfig::max_receive_queue_size},
+    {"max_snapshot_send_bytes_per_second", &NodeHostConfig::max_snapshot_send_bytes_per_second},
+    {"max_snapshot_recv_bytes_per_second", &NodeHostConfig::max_snapshot_recv_bytes_per_second},
+    {"notify_commit", &NodeHostConfig::notify_commit},
+    {"max_proposal_payload_size", &NodeHostConfig::max_proposal_payload_size},
+    {"logdb_shards", &NodeHostConfig::logdb_shards},
+    {"apply_workers", &NodeHostConfig::apply_workers},
+    {"snapshot_workers", &NodeHostConfig::snapshot_workers},
+    {"max_pending_per_node", &NodeHostConfig::max_pending_per_node},
+};
+
+const Field<SnapshotOption> kSnapshotFields[] = {
+    {"exported", &SnapshotOption::exported},
+    {"export_path", &SnapshotOption::export_path},
+    {"override_compaction_overhead", &SnapshotOption::override_compaction_overhead},
+    {"compaction_overhead", &SnapshotOption::compaction_overhead},
+};
+
+// The struct from the Python object's attributes of the same names (their
+// types were checked by the dataclass's validate()).
+template <typename S, size_t N>
+S from_python(const py::object& o, const Field<S> (&fields)[N]) {
+  S s;
+  for (const Field<S>& f : fields) {
+    std::visit(
+        [&](auto member) {
+          using T = std::decay_t<decltype(s.*member)>;
+          s.*member = o.attr(f.name).template cast<T>();
+        },
+        f.member);
+  }
+  return s;
 }
 
-Config raft_config(const py::object& c) {
-  Config o;
-  o.node_id = c.attr("node_id").cast<uint64_t>();
-  o.cluster_id = c.attr("cluster_id").cast<uint64_t>();
-  o.check_quorum = c.attr("check_quorum").cast<bool>();
-  o.election_rtt = c.attr("election_rtt").cast<uint64_t>();
-  o.heartbeat_rtt = c.attr("heartbeat_rtt").cast<uint64_t>();
-  o.snapshot_entries = c.attr("snapshot_entries").cast<uint64_t>();
-  o.compaction_overhead = c.attr("compaction_overhead").cast<uint64_t>();
-  o.ordered_config_change = c.attr("ordered_config_change").cast<bool>();
-  o.max_in_mem_log_size = c.attr("max_in_mem_log_size").cast<uint64_t>();
-  o.disable_auto_compactions = c.attr("disable_auto_compactions").cast<bool>();
-  o.is_observer = c.attr("is_observer").cast<bool>();
-  o.is_witness = c.attr("is_witness").cast<bool>();
-  o.quiesce = c.attr("quiesce").cast<bool>();
-  return o;
+// [(name, default)] of every field, the defaults of a default-constructed S.
+template <typename S, size_t N>
+py::list describe(const Field<S> (&fields)[N]) {
+  const S defaults{};
+  py::list out;
+  for (const Field<S>& f : fields) {
+    std::visit([&](auto member) { out.append(py::make_tuple(f.name, py::cast(defaults.*member))); }, f.member);
+  }
+  return out;
+}
+
+}  // namespace
+
+NodeHostConfig host_config(const py::object& c) { return from_python(c, kHostFields); }
+
+Config raft_config(const py::object& c) { return from_python(c, kConfigFields); }
+
+SnapshotOption snapshot_option(const py::object& o) { return from_python(o, kSnapshotFields); }
+
+void register_config(py::module_& m) {
+  m.def(
+      "config_fields",
+      [](const std::string& which) {
+        if (which == "Config") return describe(kConfigFields);
+        if (which == "NodeHostConfig") return describe(kHostFields);
+        if (which == "SnapshotOption") return describe(kSnapshotFields);
+        throw py::value_error("which must be Config, NodeHostConfig or SnapshotOption, not " + which);
+      },
+      py::arg("which"), "[(field, C++ default)] of a settings struct, in the engine's order.");
+  m.def(
+      "validate_config", [](const py::object& c) { check(raft_config(c).validate()); }, py::arg("config"),
+      "Config::validate on a dragonboat.Config: raises the error naming the bad field.");
+  m.def(
+      "validate_node_host_config", [](const py::object& c) { check(host_config(c).validate()); },
+      py::arg("config"), "NodeHostConfig::validate on a dragonboat.NodeHostConfig.");
 }
 
 }  // namespace dragonboat::bindings

@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 
 #include "dragonboat/config.h"
+#include "dragonboat/nodehost.h"
 
 namespace dragonboat::bindings {
 
@@ -13,5 +14,12 @@ NodeHostConfig host_config(const pybind11::object& c);
 
 // A dragonboat.Config's fields.
 Config raft_config(const pybind11::object& c);
+
+// A dragonboat.SnapshotOption's fields.
+SnapshotOption snapshot_option(const pybind11::object& o);
+
+// Binds config_fields (the C++ fields and defaults, for the parity test),
+// validate_config and validate_node_host_config (the C++ rules).
+void register_config(pybind11::module_& m);
 
 }  // namespace dragonboat::bindings

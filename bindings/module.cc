@@ -11,6 +11,7 @@ void register_tools(py::module_& m);  // bindings/tools.cc
 
 namespace dragonboat::bindings {
 void register_errors(py::module_& m);          // bindings/errors.cc
+void register_config(py::module_& m);          // bindings/config.cc
 void register_state_machines(py::module_& m);  // bindings/state_machines.cc
 void register_requests(py::module_& m);        // bindings/requests.cc
 void register_nodehost(py::module_& m);        // bindings/nodehost.cc
@@ -49,6 +50,7 @@ PYBIND11_MODULE(_core, m) {
   namespace b = dragonboat::bindings;
   b::start_completion_queue();  // its thread starts here, not on an engine thread
   b::register_errors(m);
+  b::register_config(m);
   b::register_state_machines(m);
   b::register_requests(m);
   b::register_nodehost(m);

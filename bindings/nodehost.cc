@@ -275,25 +275,15 @@ void register_nodehost(py::module_& m) {
       .def("request_leader_transfer",
            [](PyNodeHost& h, uint64_t c, uint64_t target) { check(h.host().request_leader_transfer(c, target)); })
       .def("request_snapshot",
-           [](PyNodeHost& h, uint64_t c, bool exported, const std::string& path, bool override_overhead,
-              uint64_t overhead, double timeout) {
-             SnapshotOption o;
-             o.exported = exported;
-             o.export_path = path;
-             o.override_compaction_overhead = override_overhead;
-             o.compaction_overhead = overhead;
+           [](PyNodeHost& h, uint64_t c, const py::object& option, double timeout) {
+             SnapshotOption o = snapshot_option(option);
              RequestStatePtr rs;
              check_nogil([&] { return h.host().request_snapshot(c, o, to_timeout(timeout), &rs); });
              return rs;
            })
       .def("sync_request_snapshot",
-           [](PyNodeHost& h, uint64_t c, bool exported, const std::string& path, bool override_overhead,
-              uint64_t overhead, double timeout) {
-             SnapshotOption o;
-             o.exported = exported;
-             o.export_path = path;
-             o.override_compaction_overhead = override_overhead;
-             o.compaction_overhead = overhead;
+           [](PyNodeHost& h, uint64_t c, const py::object& option, double timeout) {
+             SnapshotOption o = snapshot_option(option);
              uint64_t index = 0;
              check_nogil([&] { return h.host().sync_request_snapshot(c, o, to_timeout(timeout), &index); });
              return index;

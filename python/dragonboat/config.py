@@ -1,4 +1,10 @@
-"""Settings of a NodeHost and of each Raft node (the reference's config package)."""
+"""Settings of a NodeHost and of each Raft node (the reference's config package).
+
+The C++ structs (``dragonboat/config.h``) are the definition: every field
+here has the C++ name and default (``tests/python/test_config_parity.py``
+checks it), ``validate()`` checks the types here and then runs the C++
+rules, which name the field.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from dragonboat import _check
+from dragonboat import _check, _core
 from dragonboat.errors import InvalidAddressError, InvalidClusterSettingsError
 
-#: The longest tick: the engine's clocks count nanoseconds in 64 bits, and
-#: deadlines are a number of ticks away.
+#: The longest tick (C++ ``kMaxRttMillisecond``): the engine's clocks count
+#: nanoseconds in 64 bits, and deadlines are a number of ticks away.
 MAX_RTT_MILLISECOND = 86_400_000
-
-
-def _bad(field: str, why: str) -> InvalidClusterSettingsError:
-    return InvalidClusterSettingsError(f"{field}: {why}")
 
 
 def _check_fields(settings: Any) -> None:
@@ -58,19 +60,7 @@ class Config:
         """Raises :class:`InvalidClusterSettingsError` naming the bad field
         (``TypeError`` naming it for a value of the wrong type)."""
         _check_fields(self)
-        if self.node_id <= 0:
-            raise _bad("node_id", "must be a positive integer")
-        if self.cluster_id < 0:
-            raise _bad("cluster_id", "must not be negative")
-        if self.heartbeat_rtt <= 0:
-            raise _bad("heartbeat_rtt", "must be positive")
-        if self.election_rtt <= 2 * self.heartbeat_rtt:
-            raise _bad("election_rtt", "must be greater than 2 * heartbeat_rtt")
-        if self.is_observer and self.is_witness:
-            raise _bad("is_witness", "a node cannot be both an observer and a witness")
-        for name in ("snapshot_entries", "compaction_overhead", "max_in_mem_log_size"):
-            if getattr(self, name) < 0:
-                raise _bad(name, "must not be negative")
+        _core.validate_config(self)
 
 
 @dataclass
@@ -94,6 +84,10 @@ class NodeHostConfig:
     #: 0 = automatic: an existing directory's recorded count, else one per 4 cores.
     logdb_shards: int = 0
     apply_workers: int = 2
+    #: Threads saving and recovering snapshots.
+    snapshot_workers: int = 1
+    #: Proposals and reads waiting per node before SystemBusyError.
+    max_pending_per_node: int = 4096
     max_snapshot_send_bytes_per_second: int = 0
     max_snapshot_recv_bytes_per_second: int = 0
     #: An object with ``leader_updated(info: LeaderInfo)`` (see dragonboat.events).
@@ -106,22 +100,13 @@ class NodeHostConfig:
         address, ``TypeError`` for a value of the wrong type,
         InvalidClusterSettingsError for the others."""
         _check_fields(self)
-        if not self.node_host_dir:
-            raise _bad("node_host_dir", "required")
-        if not 0 < self.rtt_millisecond <= MAX_RTT_MILLISECOND:
-            raise _bad("rtt_millisecond", f"must be in [1, {MAX_RTT_MILLISECOND}] (one day)")
-        if not _check.is_address(self.raft_address):
+        # Text the engine's parser would take but no host can have (NUL,
+        # non-ASCII digits): refused here, before the C++ rules.
+        if self.raft_address and not _check.is_address(self.raft_address):
             raise InvalidAddressError(f"raft_address: {self.raft_address!r} is not host:port")
         if self.listen_address and not _check.is_address(self.listen_address, any_port=True):
             raise InvalidAddressError(f"listen_address: {self.listen_address!r} is not host:port")
-        if self.mutual_tls and not (self.ca_file and self.cert_file and self.key_file):
-            raise _bad("mutual_tls", "needs ca_file, cert_file and key_file")
-        if self.max_proposal_payload_size <= 0:
-            raise _bad("max_proposal_payload_size", "must be positive")
-        if not 0 < self.apply_workers <= 64:
-            raise _bad("apply_workers", "must be in [1, 64]")
-        if not 0 <= self.logdb_shards <= 64:
-            raise _bad("logdb_shards", "must be in [0 (automatic), 64]")
+        _core.validate_node_host_config(self)
 
 
 @dataclass

@@ -546,7 +546,7 @@ def _delete_args(cluster_id: int, node_id: int, ccid: int,
 
 
 def _snapshot_args(cluster_id: int, option: SnapshotOption | None,
-                   timeout: float) -> tuple[int, bool, str, bool, int, float]:
+                   timeout: float) -> tuple[int, SnapshotOption, float]:
     """The checked arguments of a snapshot request."""
     cluster_id = _check.uint64(cluster_id, "cluster_id")
     if option is None:
@@ -555,8 +555,7 @@ def _snapshot_args(cluster_id: int, option: SnapshotOption | None,
         raise TypeError("option must be a dragonboat.SnapshotOption or None, "
                         f"not {_check.kind(option)}")
     option.validate()
-    return (cluster_id, option.exported, option.export_path, option.override_compaction_overhead,
-            option.compaction_overhead, _check.timeout(timeout))
+    return cluster_id, option, _check.timeout(timeout)
 
 
 def _factory(create: object, kind: str) -> Callable[[int, int], Any]:

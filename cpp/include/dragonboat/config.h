@@ -48,12 +48,15 @@ struct Config {
   Status validate() const;
 };
 
+// The longest tick NodeHostConfig::rtt_millisecond may set (one day).
+inline constexpr uint64_t kMaxRttMillisecond = 86'400'000;
+
 // Per NodeHost (one per process, normally).
 struct NodeHostConfig {
   uint64_t deployment_id = 0;     // hosts of different deployments never talk
   std::string wal_dir;            // unused yet: the LogDB lives in node_host_dir
   std::string node_host_dir;      // required; created when missing
-  uint64_t rtt_millisecond = 200; // one logical tick; > 0
+  uint64_t rtt_millisecond = 200; // one logical tick; in [1, kMaxRttMillisecond]
   std::string raft_address;       // "host:port" other hosts reach us at; required
   std::string listen_address;     // defaults to raft_address
   bool mutual_tls = false;

@@ -31,7 +31,11 @@ Status Config::validate() const {
 
 Status NodeHostConfig::validate() const {
   if (node_host_dir.empty()) return bad("node_host_dir", "required");
-  if (rtt_millisecond == 0) return bad("rtt_millisecond", "must be non-zero");
+  // Deadlines are ticks away and clocks count nanoseconds in 64 bits: a tick
+  // of at most a day keeps every deadline representable.
+  if (rtt_millisecond == 0 || rtt_millisecond > kMaxRttMillisecond) {
+    return bad("rtt_millisecond", "must be in [1, 86400000] (one day)");
+  }
   std::string host;
   uint16_t port = 0;
   if (raft_address.empty() || !transport::split_address(raft_address, &host, &port) || port == 0) {
