@@ -256,8 +256,8 @@ class NodeHost:
                                _check.uint64(node_id, "node_id"))
 
     def sync_remove_data(self, cluster_id: int, node_id: int, timeout: float) -> None:
-        """remove_data, waiting up to ``timeout`` for the removal (the reference's
-        SyncRemoveData): TimeoutError if it has not happened by then."""
+        """remove_data (the reference's SyncRemoveData): the data is gone when it
+        returns. The removal is synchronous here, so ``timeout`` is only checked."""
         self._core.sync_remove_data(_check.uint64(cluster_id, "cluster_id"),
                                     _check.uint64(node_id, "node_id"), _check.timeout(timeout))
 

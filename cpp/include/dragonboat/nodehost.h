@@ -227,6 +227,8 @@ class NodeHost {
   // (kClusterNotStopped otherwise) and that was deleted from its group —
   // removing a member's data corrupts the group.
   Status remove_data(uint64_t cluster_id, uint64_t node_id);
+  // The reference's SyncRemoveData: remove_data is synchronous here (the data
+  // is gone when it returns), so `timeout` is only checked (kInvalidDeadline).
   Status sync_remove_data(uint64_t cluster_id, uint64_t node_id, Timeout timeout);
   // Reclaims the disk space of log entries already dropped after snapshots
   // (a RocksDB compaction of their range). The RequestState completes when

@@ -1,0 +1,237 @@
+// engine/nodehost_impl.h — NodeHost::Impl, the state behind the public
+// NodeHost: the host directory and LogDB, the transport, the tick thread and
+// its active set, the step and apply workers, and the node table. Shared by
+// the nodehost*.cc files (API calls grouped by topic).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "common/thread_name.h"
+#include "dragonboat/logger.h"
+#include "dragonboat/nodehost.h"
+#include "engine/node.h"
+#include "engine/step_worker.h"
+#include "logdb/host_storage.h"
+#include "transport/tcp_transport.h"
+
+namespace dragonboat {
+
+using engine::Node;
+
+struct NodeHost::Impl : public transport::MessageHandler {
+  NodeHostConfig config;
+  logdb::HostStorage storage;
+  transport::NodeRegistry registry;
+  std::unique_ptr<transport::TcpTransport> transport;
+  std::vector<std::unique_ptr<engine::StepWorker>> step_workers;
+  std::vector<std::unique_ptr<engine::ApplyWorker>> apply_workers;
+  std::vector<std::unique_ptr<engine::SnapshotWorker>> snapshot_workers;
+  std::unique_ptr<engine::Events> events;
+
+  struct Entry {
+    std::shared_ptr<Node> node;
+    std::unique_ptr<rsm::ManagedSM> sm;
+  };
+  mutable std::shared_mutex mu;                  // guards nodes and stopped
+  std::unordered_map<uint64_t, Entry> nodes;     // by cluster ID
+  uint64_t nodes_version = 0;                    // bumped on every change of `nodes`
+  bool stopped = false;
+  std::mutex start_mu;                           // one start/stop of a group at a time
+
+  std::thread ticker;
+  std::mutex tick_mu;
+  std::condition_variable tick_cv;
+  bool tick_stop = false;
+  // Replicas their step side re-activated (Node::wake_tick); the tick thread
+  // moves them into its active set.
+  std::mutex woken_mu;
+  std::vector<std::shared_ptr<Node>> woken;
+  std::atomic<uint64_t> ticking{0};  // size of the active set (a metric)
+
+  std::string snapshot_root() const { return config.node_host_dir + "/snapshots"; }
+  engine::StepWorker& step_worker(uint64_t cluster_id) {
+    return *step_workers[cluster_id % step_workers.size()];
+  }
+  engine::ApplyWorker& apply_worker(uint64_t cluster_id) {
+    return *apply_workers[(cluster_id / step_workers.size()) % apply_workers.size()];
+  }
+  engine::SnapshotWorker& snapshot_worker(uint64_t cluster_id) {
+    return *snapshot_workers[cluster_id % snapshot_workers.size()];
+  }
+
+  std::shared_ptr<Node> find(uint64_t cluster_id) const {
+    std::shared_lock<std::shared_mutex> g(mu);
+    auto it = nodes.find(cluster_id);
+    return it == nodes.end() ? nullptr : it->second.node;
+  }
+
+  Status lookup(uint64_t cluster_id, std::shared_ptr<Node>* out) const {
+    std::shared_lock<std::shared_mutex> g(mu);
+    if (stopped) return Status(ErrorCode::kSystemStopped, "the NodeHost is stopped");
+    auto it = nodes.find(cluster_id);
+    if (it == nodes.end()) {
+      return Status(ErrorCode::kClusterNotFound, "cluster " + std::to_string(cluster_id) + " is not on this NodeHost");
+    }
+    *out = it->second.node;
+    return Status::OK();
+  }
+  // lookup, then the replica must be node `node_id` (kClusterNotFound otherwise).
+  Status lookup_node(uint64_t cluster_id, uint64_t node_id, std::shared_ptr<Node>* out) const {
+    Status s = lookup(cluster_id, out);
+    if (s.ok() && (*out)->node_id() != node_id) {
+      return Status(ErrorCode::kClusterNotFound, "node " + std::to_string(node_id) + " of cluster " +
+                                                     std::to_string(cluster_id) + " is not on this NodeHost");
+    }
+    return s;
+  }
+  // lookup, and the request's timeout in ticks.
+  Status lookup_for(uint64_t cluster_id, Timeout timeout, std::shared_ptr<Node>* out, uint64_t* ticks_out) const {
+    Status s = lookup(cluster_id, out);
+    return s.ok() ? ticks(timeout, ticks_out) : s;
+  }
+
+  Status ticks(Timeout t, uint64_t* out) const {
+    if (t.count() <= 0) return Status(ErrorCode::kInvalidDeadline, "the timeout must be positive");
+    uint64_t n = static_cast<uint64_t>(t.count()) / config.rtt_millisecond;
+    if (n == 0) {
+      return Status(ErrorCode::kTimeoutTooSmall, "timeout " + std::to_string(t.count()) +
+                                                     " ms is below one tick (rtt_millisecond " +
+                                                     std::to_string(config.rtt_millisecond) + ")");
+    }
+    *out = n;
+    return Status::OK();
+  }
+
+  // MessageHandler (transport I/O thread).
+  void handle_messages(std::vector<raft::Message> messages) override {
+    std::vector<std::shared_ptr<Node>> woken;
+    {
+      std::shared_lock<std::shared_mutex> g(mu);
+      for (auto& m : messages) {
+        auto it = nodes.find(m.cluster_id);
+        if (it == nodes.end() || it->second.node->node_id() != m.to) continue;  // not ours: dropped
+        if (m.type == raft::MessageType::kInstallSnapshot) {
+          SnapshotInfo si{m.cluster_id, m.to, m.from, m.snapshot.index};
+          events->system([si](ISystemEventListener& l) { l.snapshot_received(si); });
+        }
+        it->second.node->deliver(std::move(m));
+        woken.push_back(it->second.node);
+      }
+    }
+    for (auto& n : woken) step_worker(n->cluster_id()).wake(n);
+  }
+  void learn_address(uint64_t cluster_id, uint64_t node_id, const std::string& address) override {
+    if (find(cluster_id)) registry.add_if_absent(cluster_id, node_id, address);
+  }
+  void handle_unreachable(uint64_t cluster_id, uint64_t node_id) override {
+    if (auto n = find(cluster_id)) {
+      n->report_unreachable(node_id);
+      step_worker(cluster_id).wake(n);
+    }
+  }
+  void connection_event(const std::string& address, bool snapshot, bool failed) override {
+    ConnectionInfo ci{address, snapshot};
+    events->system([ci, failed](ISystemEventListener& l) {
+      if (failed) {
+        l.connection_failed(ci);
+      } else {
+        l.connection_established(ci);
+      }
+    });
+  }
+  void handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, bool failed) override {
+    if (auto n = find(cluster_id)) {
+      SnapshotInfo si{cluster_id, n->node_id(), node_id, 0};
+      events->system([si, failed](ISystemEventListener& l) {
+        if (failed) {
+          l.send_snapshot_aborted(si);
+        } else {
+          l.send_snapshot_completed(si);
+        }
+      });
+      n->report_snapshot_status(node_id, failed);
+      step_worker(cluster_id).wake(n);
+    }
+  }
+
+  // Every rtt_millisecond: one tick to every ACTIVE replica. Quiesced idle
+  // replicas leave the active set (Node::sleep_if_idle) and are put back by
+  // their step side (Node::wake_tick), so 10,000 idle groups cost nothing
+  // per tick. The active set and Node::in_active_set are this thread's own.
+  void tick_loop() {
+    auto period = std::chrono::milliseconds(config.rtt_millisecond);
+    auto next = std::chrono::steady_clock::now() + period;
+    std::vector<std::shared_ptr<Node>> active, back;
+    auto add = [&](std::shared_ptr<Node> n) {
+      if (n->in_active_set || n->stopped()) return;
+      n->in_active_set = true;
+      active.push_back(std::move(n));
+    };
+    uint64_t seen_version = ~uint64_t{0};
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> g(tick_mu);
+        if (tick_cv.wait_until(g, next, [&] { return tick_stop; })) return;
+      }
+      next += period;
+      auto now = std::chrono::steady_clock::now();
+      if (next < now) next = now + period;  // fell behind: do not burst
+      {
+        // Rebuilt from every replica only when the set of replicas changed
+        // (dormant ones leave again at their first visit).
+        std::shared_lock<std::shared_mutex> g(mu);
+        if (nodes_version != seen_version) {
+          for (auto& n : active) n->in_active_set = false;
+          active.clear();
+          for (auto& [id, e] : nodes) add(e.node);
+          seen_version = nodes_version;
+        }
+      }
+      {
+        std::lock_guard<std::mutex> g(woken_mu);
+        back.swap(woken);
+      }
+      for (auto& n : back) add(std::move(n));
+      back.clear();
+      for (size_t i = 0; i < active.size();) {
+        Node& n = *active[i];
+        if (n.stopped() || n.sleep_if_idle()) {
+          n.in_active_set = false;
+          active[i] = std::move(active.back());
+          active.pop_back();
+          continue;
+        }
+        if (n.tick()) step_worker(n.cluster_id()).wake(active[i]);
+        ++i;
+      }
+      ticking.store(active.size(), std::memory_order_relaxed);
+    }
+  }
+
+  Status start(const std::map<uint64_t, std::string>& members, bool join, const Config& c, StateMachineType kind,
+               const std::function<std::unique_ptr<rsm::ManagedSM>()>& make_sm);
+  Status stop_cluster(uint64_t cluster_id);
+  void stop_all();
+  Status wait(const RequestStatePtr& rs, Timeout timeout, RequestResult* out) const;
+  // The sync_ variants: `started` is the asynchronous call's status.
+  Status wait_started(const Status& started, const RequestStatePtr& rs, Timeout timeout) const {
+    if (!started.ok()) return started;
+    RequestResult r;
+    return wait(rs, timeout, &r);
+  }
+};
+
+// The raft core's view of a node's Config.
+raft::Config to_raft_config(const Config& c);
+
+// The public Membership of the raft core's.
+Membership to_public_membership(const raft::Membership& m);
+
+}  // namespace dragonboat
