@@ -1,115 +1,23 @@
-"""A linearizability checker for histories of key/value register operations.
-
-A *history* is what clients observed while they ran operations against a
-store: for every operation, who ran it, what it was, what it returned, and the
-real-time window ``[invoke, complete]`` in which it ran. The history is
-*linearizable* when every operation can be given one instant inside its window
-(its linearization point) such that running the operations one at a time in
-the order of those instants, against a single copy of the data, produces
-exactly the results the clients saw.
-
-Each key is a register with these semantics:
-
-- a ``read`` returns the register's value, ``None`` if nothing was written yet;
-- a ``write`` sets the value;
-- a ``cas`` with ``value == (expected, new)`` succeeds iff the value equals
-  ``expected``, and then sets it to ``new``; a failed ``cas`` changes nothing.
-
-Values are compared with ``==`` after lists, tuples, dicts and sets are turned
-into hashable equivalents (so a list and a tuple with equal items are equal,
-which keeps a JSON round trip harmless).
-
-Operation outcomes:
-
-- ``"ok"``: the client got an answer. The operation took effect exactly once,
-  inside its window, and ``output`` is what it returned.
-- ``"fail"``: the operation is known not to have taken effect (for example the
-  store rejected it before doing anything). It is ignored.
-- ``"unknown"``: the client gave up (timeout, lost connection) without
-  learning what happened. A write or cas may have taken effect at any time
-  after ``invoke`` - even long after the client gave up - or never. Its
-  ``complete`` time is ignored and treated as infinite. An unknown read
-  constrains nothing and is ignored.
-
-How the check works
--------------------
-Linearizability is compositional (Herlihy & Wing, 1990): a history is
-linearizable iff its restriction to each key is. :func:`check` therefore splits
-the history by key and checks each key on its own.
-
-Each key is checked with the search of Wing & Gong (1993) made practical by
-Lowe's memoization (2017). The completed operations' call and return events
-are kept in a doubly-linked list sorted by time. Every operation whose call
-comes before the first remaining return event may be linearized next, if the
-register allows it; linearizing an operation unlinks its events and descends.
-When nothing can go next the order so far is a dead end, and the search
-backtracks (relinking the events). The search is iterative, with an explicit
-stack, so long histories do not hit Python's recursion limit. Every
-configuration - (set of linearized operations, register value) - from which
-the search failed is remembered and never explored again.
-
-Unknown operations have no return event, so they never force anything; the
-search succeeds as soon as every completed operation is linearized. A few
-reductions keep the search small; each one skips only orders for which an
-equivalent order is explored:
-
-- An operation that leaves the register unchanged (a read, a failed cas) and
-  fits the current value is linearized at once, with no alternatives tried:
-  any order that places it later stays valid with it moved forward.
-- An unknown operation is only placed where it makes a difference: the
-  completed operation that follows a run of unknown operations must behave
-  differently after the run than before it (otherwise moving it in front of
-  the run, or dropping the run, is equivalent). So unknown operations are only
-  tried where a candidate needs the value they leave, or a failed cas needs
-  the value to change, and never right before a blind write.
-- A configuration that placed a superset of the unknown operations of a failed
-  configuration, with the same completed operations and register value, fails
-  too: the smaller one could have placed the extra operations itself.
-- The set of linearized completed operations is stored relative to the
-  earliest one not yet linearized, so memo keys stay as small as the
-  history's concurrency however long the history is.
-
-The problem is NP-complete in general: histories where dozens of clients hit
-one key concurrently can exhaust the time budget, in which case the verdict
-is undecided rather than wrong.
-
-Two operations whose windows merely touch (one completes at the instant the
-other is invoked) are treated as concurrent.
-"""
+"""The per-key search (Wing & Gong with Lowe's memoization, and the reductions
+described in :mod:`dragonboat.linearizability`)."""
 
 from __future__ import annotations
 
 import bisect
-import json
 import math
-import os
 import time
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Sequence
 from typing import Any
 
-__all__ = ["Op", "Verdict", "check", "dump_history", "load_history"]
-
-READ = "read"
-"""The ``kind`` of a read: ``output`` is the value read (``None`` if absent)."""
-
-WRITE = "write"
-"""The ``kind`` of a write: ``value`` is the value written."""
-
-CAS = "cas"
-"""The ``kind`` of a compare-and-set: ``value`` is ``(expected, new)``."""
-
-OK = "ok"
-"""The ``outcome`` of an operation whose result the client received."""
-
-FAIL = "fail"
-"""The ``outcome`` of an operation known not to have taken effect."""
-
-UNKNOWN = "unknown"
-"""The ``outcome`` of an operation that may or may not have taken effect."""
-
-_KINDS = frozenset((READ, WRITE, CAS))
-_OUTCOMES = frozenset((OK, FAIL, UNKNOWN))
+from dragonboat.linearizability.history import (
+    FAIL,
+    OK,
+    READ,
+    UNKNOWN,
+    WRITE,
+    Op,
+    cas_args,
+)
 
 # Operation codes of the register model.
 _R_READ = 0  # valid iff state == a; state unchanged
@@ -131,226 +39,13 @@ _SCAN_UNKNOWN = 2  # trying unknown ops
 _DEAD = 3  # nothing can be placed next
 
 # Search results.
-_LINEARIZABLE = 0
-_NOT_LINEARIZABLE = 1
-_TIMED_OUT = 2
+LINEARIZABLE = 0
+NOT_LINEARIZABLE = 1
+TIMED_OUT = 2
 
 _DEADLINE_CHECK_MASK = 0x3FF  # look at the clock every 1024 search steps
 _PREFIX_SHOWN = 8  # linearized operations shown in a failure explanation
 _CANDIDATES_SHOWN = 16  # candidate operations shown in a failure explanation
-
-
-@dataclass
-class Op:
-    """One operation on one key, as a client observed it.
-
-    Attributes:
-        client: The id of the client (process) that ran the operation.
-        kind: ``"read"``, ``"write"`` or ``"cas"``.
-        key: The key (register) the operation is on.
-        value: For a write, the value written; for a cas, ``(expected, new)``
-            (a tuple or a two-element list); ``None`` for a read.
-        output: For a read, the value read (``None`` if the key was absent);
-            for a cas, ``True``/``False`` for success/failure when known
-            (``None`` if the client did not learn it); ``None`` for a write.
-        invoke: The time the client sent the operation.
-        complete: The time the client received the result; ``math.inf`` when
-            the outcome is unknown.
-        outcome: ``"ok"``, ``"fail"`` or ``"unknown"`` (see the module
-            documentation for what each means to the checker).
-    """
-
-    __slots__ = ("client", "kind", "key", "value", "output", "invoke", "complete", "outcome")
-
-    client: int
-    kind: str
-    key: str
-    value: Any
-    output: Any
-    invoke: float
-    complete: float
-    outcome: str
-
-    def to_json(self) -> dict[str, Any]:
-        """Returns a JSON-compatible dict; an infinite ``complete`` becomes ``None``."""
-        value = self.value
-        if self.kind == CAS and isinstance(value, tuple):
-            value = list(value)
-        return {
-            "client": self.client,
-            "kind": self.kind,
-            "key": self.key,
-            "value": value,
-            "output": self.output,
-            "invoke": self.invoke,
-            "complete": None if math.isinf(self.complete) else self.complete,
-            "outcome": self.outcome,
-        }
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> Op:
-        """Builds an :class:`Op` from a dict made by :meth:`to_json`.
-
-        A ``complete`` of ``None`` (or missing) becomes ``math.inf``; a cas
-        ``value`` list becomes a tuple. ``value`` and ``output`` default to
-        ``None`` and ``outcome`` to ``"ok"`` when missing.
-        """
-        kind = str(d["kind"])
-        value = d.get("value")
-        if kind == CAS and isinstance(value, list):
-            value = tuple(value)
-        complete = d.get("complete")
-        return cls(
-            client=int(d["client"]),
-            kind=kind,
-            key=str(d["key"]),
-            value=value,
-            output=d.get("output"),
-            invoke=float(d["invoke"]),
-            complete=math.inf if complete is None else float(complete),
-            outcome=str(d.get("outcome", OK)),
-        )
-
-
-@dataclass
-class Verdict:
-    """The result of :func:`check`.
-
-    Attributes:
-        ok: ``True`` if the history is linearizable, ``False`` if it is not,
-            ``None`` if the time budget ran out before a decision.
-        keys: The number of distinct keys in the history.
-        ops: The number of operations that took part in the check (``"fail"``
-            operations and unknown reads are dropped and not counted).
-        failed_key: The key found not linearizable (``None`` unless ``ok`` is
-            ``False``).
-        explanation: A human-readable account of the result; for a failure it
-            shows the longest linearizable prefix found for ``failed_key`` and
-            the operations that could not be placed after it.
-        elapsed: Seconds the check took.
-    """
-
-    ok: bool | None
-    keys: int
-    ops: int
-    failed_key: str | None
-    explanation: str
-    elapsed: float
-
-
-def dump_history(ops: Iterable[Op], path: str | os.PathLike[str]) -> None:
-    """Writes ``ops`` to ``path`` as JSON lines, one :meth:`Op.to_json` object a line."""
-    with open(path, "w", encoding="utf-8") as f:
-        for op in ops:
-            f.write(json.dumps(op.to_json(), allow_nan=False))
-            f.write("\n")
-
-
-def load_history(path: str | os.PathLike[str]) -> list[Op]:
-    """Reads a history written by :func:`dump_history` (blank lines are skipped)."""
-    ops: list[Op] = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                ops.append(Op.from_json(json.loads(line)))
-    return ops
-
-
-def check(history: Iterable[Op], *, time_budget: float = 60.0) -> Verdict:
-    """Checks whether ``history`` is linearizable for per-key registers.
-
-    Args:
-        history: The operations, in any order.
-        time_budget: Seconds the whole check may take. When it runs out the
-            verdict is undecided (``ok is None``), unless a key had already
-            been found not linearizable.
-
-    Returns:
-        A :class:`Verdict`. The check stops at the first key that is not
-        linearizable.
-
-    Raises:
-        ValueError: If an operation is malformed (unknown kind or outcome, a
-            cas value that is not a pair, a cas output that is not a bool or
-            ``None``, a completed operation with ``complete < invoke`` or an
-            infinite ``complete``).
-        TypeError: If a value cannot be made hashable.
-    """
-    start = time.monotonic()
-    deadline = start + time_budget
-    by_key: dict[str, list[Op]] = {}
-    for op in history:
-        _validate(op)
-        by_key.setdefault(op.key, []).append(op)
-
-    problems = [_KeyProblem(key, ops) for key, ops in by_key.items()]
-    n_ops = sum(p.size for p in problems)
-    dropped = sum(p.dropped for p in problems)
-    dropped_note = f" ({dropped} failed ops and unknown reads ignored)" if dropped else ""
-
-    def verdict(ok: bool | None, failed_key: str | None, explanation: str) -> Verdict:
-        return Verdict(
-            ok=ok,
-            keys=len(problems),
-            ops=n_ops,
-            failed_key=failed_key,
-            explanation=explanation,
-            elapsed=time.monotonic() - start,
-        )
-
-    for done, problem in enumerate(problems):
-        result = problem.search(deadline, explain=False)
-        if result == _TIMED_OUT:
-            return verdict(
-                None,
-                None,
-                f"undecided: the time budget of {time_budget:g}s ran out while checking key "
-                f"{problem.key!r} ({problem.size} ops); {done} of {len(problems)} keys "
-                f"were linearizable before that{dropped_note}",
-            )
-        if result == _NOT_LINEARIZABLE:
-            # Search again, recording the deepest dead end: cheap compared with the
-            # failed search, and it keeps the common (successful) path lean.
-            if problem.search(deadline, explain=True) == _NOT_LINEARIZABLE:
-                explanation = problem.explain()
-            else:
-                explanation = (
-                    f"key {problem.key!r} is not linearizable ({problem.size} ops); the time "
-                    "budget ran out while collecting details"
-                )
-            return verdict(False, problem.key, explanation)
-    return verdict(
-        True,
-        None,
-        f"linearizable: {n_ops} ops over {len(problems)} keys{dropped_note}",
-    )
-
-
-def _validate(op: Op) -> None:
-    """Raises ``ValueError`` if ``op`` is malformed."""
-    if op.kind not in _KINDS:
-        raise ValueError(f"unknown op kind {op.kind!r}: {op!r}")
-    if op.outcome not in _OUTCOMES:
-        raise ValueError(f"unknown op outcome {op.outcome!r}: {op!r}")
-    if math.isnan(op.invoke) or math.isinf(op.invoke):
-        raise ValueError(f"op invoke time must be finite: {op!r}")
-    if op.outcome != UNKNOWN:
-        if math.isnan(op.complete) or math.isinf(op.complete):
-            raise ValueError(f"a completed op needs a finite complete time: {op!r}")
-        if op.complete < op.invoke:
-            raise ValueError(f"op completes before it is invoked: {op!r}")
-    if op.kind == CAS:
-        _cas_args(op)
-        if op.outcome == OK and op.output not in (True, False, None):
-            raise ValueError(f"a cas output must be True, False or None: {op!r}")
-
-
-def _cas_args(op: Op) -> tuple[Any, Any]:
-    """Returns ``(expected, new)`` of a cas op, or raises ``ValueError``."""
-    value = op.value
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ValueError(f"a cas value must be a pair (expected, new): {op!r}")
-    return value[0], value[1]
 
 
 def _freeze(value: Any) -> Hashable:
@@ -398,7 +93,7 @@ def _encode(op: Op, values: _Values, unknown: bool) -> tuple[int, int, int]:
         return _R_READ, values.intern(op.output), 0
     if op.kind == WRITE:
         return _R_WRITE, values.intern(op.value), 0
-    expected, new = _cas_args(op)
+    expected, new = cas_args(op)
     a, b = values.intern(expected), values.intern(new)
     if unknown or op.output is True:
         # An unknown cas that took effect is indistinguishable from a successful
@@ -437,7 +132,7 @@ def _describe(op: Op) -> str:
     elif op.kind == WRITE:
         what = f"write {op.value!r}"
     else:
-        expected, new = _cas_args(op)
+        expected, new = cas_args(op)
         result = "?" if op.outcome == UNKNOWN or op.output is None else repr(op.output)
         what = f"cas({expected!r} -> {new!r}) = {result}"
     window = f"[{_fmt_time(op.invoke)}, {_fmt_time(op.complete)}]"
@@ -453,7 +148,7 @@ def _describe(op: Op) -> str:
 _Frame = tuple[int, int, int, int, int, int, float, Sequence[int], int, bool]
 
 
-class _KeyProblem:
+class KeyProblem:
     """The search for a linearization of the operations on one key.
 
     Completed ("ok") operations are numbered ``0..n-1`` in invoke order; their
@@ -553,18 +248,18 @@ class _KeyProblem:
         self.best_hidden = 0
 
     def search(self, deadline: float, explain: bool) -> int:
-        """Runs the search; returns ``_LINEARIZABLE``, ``_NOT_LINEARIZABLE`` or ``_TIMED_OUT``.
+        """Runs the search; returns ``LINEARIZABLE``, ``NOT_LINEARIZABLE`` or ``TIMED_OUT``.
 
         With ``explain``, the deepest dead end (most completed ops placed) is
         recorded for :meth:`explain`. The linked list is restored on return only
-        when the result is ``_NOT_LINEARIZABLE``, which is all a second
+        when the result is ``NOT_LINEARIZABLE``, which is all a second
         (explaining) run needs.
         """
         if time.monotonic() >= deadline:
-            return _TIMED_OUT
+            return TIMED_OUT
         remaining = len(self.ok_ops)
         if remaining == 0:
-            return _LINEARIZABLE
+            return LINEARIZABLE
         nxt, prv, e_op, e_call, e_time = self.nxt, self.prv, self.e_op, self.e_call, self.e_time
         ret_entry, o_code, o_a, o_b = self.ret_entry, self.o_code, self.o_a, self.o_b
         o_pure = self.o_pure
@@ -605,7 +300,7 @@ class _KeyProblem:
         while True:
             steps += 1
             if steps & _DEADLINE_CHECK_MASK == 0 and monotonic() >= deadline:
-                return _TIMED_OUT
+                return TIMED_OUT
             if mode == _FRESH:
                 # A new configuration. If a candidate that leaves the register
                 # unchanged (a read, a failed cas) can go next, placing it now is
@@ -759,7 +454,7 @@ class _KeyProblem:
                         best = progress
                         self._record(stack, state, placed)
                 if not stack:
-                    return _NOT_LINEARIZABLE
+                    return NOT_LINEARIZABLE
                 idx, state, low, bits, ub, run, blocker_time, ucands, j, late = stack.pop()
                 if idx < 0:
                     placed[-1 - idx] = False
@@ -813,7 +508,7 @@ class _KeyProblem:
             run = -1
             remaining -= 1
             if remaining == 0:
-                return _LINEARIZABLE
+                return LINEARIZABLE
             mode = _FRESH
 
     def _record(self, stack: list[_Frame], state: int, placed: list[bool]) -> None:
