@@ -3,6 +3,10 @@
 // tcp_snapshot_stream.cc (snapshot streams, sent and received).
 #pragma once
 
+// Our own header first: asio's configuration must see libstdc++'s (see
+// DRAGONBOAT_ASIO_DEFINITIONS in CMakeLists.txt).
+#include "transport/tcp_transport.h"
+
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 #include <asio/steady_timer.hpp>
@@ -23,8 +27,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "transport/tcp_transport.h"
 
 namespace dragonboat::transport {
 
