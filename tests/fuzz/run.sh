@@ -18,7 +18,7 @@ out=${FUZZ_OUT:-$root/build/fuzz}
 cxx=${FUZZ_CXX:-clang++}
 mkdir -p "$out/artifacts" "$out/corpus-wire"
 
-srcs=(cpp/src/transport/wire.cc cpp/src/raft/types.cc cpp/src/common/status.cc
+srcs=(cpp/src/transport/wire_encode.cc cpp/src/transport/wire_decode.cc cpp/src/raft/types.cc cpp/src/common/status.cc
       cpp/src/common/panic.cc)
 flags=(-std=c++17 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Icpp/include -Icpp/src
        '-DDRAGONBOAT_VERSION_STRING="fuzz"')

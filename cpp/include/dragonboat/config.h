@@ -48,6 +48,18 @@ struct Config {
   Status validate() const;
 };
 
+// RequestSnapshot's option (reference: SnapshotOption).
+struct SnapshotOption {
+  // Write the snapshot under export_path instead of the managed snapshot
+  // directory; it is not used for compaction (repair, backups).
+  bool exported = false;
+  std::string export_path;
+  // Compact the log keeping compaction_overhead entries instead of the
+  // group's Config value.
+  bool override_compaction_overhead = false;
+  uint64_t compaction_overhead = 0;
+};
+
 // The longest tick NodeHostConfig::rtt_millisecond may set (one day).
 inline constexpr uint64_t kMaxRttMillisecond = 86'400'000;
 

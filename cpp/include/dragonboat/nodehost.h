@@ -81,18 +81,6 @@ struct NodeHostInfoOption {
   bool skip_log_info = false;
 };
 
-// RequestSnapshot's option (reference: SnapshotOption).
-struct SnapshotOption {
-  // Write the snapshot under export_path instead of the managed snapshot
-  // directory; it is not used for compaction (repair, backups).
-  bool exported = false;
-  std::string export_path;
-  // Compact the log keeping compaction_overhead entries instead of the
-  // group's Config value.
-  bool override_compaction_overhead = false;
-  uint64_t compaction_overhead = 0;
-};
-
 // Proposes and reads on one group without looking it up each time
 // (reference: INodeUser). Valid while the group runs on the NodeHost.
 class NodeUser {

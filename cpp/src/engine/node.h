@@ -32,7 +32,9 @@
 #include "dragonboat/request_state.h"
 #include "dragonboat/statemachine.h"
 #include "engine/events.h"
+#include "common/thread_annotations.h"
 #include "engine/metrics.h"
+#include "engine/node_handoffs.h"
 #include "engine/pending_requests.h"
 #include "logdb/node_log.h"
 #include "raft/peer.h"
@@ -68,13 +70,6 @@ struct Proposal {
   uint64_t client_id = 0;
   uint64_t series_id = 0;
   uint64_t responded_to = 0;
-};
-
-struct SnapshotRequest {
-  bool exported = false;         // write to export_path; not managed, no compaction
-  std::string export_path;
-  bool override_compaction_overhead = false;
-  uint64_t compaction_overhead = 0;
 };
 
 class Node {
@@ -118,7 +113,7 @@ class Node {
   // applied locally (then lookup() is linearizable).
   Status read_index(uint64_t timeout_ticks, RequestStatePtr* rs);
   // Queues a snapshot request; completes with the snapshot index.
-  Status request_snapshot(const SnapshotRequest& r, uint64_t timeout_ticks, RequestStatePtr* rs);
+  Status request_snapshot(const SnapshotOption& r, uint64_t timeout_ticks, RequestStatePtr* rs);
   void deliver(raft::Message m);
   // One logical tick. False when the node needs no step for it: its group
   // is quiesced (the core keeps no timers then) and no request waits on a
@@ -207,10 +202,9 @@ class Node {
 
   // Worker bookkeeping (NodeHost): whether the node is queued on a worker,
   // and whether each worker has let go of it after stop().
-  std::atomic<bool> step_scheduled{false};
-  std::atomic<bool> apply_scheduled{false};
-  std::atomic<bool> snapshot_scheduled{false};
   enum class Worker { kStep, kApply, kSnapshot };
+  // Set while the node is queued on worker `w` (wake-ups coalesce on it).
+  std::atomic<bool>& scheduled(Worker w) { return scheduled_[static_cast<int>(w)]; }
   void release(Worker w);
   // Blocks until all three workers let go (after stop()).
   void wait_released();
@@ -222,51 +216,25 @@ class Node {
         pending_(o.max_pending, o.raft.cluster_id), reads_(o.max_pending, o.raft.cluster_id),
         snapshot_reqs_(16, o.raft.cluster_id) {}
 
-  // Work handed from the step side to the apply side, in log order.
-  struct ApplyTask {
-    raft::Snapshot recover;                 // install this snapshot first (non-empty)
-    std::vector<raft::Entry> entries;       // then apply these
-    bool membership_changed = false;
-    raft::Membership membership;            // membership after these entries
-  };
-  // A snapshot the apply side made, for the step side to record.
-  struct MadeSnapshot {
-    raft::Snapshot ss;
-    uint64_t compaction_overhead = 0;
-    uint64_t request_key = 0;  // 0: automatic
-  };
-
-  // One snapshot operation, prepared on the apply path and carried out by
-  // the snapshot worker.
-  struct SnapshotOp {
-    bool recover = false;
-    bool blocks_apply = true;
-    raft::Snapshot snapshot;       // recover: the installed snapshot
-    // save: captured between updates
-    uint64_t index = 0, term = 0;
-    raft::Membership membership;
-    std::string ctx, session_table;
-    bool requested = false;
-    uint64_t request_key = 0;
-    SnapshotRequest request;
-    // An on-disk state machine's local snapshots carry no state (it keeps
-    // its own); a follower that needs one gets a full snapshot made for it.
-    bool metadata_only = false;
-    uint64_t synced_index = 0;  // the last entry the state machine had received at capture
-    bool stream = false;
-    raft::Message stream_message;  // the InstallSnapshot to send with it
-  };
-
+  // ---- step side (node_step.cc) ----
   void apply_config_changes(const std::vector<raft::Entry>& committed, ApplyTask* task);
   void record_snapshot(const MadeSnapshot& made);
-  // Captures a save operation (apply path); false when there is nothing to
-  // do (the request, if any, is completed).
-  Status capture_snapshot(const SnapshotRequest* req, uint64_t key, std::unique_ptr<SnapshotOp>* out);
+  // Quiesced with no request waiting on a deadline: ticks are not needed.
+  bool idle() const;
+  void wake_if_dormant();
+
+  // ---- apply side (node_apply.cc) ----
+  // Captures a save operation; *out stays null when there is nothing to do
+  // (the request, if any, is completed). `key` 0: automatic.
+  Status capture_snapshot(const SnapshotOption* req, uint64_t key, std::unique_ptr<SnapshotOp>* out);
   Status capture_stream(raft::Message m, std::unique_ptr<SnapshotOp>* out);
   // What both captures record between updates: durable state, the state
   // machine's prepared context (unless metadata only), the session table,
   // the membership, whether applies must pause. op->metadata_only is set.
   Status capture_state(SnapshotOp* op);
+  void complete_reads_up_to(uint64_t applied);
+
+  // ---- snapshot worker (node_snapshot.cc) ----
   // The snapshot record of a saved op's file under `root`.
   raft::Snapshot saved_snapshot(const SnapshotOp& op, const std::string& root, uint64_t file_size) const;
   // Counts a snapshot sent to `to` and emits its event.
@@ -274,84 +242,87 @@ class Node {
   Status stream_snapshot_op(const SnapshotOp& op);
   Status save_snapshot_op(const SnapshotOp& op);
   Status recover_snapshot_op(const SnapshotOp& op);
-  void complete_reads_up_to(uint64_t applied);
+  void compact_logdb();  // request_compaction's work
 
+  // ---- fixed at open ----
   NodeOptions opt_;
   logdb::LogDB* db_;
   transport::Transport* transport_;
   transport::NodeRegistry* registry_;
   rsm::ManagedSM* sm_;
+
+  // ---- step side only (one step worker at a time) ----
   std::unique_ptr<logdb::NodeLog> log_;
   std::unique_ptr<raft::SeededRandom> random_;
   std::unique_ptr<raft::Peer> peer_;
+  uint64_t read_round_ = 0;
+  std::map<uint64_t, std::vector<uint64_t>> rounds_;  // read ctx -> read keys
+
+  // ---- apply side only (one apply or snapshot worker at a time: the
+  // snapshot worker runs only while op_ is set, and a blocking op_ keeps the
+  // apply side out) ----
   rsm::SessionManager sessions_;
   rsm::Applier applier_;
-  PendingRequests pending_;        // proposals by key
+  uint64_t last_snapshot_index_ = 0;
+
+  // The pending table of each request type: added to by client threads,
+  // completed by whichever side finishes the request (thread-safe).
+  PendingRequests pending_;        // proposals and config changes by key
   PendingRequests reads_;          // reads by key
   PendingRequests snapshot_reqs_;  // snapshot requests by key
+  PendingRequests compactions_{4};
 
-  // Queued by other threads (mu_).
+  // ---- queued for the step side, and what it publishes back (mu_) ----
   mutable std::mutex mu_;
-  uint64_t queued_ticks_ = 0;
-  std::vector<raft::Message> inbox_;
-  uint64_t inbox_bytes_ = 0;
-  std::vector<raft::Entry> proposals_;
-  std::vector<uint64_t> queued_reads_;  // read keys
-  std::vector<uint64_t> unreachable_;
-  uint64_t transfer_target_ = 0;  // queued leader transfer
-  std::vector<std::pair<uint64_t, bool>> snapshot_status_;  // (node, failed)
-  std::vector<MadeSnapshot> made_snapshots_;
-  uint64_t next_key_ = 0;  // random start (Node::open); 0 is never a key
-  uint64_t new_key() {      // REQUIRES: mu_ held
+  StepInbox inbox_ DB_GUARDED_BY(mu_);
+  uint64_t now_tick_ DB_GUARDED_BY(mu_) = 0;  // advanced by the step side
+  uint64_t next_key_ DB_GUARDED_BY(mu_) = 0;  // random start (Node::open); 0 is never a key
+  uint64_t new_key() DB_REQUIRES(mu_) {
     if (++next_key_ == 0) ++next_key_;
     return next_key_;
   }
-  uint64_t leader_ = 0;
-  uint64_t term_ = 0;
-  bool is_leader_ = false;
-  Status failure_;
+  uint64_t leader_ DB_GUARDED_BY(mu_) = 0;
+  uint64_t term_ DB_GUARDED_BY(mu_) = 0;
+  bool is_leader_ DB_GUARDED_BY(mu_) = false;
+  Status failure_ DB_GUARDED_BY(mu_);
 
-  // Step side only.
-  uint64_t now_tick_ = 0;
-  uint64_t read_round_ = 0;
-  std::map<uint64_t, std::vector<uint64_t>> rounds_;  // read ctx -> read keys
-  std::atomic<bool> held_back_{false};
+  // ---- published by the step side each pass, read anywhere ----
+  std::atomic<bool> held_back_{false};  // committed entries held back by max_apply_backlog
   // The core's rate limiter (max_in_mem_log_size) as of the last pass:
   // proposals are refused with kSystemBusy at once while it holds.
   std::atomic<bool> rate_limited_{false};
   // The LogDB shard stalls writes (LogDB::busy), as of the last pass.
   std::atomic<bool> storage_busy_{false};
   std::atomic<bool> quiesced_{false};  // the peer is quiesced, as of the last pass
+  std::atomic<uint64_t> commit_{0};
+  std::atomic<uint64_t> removed_to_{0};    // log entries up to here are dropped
+  std::atomic<uint64_t> reclaimed_to_{0};  // LogDB space reclaimed up to here (snapshot worker)
   // Out of the tick thread's active set. Set only by the tick thread (when
   // idle), cleared by whoever sees the replica busy first (the tick thread or
   // after_pass): the exchange decides who re-activates it, exactly once.
   std::atomic<bool> dormant_{false};
-  // Quiesced with no request waiting on a deadline: ticks are not needed.
-  bool idle() const;
-  void wake_if_dormant();
-  std::atomic<uint64_t> commit_{0};
-  std::atomic<uint64_t> removed_to_{0};    // log entries up to here are dropped (step side writes)
-  std::atomic<uint64_t> reclaimed_to_{0};  // LogDB space reclaimed up to here
-  PendingRequests compactions_{4};  // written by the step side, read by the apply side
 
-  // Apply side (amu_): the task queue, confirmed reads, snapshot requests.
+  // ---- handed to the apply and snapshot sides (amu_) ----
   mutable std::mutex amu_;
-  std::deque<ApplyTask> tasks_;
-  std::multimap<uint64_t, uint64_t> confirmed_reads_;  // read index -> read key
-  std::vector<std::pair<uint64_t, SnapshotRequest>> snapshot_asks_;
-  std::unique_ptr<SnapshotOp> op_;  // the one snapshot operation in progress
-  std::vector<raft::Message> stream_asks_;  // InstallSnapshot to followers (on-disk kind)
-  raft::Membership applied_membership_;
+  std::deque<ApplyTask> tasks_ DB_GUARDED_BY(amu_);
+  std::multimap<uint64_t, uint64_t> confirmed_reads_ DB_GUARDED_BY(amu_);  // read index -> read key
+  std::vector<std::pair<uint64_t, SnapshotOption>> snapshot_asks_ DB_GUARDED_BY(amu_);  // (key, option)
+  std::vector<raft::Message> stream_asks_ DB_GUARDED_BY(amu_);  // InstallSnapshot to followers (on-disk kind)
+  // The one snapshot operation in progress. *op_ itself belongs to the
+  // snapshot worker while op_ holds it.
+  std::unique_ptr<SnapshotOp> op_ DB_GUARDED_BY(amu_);
+  raft::Membership applied_membership_ DB_GUARDED_BY(amu_);
   std::atomic<size_t> apply_backlog_{0};  // entries queued in tasks_
   std::atomic<uint64_t> applied_{0};
-  uint64_t last_snapshot_index_ = 0;      // apply side only
 
+  // ---- lifetime ----
+  std::atomic<bool> scheduled_[3] = {false, false, false};  // by Worker
   std::atomic<bool> stopped_{false};
   std::mutex release_mu_;
   std::condition_variable release_cv_;
-  bool step_released_ = false;
-  bool apply_released_ = false;
-  bool snapshot_released_ = false;
+  bool step_released_ DB_GUARDED_BY(release_mu_) = false;
+  bool apply_released_ DB_GUARDED_BY(release_mu_) = false;
+  bool snapshot_released_ DB_GUARDED_BY(release_mu_) = false;
 };
 
 }  // namespace dragonboat::engine

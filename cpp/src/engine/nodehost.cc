@@ -142,10 +142,7 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
     if (auto n = weak.lock()) ssw->wake(n);
   };
   e.node->wake_tick = [this, weak] {
-    if (auto n = weak.lock()) {
-      std::lock_guard<std::mutex> g(woken_mu);
-      woken.push_back(std::move(n));
-    }
+    if (auto n = weak.lock()) ticker->reactivate(std::move(n));
   };
   e.node->events = events.get();
   std::shared_ptr<Node> n = e.node;
@@ -196,22 +193,13 @@ void NodeHost::Impl::stop_all() {
     stopped = true;
     for (auto& [id, e] : nodes) ids.push_back(id);
   }
-  {
-    std::lock_guard<std::mutex> g(tick_mu);
-    tick_stop = true;
-  }
-  tick_cv.notify_all();
-  if (ticker.joinable()) ticker.join();
+  if (ticker) ticker->stop();
   for (uint64_t id : ids) (void)stop_cluster(id);
   if (transport) transport->stop();
   for (auto& w : step_workers) w->stop();
   for (auto& w : apply_workers) w->stop();
   for (auto& w : snapshot_workers) w->stop();
-  {
-    // Passes after the tick thread stopped may have re-queued replicas.
-    std::lock_guard<std::mutex> g(woken_mu);
-    woken.clear();
-  }
+  if (ticker) ticker->stop();  // forgets replicas the last passes re-activated
   events->stop();  // what was queued is delivered first
   storage.logdb.reset();
   storage.dir.reset();
@@ -266,10 +254,11 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
   for (size_t i = 0; i < d->apply_workers.size(); ++i) d->apply_workers[i]->start(i);
   for (size_t i = 0; i < d->snapshot_workers.size(); ++i) d->snapshot_workers[i]->start(i);
   Impl* raw = d.get();
-  d->ticker = std::thread([raw] {
-    set_thread_name("tick");
-    raw->tick_loop();
-  });
+  d->ticker = std::make_unique<engine::Ticker>(
+      std::chrono::milliseconds(config.rtt_millisecond),
+      [raw](uint64_t seen, std::vector<std::shared_ptr<Node>>* out) { return raw->list_nodes(seen, out); },
+      [raw](const std::shared_ptr<Node>& n) { raw->step_worker(n->cluster_id()).wake(n); });
+  d->ticker->start();
   out->reset(new NodeHost(std::move(d)));
   return Status::OK();
 }
@@ -467,12 +456,7 @@ Status NodeHost::request_snapshot(uint64_t cluster_id, const SnapshotOption& opt
       return Status(ErrorCode::kDirNotExist, "export_path " + option.export_path + " is not a directory");
     }
   }
-  engine::SnapshotRequest r;
-  r.exported = option.exported;
-  r.export_path = option.export_path;
-  r.override_compaction_overhead = option.override_compaction_overhead;
-  r.compaction_overhead = option.compaction_overhead;
-  return n->request_snapshot(r, ticks, rs);
+  return n->request_snapshot(option, ticks, rs);
 }
 
 Status NodeHost::sync_request_snapshot(uint64_t cluster_id, const SnapshotOption& option, Timeout timeout,

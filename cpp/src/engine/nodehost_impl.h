@@ -1,6 +1,6 @@
 // engine/nodehost_impl.h — NodeHost::Impl, the state behind the public
-// NodeHost: the host directory and LogDB, the transport, the tick thread and
-// its active set, the step and apply workers, and the node table. Shared by
+// NodeHost: the host directory and LogDB, the transport, the tick thread
+// (engine/ticker.h), the step, apply and snapshot workers, and the node table. Shared by
 // the nodehost*.cc files (API calls grouped by topic).
 #pragma once
 
@@ -18,6 +18,7 @@
 #include "dragonboat/nodehost.h"
 #include "engine/node.h"
 #include "engine/step_worker.h"
+#include "engine/ticker.h"
 #include "logdb/host_storage.h"
 #include "transport/tcp_transport.h"
 
@@ -45,15 +46,7 @@ struct NodeHost::Impl : public transport::MessageHandler {
   bool stopped = false;
   std::mutex start_mu;                           // one start/stop of a group at a time
 
-  std::thread ticker;
-  std::mutex tick_mu;
-  std::condition_variable tick_cv;
-  bool tick_stop = false;
-  // Replicas their step side re-activated (Node::wake_tick); the tick thread
-  // moves them into its active set.
-  std::mutex woken_mu;
-  std::vector<std::shared_ptr<Node>> woken;
-  std::atomic<uint64_t> ticking{0};  // size of the active set (a metric)
+  std::unique_ptr<engine::Ticker> ticker;  // started last, stopped first
 
   std::string snapshot_root() const { return config.node_host_dir + "/snapshots"; }
   engine::StepWorker& step_worker(uint64_t cluster_id) {
@@ -161,58 +154,12 @@ struct NodeHost::Impl : public transport::MessageHandler {
     }
   }
 
-  // Every rtt_millisecond: one tick to every ACTIVE replica. Quiesced idle
-  // replicas leave the active set (Node::sleep_if_idle) and are put back by
-  // their step side (Node::wake_tick), so 10,000 idle groups cost nothing
-  // per tick. The active set and Node::in_active_set are this thread's own.
-  void tick_loop() {
-    auto period = std::chrono::milliseconds(config.rtt_millisecond);
-    auto next = std::chrono::steady_clock::now() + period;
-    std::vector<std::shared_ptr<Node>> active, back;
-    auto add = [&](std::shared_ptr<Node> n) {
-      if (n->in_active_set || n->stopped()) return;
-      n->in_active_set = true;
-      active.push_back(std::move(n));
-    };
-    uint64_t seen_version = ~uint64_t{0};
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> g(tick_mu);
-        if (tick_cv.wait_until(g, next, [&] { return tick_stop; })) return;
-      }
-      next += period;
-      auto now = std::chrono::steady_clock::now();
-      if (next < now) next = now + period;  // fell behind: do not burst
-      {
-        // Rebuilt from every replica only when the set of replicas changed
-        // (dormant ones leave again at their first visit).
-        std::shared_lock<std::shared_mutex> g(mu);
-        if (nodes_version != seen_version) {
-          for (auto& n : active) n->in_active_set = false;
-          active.clear();
-          for (auto& [id, e] : nodes) add(e.node);
-          seen_version = nodes_version;
-        }
-      }
-      {
-        std::lock_guard<std::mutex> g(woken_mu);
-        back.swap(woken);
-      }
-      for (auto& n : back) add(std::move(n));
-      back.clear();
-      for (size_t i = 0; i < active.size();) {
-        Node& n = *active[i];
-        if (n.stopped() || n.sleep_if_idle()) {
-          n.in_active_set = false;
-          active[i] = std::move(active.back());
-          active.pop_back();
-          continue;
-        }
-        if (n.tick()) step_worker(n.cluster_id()).wake(active[i]);
-        ++i;
-      }
-      ticking.store(active.size(), std::memory_order_relaxed);
-    }
+  // Ticker::ListNodes: every replica when the set changed since `seen`.
+  uint64_t list_nodes(uint64_t seen, std::vector<std::shared_ptr<Node>>* out) const {
+    std::shared_lock<std::shared_mutex> g(mu);
+    if (nodes_version != seen)
+      for (const auto& [id, e] : nodes) out->push_back(e.node);
+    return nodes_version;
   }
 
   Status start(const std::map<uint64_t, std::string>& members, bool join, const Config& c, StateMachineType kind,

@@ -99,7 +99,7 @@ void NodeHost::write_health_metrics(std::ostream& out) const {
   }
   metric_header(out, "dragonboat_replicas_ticking", "gauge",
                 "Replicas in the tick thread's active set (quiesced idle ones are left out).");
-  metric_value(out, "dragonboat_replicas_ticking", "", double(d.ticking.load(std::memory_order_relaxed)));
+  metric_value(out, "dragonboat_replicas_ticking", "", double(d.ticker ? d.ticker->active() : 0));
   metric_header(out, "dragonboat_step_passes_total", "counter", "Step worker passes.");
   metric_value(out, "dragonboat_step_passes_total", "", double(st.passes));
   metric_header(out, "dragonboat_logdb_saves_total", "counter", "LogDB saves (one write batch and one fsync each).");

@@ -1,68 +1,8 @@
 #include "engine/step_worker.h"
 
 #include <chrono>
-#include <string>
-
-#include "common/thread_name.h"
 
 namespace dragonboat::engine {
-
-void ReadyQueue::push(const std::shared_ptr<Node>& n, std::atomic<bool>* scheduled) {
-  if (scheduled->exchange(true)) return;  // already queued: coalesced
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    ready_.push_back(n);
-  }
-  cv_.notify_one();
-}
-
-bool ReadyQueue::wait(std::vector<std::shared_ptr<Node>>* out) {
-  std::unique_lock<std::mutex> g(mu_);
-  cv_.wait(g, [&] { return stopping_ || !ready_.empty(); });
-  if (stopping_) return false;
-  out->swap(ready_);
-  return true;
-}
-
-std::vector<std::shared_ptr<Node>> ReadyQueue::stop() {
-  std::lock_guard<std::mutex> g(mu_);
-  stopping_ = true;
-  cv_.notify_all();
-  return std::move(ready_);
-}
-
-void StepWorker::start(size_t index) {
-  thread_ = std::thread([this, index] {
-    set_thread_name("step-" + std::to_string(index));
-    loop();
-  });
-}
-
-void StepWorker::stop() {
-  auto left = queue_.stop();
-  if (thread_.joinable()) thread_.join();
-  for (auto& n : left) n->release(Node::Worker::kStep);
-}
-
-void StepWorker::wake(const std::shared_ptr<Node>& n) { queue_.push(n, &n->step_scheduled); }
-
-void StepWorker::loop() {
-  std::vector<std::shared_ptr<Node>> batch;
-  while (queue_.wait(&batch)) {
-    std::vector<std::shared_ptr<Node>> live;
-    for (auto& n : batch) {
-      // Cleared before stepping: a wake during the pass queues it again.
-      n->step_scheduled = false;
-      if (n->stopped()) {
-        n->release(Node::Worker::kStep);  // the worker lets go; NodeHost may now close it
-      } else {
-        live.push_back(n);
-      }
-    }
-    batch.clear();
-    if (!live.empty()) (void)run_pass(live);
-  }
-}
 
 Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
   {
@@ -123,66 +63,6 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
     n->set_storage_busy(busy);
   }
   return result;
-}
-
-void ApplyWorker::start(size_t index) {
-  thread_ = std::thread([this, index] {
-    set_thread_name("apply-" + std::to_string(index));
-    loop();
-  });
-}
-
-void ApplyWorker::stop() {
-  auto left = queue_.stop();
-  if (thread_.joinable()) thread_.join();
-  for (auto& n : left) n->release(Node::Worker::kApply);
-}
-
-void ApplyWorker::wake(const std::shared_ptr<Node>& n) { queue_.push(n, &n->apply_scheduled); }
-
-void ApplyWorker::loop() {
-  std::vector<std::shared_ptr<Node>> batch;
-  while (queue_.wait(&batch)) {
-    for (auto& n : batch) {
-      n->apply_scheduled = false;
-      if (n->stopped()) {
-        n->release(Node::Worker::kApply);
-        continue;
-      }
-      (void)n->apply_pending();  // a failure stops the node (and logs why)
-    }
-    batch.clear();
-  }
-}
-
-void SnapshotWorker::start(size_t index) {
-  thread_ = std::thread([this, index] {
-    set_thread_name("snap-" + std::to_string(index));
-    loop();
-  });
-}
-
-void SnapshotWorker::stop() {
-  auto left = queue_.stop();
-  if (thread_.joinable()) thread_.join();
-  for (auto& n : left) n->release(Node::Worker::kSnapshot);
-}
-
-void SnapshotWorker::wake(const std::shared_ptr<Node>& n) { queue_.push(n, &n->snapshot_scheduled); }
-
-void SnapshotWorker::loop() {
-  std::vector<std::shared_ptr<Node>> batch;
-  while (queue_.wait(&batch)) {
-    for (auto& n : batch) {
-      n->snapshot_scheduled = false;
-      if (n->stopped()) {
-        n->release(Node::Worker::kSnapshot);
-        continue;
-      }
-      (void)n->run_snapshot_op();  // a failure stops the node (and logs why)
-    }
-    batch.clear();
-  }
 }
 
 }  // namespace dragonboat::engine
