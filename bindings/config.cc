@@ -36,6 +36,7 @@ const Field<Config> kConfigFields[] = {
     {"compaction_overhead", &Config::compaction_overhead},
     {"ordered_config_change", &Config::ordered_config_change},
     {"max_in_mem_log_size", &Config::max_in_mem_log_size},
+    {"max_apply_backlog", &Config::max_apply_backlog},
     {"disable_auto_compactions", &Config::disable_auto_compactions},
     {"is_observer", &Config::is_observer},
     {"is_witness", &Config::is_witness},

@@ -86,20 +86,29 @@ def address(value: object, name: str) -> str:
     return text
 
 
+def _seconds(value: object, name: str, expected: str) -> float | None:
+    """``value`` as a float number of seconds (an int beyond any float becomes
+    an infinity of its sign); None when it is None; TypeError otherwise."""
+    if type(value) is float:
+        return value
+    if value is None:
+        return None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond any float
+            return math.inf if isinstance(value, int) and value > 0 else -math.inf
+    raise TypeError(f"{name} must be {expected}, not {kind(value)}")
+
+
 def timeout(value: object, name: str = "timeout") -> float:
     """A request's timeout: a positive, finite number of seconds up to MAX_TIMEOUT.
 
     InvalidDeadlineError (a ValueError) for 0, a negative number, NaN, an
     infinity or more than MAX_TIMEOUT.
     """
-    if type(value) is float:
-        t = value
-    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-        try:
-            t = float(value)
-        except OverflowError:  # an int beyond any float
-            t = math.inf
-    else:
+    t = _seconds(value, name, "a number of seconds")
+    if t is None:
         raise TypeError(f"{name} must be a number of seconds, not {kind(value)}")
     if not 0 < t <= MAX_TIMEOUT:  # also NaN
         raise InvalidDeadlineError(
@@ -110,17 +119,9 @@ def timeout(value: object, name: str = "timeout") -> float:
 def wait_timeout(value: object, name: str = "timeout") -> float:
     """A wait's timeout for the engine: -1.0 (forever) for None, an infinity
     or more than MAX_TIMEOUT; 0.0 (poll) for a negative number."""
-    if value is None:
+    t = _seconds(value, name, "None or a number of seconds")
+    if t is None:
         return -1.0
-    if type(value) is float:
-        t = value
-    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-        try:
-            t = float(value)
-        except OverflowError:  # an int beyond any float
-            t = math.inf if isinstance(value, int) and value > 0 else -math.inf
-    else:
-        raise TypeError(f"{name} must be None or a number of seconds, not {kind(value)}")
     if t != t:
         raise ValueError(f"{name} must be None or a number of seconds, not NaN")
     if t > MAX_TIMEOUT:

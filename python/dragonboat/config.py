@@ -51,6 +51,7 @@ class Config:
     compaction_overhead: int = 0
     ordered_config_change: bool = False
     max_in_mem_log_size: int = 0
+    max_apply_backlog: int = 16384
     disable_auto_compactions: bool = False
     is_observer: bool = False
     is_witness: bool = False

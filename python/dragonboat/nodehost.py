@@ -340,7 +340,9 @@ class NodeHost:
     def sync_read(self, cluster_id: int, query: Any, timeout: float) -> Any:
         """A linearizable read: read_index, wait, read_local_node."""
         rs = self.read_index(cluster_id, timeout)
-        r = rs.wait(_check.timeout(timeout) + 1.0)
+        # The engine completes the request by its own tick deadline; the
+        # margin (the C++ sync calls' own) only guards against a stalled tick thread.
+        r = rs.wait(_check.timeout(timeout) + 4 * self._config.rtt_millisecond / 1000 + 1.0)
         if r is None:
             raise TimeoutError("read index timed out")
         r.raise_for_outcome()

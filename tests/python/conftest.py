@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -14,6 +15,9 @@ import dragonboat
 from dragonboat import Config, NodeHost, NodeHostConfig, Session, StateMachine
 from dragonboat.errors import ClusterNotFoundError, TemporaryError
 from dragonboat.statemachine import SnapshotReader, SnapshotWriter
+
+if TYPE_CHECKING:
+    from hostile_util import Env
 
 T = TypeVar("T")
 
@@ -152,3 +156,25 @@ def running_hosts(tmp: Path, n: int, members: int = 3) -> Iterator[Hosts]:
 def three(tmp_path: Path) -> Iterator[Hosts]:
     with running_hosts(tmp_path, 3) as h:
         yield h
+
+
+# ---- for the hostile-input tests (test_hostile_*.py, helpers in hostile_util.py) ----
+
+
+@pytest.fixture
+def no_hang() -> Iterator[None]:
+    """A test that hangs dumps every thread's stack and fails the run."""
+    faulthandler.dump_traceback_later(120, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """One NodeHost per test module, its clusters running (hostile_util.module_host).
+
+    hostile_util is imported here, not at the top: it imports Hypothesis,
+    which not every test module needs."""
+    from hostile_util import module_host
+
+    yield from module_host(tmp_path_factory)

@@ -35,6 +35,8 @@ def test_the_cpp_rules_apply_and_name_the_field() -> None:
         Config(node_id=1, cluster_id=1, is_witness=True, snapshot_entries=10).validate()
     with pytest.raises(InvalidClusterSettingsError, match="max_in_mem_log_size"):
         Config(node_id=1, cluster_id=1, max_in_mem_log_size=100).validate()
+    with pytest.raises(InvalidClusterSettingsError, match="max_apply_backlog"):
+        Config(node_id=1, cluster_id=1, max_apply_backlog=0).validate()
     with pytest.raises(InvalidClusterSettingsError, match="election_rtt"):
         Config(node_id=1, cluster_id=1, election_rtt=2, heartbeat_rtt=1).validate()
     base = NodeHostConfig(node_host_dir="/tmp/x", raft_address="127.0.0.1:1")

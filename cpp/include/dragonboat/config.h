@@ -37,6 +37,10 @@ struct Config {
   // Bytes of proposed-but-not-applied entries before proposals get
   // kSystemBusy (0: unlimited).
   uint64_t max_in_mem_log_size = 0;
+  // Committed entries waiting for the state machine beyond which the group
+  // stops handing out more (they wait in the log, not in memory): a slow
+  // state machine holds back its own group only. Not in the reference.
+  uint64_t max_apply_backlog = 16384;
   // Keep the log after snapshots (compaction only on request).
   bool disable_auto_compactions = false;
   bool is_observer = false;  // non-voting member

@@ -121,6 +121,7 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
   o.snapshot_entries = c.snapshot_entries;
   o.compaction_overhead = c.compaction_overhead;
   o.disable_auto_compactions = c.disable_auto_compactions;
+  o.max_apply_backlog = c.max_apply_backlog;
   o.notify_commit = config.notify_commit;
   o.max_receive_queue_bytes = config.max_receive_queue_size;
   o.snapshot_root = snapshot_root() + "/" + std::to_string(c.cluster_id) + "-" + std::to_string(c.node_id);

@@ -1,58 +1,27 @@
 #include "raft/types.h"
 
-#include <cstring>
+#include "common/bytes.h"
 
 namespace dragonboat::raft {
 namespace {
 
 // Minimal little-endian fixed-width encoding for the small records the core
-// itself must serialise (config changes in entries, membership in snapshots).
-// Versioned by a leading byte so a later format can be recognised.
+// itself must serialise (config changes in entries, membership in snapshots):
+// every integer and count a u64, every string a u64 length and its bytes
+// (common/bytes.h). Versioned by a leading byte so a later format can be
+// recognised.
 constexpr uint8_t kFormatV1 = 1;
 
-void put_u64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void put_str(std::string* out, const std::string& s) {
-  put_u64(out, s.size());
-  out->append(s);
-}
-
-class Reader {
- public:
-  explicit Reader(const std::string& d) : d_(d) {}
-  bool u8(uint8_t* v) {
-    if (pos_ + 1 > d_.size()) return false;
-    *v = static_cast<uint8_t>(d_[pos_++]);
-    return true;
-  }
-  bool u64(uint64_t* v) {
-    if (pos_ + 8 > d_.size()) return false;
-    uint64_t r = 0;
-    for (int i = 0; i < 8; ++i) r |= uint64_t(static_cast<uint8_t>(d_[pos_ + i])) << (8 * i);
-    pos_ += 8;
-    *v = r;
-    return true;
-  }
-  bool str(std::string* s) {
-    uint64_t n = 0;
-    if (!u64(&n) || n > d_.size() - pos_) return false;
-    s->assign(d_, pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool done() const { return pos_ == d_.size(); }
-
- private:
-  const std::string& d_;
-  size_t pos_ = 0;
-};
+using bytes::append_u64;
+using bytes::append_u64_prefixed;
+using bytes::append_u8;
+using bytes::Reader;
 
 void put_map(std::string* out, const std::map<uint64_t, std::string>& m) {
-  put_u64(out, m.size());
+  append_u64(out, m.size());
   for (const auto& [id, addr] : m) {
-    put_u64(out, id);
-    put_str(out, addr);
+    append_u64(out, id);
+    append_u64_prefixed(out, addr);
   }
 }
 bool get_map(Reader* r, std::map<uint64_t, std::string>* m) {
@@ -61,7 +30,7 @@ bool get_map(Reader* r, std::map<uint64_t, std::string>* m) {
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t id = 0;
     std::string addr;
-    if (!r->u64(&id) || !r->str(&addr)) return false;
+    if (!r->u64(&id) || !r->u64_prefixed(&addr)) return false;
     (*m)[id] = std::move(addr);
   }
   return true;
@@ -77,12 +46,12 @@ uint64_t entries_size_bytes(const std::vector<Entry>& entries) {
 
 std::string encode_config_change(const ConfigChange& cc) {
   std::string out;
-  out.push_back(static_cast<char>(kFormatV1));
-  put_u64(&out, cc.config_change_id);
-  out.push_back(static_cast<char>(cc.type));
-  put_u64(&out, cc.node_id);
-  put_str(&out, cc.address);
-  out.push_back(cc.initialize ? 1 : 0);
+  append_u8(&out, kFormatV1);
+  append_u64(&out, cc.config_change_id);
+  append_u8(&out, static_cast<uint8_t>(cc.type));
+  append_u64(&out, cc.node_id);
+  append_u64_prefixed(&out, cc.address);
+  append_u8(&out, cc.initialize ? 1 : 0);
   return out;
 }
 
@@ -92,20 +61,20 @@ bool decode_config_change(const std::string& data, ConfigChange* cc) {
   if (!r.u8(&ver) || ver != kFormatV1) return false;
   if (!r.u64(&cc->config_change_id) || !r.u8(&type) || type > 3) return false;
   cc->type = static_cast<ConfigChangeType>(type);
-  if (!r.u64(&cc->node_id) || !r.str(&cc->address) || !r.u8(&init) || init > 1) return false;
+  if (!r.u64(&cc->node_id) || !r.u64_prefixed(&cc->address) || !r.u8(&init) || init > 1) return false;
   cc->initialize = init == 1;
   return r.done();
 }
 
 std::string encode_membership(const Membership& m) {
   std::string out;
-  out.push_back(static_cast<char>(kFormatV1));
-  put_u64(&out, m.config_change_id);
+  append_u8(&out, kFormatV1);
+  append_u64(&out, m.config_change_id);
   put_map(&out, m.addresses);
   put_map(&out, m.observers);
   put_map(&out, m.witnesses);
-  put_u64(&out, m.removed.size());
-  for (uint64_t id : m.removed) put_u64(&out, id);
+  append_u64(&out, m.removed.size());
+  for (uint64_t id : m.removed) append_u64(&out, id);
   return out;
 }
 

@@ -48,7 +48,8 @@ Status Applier::apply(const std::vector<Entry>& entries, ApplyOutput* out) {
       case EntryType::kMetadata:
         break;
       case EntryType::kConfigChange:
-        out->config_changes.push_back(e);
+        // Applied to the peer, and its request completed, by the step side
+        // when the entry is handed out (Node::apply_config_changes).
         break;
       case EntryType::kApplication: {
         if (e.series_id == kSeriesIDForRegister || e.series_id == kSeriesIDForUnregister) {

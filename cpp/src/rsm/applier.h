@@ -36,8 +36,6 @@ struct Completion {
 
 struct ApplyOutput {
   std::vector<Completion> completions;
-  // Config-change entries in log order, for Peer::apply_config_change.
-  std::vector<raft::Entry> config_changes;
 };
 
 class Applier {

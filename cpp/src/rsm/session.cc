@@ -1,43 +1,13 @@
 #include "rsm/session.h"
 
+#include "common/bytes.h"
+
 namespace dragonboat::rsm {
 namespace {
 
+// The session table: [u8 version] then u64 fields and u64-length-prefixed
+// result data, little-endian (common/bytes.h).
 constexpr uint8_t kFormatV1 = 1;
-
-void put_u64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-
-class In {
- public:
-  explicit In(const std::string& d) : d_(d) {}
-  bool u64(uint64_t* v) {
-    if (d_.size() - pos_ < 8) return false;
-    uint64_t r = 0;
-    for (int i = 0; i < 8; ++i) r |= uint64_t(static_cast<uint8_t>(d_[pos_ + i])) << (8 * i);
-    pos_ += 8;
-    *v = r;
-    return true;
-  }
-  bool bytes(std::string* s) {
-    uint64_t n = 0;
-    if (!u64(&n) || n > d_.size() - pos_) return false;
-    s->assign(d_, pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool u8(uint8_t* v) {
-    if (pos_ >= d_.size()) return false;
-    *v = static_cast<uint8_t>(d_[pos_++]);
-    return true;
-  }
-  size_t left() const { return d_.size() - pos_; }
-
- private:
-  const std::string& d_;
-  size_t pos_ = 0;
-};
 
 }  // namespace
 
@@ -95,18 +65,17 @@ Status SessionManager::unregister_session(uint64_t client_id, Result* result) {
 
 std::string SessionManager::encode() const {
   std::string out;
-  out.push_back(static_cast<char>(kFormatV1));
-  put_u64(&out, lru_.size());
+  bytes::append_u8(&out, kFormatV1);
+  bytes::append_u64(&out, lru_.size());
   // Least recently used first, so decoding by push_front restores the order.
   for (auto it = lru_.rbegin(); it != lru_.rend(); ++it) {
-    put_u64(&out, it->client_id);
-    put_u64(&out, it->responded_up_to);
-    put_u64(&out, it->history.size());
+    bytes::append_u64(&out, it->client_id);
+    bytes::append_u64(&out, it->responded_up_to);
+    bytes::append_u64(&out, it->history.size());
     for (const auto& [series, r] : it->history) {
-      put_u64(&out, series);
-      put_u64(&out, r.value);
-      put_u64(&out, r.data.size());
-      out.append(r.data);
+      bytes::append_u64(&out, series);
+      bytes::append_u64(&out, r.value);
+      bytes::append_u64_prefixed(&out, r.data);
     }
   }
   return out;
@@ -114,30 +83,30 @@ std::string SessionManager::encode() const {
 
 Status SessionManager::decode(const std::string& data) {
   auto bad = [](const char* why) { return Status(ErrorCode::kCorrupted, std::string("session table: ") + why); };
-  In in(data);
+  bytes::Reader in(data);
   uint8_t ver = 0;
   uint64_t n = 0;
   if (!in.u8(&ver) || ver != kFormatV1) return bad("unknown format");
-  if (!in.u64(&n) || n > in.left() / 24) return bad("bad session count");
+  if (!in.u64(&n) || n > in.remaining() / 24) return bad("bad session count");
   std::list<Session> lru;
   std::unordered_map<uint64_t, std::list<Session>::iterator> index;
   for (uint64_t i = 0; i < n; ++i) {
     Session s;
     uint64_t h = 0;
-    if (!in.u64(&s.client_id) || !in.u64(&s.responded_up_to) || !in.u64(&h) || h > in.left() / 24) {
+    if (!in.u64(&s.client_id) || !in.u64(&s.responded_up_to) || !in.u64(&h) || h > in.remaining() / 24) {
       return bad("truncated session");
     }
     for (uint64_t j = 0; j < h; ++j) {
       uint64_t series = 0;
       Result r;
-      if (!in.u64(&series) || !in.u64(&r.value) || !in.bytes(&r.data)) return bad("truncated result");
+      if (!in.u64(&series) || !in.u64(&r.value) || !in.u64_prefixed(&r.data)) return bad("truncated result");
       s.history[series] = std::move(r);
     }
     if (index.count(s.client_id)) return bad("duplicate client id");
     lru.push_front(std::move(s));
     index[lru.front().client_id] = lru.begin();
   }
-  if (in.left() != 0) return bad("trailing bytes");
+  if (in.remaining() != 0) return bad("trailing bytes");
   lru_.swap(lru);
   index_.swap(index);
   return Status::OK();

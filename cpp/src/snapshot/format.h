@@ -1,7 +1,7 @@
 // snapshot/format.h — the byte layout of a snapshot data file: constants,
-// little-endian integer coding, and encode/decode of the fixed-size header,
-// block header and tail. docs/storage.md ("Snapshot files") describes the
-// same layout in prose; keep the two in step.
+// little-endian integer coding (from common/bytes.h), and encode/decode of
+// the fixed-size header, block header and tail. docs/storage.md ("Snapshot
+// files") describes the same layout in prose; keep the two in step.
 //
 // Layout (every integer little-endian, fixed width):
 //
@@ -13,6 +13,8 @@
 
 #include <cstddef>
 #include <cstdint>
+
+#include "common/bytes.h"
 
 namespace dragonboat::snapshot {
 
@@ -62,22 +64,13 @@ inline constexpr uint32_t kDefaultBlockSize = 1u << 20;
 
 // ---- little-endian coding ---------------------------------------------------
 
-inline void put_u32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-inline void put_u64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-inline uint32_t get_u32(const uint8_t* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-inline uint64_t get_u64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
+// The fixed-width little-endian helpers of common/bytes.h, under the names the
+// snapshot code (and its tests) use: put_u32/put_u64 at a uint8_t*, and
+// get_u32/get_u64 from one.
+using bytes::get_u32;
+using bytes::get_u64;
+using bytes::put_u32;
+using bytes::put_u64;
 
 // ---- header -----------------------------------------------------------------
 

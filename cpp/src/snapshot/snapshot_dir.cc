@@ -14,8 +14,8 @@
 #include <system_error>
 #include <utility>
 
+#include "common/bytes.h"
 #include "common/file_io.h"
-#include "snapshot/format.h"
 
 namespace dragonboat::snapshot {
 
@@ -114,17 +114,17 @@ std::string meta_file_path(const std::string& dir) { return join(dir, kMetaFileN
 
 void encode_meta(const SnapshotMeta& m, uint8_t out[kMetaFileSize]) {
   std::memset(out, 0, kMetaFileSize);
-  put_u64(out + 0, kMetaMagic);
-  put_u32(out + 8, kMetaVersion);
-  put_u32(out + 12, 0);  // reserved
-  put_u64(out + 16, m.cluster_id);
-  put_u64(out + 24, m.node_id);
-  put_u64(out + 32, m.index);
-  put_u64(out + 40, m.term);
-  put_u64(out + 48, m.file_size);
-  put_u64(out + 56, m.payload_size);
-  put_u64(out + 64, m.data_checksum);
-  put_u64(out + 72, XXH3_64bits(out, 72));
+  bytes::put_u64(out + 0, kMetaMagic);
+  bytes::put_u32(out + 8, kMetaVersion);
+  bytes::put_u32(out + 12, 0);  // reserved
+  bytes::put_u64(out + 16, m.cluster_id);
+  bytes::put_u64(out + 24, m.node_id);
+  bytes::put_u64(out + 32, m.index);
+  bytes::put_u64(out + 40, m.term);
+  bytes::put_u64(out + 48, m.file_size);
+  bytes::put_u64(out + 56, m.payload_size);
+  bytes::put_u64(out + 64, m.data_checksum);
+  bytes::put_u64(out + 72, XXH3_64bits(out, 72));
 }
 
 Status decode_meta(const uint8_t* data, size_t n, const std::string& path, SnapshotMeta* meta) {
@@ -134,20 +134,20 @@ Status decode_meta(const uint8_t* data, size_t n, const std::string& path, Snaps
   if (n != kMetaFileSize) {
     return bad("size " + std::to_string(n) + " bytes, expected " + std::to_string(kMetaFileSize));
   }
-  if (get_u64(data + 0) != kMetaMagic) return bad("bad magic");
-  if (get_u64(data + 72) != XXH3_64bits(data, 72)) return bad("checksum mismatch");
-  if (get_u32(data + 8) != kMetaVersion) {
-    return bad("unsupported version " + std::to_string(get_u32(data + 8)));
+  if (bytes::get_u64(data + 0) != kMetaMagic) return bad("bad magic");
+  if (bytes::get_u64(data + 72) != XXH3_64bits(data, 72)) return bad("checksum mismatch");
+  if (bytes::get_u32(data + 8) != kMetaVersion) {
+    return bad("unsupported version " + std::to_string(bytes::get_u32(data + 8)));
   }
-  if (get_u32(data + 12) != 0) return bad("nonzero reserved field");
+  if (bytes::get_u32(data + 12) != 0) return bad("nonzero reserved field");
   SnapshotMeta m;
-  m.cluster_id = get_u64(data + 16);
-  m.node_id = get_u64(data + 24);
-  m.index = get_u64(data + 32);
-  m.term = get_u64(data + 40);
-  m.file_size = get_u64(data + 48);
-  m.payload_size = get_u64(data + 56);
-  m.data_checksum = get_u64(data + 64);
+  m.cluster_id = bytes::get_u64(data + 16);
+  m.node_id = bytes::get_u64(data + 24);
+  m.index = bytes::get_u64(data + 32);
+  m.term = bytes::get_u64(data + 40);
+  m.file_size = bytes::get_u64(data + 48);
+  m.payload_size = bytes::get_u64(data + 56);
+  m.data_checksum = bytes::get_u64(data + 64);
   *meta = m;
   return Status::OK();
 }

@@ -1,10 +1,10 @@
 // transport/wire_decode.cc — the decoding half of the wire codec (wire.h,
 // docs/wire.md): frame headers and payload checksums, message batches and
-// snapshot chunks. Decoding reads through a bounds-checked cursor (Reader);
-// every count and length is checked against the bytes that remain and against
-// Limits before anything is reserved or copied. Error messages are built only
-// on the failure path. Encoding is in wire_encode.cc; the flag bits both use
-// are in wire_internal.h.
+// snapshot chunks. Decoding reads through a bounds-checked cursor (Reader,
+// over common/bytes.h's); every count and length is checked against the bytes
+// that remain and against Limits before anything is reserved or copied. Error
+// messages are built only on the failure path. Encoding is in wire_encode.cc;
+// the flag bits both use are in wire_internal.h.
 #include "transport/wire.h"
 
 #include <xxhash.h>
@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "common/bytes.h"
 #include "transport/wire_internal.h"
 
 namespace dragonboat::transport {
@@ -46,57 +47,25 @@ std::string format(const char* fmt, ...) {
   return buf;
 }
 
-inline uint16_t get_u16(const char* p) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(p[0]) | (static_cast<uint8_t>(p[1]) << 8));
-}
-inline uint32_t get_u32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
-inline uint64_t get_u64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
+using bytes::get_u16;
+using bytes::get_u32;
+using bytes::get_u64;
 
-// A bounds-checked cursor. Each read names its field; on failure the reader
-// records a Status naming the field, and the caller prefixes the position
-// (message / entry number).
+// A bounds-checked cursor (common/bytes.h's Reader) that names each field it
+// reads: on failure it records a Status naming the field, and the caller
+// prefixes the position (message / entry number).
 class Reader {
  public:
-  Reader(const char* data, size_t size) : p_(data), end_(data + size) {}
+  Reader(const char* data, size_t size) : in_(data, size) {}
 
-  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+  size_t remaining() const { return in_.remaining(); }
 
   __attribute__((always_inline)) bool u8(uint8_t* v, const char* what) {
-    if (p_ == end_) return truncated(what);
-    *v = static_cast<uint8_t>(*p_++);
-    return true;
+    return in_.u8(v) || failed(what);
   }
-  bool u64(uint64_t* v, const char* what) {
-    if (remaining() < 8) return truncated(what);
-    *v = get_u64(p_);
-    p_ += 8;
-    return true;
-  }
+  bool u64(uint64_t* v, const char* what) { return in_.u64(v) || failed(what); }
   __attribute__((always_inline)) bool varint(uint64_t* v, const char* what) {
-    if (__builtin_expect(remaining() >= 10, 1)) {
-      // The longest varint fits: no per-byte bounds check.
-      uint64_t r = 0;
-      for (int i = 0; i < 10; ++i) {
-        const uint8_t b = static_cast<uint8_t>(p_[i]);
-        r |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-          if (i == 9 && b > 1) break;
-          p_ += i + 1;
-          *v = r;
-          return true;
-        }
-      }
-      return overflow(what);
-    }
-    return varint_slow(v, what);
+    return in_.varint(v) || failed(what);
   }
   bool u32_varint(uint32_t* v, const char* what) {
     uint64_t x = 0;
@@ -109,13 +78,12 @@ class Reader {
   }
   // A length-prefixed byte string of at most `limit` bytes.
   bool bytes(std::string* s, uint64_t limit, const char* what) {
-    const char* data = nullptr;
-    size_t n = 0;
-    if (!bytes_view(&data, &n, limit, what)) return false;
-    s->assign(data, n);
+    std::string_view v;
+    if (!bytes_view(&v, limit, what)) return false;
+    s->assign(v.data(), v.size());
     return true;
   }
-  bool bytes_view(const char** data, size_t* n, uint64_t limit, const char* what) {
+  bool bytes_view(std::string_view* s, uint64_t limit, const char* what) {
     uint64_t len = 0;
     if (!varint(&len, what)) return false;
     if (len > remaining()) {
@@ -126,10 +94,7 @@ class Reader {
       return fail(ErrorCode::kPayloadTooBig,
                   format("%s size %" PRIu64 " exceeds limit %" PRIu64, what, len, limit));
     }
-    *data = p_;
-    *n = static_cast<size_t>(len);
-    p_ += len;
-    return true;
+    return in_.bytes(static_cast<size_t>(len), s) || failed(what);
   }
   // A count of items each at least `min_size` bytes long, at most `limit`.
   bool count(uint64_t* n, size_t min_size, uint64_t limit, const char* what,
@@ -148,7 +113,7 @@ class Reader {
     return true;
   }
   bool done(const char* what) {
-    if (p_ == end_) return true;
+    if (remaining() == 0) return true;
     return fail(ErrorCode::kCorrupted,
                 format("%zu trailing bytes after the %s", remaining(), what));
   }
@@ -163,38 +128,22 @@ class Reader {
   }
 
  private:
-  bool truncated(const char* what) {
+  // Records why the underlying read of `what` failed (cold path).
+  __attribute__((noinline)) bool failed(const char* what) {
+    if (in_.error() == bytes::ReadError::kOverflow) {
+      return fail(ErrorCode::kCorrupted, format("%s: varint overflows 64 bits", what));
+    }
     return fail(ErrorCode::kCorrupted, format("truncated in %s", what));
   }
-  bool overflow(const char* what) {
-    return fail(ErrorCode::kCorrupted, format("%s: varint overflows 64 bits", what));
-  }
-  // Near the end of the input: check every byte.
-  bool varint_slow(uint64_t* v, const char* what) {
-    uint64_t r = 0;
-    for (int i = 0; i < 10; ++i) {
-      if (p_ == end_) return truncated(what);
-      const uint8_t b = static_cast<uint8_t>(*p_++);
-      if (i == 9 && b > 1) return overflow(what);
-      r |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
-      if (!(b & 0x80)) {
-        *v = r;
-        return true;
-      }
-    }
-    return false;  // unreachable: the tenth byte either ends or fails above
-  }
 
-  const char* p_;
-  const char* end_;
+  bytes::Reader in_;
   Status status_;
 };
 
 bool read_membership(Reader& r, const Limits& limits, raft::Membership* m) {
-  const char* data = nullptr;
-  size_t n = 0;
-  if (!r.bytes_view(&data, &n, limits.max_membership_size, "membership")) return false;
-  if (!raft::decode_membership(std::string(data, n), m)) {
+  std::string_view data;
+  if (!r.bytes_view(&data, limits.max_membership_size, "membership")) return false;
+  if (!raft::decode_membership(std::string(data), m)) {
     return r.fail(ErrorCode::kCorrupted, "malformed membership");
   }
   return true;

@@ -12,6 +12,7 @@
 
 #include <cstring>
 
+#include "common/bytes.h"
 #include "dragonboat/panic.h"
 #include "transport/wire_internal.h"
 
@@ -28,24 +29,15 @@ using detail::kMsgHasSnapshot;
 using detail::kMsgReject;
 using detail::kSnapWitness;
 
-inline size_t varint_size(uint64_t v) {
-  int bits = 64 - __builtin_clzll(v | 1);
-  return static_cast<size_t>((bits + 6) / 7);
-}
+using bytes::put_u16;
+using bytes::put_u32;
+using bytes::put_u64;
+using bytes::varint_size;
+
 inline size_t bytes_size(size_t n) { return varint_size(n) + n; }
 
-inline void put_u16(char* p, uint16_t v) {
-  p[0] = static_cast<char>(v);
-  p[1] = static_cast<char>(v >> 8);
-}
-inline void put_u32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-inline void put_u64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-
-// Writes through a raw pointer into space the size pass reserved.
+// Writes through a raw pointer into space the size pass reserved; the
+// encodings are common/bytes.h's.
 class Writer {
  public:
   explicit Writer(char* p) : p_(p) {}
@@ -54,13 +46,7 @@ class Writer {
     put_u64(p_, v);
     p_ += 8;
   }
-  void varint(uint64_t v) {
-    while (v >= 0x80) {
-      *p_++ = static_cast<char>(v | 0x80);
-      v >>= 7;
-    }
-    *p_++ = static_cast<char>(v);
-  }
+  void varint(uint64_t v) { p_ = bytes::put_varint(p_, v); }
   void bytes(const char* d, size_t n) {
     varint(n);
     if (n != 0) std::memcpy(p_, d, n);
