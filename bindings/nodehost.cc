@@ -345,10 +345,33 @@ void register_nodehost(py::module_& m) {
              return d;
            },
            py::arg("skip_log_info") = false)
-      .def("health_metrics", [](PyNodeHost& h) {
-        std::ostringstream out;
-        h.host().write_health_metrics(out);
-        return out.str();
+      .def("health_metrics",
+           [](PyNodeHost& h) {
+             std::ostringstream out;
+             {
+               py::gil_scoped_release nogil;
+               h.host().write_health_metrics(out);
+             }
+             return out.str();
+           })
+      // [(name, type, help, [(suffix, {label: value}, value), ...]), ...]
+      .def("health_metric_families", [](PyNodeHost& h) {
+        HealthMetrics m;
+        {
+          py::gil_scoped_release nogil;
+          m = h.host().get_health_metrics();
+        }
+        py::list families;
+        for (const MetricFamily& f : m.families) {
+          py::list samples;
+          for (const MetricSample& s : f.samples) {
+            py::dict labels;
+            for (const auto& [k, v] : s.labels) labels[py::str(k)] = v;
+            samples.append(py::make_tuple(s.suffix, labels, s.value));
+          }
+          families.append(py::make_tuple(f.name, metric_type_name(f.type), f.help, samples));
+        }
+        return families;
       });
 }
 

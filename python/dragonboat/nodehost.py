@@ -466,15 +466,14 @@ class NodeHost:
         """
         if cluster_id is not None:
             cluster_id = _check.uint64(cluster_id, "cluster_id")
-        want = None if cluster_id is None else f'cluster_id="{cluster_id}"'
+        want = None if cluster_id is None else str(cluster_id)
         out: dict[str, float] = {}
-        for line in self._core.health_metrics().splitlines():
-            if not line or line.startswith("#"):
-                continue
-            series, _, value = line.rpartition(" ")
-            name, brace, labels = series.partition("{")
-            if (want is None and not brace) or (want is not None and want in labels.split(",")):
-                out[name] = float(value)
+        for name, _type, _help, samples in self._core.health_metric_families():
+            for suffix, labels, value in samples:
+                # Host-wide values have no labels (histogram buckets, with
+                # their "le" label, are left out); a replica's carry its IDs.
+                if (not labels) if want is None else labels.get("cluster_id") == want:
+                    out[name + suffix] = value
         if want is not None and not out:
             raise ClusterNotFoundError(f"cluster {cluster_id} has no replica on this NodeHost")
         return out

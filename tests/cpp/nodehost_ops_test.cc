@@ -529,12 +529,8 @@ TEST(NodeHostLeaderTransfer, MovesLeadershipUnderLoad) {
 // group whose leader's host died still elects a new leader once a request
 // arrives (the request ends quiesce and the replica is ticked again).
 double ticking(NodeHost& nh) {
-  std::ostringstream out;
-  nh.write_health_metrics(out);
-  std::istringstream in(out.str());
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("dragonboat_replicas_ticking ", 0) == 0) return std::stod(line.substr(line.find(' ') + 1));
+  for (const MetricFamily& f : nh.get_health_metrics().families) {
+    if (f.name == "dragonboat_replicas_ticking" && f.samples.size() == 1) return f.samples[0].value;
   }
   return -1;
 }

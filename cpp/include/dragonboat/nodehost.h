@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "dragonboat/config.h"
+#include "dragonboat/metrics.h"
 #include "dragonboat/request_state.h"
 #include "dragonboat/session.h"
 #include "dragonboat/statemachine.h"
@@ -233,8 +234,10 @@ class NodeHost {
   // The membership as of the last entry this replica applied (not
   // linearizable; issue 6 adds sync_get_cluster_membership).
   Status get_cluster_membership(uint64_t cluster_id, Membership* out) const;
-  // Writes the health metrics in the Prometheus text exposition format
-  // (names and meanings: docs/operations.md, "Metrics").
+  // The health metrics as numbers (dragonboat/metrics.h; names and
+  // meanings: docs/operations.md, "Metrics").
+  HealthMetrics get_health_metrics() const;
+  // Writes get_health_metrics() in the Prometheus text exposition format.
   void write_health_metrics(std::ostream& out) const;
   const std::string& raft_address() const;
   const NodeHostConfig& node_host_config() const;

@@ -1,13 +1,11 @@
 // engine/metrics.h — the counters and the latency histogram behind
-// NodeHost::write_health_metrics, and the Prometheus text writer helpers.
+// NodeHost::get_health_metrics (engine/nodehost_metrics.cc).
 // Thread-safety: counters are atomics; any thread may read or add.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <ostream>
-#include <string>
 
 namespace dragonboat::engine {
 
@@ -44,9 +42,5 @@ class LatencyHistogram {
   std::atomic<uint64_t> count_{0};
   std::atomic<uint64_t> sum_us_{0};
 };
-
-// Prometheus text exposition (version 0.0.4) helpers.
-void metric_header(std::ostream& out, const char* name, const char* type, const char* help);
-void metric_value(std::ostream& out, const std::string& name, const std::string& labels, double value);
 
 }  // namespace dragonboat::engine

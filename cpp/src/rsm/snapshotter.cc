@@ -1,5 +1,6 @@
 #include "rsm/snapshotter.h"
 
+#include "common/bytes.h"
 #include "snapshot/snapshot_file.h"
 
 namespace dragonboat::rsm {
@@ -52,8 +53,7 @@ Status open_payload(const std::string& path, std::unique_ptr<snapshot::SnapshotR
   s = read_exact(r->get(), header, sizeof(header));
   if (!s.ok()) return s;
   *kind = header[0];
-  uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= uint64_t(header[1 + i]) << (8 * i);
+  uint64_t n = bytes::get_u64(header + 1);
   if (n > (1ull << 32)) return Status(ErrorCode::kCorrupted, "session table size " + std::to_string(n) + " in " + path);
   *table_size = n;
   return Status::OK();
@@ -83,13 +83,12 @@ Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint
   Status s = snapshot::SnapshotBuilder::begin(root, id, snapshot::WriterOptions{}, &b);
   if (!s.ok()) return s;
   std::string header(1, static_cast<char>(sm ? kPayloadV1 : kPayloadMetadataOnly));
-  uint64_t n = table.size();
-  for (int i = 0; i < 8; ++i) header.push_back(static_cast<char>(n >> (8 * i)));
+  bytes::append_u64(&header, table.size());
   s = b->write(header.data(), header.size());
   if (s.ok()) s = b->write(table.data(), table.size());
   if (s.ok() && !sm) {
     std::string synced;
-    for (int i = 0; i < 8; ++i) synced.push_back(static_cast<char>(synced_index >> (8 * i)));
+    bytes::append_u64(&synced, synced_index);
     s = b->write(synced.data(), synced.size());
   }
   BuilderWriter w(b.get(), stopped);
@@ -145,9 +144,7 @@ Status read_metadata_only_snapshot(const std::string& path, uint64_t* synced_ind
     rest.append(buf, got);
   }
   if (rest.size() == n + 8) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= uint64_t(static_cast<unsigned char>(rest[n + i])) << (8 * i);
-    *synced_index = v;
+    *synced_index = bytes::get_u64(rest.data() + n);
   } else if (rest.size() != n) {
     return Status(ErrorCode::kCorrupted, "metadata-only snapshot " + path + " has " + std::to_string(rest.size()) +
                                              " payload bytes after its header for a " + std::to_string(n) +

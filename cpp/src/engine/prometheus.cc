@@ -1,0 +1,63 @@
+// engine/prometheus.cc — the Prometheus text exposition (version 0.0.4) of a
+// HealthMetrics snapshot (dragonboat/metrics.h).
+#include <cmath>
+#include <cstdio>
+
+#include "dragonboat/metrics.h"
+
+namespace dragonboat {
+
+const char* metric_type_name(MetricType t) {
+  switch (t) {
+    case MetricType::kCounter: return "counter";
+    case MetricType::kGauge: return "gauge";
+    case MetricType::kHistogram: return "histogram";
+  }
+  return "untyped";
+}
+
+namespace {
+// Integers as integers (counters read naturally), the rest with 9 digits.
+void write_number(std::ostream& out, double value) {
+  char buf[64];
+  if (std::floor(value) == value && std::fabs(value) < 1e15) {
+    std::snprintf(buf, sizeof(buf), "%.0f", value);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.9g", value);
+  }
+  out << buf;
+}
+
+// Label values are IDs and bucket bounds here; escaped as the format asks.
+void write_label_value(std::ostream& out, const std::string& v) {
+  for (char c : v) {
+    if (c == '\\' || c == '"') out << '\\' << c;
+    else if (c == '\n') out << "\\n";
+    else out << c;
+  }
+}
+}  // namespace
+
+void write_prometheus_text(const HealthMetrics& m, std::ostream& out) {
+  for (const MetricFamily& f : m.families) {
+    out << "# HELP " << f.name << ' ' << f.help << "\n# TYPE " << f.name << ' ' << metric_type_name(f.type) << '\n';
+    for (const MetricSample& s : f.samples) {
+      out << f.name << s.suffix;
+      if (!s.labels.empty()) {
+        out << '{';
+        for (size_t i = 0; i < s.labels.size(); ++i) {
+          if (i) out << ',';
+          out << s.labels[i].first << "=\"";
+          write_label_value(out, s.labels[i].second);
+          out << '"';
+        }
+        out << '}';
+      }
+      out << ' ';
+      write_number(out, s.value);
+      out << '\n';
+    }
+  }
+}
+
+}  // namespace dragonboat
