@@ -1,5 +1,6 @@
 // bindings/listeners.cc — see listeners.h. Each event reaches the Python
-// listener's method of the same name as one dict of the event's fields.
+// listener's method of the same name as the engine's struct, bound
+// (register_events).
 #include "listeners.h"
 
 #include <memory>
@@ -14,49 +15,30 @@ namespace dragonboat::bindings {
 namespace {
 
 // Python listeners, called on the NodeHost's events thread (no engine lock
-// held there): `method` gets one dict made of the (name, value) pairs, built
-// and called with the GIL taken.
-template <typename... Fields>
-void call_listener(const py::object& obj, const char* method, const Fields&... fields) {
+// held there): `method` gets the event's bound struct (a copy), called with
+// the GIL taken.
+template <typename Info>
+void call_listener(const py::object& obj, const char* method, const Info& info) {
   EngineGIL gil;
   if (!py::hasattr(obj, method)) return;
-  py::dict d;
-  ((d[fields.first] = fields.second), ...);
   try {
-    obj.attr(method)(d);
+    obj.attr(method)(info);
   } catch (py::error_already_set& e) {
     log_message(LogLevel::kError, "python", std::string("event listener ") + method + " raised " + e.what());
   }
 }
 
-template <typename T>
-std::pair<const char*, T> field(const char* name, T value) {
-  return {name, value};
-}
-
 struct PyRaftListener : IRaftEventListener {
   std::shared_ptr<py::object> obj;
-  void leader_updated(const LeaderInfo& i) override {
-    call_listener(*obj, "leader_updated", field("cluster_id", i.cluster_id), field("node_id", i.node_id),
-                  field("term", i.term), field("leader_id", i.leader_id));
-  }
+  void leader_updated(const LeaderInfo& i) override { call_listener(*obj, "leader_updated", i); }
 };
 
 struct PySystemListener : ISystemEventListener {
   std::shared_ptr<py::object> obj;
-  void node(const char* m, const NodeEventInfo& i) {
-    call_listener(*obj, m, field("cluster_id", i.cluster_id), field("node_id", i.node_id));
-  }
-  void snap(const char* m, const SnapshotInfo& i) {
-    call_listener(*obj, m, field("cluster_id", i.cluster_id), field("node_id", i.node_id), field("from", i.from),
-                  field("index", i.index));
-  }
-  void entry(const char* m, const EntryInfo& i) {
-    call_listener(*obj, m, field("cluster_id", i.cluster_id), field("node_id", i.node_id), field("index", i.index));
-  }
-  void conn(const char* m, const ConnectionInfo& i) {
-    call_listener(*obj, m, field("address", i.address), field("snapshot_connection", i.snapshot_connection));
-  }
+  void node(const char* m, const NodeEventInfo& i) { call_listener(*obj, m, i); }
+  void snap(const char* m, const SnapshotInfo& i) { call_listener(*obj, m, i); }
+  void entry(const char* m, const EntryInfo& i) { call_listener(*obj, m, i); }
+  void conn(const char* m, const ConnectionInfo& i) { call_listener(*obj, m, i); }
   void node_ready(const NodeEventInfo& i) override { node("node_ready", i); }
   void node_unloaded(const NodeEventInfo& i) override { node("node_unloaded", i); }
   void membership_changed(const NodeEventInfo& i) override { node("membership_changed", i); }
@@ -73,7 +55,62 @@ struct PySystemListener : ISystemEventListener {
   void logdb_compacted(const EntryInfo& i) override { entry("logdb_compacted", i); }
 };
 
+// An event struct as an immutable Python value: constructor with the fields
+// as (keyword) arguments, read-only attributes, ==, hash and a dataclass-like
+// repr. `fields` are (Python name, member pointer) pairs.
+template <typename T, typename... M>
+void bind_info(py::module_& m, const char* name, const char* doc, std::pair<const char*, M T::*>... fields) {
+  py::class_<T> c(m, name, doc);
+  c.def(py::init([fields...](M... values) {
+          T t;
+          ((t.*(fields.second) = values), ...);
+          return t;
+        }),
+        py::arg(fields.first)...);
+  (c.def_readonly(fields.first, fields.second), ...);
+  auto as_tuple = [fields...](const T& t) { return py::make_tuple(t.*(fields.second)...); };
+  c.def("__eq__", [as_tuple](const T& a, const py::object& b) -> py::object {
+    if (!py::isinstance<T>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    return py::bool_(as_tuple(a).equal(as_tuple(b.cast<const T&>())));
+  });
+  c.def("__hash__", [as_tuple](const T& t) { return py::hash(as_tuple(t)); });
+  std::string type_name = name;
+  c.def("__repr__", [type_name, fields...](const T& t) {
+    std::string out = type_name + "(";
+    bool first = true;
+    ((out += (first ? "" : ", ") + std::string(fields.first) + "=" +
+             std::string(py::repr(py::cast(t.*(fields.second)))),
+      first = false),
+     ...);
+    return out + ")";
+  });
+}
+
+template <typename T, typename M>
+std::pair<const char*, M T::*> f(const char* name, M T::*member) {
+  return {name, member};
+}
+
 }  // namespace
+
+void register_events(py::module_& m) {
+  bind_info(m, "LeaderInfo", "The leader (or term) of a group changed, as the local replica node_id sees it.",
+            f("cluster_id", &LeaderInfo::cluster_id), f("node_id", &LeaderInfo::node_id), f("term", &LeaderInfo::term),
+            f("leader_id", &LeaderInfo::leader_id));
+  bind_info(m, "NodeInfo", "A replica of this host (node_ready, node_unloaded, membership_changed).",
+            f("cluster_id", &NodeEventInfo::cluster_id), f("node_id", &NodeEventInfo::node_id));
+  bind_info(m, "SnapshotInfo",
+            "A snapshot event of the local replica node_id; from_node: the target of a sent snapshot, "
+            "the sender of a received one.",
+            f("cluster_id", &SnapshotInfo::cluster_id), f("node_id", &SnapshotInfo::node_id),
+            f("from_node", &SnapshotInfo::from), f("index", &SnapshotInfo::index));
+  bind_info(m, "EntryInfo", "Log entries up to index (log_compacted, logdb_compacted).",
+            f("cluster_id", &EntryInfo::cluster_id), f("node_id", &EntryInfo::node_id),
+            f("index", &EntryInfo::index));
+  bind_info(m, "ConnectionInfo", "A connection to another NodeHost (snapshot_connection: a snapshot stream's).",
+            f("address", &ConnectionInfo::address),
+            f("snapshot_connection", &ConnectionInfo::snapshot_connection));
+}
 
 void attach_listeners(const py::object& py_config, NodeHostConfig* config) {
   py::object rl = py_config.attr("raft_event_listener");

@@ -15,6 +15,7 @@ void register_config(py::module_& m);          // bindings/config.cc
 void register_state_machines(py::module_& m);  // bindings/state_machines.cc
 void register_requests(py::module_& m);        // bindings/requests.cc
 void register_nodehost(py::module_& m);        // bindings/nodehost.cc
+void register_events(py::module_& m);          // bindings/listeners.cc
 void start_completion_queue();                 // bindings/gil.cc
 }  // namespace dragonboat::bindings
 
@@ -53,6 +54,7 @@ PYBIND11_MODULE(_core, m) {
   b::register_config(m);
   b::register_state_machines(m);
   b::register_requests(m);
+  b::register_events(m);
   b::register_nodehost(m);
   register_sim(m);
   register_tools(m);

@@ -2,7 +2,7 @@
 
 import enum
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from dragonboat.statemachine import Result
 
@@ -80,6 +80,41 @@ class StateMachineType(enum.Enum):
     REGULAR = 1
     CONCURRENT = 2
     ON_DISK = 3
+
+class LeaderInfo:
+    cluster_id: Final[int]
+    node_id: Final[int]
+    term: Final[int]
+    leader_id: Final[int]
+    def __init__(self, cluster_id: int, node_id: int, term: int, leader_id: int) -> None: ...
+    def __hash__(self) -> int: ...
+
+class NodeInfo:
+    cluster_id: Final[int]
+    node_id: Final[int]
+    def __init__(self, cluster_id: int, node_id: int) -> None: ...
+    def __hash__(self) -> int: ...
+
+class SnapshotInfo:
+    cluster_id: Final[int]
+    node_id: Final[int]
+    from_node: Final[int]
+    index: Final[int]
+    def __init__(self, cluster_id: int, node_id: int, from_node: int, index: int) -> None: ...
+    def __hash__(self) -> int: ...
+
+class EntryInfo:
+    cluster_id: Final[int]
+    node_id: Final[int]
+    index: Final[int]
+    def __init__(self, cluster_id: int, node_id: int, index: int) -> None: ...
+    def __hash__(self) -> int: ...
+
+class ConnectionInfo:
+    address: Final[str]
+    snapshot_connection: Final[bool]
+    def __init__(self, address: str, snapshot_connection: bool) -> None: ...
+    def __hash__(self) -> int: ...
 
 class NodeHost:
     def __init__(self, config: Any) -> None: ...

@@ -12,43 +12,22 @@ events. An exception in a listener is logged and ignored.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from dragonboat import _core
 
-@dataclass(frozen=True)
-class LeaderInfo:
-    cluster_id: int
-    node_id: int
-    term: int
-    leader_id: int
-
-
-@dataclass(frozen=True)
-class NodeInfo:
-    cluster_id: int
-    node_id: int
-
-
-@dataclass(frozen=True)
-class SnapshotInfo:
-    cluster_id: int
-    node_id: int
-    from_node: int
-    index: int
-
-
-@dataclass(frozen=True)
-class EntryInfo:
-    cluster_id: int
-    node_id: int
-    index: int
-
-
-@dataclass(frozen=True)
-class ConnectionInfo:
-    address: str
-    snapshot_connection: bool
+# The engine's event structs, bound as immutable values (constructor with the
+# fields as arguments, read-only attributes, ==, hash, repr):
+#   LeaderInfo(cluster_id, node_id, term, leader_id)
+#   NodeInfo(cluster_id, node_id)
+#   SnapshotInfo(cluster_id, node_id, from_node, index)
+#   EntryInfo(cluster_id, node_id, index)
+#   ConnectionInfo(address, snapshot_connection)
+LeaderInfo = _core.LeaderInfo
+NodeInfo = _core.NodeInfo
+SnapshotInfo = _core.SnapshotInfo
+EntryInfo = _core.EntryInfo
+ConnectionInfo = _core.ConnectionInfo
 
 
 class RaftEventListener:
@@ -104,42 +83,8 @@ class SystemEventListener:
         """The LogDB reclaimed the disk space of dropped entries."""
 
 
-_NODE = {"node_ready", "node_unloaded", "membership_changed"}
-_CONN = {"connection_established", "connection_failed"}
-_ENTRY = {"log_compacted", "logdb_compacted"}
-
-
 _RAFT_EVENTS = {"leader_updated"}
 _SYSTEM_EVENTS = {name for name in vars(SystemEventListener) if not name.startswith("_")}
-
-
-def _info(name: str, d: dict[str, Any]) -> Any:
-    """The dataclass of event ``name`` from the engine's dict."""
-    if name == "leader_updated":
-        return LeaderInfo(d["cluster_id"], d["node_id"], d["term"], d["leader_id"])
-    if name in _NODE:
-        return NodeInfo(d["cluster_id"], d["node_id"])
-    if name in _CONN:
-        return ConnectionInfo(d["address"], d["snapshot_connection"])
-    if name in _ENTRY:
-        return EntryInfo(d["cluster_id"], d["node_id"], d["index"])
-    return SnapshotInfo(d["cluster_id"], d["node_id"], d["from"], d["index"])
-
-
-class _Adapter:
-    """Turns the engine's dicts into the dataclasses above for a listener
-    object (only the methods it has are called)."""
-
-    def __init__(self, target: Any) -> None:
-        self._target = target
-
-    def __getattr__(self, name: str) -> Any:
-        fn = getattr(self._target, name)  # AttributeError: the engine skips the event
-
-        def call(d: dict[str, Any]) -> None:
-            fn(_info(name, d))
-
-        return call
 
 
 class _FunctionAdapter:
@@ -153,23 +98,19 @@ class _FunctionAdapter:
     def __getattr__(self, name: str) -> Any:
         if name not in (_SYSTEM_EVENTS if self._system else _RAFT_EVENTS):
             raise AttributeError(name)
-        fn, system = self._fn, self._system
-
-        def call(d: dict[str, Any]) -> None:
-            if system:
-                fn(name, _info(name, d))
-            else:
-                fn(_info(name, d))
-
-        return call
+        fn = self._fn
+        if self._system:
+            return lambda info: fn(name, info)
+        return fn
 
 
 def adapt(listener: Any, system: bool = False) -> Any:
     """The object handed to the engine for a user listener (None stays None):
-    an object with event methods, or a plain callable (see the module doc)."""
+    an object with event methods (the engine calls those it has), or a plain
+    callable (see the module doc)."""
     if listener is None:
         return None
     events = _SYSTEM_EVENTS if system else _RAFT_EVENTS
     if callable(listener) and not any(hasattr(listener, e) for e in events):
         return _FunctionAdapter(listener, system)
-    return _Adapter(listener)
+    return listener
