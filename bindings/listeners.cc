@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "dragonboat/logger.h"
+#include "fields.h"
 #include "gil.h"
 
 namespace dragonboat::bindings {
@@ -59,7 +60,7 @@ struct PySystemListener : ISystemEventListener {
 // as (keyword) arguments, read-only attributes, ==, hash and a dataclass-like
 // repr. `fields` are (Python name, member pointer) pairs.
 template <typename T, typename... M>
-void bind_info(py::module_& m, const char* name, const char* doc, std::pair<const char*, M T::*>... fields) {
+void bind_info(py::module_& m, const char* name, const char* doc, Field<T, M>... fields) {
   py::class_<T> c(m, name, doc);
   c.def(py::init([fields...](M... values) {
           T t;
@@ -86,30 +87,25 @@ void bind_info(py::module_& m, const char* name, const char* doc, std::pair<cons
   });
 }
 
-template <typename T, typename M>
-std::pair<const char*, M T::*> f(const char* name, M T::*member) {
-  return {name, member};
-}
-
 }  // namespace
 
 void register_events(py::module_& m) {
   bind_info(m, "LeaderInfo", "The leader (or term) of a group changed, as the local replica node_id sees it.",
-            f("cluster_id", &LeaderInfo::cluster_id), f("node_id", &LeaderInfo::node_id), f("term", &LeaderInfo::term),
-            f("leader_id", &LeaderInfo::leader_id));
+            field("cluster_id", &LeaderInfo::cluster_id), field("node_id", &LeaderInfo::node_id),
+            field("term", &LeaderInfo::term), field("leader_id", &LeaderInfo::leader_id));
   bind_info(m, "NodeInfo", "A replica of this host (node_ready, node_unloaded, membership_changed).",
-            f("cluster_id", &NodeEventInfo::cluster_id), f("node_id", &NodeEventInfo::node_id));
+            field("cluster_id", &NodeEventInfo::cluster_id), field("node_id", &NodeEventInfo::node_id));
   bind_info(m, "SnapshotInfo",
             "A snapshot event of the local replica node_id; from_node: the target of a sent snapshot, "
             "the sender of a received one.",
-            f("cluster_id", &SnapshotInfo::cluster_id), f("node_id", &SnapshotInfo::node_id),
-            f("from_node", &SnapshotInfo::from), f("index", &SnapshotInfo::index));
+            field("cluster_id", &SnapshotInfo::cluster_id), field("node_id", &SnapshotInfo::node_id),
+            field("from_node", &SnapshotInfo::from), field("index", &SnapshotInfo::index));
   bind_info(m, "EntryInfo", "Log entries up to index (log_compacted, logdb_compacted).",
-            f("cluster_id", &EntryInfo::cluster_id), f("node_id", &EntryInfo::node_id),
-            f("index", &EntryInfo::index));
+            field("cluster_id", &EntryInfo::cluster_id), field("node_id", &EntryInfo::node_id),
+            field("index", &EntryInfo::index));
   bind_info(m, "ConnectionInfo", "A connection to another NodeHost (snapshot_connection: a snapshot stream's).",
-            f("address", &ConnectionInfo::address),
-            f("snapshot_connection", &ConnectionInfo::snapshot_connection));
+            field("address", &ConnectionInfo::address),
+            field("snapshot_connection", &ConnectionInfo::snapshot_connection));
 }
 
 void attach_listeners(const py::object& py_config, NodeHostConfig* config) {

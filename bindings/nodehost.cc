@@ -16,6 +16,7 @@
 #include "dragonboat/nodehost.h"
 #include "dragonboat/plugin.h"
 #include "errors.h"
+#include "fields.h"
 #include "gil.h"
 #include "listeners.h"
 #include "state_machines.h"
@@ -113,7 +114,8 @@ struct PyNodeHost {
 }  // namespace
 
 void register_nodehost(py::module_& m) {
-  py::class_<PyNodeHost>(m, "NodeHost", "The engine's NodeHost (use dragonboat.NodeHost).")
+  py::class_<PyNodeHost> cls(m, "NodeHost", "The engine's NodeHost (use dragonboat.NodeHost).");
+  cls
       .def(py::init([](const py::object& cfg) {
              install_log_bridge();
              auto h = std::make_unique<PyNodeHost>();
@@ -216,61 +218,13 @@ void register_nodehost(py::module_& m) {
              check(h.host().get_leader_id(c, &id, &valid));
              return py::make_tuple(id, valid);
            })
-      .def("request_add_node",
-           [](PyNodeHost& h, uint64_t c, uint64_t node, const std::string& address, uint64_t ccid, double timeout) {
-             RequestStatePtr rs;
-             check_nogil([&] { return h.host().request_add_node(c, node, address, ccid, to_timeout(timeout), &rs); });
-             return rs;
-           })
-      .def("request_add_observer",
-           [](PyNodeHost& h, uint64_t c, uint64_t node, const std::string& address, uint64_t ccid, double timeout) {
-             RequestStatePtr rs;
-             check_nogil(
-                 [&] { return h.host().request_add_observer(c, node, address, ccid, to_timeout(timeout), &rs); });
-             return rs;
-           })
-      .def("request_add_witness",
-           [](PyNodeHost& h, uint64_t c, uint64_t node, const std::string& address, uint64_t ccid, double timeout) {
-             RequestStatePtr rs;
-             check_nogil(
-                 [&] { return h.host().request_add_witness(c, node, address, ccid, to_timeout(timeout), &rs); });
-             return rs;
-           })
-      .def("request_delete_node",
-           [](PyNodeHost& h, uint64_t c, uint64_t node, uint64_t ccid, double timeout) {
-             RequestStatePtr rs;
-             check_nogil([&] { return h.host().request_delete_node(c, node, ccid, to_timeout(timeout), &rs); });
-             return rs;
-           })
-      .def("sync_request_add_node",
-           [](PyNodeHost& h, uint64_t c, uint64_t node, const std::string& address, uint64_t ccid, double timeout) {
-             check_nogil([&] { return h.host().sync_request_add_node(c, node, address, ccid, to_timeout(timeout)); });
-           })
-      .def("sync_request_add_observer",
-           [](PyNodeHost& h, uint64_t c, uint64_t node, const std::string& address, uint64_t ccid, double timeout) {
-             check_nogil(
-                 [&] { return h.host().sync_request_add_observer(c, node, address, ccid, to_timeout(timeout)); });
-           })
-      .def("sync_request_add_witness",
-           [](PyNodeHost& h, uint64_t c, uint64_t node, const std::string& address, uint64_t ccid, double timeout) {
-             check_nogil(
-                 [&] { return h.host().sync_request_add_witness(c, node, address, ccid, to_timeout(timeout)); });
-           })
-      .def("sync_request_delete_node",
-           [](PyNodeHost& h, uint64_t c, uint64_t node, uint64_t ccid, double timeout) {
-             check_nogil([&] { return h.host().sync_request_delete_node(c, node, ccid, to_timeout(timeout)); });
-           })
       .def("sync_get_cluster_membership",
            [](PyNodeHost& h, uint64_t c, double timeout) {
              Membership m;
              check_nogil([&] { return h.host().sync_get_cluster_membership(c, to_timeout(timeout), &m); });
-             py::dict d;
-             d["config_change_id"] = m.config_change_id;
-             d["nodes"] = m.nodes;
-             d["observers"] = m.observers;
-             d["witnesses"] = m.witnesses;
-             d["removed"] = m.removed;
-             return d;
+             return to_dict(m, field("config_change_id", &Membership::config_change_id),
+                            field("nodes", &Membership::nodes), field("observers", &Membership::observers),
+                            field("witnesses", &Membership::witnesses), field("removed", &Membership::removed));
            })
       .def("request_leader_transfer",
            [](PyNodeHost& h, uint64_t c, uint64_t target) { check(h.host().request_leader_transfer(c, target)); })
@@ -373,6 +327,39 @@ void register_nodehost(py::module_& m) {
         }
         return families;
       });
+
+  // Membership changes: one binding per signature, each call named once.
+  using Add = Status (NodeHost::*)(uint64_t, uint64_t, const std::string&, uint64_t, Timeout, RequestStatePtr*);
+  using SyncAdd = Status (NodeHost::*)(uint64_t, uint64_t, const std::string&, uint64_t, Timeout);
+  const std::pair<const char*, Add> adds[] = {{"request_add_node", &NodeHost::request_add_node},
+                                              {"request_add_observer", &NodeHost::request_add_observer},
+                                              {"request_add_witness", &NodeHost::request_add_witness}};
+  const std::pair<const char*, SyncAdd> sync_adds[] = {
+      {"sync_request_add_node", &NodeHost::sync_request_add_node},
+      {"sync_request_add_observer", &NodeHost::sync_request_add_observer},
+      {"sync_request_add_witness", &NodeHost::sync_request_add_witness}};
+  for (const auto& [name, call] : adds) {
+    cls.def(name, [call = call](PyNodeHost& h, uint64_t c, uint64_t node, const std::string& address, uint64_t ccid,
+                                double timeout) {
+      RequestStatePtr rs;
+      check_nogil([&] { return (h.host().*call)(c, node, address, ccid, to_timeout(timeout), &rs); });
+      return rs;
+    });
+  }
+  for (const auto& [name, call] : sync_adds) {
+    cls.def(name, [call = call](PyNodeHost& h, uint64_t c, uint64_t node, const std::string& address, uint64_t ccid,
+                                double timeout) {
+      check_nogil([&] { return (h.host().*call)(c, node, address, ccid, to_timeout(timeout)); });
+    });
+  }
+  cls.def("request_delete_node", [](PyNodeHost& h, uint64_t c, uint64_t node, uint64_t ccid, double timeout) {
+    RequestStatePtr rs;
+    check_nogil([&] { return h.host().request_delete_node(c, node, ccid, to_timeout(timeout), &rs); });
+    return rs;
+  });
+  cls.def("sync_request_delete_node", [](PyNodeHost& h, uint64_t c, uint64_t node, uint64_t ccid, double timeout) {
+    check_nogil([&] { return h.host().sync_request_delete_node(c, node, ccid, to_timeout(timeout)); });
+  });
 }
 
 }  // namespace dragonboat::bindings

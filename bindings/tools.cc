@@ -5,6 +5,7 @@
 
 #include "dragonboat/tools.h"
 #include "errors.h"
+#include "fields.h"
 
 namespace py = pybind11;
 using namespace dragonboat;
@@ -12,6 +13,8 @@ using namespace dragonboat;
 // A failed Status raises its dragonboat.errors class.
 using dragonboat::bindings::check;
 using dragonboat::bindings::check_nogil;
+using dragonboat::bindings::field;
+using dragonboat::bindings::to_dict;
 
 void register_tools(py::module_& m) {
   m.def(
@@ -19,26 +22,19 @@ void register_tools(py::module_& m) {
       [](const std::string& dir) {
         tools::HostDirInfo info;
         check_nogil([&] { return tools::read_host_dir(dir, &info); });
-        py::dict out;
-        out["raft_address"] = info.raft_address;
-        out["deployment_id"] = info.deployment_id;
-        out["logdb_type"] = info.logdb_type;
-        out["logdb_shards"] = info.logdb_shards;
-        out["format_version"] = info.format_version;
+        py::dict out = to_dict(info, field("raft_address", &tools::HostDirInfo::raft_address),
+                               field("deployment_id", &tools::HostDirInfo::deployment_id),
+                               field("logdb_type", &tools::HostDirInfo::logdb_type),
+                               field("logdb_shards", &tools::HostDirInfo::logdb_shards),
+                               field("format_version", &tools::HostDirInfo::format_version));
         py::list groups;
-        for (const tools::NodeDirInfo& n : info.nodes) {
-          py::dict g;
-          g["cluster_id"] = n.cluster_id;
-          g["node_id"] = n.node_id;
-          g["term"] = n.term;
-          g["vote"] = n.vote;
-          g["commit"] = n.commit;
-          g["first_index"] = n.first_index;
-          g["last_index"] = n.last_index;
-          g["snapshot_index"] = n.snapshot_index;
-          g["snapshot_file"] = n.snapshot_file;
-          g["initial_members"] = n.initial_members;
-          g["join"] = n.join;
+        using N = tools::NodeDirInfo;
+        for (const N& n : info.nodes) {
+          py::dict g = to_dict(n, field("cluster_id", &N::cluster_id), field("node_id", &N::node_id),
+                               field("term", &N::term), field("vote", &N::vote), field("commit", &N::commit),
+                               field("first_index", &N::first_index), field("last_index", &N::last_index),
+                               field("snapshot_index", &N::snapshot_index), field("snapshot_file", &N::snapshot_file),
+                               field("initial_members", &N::initial_members), field("join", &N::join));
           g["state_machine_type"] = static_cast<int>(n.state_machine_type);
           groups.append(g);
         }
@@ -52,13 +48,10 @@ void register_tools(py::module_& m) {
       [](const std::string& src) {
         tools::ExportedSnapshotInfo info;
         check_nogil([&] { return tools::check_exported_snapshot(src, &info); });
-        py::dict d;
-        d["cluster_id"] = info.cluster_id;
-        d["node_id"] = info.node_id;
-        d["index"] = info.index;
-        d["term"] = info.term;
-        d["file_size"] = info.file_size;
-        d["dir"] = info.dir;
+        using E = tools::ExportedSnapshotInfo;
+        py::dict d = to_dict(info, field("cluster_id", &E::cluster_id), field("node_id", &E::node_id),
+                             field("index", &E::index), field("term", &E::term), field("file_size", &E::file_size),
+                             field("dir", &E::dir));
         return d;
       },
       py::arg("src"), "Verifies an exported snapshot block by block; its metadata.");

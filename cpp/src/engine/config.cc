@@ -1,10 +1,6 @@
 #include "dragonboat/config.h"
 
-#include <algorithm>
-#include <thread>
-
-#include "logdb/host_dir.h"
-#include "transport/tcp_transport.h"
+#include "common/address.h"
 
 namespace dragonboat {
 namespace {
@@ -39,10 +35,10 @@ Status NodeHostConfig::validate() const {
   }
   std::string host;
   uint16_t port = 0;
-  if (raft_address.empty() || !transport::split_address(raft_address, &host, &port) || port == 0) {
+  if (raft_address.empty() || !split_address(raft_address, &host, &port) || port == 0) {
     return Status(ErrorCode::kInvalidAddress, "raft_address: \"" + raft_address + "\" is not host:port");
   }
-  if (!listen_address.empty() && !transport::split_address(listen_address, &host, &port)) {
+  if (!listen_address.empty() && !split_address(listen_address, &host, &port)) {
     return Status(ErrorCode::kInvalidAddress, "listen_address: \"" + listen_address + "\" is not host:port");
   }
   if (mutual_tls && (ca_file.empty() || cert_file.empty() || key_file.empty())) {
@@ -56,16 +52,5 @@ Status NodeHostConfig::validate() const {
   return Status::OK();
 }
 
-uint64_t NodeHostConfig::resolved_logdb_shards() const {
-  if (logdb_shards != 0) return logdb_shards;
-  // The count is fixed at the first start (a group's shard is cluster_id %
-  // shards), so an existing directory keeps its own whatever the machine.
-  logdb::HostDirInfo found;
-  if (!node_host_dir.empty() && logdb::read_host_dir_info(node_host_dir, &found).ok() && found.logdb_shards != 0) {
-    return found.logdb_shards;
-  }
-  uint64_t threads = std::thread::hardware_concurrency();
-  return std::clamp<uint64_t>(threads / 4, 1, 16);
-}
 
 }  // namespace dragonboat

@@ -34,6 +34,7 @@
 #include <memory>
 #include <string>
 
+#include "common/address.h"
 #include "transport/transport.h"
 #include "transport/wire.h"
 
@@ -113,7 +114,7 @@ class TcpTransport : public Transport {
 // bytes in `elapsed`, to stay at or under `rate` bytes/s (0: never wait).
 std::chrono::microseconds pace_delay(uint64_t sent, uint64_t rate, std::chrono::microseconds elapsed);
 
-// Splits "host:port"; false when malformed.
-bool split_address(const std::string& address, std::string* host, uint16_t* port);
+// "host:port" parsing (common/address.h), under the transport's name too.
+using dragonboat::split_address;
 
 }  // namespace dragonboat::transport
