@@ -90,6 +90,22 @@ Status Node::open(const NodeOptions& options, logdb::LogDB* db, transport::Trans
 
 // ---- any thread ---------------------------------------------------------------
 
+template <typename Queue>
+Status Node::queue_request(PendingRequests& table, uint64_t timeout_ticks, RequestStatePtr* rs, RequestTag tag,
+                           Queue&& queue) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+    uint64_t key = new_key();
+    Status s = table.add(key, now_tick_ + inbox_.ticks + timeout_ticks, rs, tag);
+    if (!s.ok()) return s;
+    queue(key);
+  }
+  wake_if_dormant();  // its deadline needs ticks
+  wake_step();
+  return Status::OK();
+}
+
 Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
   if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness cannot propose");
   if (p.cmd.size() > opt_.max_entry_bytes) {
@@ -101,12 +117,7 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
     return Status(ErrorCode::kSystemBusy, "max_in_mem_log_size reached: entries wait to be committed and applied");
   }
   if (storage_busy_) return Status(ErrorCode::kSystemBusy, "the LogDB is stalling writes; retry later");
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
-    uint64_t key = new_key();
-    Status s = pending_.add(key, now_tick_ + inbox_.ticks + timeout_ticks, rs, RequestTag{p.client_id, p.series_id});
-    if (!s.ok()) return s;
+  return queue_request(pending_, timeout_ticks, rs, RequestTag{p.client_id, p.series_id}, [&](uint64_t key) {
     ++counters.proposals;
     raft::Entry e;
     e.key = key;
@@ -115,29 +126,18 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
     e.series_id = p.series_id;
     e.responded_to = p.responded_to;
     inbox_.proposals.push_back(std::move(e));
-  }
-  wake_if_dormant();
-  wake_step();
-  return Status::OK();
+  });
 }
 
 Status Node::propose_config_change(const raft::ConfigChange& cc, uint64_t timeout_ticks, RequestStatePtr* rs) {
   if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness cannot propose");
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
-    uint64_t key = new_key();
-    Status s = pending_.add(key, now_tick_ + inbox_.ticks + timeout_ticks, rs);
-    if (!s.ok()) return s;
+  return queue_request(pending_, timeout_ticks, rs, RequestTag{}, [&](uint64_t key) {
     raft::Entry e;
     e.type = raft::EntryType::kConfigChange;
     e.key = key;
     e.cmd = raft::encode_config_change(cc);
     inbox_.proposals.push_back(std::move(e));
-  }
-  wake_if_dormant();
-  wake_step();
-  return Status::OK();
+  });
 }
 
 Status Node::request_compaction(RequestStatePtr* rs) {
@@ -171,18 +171,10 @@ Status Node::request_leader_transfer(uint64_t target) {
 
 Status Node::read_index(uint64_t timeout_ticks, RequestStatePtr* rs) {
   if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness serves no reads");
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
-    uint64_t key = new_key();
-    Status s = reads_.add(key, now_tick_ + inbox_.ticks + timeout_ticks, rs);
-    if (!s.ok()) return s;
+  return queue_request(reads_, timeout_ticks, rs, RequestTag{}, [&](uint64_t key) {
     ++counters.reads;
     inbox_.reads.push_back(key);
-  }
-  wake_if_dormant();
-  wake_step();
-  return Status::OK();
+  });
 }
 
 Status Node::request_snapshot(const SnapshotOption& r, uint64_t timeout_ticks, RequestStatePtr* rs) {

@@ -29,10 +29,11 @@
 #include <string>
 #include <vector>
 
+#include "common/thread_annotations.h"
+#include "dragonboat/config.h"
 #include "dragonboat/request_state.h"
 #include "dragonboat/statemachine.h"
 #include "engine/events.h"
-#include "common/thread_annotations.h"
 #include "engine/metrics.h"
 #include "engine/node_handoffs.h"
 #include "engine/pending_requests.h"
@@ -45,18 +46,18 @@
 namespace dragonboat::engine {
 
 struct NodeOptions {
-  raft::Config raft;                            // cluster_id, node_id, timeouts...
+  // The group's settings as the user gave them: the engine reads
+  // snapshot_entries, compaction_overhead, disable_auto_compactions and
+  // max_apply_backlog (committed entries queued for the apply side beyond
+  // which the step side holds further ones back) from here.
+  Config config;
+  raft::Config raft;                            // the core's view of `config` (to_raft_config)
   std::map<uint64_t, std::string> initial_members;
   bool join = false;
+  // From the NodeHostConfig:
   size_t max_pending = 4096;                    // proposals and reads waiting
   uint64_t max_entry_bytes = 8 << 20;           // larger proposals: kPayloadTooBig
-  uint64_t snapshot_entries = 0;                // automatic snapshot interval (0: off)
-  uint64_t compaction_overhead = 0;             // entries kept behind a snapshot
-  bool disable_auto_compactions = false;
   std::string snapshot_root;                    // this node's snapshot directory
-  // Committed entries queued for the apply side beyond which the step side
-  // holds further ones back (Peer::get_update(more_to_apply=false)).
-  size_t max_apply_backlog = 16384;
   // Mark proposals committed when their entry commits (RequestState::committed).
   bool notify_commit = false;
   // Bytes of received messages queued for the node before further ones
@@ -215,6 +216,14 @@ class Node {
       : opt_(o), db_(db), transport_(t), registry_(r), sm_(sm), applier_(sm, &sessions_),
         pending_(o.max_pending, o.raft.cluster_id), reads_(o.max_pending, o.raft.cluster_id),
         snapshot_reqs_(16, o.raft.cluster_id) {}
+
+  // ---- any thread (node.cc) ----
+  // Registers a request in `table` with its deadline and, under mu_, lets
+  // `queue(key)` put what the step side needs into inbox_; then wakes the
+  // step side (and the tick thread: the deadline needs ticks).
+  template <typename Queue>
+  Status queue_request(PendingRequests& table, uint64_t timeout_ticks, RequestStatePtr* rs, RequestTag tag,
+                       Queue&& queue);
 
   // ---- step side (node_step.cc) ----
   void apply_config_changes(const std::vector<raft::Entry>& committed, ApplyTask* task);

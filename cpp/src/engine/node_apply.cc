@@ -121,7 +121,8 @@ Status Node::apply_pending() {
       applied_membership_ = t.membership;
     }
     if (!s.ok()) break;  // the state machine failed: stop, never skip
-    if (!busy && opt_.snapshot_entries && applier_.applied() >= last_snapshot_index_ + opt_.snapshot_entries) {
+    const uint64_t every = opt_.config.snapshot_entries;
+    if (!busy && every && applier_.applied() >= last_snapshot_index_ + every) {
       s = capture_snapshot(nullptr, 0, &op);
       if (!s.ok()) break;
       if (op) {

@@ -58,7 +58,7 @@ Status Node::save_snapshot_op(const SnapshotOp& op) {
   made.ss = saved_snapshot(op, root, meta.file_size);
   made.compaction_overhead = op.requested() && op.request.override_compaction_overhead
                                  ? op.request.compaction_overhead
-                                 : opt_.compaction_overhead;
+                                 : opt_.config.compaction_overhead;
   made.request_key = op.request_key;
   {
     std::lock_guard<std::mutex> g(mu_);

@@ -64,7 +64,7 @@ Status Node::step_inputs() {
 bool Node::prepare(raft::Update* u, logdb::NodeUpdate* nu) {
   // Backpressure from the apply side: committed entries wait in the log
   // while the state machine is behind (the rest of the Update still flows).
-  bool more_to_apply = apply_backlog_.load() < opt_.max_apply_backlog;
+  bool more_to_apply = apply_backlog_.load() < opt_.config.max_apply_backlog;
   held_back_ = !more_to_apply;
   if (!peer_->has_update(more_to_apply)) return false;
   *u = peer_->get_update(more_to_apply);
@@ -216,7 +216,7 @@ void Node::record_snapshot(const MadeSnapshot& made) {
   Status s = Status::OK();
   if (ss.index > log_->snapshot().index) {
     s = log_->save_snapshot(ss);
-    if (s.ok() && !opt_.disable_auto_compactions && ss.index > made.compaction_overhead) {
+    if (s.ok() && !opt_.config.disable_auto_compactions && ss.index > made.compaction_overhead) {
       // Keep compaction_overhead entries so followers slightly behind catch
       // up from the log rather than by snapshot.
       uint64_t to = ss.index - made.compaction_overhead;

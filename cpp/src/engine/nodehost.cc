@@ -113,15 +113,12 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
   e.sm = make_sm();
   if (!e.sm) return Status(ErrorCode::kInvalidClusterSettings, "the state machine factory returned null");
   engine::NodeOptions o;
+  o.config = c;
   o.raft = to_raft_config(c);
   o.initial_members = initial;
   o.join = join;
   o.max_pending = config.max_pending_per_node;
   o.max_entry_bytes = config.max_proposal_payload_size;
-  o.snapshot_entries = c.snapshot_entries;
-  o.compaction_overhead = c.compaction_overhead;
-  o.disable_auto_compactions = c.disable_auto_compactions;
-  o.max_apply_backlog = c.max_apply_backlog;
   o.notify_commit = config.notify_commit;
   o.max_receive_queue_bytes = config.max_receive_queue_size;
   o.snapshot_root = snapshot_root() + "/" + std::to_string(c.cluster_id) + "-" + std::to_string(c.node_id);
@@ -332,10 +329,8 @@ Status NodeHost::propose(const Session& session, std::string_view cmd, Timeout t
 
 Status NodeHost::sync_propose(const Session& session, std::string_view cmd, Timeout timeout, Result* result) {
   RequestStatePtr rs;
-  Status s = propose(session, cmd, timeout, &rs);
-  if (!s.ok()) return s;
   RequestResult r;
-  s = impl_->wait(rs, timeout, &r);
+  Status s = impl_->wait_started(propose(session, cmd, timeout, &rs), rs, timeout, &r);
   if (s.ok() && result) *result = r.result;
   return s;
 }
@@ -366,10 +361,8 @@ Status NodeHost::sync_get_session(uint64_t cluster_id, Timeout timeout, Session*
   Session session = Session::create(cluster_id);
   const uint64_t client_id = session.client_id;
   RequestStatePtr rs;
-  Status s = propose_session(session, timeout, &rs);
-  if (!s.ok()) return s;
   RequestResult r;
-  s = impl_->wait(rs, timeout, &r);
+  Status s = impl_->wait_started(propose_session(session, timeout, &rs), rs, timeout, &r);
   if (!s.ok()) return s;
   if (r.result.value != client_id) return Status(ErrorCode::kRejected, "session registration refused");
   session.prepare_for_propose();
@@ -381,10 +374,8 @@ Status NodeHost::sync_close_session(const Session& session, Timeout timeout) {
   Session s2 = session;
   s2.prepare_for_unregister();
   RequestStatePtr rs;
-  Status s = propose_session(s2, timeout, &rs);
-  if (!s.ok()) return s;
   RequestResult r;
-  s = impl_->wait(rs, timeout, &r);
+  Status s = impl_->wait_started(propose_session(s2, timeout, &rs), rs, timeout, &r);
   if (!s.ok()) return s;
   if (r.result.value != session.client_id) return Status(ErrorCode::kRejected, "session was not registered");
   return Status::OK();
@@ -463,10 +454,8 @@ Status NodeHost::request_snapshot(uint64_t cluster_id, const SnapshotOption& opt
 Status NodeHost::sync_request_snapshot(uint64_t cluster_id, const SnapshotOption& option, Timeout timeout,
                                        uint64_t* snapshot_index) {
   RequestStatePtr rs;
-  Status s = request_snapshot(cluster_id, option, timeout, &rs);
-  if (!s.ok()) return s;
   RequestResult r;
-  s = impl_->wait(rs, timeout, &r);
+  Status s = impl_->wait_started(request_snapshot(cluster_id, option, timeout, &rs), rs, timeout, &r);
   if (s.ok() && snapshot_index) *snapshot_index = r.snapshot_index;
   return s;
 }

@@ -167,11 +167,13 @@ struct NodeHost::Impl : public transport::MessageHandler {
   Status stop_cluster(uint64_t cluster_id);
   void stop_all();
   Status wait(const RequestStatePtr& rs, Timeout timeout, RequestResult* out) const;
-  // The sync_ variants: `started` is the asynchronous call's status.
-  Status wait_started(const Status& started, const RequestStatePtr& rs, Timeout timeout) const {
+  // The sync_ variants: `started` is the asynchronous call's status; the
+  // outcome goes to *out when given.
+  Status wait_started(const Status& started, const RequestStatePtr& rs, Timeout timeout,
+                      RequestResult* out = nullptr) const {
     if (!started.ok()) return started;
     RequestResult r;
-    return wait(rs, timeout, &r);
+    return wait(rs, timeout, out ? out : &r);
   }
 };
 
