@@ -3,9 +3,9 @@
 // at the failing entry instead of skipping it.
 #include <gtest/gtest.h>
 
-#include <map>
-
+#include "message_builder.h"
 #include "rsm/applier.h"
+#include "test_state_machines.h"
 
 namespace dragonboat::rsm {
 namespace {
@@ -13,39 +13,9 @@ namespace {
 using raft::Entry;
 using raft::EntryType;
 
-// "k=v" sets k; result value = number of updates so far; "fail" fails.
-class KV : public IStateMachine {
- public:
-  Status update(std::string_view cmd, Result* r) override {
-    if (cmd == "fail") return Status(ErrorCode::kInvalidOperation, "refused command");
-    auto eq = cmd.find('=');
-    data[std::string(cmd.substr(0, eq))] = std::string(cmd.substr(eq + 1));
-    r->value = ++updates;
-    r->data = std::string(cmd);
-    return Status::OK();
-  }
-  Status lookup(std::string_view q, std::string* a) override {
-    *a = data[std::string(q)];
-    return Status::OK();
-  }
-  Status save_snapshot(ISnapshotWriter*) override { return Status::OK(); }
-  Status recover_from_snapshot(ISnapshotReader*) override { return Status::OK(); }
-  std::map<std::string, std::string> data;
-  uint64_t updates = 0;
-};
-
-Entry entry(uint64_t index, std::string cmd, uint64_t key, uint64_t client = 0, uint64_t series = 0,
-            uint64_t responded = 0) {
-  Entry e;
-  e.index = index;
-  e.term = 1;
-  e.cmd = std::move(cmd);
-  e.key = key;
-  e.client_id = client;
-  e.series_id = series;
-  e.responded_to = responded;
-  return e;
-}
+using dragonboat::test::entry;  // message_builder.h
+// "k=v" sets k; result value = number of updates so far (test_state_machines.h).
+using dragonboat::test::KV;
 
 TEST(Applier, SessionsMakeRetriesAtMostOnce) {
   KV kv;
@@ -53,13 +23,13 @@ TEST(Applier, SessionsMakeRetriesAtMostOnce) {
   Applier a(&kv, &sessions);
   ApplyOutput out;
   std::vector<Entry> ents = {
-      entry(1, "", 0),                                      // leader no-op
-      entry(2, "", 10, 77, kSeriesIDForRegister),           // register client 77
-      entry(3, "x=1", 11, 77, 1),                           // series 1
-      entry(4, "x=2", 12, 77, 1),                           // a retry of series 1 (same series)
-      entry(5, "y=1", 13, 0, kNoOpSeriesID),                // no-op session: always applied
-      entry(6, "z=1", 14, 88, 1),                           // unknown session
-      entry(7, "", 15, 77, kSeriesIDForRegister),           // registering twice
+      entry(1, 1),                                                      // leader no-op
+      entry(2, 1).with_key(10).with_session(77, kSeriesIDForRegister),  // register client 77
+      entry(3, 1, "x=1").with_key(11).with_session(77, 1),              // series 1
+      entry(4, 1, "x=2").with_key(12).with_session(77, 1),              // a retry of series 1 (same series)
+      entry(5, 1, "y=1").with_key(13).with_session(0, kNoOpSeriesID),   // no-op session: always applied
+      entry(6, 1, "z=1").with_key(14).with_session(88, 1),              // unknown session
+      entry(7, 1).with_key(15).with_session(77, kSeriesIDForRegister),  // registering twice
   };
   ASSERT_TRUE(a.apply(ents, &out).ok());
   EXPECT_EQ(a.applied(), 7u);
@@ -81,11 +51,11 @@ TEST(Applier, ConfigChangesAndMetadataAreNotApplied) {
   SessionManager sessions;
   Applier a(&kv, &sessions);
   ApplyOutput out;
-  Entry cc = entry(1, raft::encode_config_change(raft::ConfigChange{}), 5);
-  cc.type = EntryType::kConfigChange;
-  Entry meta = entry(2, "", 0);
-  meta.type = EntryType::kMetadata;
-  ASSERT_TRUE(a.apply({cc, meta, entry(3, "a=b", 6)}, &out).ok());
+  Entry cc = entry(1, 1, raft::encode_config_change(raft::ConfigChange{}))
+                 .with_key(5)
+                 .with_type(EntryType::kConfigChange);
+  Entry meta = entry(2, 1).with_type(EntryType::kMetadata);
+  ASSERT_TRUE(a.apply({cc, meta, entry(3, 1, "a=b").with_key(6)}, &out).ok());
   // Only the application entry reaches the state machine and completes here
   // (config changes are completed by the step side).
   ASSERT_EQ(out.completions.size(), 1u);
@@ -95,17 +65,18 @@ TEST(Applier, ConfigChangesAndMetadataAreNotApplied) {
 }
 
 TEST(Applier, FailingStateMachineStopsAtTheEntryAndNeverSkipsIt) {
-  KV kv;
+  KV kv("fail");  // refuses "fail"
   SessionManager sessions;
   Applier a(&kv, &sessions);
   ApplyOutput out;
-  Status s = a.apply({entry(1, "a=1", 1), entry(2, "fail", 2), entry(3, "b=1", 3)}, &out);
+  Status s = a.apply(
+      {entry(1, 1, "a=1").with_key(1), entry(2, 1, "fail").with_key(2), entry(3, 1, "b=1").with_key(3)}, &out);
   EXPECT_EQ(s.code(), ErrorCode::kFatal);
   EXPECT_NE(s.message().find("entry 2"), std::string::npos) << s.to_string();
   EXPECT_LT(a.applied(), 2u) << "entry 2 was not applied and nothing after it";
   EXPECT_EQ(kv.data.count("b"), 0u);
   // Applying out of order is refused.
-  EXPECT_EQ(a.apply({entry(5, "c=1", 5)}, &out).code(), ErrorCode::kFatal);
+  EXPECT_EQ(a.apply({entry(5, 1, "c=1").with_key(5)}, &out).code(), ErrorCode::kFatal);
 }
 
 }  // namespace

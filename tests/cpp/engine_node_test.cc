@@ -12,31 +12,17 @@
 
 #include "engine/node.h"
 #include "logdb/logdb.h"
+#include "message_builder.h"
+#include "test_state_machines.h"
 #include "test_util.h"
 #include "transport/inproc_transport.h"
 
 namespace dragonboat::engine {
 namespace {
 
-class KV : public IStateMachine {
- public:
-  Status update(std::string_view cmd, Result* r) override {
-    auto eq = cmd.find('=');
-    data[std::string(cmd.substr(0, eq))] = std::string(cmd.substr(eq + 1));
-    r->value = ++updates;
-    r->data = std::string(cmd);
-    return Status::OK();
-  }
-  Status lookup(std::string_view q, std::string* a) override {
-    auto it = data.find(std::string(q));
-    *a = it == data.end() ? "" : it->second;
-    return Status::OK();
-  }
-  Status save_snapshot(ISnapshotWriter*) override { return Status::OK(); }
-  Status recover_from_snapshot(ISnapshotReader*) override { return Status::OK(); }
-  std::map<std::string, std::string> data;
-  uint64_t updates = 0;
-};
+using dragonboat::test::entry;  // message_builder.h
+using dragonboat::test::KV;     // test_state_machines.h
+using dragonboat::test::msg;
 
 // One "NodeHost": LogDB, transport, one replica, a worker thread and a tick
 // thread (1 tick per millisecond, the RTT unit).
@@ -275,13 +261,8 @@ TEST(EngineNode, ReceiveQueueIsBoundedByMaxReceiveQueueSize) {
   Solo solo(db.get(), [](NodeOptions* o) { o->max_receive_queue_bytes = 4096; }, {{1, "solo"}, {2, "n2"}});
   auto& node = solo.node;
   ASSERT_TRUE(node);
-  raft::Message m;
-  m.type = raft::MessageType::kReplicate;
-  m.cluster_id = 1;
-  m.from = 2;
-  m.to = 1;
-  m.entries.resize(4);
-  for (auto& e : m.entries) e.cmd.assign(256, 'x');
+  raft::Message m = msg(raft::MessageType::kReplicate, 2, 1, 0)
+                        .with_entries(std::vector<raft::Entry>(4, entry(0, 0, std::string(256, 'x'))));
   for (int i = 0; i < 10; ++i) node->deliver(m);  // ~1.3 KiB each, nothing stepped
   EXPECT_GT(node->counters.messages_dropped.load(), 0u);
   EXPECT_LT(node->counters.messages_dropped.load(), 10u) << "the queue holds what fits";

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "logdb/host_dir.h"
+#include "message_builder.h"
 
 namespace dragonboat::logdb {
 namespace {
@@ -119,11 +120,7 @@ TEST_F(HostDirTest, HostStorageRefusesAnotherShardCountAndKeepsTheData) {
     NodeUpdate u;
     u.cluster_id = 3;
     u.node_id = 1;
-    raft::Entry e;
-    e.index = 1;
-    e.term = 1;
-    e.cmd = "kept";
-    u.entries = {e};
+    u.entries = {dragonboat::test::entry(1, 1, "kept")};
     ASSERT_TRUE(hs.logdb->save({u}).ok());
     // While it is open, a second NodeHost on the same directory is refused.
     HostStorage other;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 
+#include "message_builder.h"
 #include "recording_handler.h"
 #include "transport/inproc_transport.h"
 
@@ -16,14 +17,10 @@ using raft::MessageType;
 
 using Recorder = dragonboat::test::RecordingHandler;
 
-Message msg(uint64_t cluster, uint64_t to, uint64_t seq) {
-  Message m;
-  m.type = MessageType::kReplicate;
-  m.cluster_id = cluster;
-  m.to = to;
-  m.from = 1;
-  m.log_index = seq;
-  return m;
+// Message `seq` from node 1 to `to` in group `cluster`: an empty kReplicate
+// (term 0) at log_index seq.
+Message replicate(uint64_t cluster, uint64_t to, uint64_t seq) {
+  return dragonboat::test::msg(MessageType::kReplicate, 1, to, 0).with_cluster(cluster).with_log(seq);
 }
 
 class InProcTest : public ::testing::Test {
@@ -47,7 +44,7 @@ class InProcTest : public ::testing::Test {
 TEST_F(InProcTest, ManyGroupsArriveCompleteAndInOrderPerGroup) {
   const uint64_t per_group = 100;  // 5,000 messages: within the receive queue bound
   for (uint64_t i = 1; i <= per_group; ++i)
-    for (uint64_t c = 1; c <= 50; ++c) ASSERT_TRUE(a_->send(msg(c, 2, i)));
+    for (uint64_t c = 1; c <= 50; ++c) ASSERT_TRUE(a_->send(replicate(c, 2, i)));
   ASSERT_TRUE(rb_.wait([&](Recorder& r) { return r.received.size() == 50 * per_group; }));
   std::map<uint64_t, uint64_t> last;
   for (const auto& m : rb_.received_copy()) {
@@ -68,25 +65,25 @@ TEST(InProcTransport, FullReceiveQueueDropsAndTellsTheSender) {
   ASSERT_TRUE(b.start().ok());
   // Hold everything in b's queue (delayed) so it fills up.
   net.set_fault_hook([](const Message&) { Fault f; f.delay_ticks = 1; return f; });
-  for (uint64_t i = 1; i <= 4; ++i) EXPECT_TRUE(a.send(msg(1, 2, i)));
-  EXPECT_FALSE(a.send(msg(1, 2, 5))) << "over MaxReceiveQueueSize the message is dropped";
+  for (uint64_t i = 1; i <= 4; ++i) EXPECT_TRUE(a.send(replicate(1, 2, i)));
+  EXPECT_FALSE(a.send(replicate(1, 2, 5))) << "over MaxReceiveQueueSize the message is dropped";
   net.tick();
   ASSERT_TRUE(rb.wait([](Recorder& r) { return r.received.size() == 4; }));
   EXPECT_TRUE(ra.unreachable.empty()) << "a full queue is not an unreachable node";
 }
 
 TEST_F(InProcTest, UnknownTargetIsUnreachable) {
-  EXPECT_FALSE(a_->send(msg(99, 7, 1)));
+  EXPECT_FALSE(a_->send(replicate(99, 7, 1)));
   ASSERT_TRUE(ra_.wait([](Recorder& r) { return r.unreachable.size() == 1; }));
   EXPECT_EQ(ra_.unreachable[0], (std::pair<uint64_t, uint64_t>{99, 7}));
 }
 
 TEST_F(InProcTest, PartitionReportsUnreachableUntilHealed) {
   net_.partition("a", "b");
-  EXPECT_FALSE(a_->send(msg(1, 2, 1)));
+  EXPECT_FALSE(a_->send(replicate(1, 2, 1)));
   ASSERT_TRUE(ra_.wait([](Recorder& r) { return r.unreachable.size() == 1; }));
   net_.heal();
-  EXPECT_TRUE(a_->send(msg(1, 2, 2)));
+  EXPECT_TRUE(a_->send(replicate(1, 2, 2)));
   ASSERT_TRUE(rb_.wait([](Recorder& r) { return r.received.size() == 1; }));
   EXPECT_EQ(rb_.received_copy()[0].log_index, 2u);
 }
@@ -99,9 +96,9 @@ TEST_F(InProcTest, FaultHookDropsDuplicatesAndDelays) {
     if (m.cluster_id == 3) f.delay_ticks = 1;
     return f;
   });
-  ASSERT_TRUE(a_->send(msg(1, 2, 1)));  // dropped silently, like a lossy network
-  ASSERT_TRUE(a_->send(msg(3, 2, 1)));  // held until the network ticks
-  ASSERT_TRUE(a_->send(msg(2, 2, 1)));  // arrives twice
+  ASSERT_TRUE(a_->send(replicate(1, 2, 1)));  // dropped silently, like a lossy network
+  ASSERT_TRUE(a_->send(replicate(3, 2, 1)));  // held until the network ticks
+  ASSERT_TRUE(a_->send(replicate(2, 2, 1)));  // arrives twice
   ASSERT_TRUE(rb_.wait([](Recorder& r) { return r.received.size() == 2; }));
   for (const auto& m : rb_.received_copy()) EXPECT_EQ(m.cluster_id, 2u) << "the delayed one overtaken";
   net_.tick();
@@ -111,7 +108,7 @@ TEST_F(InProcTest, FaultHookDropsDuplicatesAndDelays) {
 }
 
 TEST_F(InProcTest, SnapshotStatusReachesTheSender) {
-  Message m = msg(4, 2, 1);
+  Message m = replicate(4, 2, 1);
   m.type = MessageType::kInstallSnapshot;
   m.snapshot.index = 10;
   m.snapshot.filepath = "/tmp/x";
@@ -128,10 +125,10 @@ TEST_F(InProcTest, SnapshotStatusReachesTheSender) {
 
 TEST_F(InProcTest, StoppedTransportRefusesAndPeersSeeItUnreachable) {
   b_->stop();
-  EXPECT_FALSE(a_->send(msg(1, 2, 1)));
+  EXPECT_FALSE(a_->send(replicate(1, 2, 1)));
   ASSERT_TRUE(ra_.wait([](Recorder& r) { return r.unreachable.size() == 1; }));
   a_->stop();
-  EXPECT_FALSE(a_->send(msg(1, 2, 1)));
+  EXPECT_FALSE(a_->send(replicate(1, 2, 1)));
   a_->stop();  // idempotent
 }
 

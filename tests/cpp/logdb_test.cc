@@ -10,10 +10,13 @@
 
 #include "logdb/logdb.h"
 #include "logdb/rocks_logdb.h"
+#include "message_builder.h"
 
 namespace dragonboat::logdb {
 namespace {
 
+using dragonboat::test::entry;  // message_builder.h
+using dragonboat::test::snap;
 using raft::Entry;
 using raft::HardState;
 using raft::Snapshot;
@@ -57,14 +60,7 @@ class LogDBConformance : public ::testing::TestWithParam<Backend> {
   static std::vector<Entry> make_entries(uint64_t first, uint64_t last, uint64_t term, const std::string& tag = "") {
     std::vector<Entry> out;
     for (uint64_t i = first; i <= last; ++i) {
-      Entry e;
-      e.index = i;
-      e.term = term;
-      e.key = i * 7;
-      e.client_id = 3;
-      e.series_id = i;
-      e.cmd = "cmd-" + tag + std::to_string(i);
-      out.push_back(e);
+      out.push_back(entry(i, term, "cmd-" + tag + std::to_string(i)).with_key(i * 7).with_session(3, i));
     }
     return out;
   }
@@ -194,11 +190,7 @@ TEST_P(LogDBConformance, OverwriteAndCompactionInsideStoredBatches) {
 TEST_P(LogDBConformance, InstalledSnapshotReplacesTheLog) {
   ASSERT_TRUE(db_->save({update(1, 1, make_entries(1, 10, 1))}).ok());
   NodeUpdate u = update(1, 1, {}, HardState{4, 0, 20});
-  u.snapshot.index = 20;
-  u.snapshot.term = 4;
-  u.snapshot.membership.addresses = {{1, "a"}, {2, "b"}};
-  u.snapshot.filepath = "/snapshots/x";
-  u.snapshot.file_size = 1234;
+  u.snapshot = snap(20, 4).with_members({{1, "a"}, {2, "b"}}).with_file("/snapshots/x", 1234);
   ASSERT_TRUE(db_->save({u}).ok());
   RaftState rs;
   ASSERT_TRUE(db_->read_raft_state(1, 1, &rs).ok());
@@ -287,8 +279,7 @@ TEST_P(LogDBConformance, RemoveNodeDataRemovesEverythingOfThatNodeOnly) {
 TEST_P(LogDBConformance, SnapshotRecordsKeepTheLatestAndPrune) {
   for (uint64_t idx : {10, 20, 30}) {
     NodeUpdate u = update(1, 1, {});
-    u.snapshot.index = idx;
-    u.snapshot.term = 2;
+    u.snapshot = snap(idx, 2);
     ASSERT_TRUE(db_->save({u}).ok());
   }
   Snapshot ss;
@@ -301,10 +292,7 @@ TEST_P(LogDBConformance, SnapshotRecordsKeepTheLatestAndPrune) {
 
 TEST_P(LogDBConformance, ImportSnapshotMakesItTheOnlyState) {
   ASSERT_TRUE(db_->save({update(2, 1, make_entries(1, 50, 3), HardState{5, 2, 40})}).ok());
-  Snapshot ss;
-  ss.index = 100;
-  ss.term = 9;
-  ss.membership.addresses = {{1, "x"}};
+  Snapshot ss = snap(100, 9).with_members({{1, "x"}});
   ASSERT_TRUE(db_->import_snapshot(1, 2, ss).ok());
   RaftState rs;
   ASSERT_TRUE(db_->read_raft_state(2, 1, &rs).ok());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "logdb/logdb.h"
+#include "message_builder.h"
 #include "raft/types.h"
 
 namespace dragonboat::test {
@@ -22,14 +23,7 @@ inline uint64_t mix(uint64_t x) {  // splitmix64 finaliser
 // The one entry (cluster c, index i) can hold: 8-64 bytes of payload derived
 // from (c, i), plus `extra` bytes (the crash test's big entries).
 inline raft::Entry expected_entry(uint64_t c, uint64_t i, size_t extra = 0) {
-  raft::Entry e;
-  e.index = i;
-  e.term = 1 + i / 64;
-  e.type = raft::EntryType::kApplication;
-  e.key = (c << 32) | i;
-  e.client_id = c;
-  e.series_id = i;
-  e.responded_to = i - 1;
+  raft::Entry e = entry(i, 1 + i / 64).with_key((c << 32) | i).with_session(c, i, i - 1);  // an application entry
   size_t len = 8 + extra + static_cast<size_t>((c * 7 + i * 13) % 57);
   e.cmd.resize(len);
   for (size_t p = 0; p < len; ++p) {

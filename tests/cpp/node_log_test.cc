@@ -6,20 +6,19 @@
 
 #include "logdb/node_log.h"
 #include "logdb/rocks_logdb.h"
+#include "message_builder.h"
 
 namespace dragonboat::logdb {
 namespace {
 
+using dragonboat::test::entry;  // message_builder.h
+using dragonboat::test::snap;
 using raft::Entry;
 
 std::vector<Entry> make_entries(uint64_t first, uint64_t last, uint64_t term) {
   std::vector<Entry> out;
   for (uint64_t i = first; i <= last; ++i) {
-    Entry e;
-    e.index = i;
-    e.term = term;
-    e.cmd = std::string(100, static_cast<char>('a' + i % 26));
-    out.push_back(e);
+    out.push_back(entry(i, term, std::string(100, static_cast<char>('a' + i % 26))));
   }
   return out;
 }
@@ -84,10 +83,7 @@ TEST(NodeLog, SnapshotCompactionAndRestartOnRocksDB) {
     std::unique_ptr<NodeLog> log;
     ASSERT_TRUE(NodeLog::open(db.get(), 1, 2, 1 << 20, &log).ok());
     ASSERT_TRUE(log->save(entries_update(make_entries(1, 50, 3), raft::HardState{3, 1, 40})).ok());
-    raft::Snapshot ss;
-    ss.index = 40;
-    ss.term = 3;
-    ss.membership.addresses = {{1, "a"}, {2, "b"}};
+    raft::Snapshot ss = snap(40, 3).with_members({{1, "a"}, {2, "b"}});
     ASSERT_TRUE(log->save_snapshot(ss).ok());
     EXPECT_EQ(log->compact(45).code(), ErrorCode::kInvalidOperation) << "compaction beyond the snapshot";
     ASSERT_TRUE(log->compact(35).ok());
@@ -116,8 +112,7 @@ TEST(NodeLog, SnapshotCompactionAndRestartOnRocksDB) {
   NodeUpdate u;
   u.cluster_id = 1;
   u.node_id = 2;
-  u.snapshot.index = 100;
-  u.snapshot.term = 5;
+  u.snapshot = snap(100, 5);
   u.state = raft::HardState{5, 0, 100};
   ASSERT_TRUE(log->save(u).ok());
   EXPECT_EQ(log->first_index(), 101u);

@@ -1,6 +1,7 @@
 // nodehost_fixture.h — shared pieces of the NodeHost tests: free loopback
-// ports, temporary directories, a key-value state machine (regular kind) and
-// a cluster of NodeHosts started in this process over real TCP and RocksDB.
+// ports, temporary directories and a cluster of NodeHosts started in this
+// process over real TCP and RocksDB. (The state machines they run are in
+// test_state_machines.h.)
 #pragma once
 
 #include <arpa/inet.h>
@@ -14,7 +15,6 @@
 #include <future>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,63 +43,6 @@ inline std::string temp_dir(const std::string& tag) {
   buf.push_back('\0');
   return ::mkdtemp(buf.data());
 }
-
-// "key=value" sets a key; a query is a key (the answer is its value, "" when
-// missing). Result value = number of updates applied; data = the command.
-class KV : public IStateMachine {
- public:
-  Status update(std::string_view cmd, Result* r) override {
-    std::lock_guard<std::mutex> g(mu);
-    auto eq = cmd.find('=');
-    if (eq != std::string_view::npos) data[std::string(cmd.substr(0, eq))] = std::string(cmd.substr(eq + 1));
-    r->value = ++updates;
-    r->data = std::string(cmd);
-    return Status::OK();
-  }
-  Status lookup(std::string_view q, std::string* a) override {
-    std::lock_guard<std::mutex> g(mu);
-    auto it = data.find(std::string(q));
-    *a = it == data.end() ? "" : it->second;
-    return Status::OK();
-  }
-  Status save_snapshot(ISnapshotWriter* w) override {
-    std::string out;
-    {
-      std::lock_guard<std::mutex> g(mu);
-      out = std::to_string(updates) + "\n";
-      for (auto& [k, v] : data) out += k + "=" + v + "\n";
-    }
-    return w->write(out.data(), out.size());
-  }
-  Status recover_from_snapshot(ISnapshotReader* r) override {
-    std::string in;
-    char buf[4096];
-    for (;;) {
-      size_t got = 0;
-      Status s = r->read(buf, sizeof(buf), &got);
-      if (!s.ok()) return s;
-      if (got == 0) break;
-      in.append(buf, got);
-    }
-    std::lock_guard<std::mutex> g(mu);
-    data.clear();
-    size_t pos = in.find('\n');
-    updates = std::stoull(in.substr(0, pos));
-    ++recoveries;
-    for (size_t start = pos + 1; start < in.size();) {
-      size_t end = in.find('\n', start);
-      std::string line = in.substr(start, end - start);
-      auto eq = line.find('=');
-      data[line.substr(0, eq)] = line.substr(eq + 1);
-      start = end + 1;
-    }
-    return Status::OK();
-  }
-  std::mutex mu;
-  std::map<std::string, std::string> data;
-  uint64_t updates = 0;
-  int recoveries = 0;
-};
 
 // Opens a gate (sets the promise) when it goes out of scope unless done:
 // declared after the hosts, it releases blocked state machines or

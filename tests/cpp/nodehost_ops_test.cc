@@ -10,6 +10,7 @@
 
 #include "dragonboat/tools.h"
 #include "nodehost_fixture.h"
+#include "test_state_machines.h"
 
 namespace dragonboat {
 namespace {
@@ -441,22 +442,18 @@ TEST(NodeHostEvents, ListenersGetEventsOffTheHotPath) {
 TEST(NodeHostConfigFields, NotifyCommitMarksProposalsCommittedBeforeApply) {
   std::promise<void> gate;
   std::shared_future<void> open = gate.get_future().share();
-  class Blocked : public KV {
-   public:
-    explicit Blocked(std::shared_future<void> f) : f_(std::move(f)) {}
-    Status update(std::string_view cmd, Result* r) override {
-      if (cmd == "slow") f_.wait();
-      return KV::update(cmd, r);
-    }
-    std::shared_future<void> f_;
+  auto blocked = [open](uint64_t, uint64_t) {
+    auto kv = std::make_unique<KV>();
+    kv->before_update = [open](std::string_view cmd) {
+      if (cmd == "slow") open.wait();
+    };
+    return kv;
   };
   TestCluster tc(3);
   test::OpenOnExit release{&gate};
   for (size_t i = 0; i < 3; ++i) {
     ASSERT_TRUE(tc.start_host(i, [&](NodeHostConfig* hc) { hc->notify_commit = true; }).ok());
-    ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false,
-                                           [open](uint64_t, uint64_t) { return std::make_unique<Blocked>(open); },
-                                           node_config(10, i + 1)).ok());
+    ASSERT_TRUE(tc.hosts[i]->start_cluster(tc.members(), false, blocked, node_config(10, i + 1)).ok());
   }
   int leader = tc.leader(10);
   ASSERT_GE(leader, 0);

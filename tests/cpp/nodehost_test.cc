@@ -4,17 +4,21 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
 
 #include "nodehost_fixture.h"
+#include "test_state_machines.h"
 
 namespace dragonboat {
 namespace {
 
+using test::ConcurrentCheckerSM;
+using test::ConcurrentCounter;
+using test::GatedSave;
 using test::KV;
+using test::OnDiskCounter;
 using test::TestCluster;
 using namespace std::chrono_literals;
 
@@ -239,80 +243,6 @@ TEST_F(NodeHostTest, LaggingNodeCatchesUpBySnapshotAfterCompaction) {
   std::filesystem::remove_all(exp);
 }
 
-// An on-disk state machine: its state is a file with the applied index,
-// written durably by sync(). update() counts its calls.
-class FileSM : public IOnDiskStateMachine {
- public:
-  explicit FileSM(std::string path, std::atomic<uint64_t>* updates, std::atomic<uint64_t>* saves = nullptr)
-      : path_(std::move(path)), updates_(updates), saves_(saves) {}
-  Status open(uint64_t* applied) override {
-    std::ifstream in(path_);
-    if (in >> applied_ >> sum_) {
-      *applied = applied_;
-    } else {
-      applied_ = sum_ = 0;
-      *applied = 0;
-    }
-    durable_ = applied_;
-    return Status::OK();
-  }
-  Status update(std::vector<SMEntry>* entries) override {
-    std::lock_guard<std::mutex> g(mu_);
-    for (auto& e : *entries) {
-      *updates_ += 1;
-      applied_ = e.index;
-      sum_ += std::stoull(std::string(e.cmd));
-      e.result.value = sum_;
-    }
-    // Persist as we go (an application's store commits its own batches).
-    return write();
-  }
-  Status lookup(std::string_view, std::string* a) override {
-    std::lock_guard<std::mutex> g(mu_);
-    *a = std::to_string(sum_);
-    return Status::OK();
-  }
-  Status sync() override { return Status::OK(); }
-  Status prepare_snapshot(std::string* ctx) override {
-    std::lock_guard<std::mutex> g(mu_);
-    *ctx = std::to_string(applied_) + " " + std::to_string(sum_);
-    return Status::OK();
-  }
-  Status save_snapshot(const std::string& ctx, ISnapshotWriter* w) override {
-    if (saves_) *saves_ += 1;
-    return w->write(ctx.data(), ctx.size());
-  }
-  Status recover_from_snapshot(ISnapshotReader* r) override {
-    ++recoveries;
-    char buf[64];
-    size_t got = 0;
-    Status s = r->read(buf, sizeof(buf), &got);
-    if (!s.ok()) return s;
-    std::string in(buf, got);
-    std::lock_guard<std::mutex> g(mu_);
-    applied_ = std::stoull(in.substr(0, in.find(' ')));
-    sum_ = std::stoull(in.substr(in.find(' ') + 1));
-    return write();
-  }
-
- private:
-  Status write() {
-    std::ofstream out(path_ + ".tmp", std::ios::trunc);
-    out << applied_ << " " << sum_;
-    out.close();
-    std::filesystem::rename(path_ + ".tmp", path_);
-    return Status::OK();
-  }
-  std::mutex mu_;
-  std::string path_;
-  std::atomic<uint64_t>* updates_;
-  std::atomic<uint64_t>* saves_;
-  uint64_t applied_ = 0, sum_ = 0, durable_ = 0;
-
- public:
-  std::atomic<int> recoveries{0};
-};
-
 TEST_F(NodeHostTest, OnDiskStateMachineRestartsFromItsOwnAppliedIndex) {
   std::atomic<uint64_t> updates[3] = {};
   auto start = [&](size_t i, std::map<uint64_t, std::string> members) {
@@ -320,7 +250,7 @@ TEST_F(NodeHostTest, OnDiskStateMachineRestartsFromItsOwnAppliedIndex) {
     std::string path = tc_.dirs[i] + "/ondisk.sm";
     return tc_.hosts[i]->start_on_disk_cluster(
         members, false,
-        [path, u = &updates[i]](uint64_t, uint64_t) { return std::make_unique<FileSM>(path, u); }, c);
+        [path, u = &updates[i]](uint64_t, uint64_t) { return std::make_unique<OnDiskCounter>(path, u); }, c);
   };
   for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(start(i, tc_.members()).ok());
   int leader = tc_.leader(7);
@@ -345,42 +275,14 @@ TEST_F(NodeHostTest, OnDiskStateMachineRestartsFromItsOwnAppliedIndex) {
   EXPECT_EQ(updates[victim].load(), before + 1) << "entries already in the store were replayed";
 }
 
-// A concurrent state machine: batched updates, lookups alongside them.
-class BatchCounter : public IConcurrentStateMachine {
- public:
-  Status update(std::vector<SMEntry>* entries) override {
-    max_batch = std::max<size_t>(max_batch, entries->size());
-    for (auto& e : *entries) e.result.value = ++count;
-    return Status::OK();
-  }
-  Status lookup(std::string_view, std::string* a) override {
-    *a = std::to_string(count.load());
-    return Status::OK();
-  }
-  Status prepare_snapshot(std::string* ctx) override {
-    *ctx = std::to_string(count.load());
-    return Status::OK();
-  }
-  Status save_snapshot(const std::string& ctx, ISnapshotWriter* w) override { return w->write(ctx.data(), ctx.size()); }
-  Status recover_from_snapshot(ISnapshotReader* r) override {
-    char buf[32];
-    size_t got = 0;
-    Status s = r->read(buf, sizeof(buf), &got);
-    if (s.ok()) count = std::stoull(std::string(buf, got));
-    return s;
-  }
-  std::atomic<uint64_t> count{0};
-  std::atomic<size_t> max_batch{0};
-};
-
 TEST_F(NodeHostTest, ConcurrentStateMachineReceivesBatches) {
-  BatchCounter* sms[3] = {};
+  ConcurrentCounter* sms[3] = {};
   for (size_t i = 0; i < 3; ++i) {
     Config c = TestCluster::config(9, i + 1);
     c.snapshot_entries = 50;
     ASSERT_TRUE(tc_.hosts[i]->start_concurrent_cluster(tc_.members(), false,
                                                       [&sms, i](uint64_t, uint64_t) {
-                                                        auto sm = std::make_unique<BatchCounter>();
+                                                        auto sm = std::make_unique<ConcurrentCounter>();
                                                         sms[i] = sm.get();
                                                         return sm;
                                                       },
@@ -408,18 +310,9 @@ TEST_F(NodeHostTest, ConcurrentStateMachineReceivesBatches) {
   EXPECT_EQ(v, "500");
 }
 
-// A concurrent state machine whose snapshot save waits for a gate.
-class SlowSaver : public BatchCounter {
- public:
-  explicit SlowSaver(std::shared_future<void> gate) : gate_(std::move(gate)) {}
-  Status save_snapshot(const std::string& ctx, ISnapshotWriter* w) override {
-    saving = true;
-    gate_.wait();
-    return BatchCounter::save_snapshot(ctx, w);
-  }
-  std::atomic<bool> saving{false};
-  std::shared_future<void> gate_;
-};
+// A concurrent state machine whose snapshot save waits for a gate: the
+// checker kind, so an entry applied twice or skipped meanwhile shows.
+using SlowSaver = GatedSave<ConcurrentCheckerSM>;
 
 TEST_F(NodeHostTest, ConcurrentStateMachineKeepsApplyingWhileItsSnapshotIsSaved) {
   std::promise<void> gate;
@@ -456,7 +349,7 @@ TEST_F(NodeHostTest, ConcurrentStateMachineKeepsApplyingWhileItsSnapshotIsSaved)
 
 TEST_F(NodeHostTest, OnDiskStateMachineKeepsMetadataOnlySnapshotsAndStreamsItsStateToALaggingNode) {
   std::atomic<uint64_t> updates[3] = {}, saves[3] = {};
-  FileSM* sms[3] = {};
+  OnDiskCounter* sms[3] = {};
   auto start = [&](size_t i, std::map<uint64_t, std::string> members) {
     Config c = TestCluster::config(8, i + 1);
     c.snapshot_entries = 10;
@@ -465,7 +358,7 @@ TEST_F(NodeHostTest, OnDiskStateMachineKeepsMetadataOnlySnapshotsAndStreamsItsSt
     return tc_.hosts[i]->start_on_disk_cluster(
         members, false,
         [path, &sms, i, u = &updates[i], sv = &saves[i]](uint64_t, uint64_t) {
-          auto sm = std::make_unique<FileSM>(path, u, sv);
+          auto sm = std::make_unique<OnDiskCounter>(path, u, sv);
           sms[i] = sm.get();
           return sm;
         },
@@ -494,16 +387,9 @@ TEST_F(NodeHostTest, OnDiskStateMachineKeepsMetadataOnlySnapshotsAndStreamsItsSt
 
 TEST_F(NodeHostTest, FailingStateMachineStopsItsReplicaOnly) {
   // Host 0's replica fails on "boom"; the others apply it.
-  class Fragile : public KV {
-   public:
-    Status update(std::string_view cmd, Result* r) override {
-      if (cmd == "boom") return Status(ErrorCode::kInvalidOperation, "cannot apply boom");
-      return KV::update(cmd, r);
-    }
-  };
   for (size_t i = 0; i < 3; ++i) {
     auto factory = [i](uint64_t, uint64_t) -> std::unique_ptr<IStateMachine> {
-      if (i == 0) return std::make_unique<Fragile>();
+      if (i == 0) return std::make_unique<KV>("boom");
       return std::make_unique<KV>();
     };
     ASSERT_TRUE(tc_.hosts[i]->start_cluster(tc_.members(), false, factory, TestCluster::config(12, i + 1)).ok());
@@ -595,19 +481,13 @@ TEST_F(NodeHostTest, ErrorPaths) {
   // until max_pending_per_node (4096) are waiting; then kSystemBusy.
   std::promise<void> gate;
   std::shared_future<void> open = gate.get_future().share();
-  class Blocked : public KV {
-   public:
-    explicit Blocked(std::shared_future<void> f) : f_(std::move(f)) {}
-    Status update(std::string_view cmd, Result* r) override {
-      f_.wait();
-      return KV::update(cmd, r);
-    }
-    std::shared_future<void> f_;
+  auto blocked = [open](uint64_t, uint64_t) {
+    auto kv = std::make_unique<KV>();
+    kv->before_update = [open](std::string_view) { open.wait(); };
+    return kv;
   };
   for (size_t i = 0; i < 3; ++i) {
-    ASSERT_TRUE(tc_.hosts[i]->start_cluster(tc_.members(), false,
-                                            [open](uint64_t, uint64_t) { return std::make_unique<Blocked>(open); },
-                                            TestCluster::config(5, i + 1)).ok());
+    ASSERT_TRUE(tc_.hosts[i]->start_cluster(tc_.members(), false, blocked, TestCluster::config(5, i + 1)).ok());
   }
   ASSERT_GE(tc_.leader(5), 0);
   Status busy;

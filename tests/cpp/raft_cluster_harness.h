@@ -1,5 +1,6 @@
 // raft_cluster_harness.h — the hand-driven Raft cluster shared by the
-// raft_paper_*_test.cc files: message and entry builders, `Node` (a peer's
+// raft_paper_*_test.cc files: the message and entry builders of
+// message_builder.h (msg, local_msg, entry, proposal, snap), `Node` (a peer's
 // storage, random source and what its caller observed) and `Cluster` (a
 // few Peers with a network the test delivers by hand), plus the setup
 // steps more than one topic needs. Logical ticks and explicit message
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "message_builder.h"
 #include "raft/peer.h"
 
 namespace dragonboat::raft::test {
@@ -29,30 +31,14 @@ inline Members members_of(const std::vector<uint64_t>& ids) {
   return m;
 }
 
-inline Message make_msg(MessageType type, uint64_t from, uint64_t to, uint64_t term) {
-  Message m;
-  m.type = type;
-  m.from = from;
-  m.to = to;
-  m.cluster_id = 1;
-  m.term = term;
-  return m;
-}
-
-inline Entry make_entry(uint64_t index, uint64_t term, const std::string& cmd = "x") {
-  Entry e;
-  e.index = index;
-  e.term = term;
-  e.cmd = cmd;
-  return e;
-}
-
-inline Entry proposal(const std::string& cmd, uint64_t key) {
-  Entry e;
-  e.cmd = cmd;
-  e.key = key;
-  return e;
-}
+// The builders (message_builder.h); msg() messages are in group 1, the
+// group of every Cluster.
+using dragonboat::test::entry;
+using dragonboat::test::local_msg;
+using dragonboat::test::msg;
+using dragonboat::test::proposal;
+using dragonboat::test::snap;
+static_assert(dragonboat::test::kTestClusterID == 1, "Cluster::config uses group 1");
 
 inline std::vector<Message> of_type(const std::vector<Message>& msgs, MessageType t) {
   std::vector<Message> out;
@@ -165,9 +151,7 @@ class Cluster {
   }
   // Feeds a local message (kElection, kCheckQuorum, ...) into the core.
   std::vector<Message> step_local(uint64_t id, MessageType t) {
-    Message m;
-    m.type = t;
-    (void)raft(id).step(m);
+    (void)raft(id).step(local_msg(t));
     return drain(id);
   }
   // Ticks `id` `n` times, draining after each tick; returns all messages.
@@ -227,9 +211,7 @@ class Cluster {
 
   // Forces `id` to campaign and lets the election finish.
   void elect(uint64_t id) {
-    Message m;
-    m.type = MT::kElection;
-    (void)raft(id).step(m);
+    (void)raft(id).step(local_msg(MT::kElection));
     stabilize();
     ASSERT_TRUE(peer(id).is_leader()) << "node " << id << " did not win";
   }
@@ -252,8 +234,7 @@ class Cluster {
 inline void make_solo_leader(Cluster& c) {
   c.step_local(1, MT::kElection);
   ASSERT_EQ(c.raft(1).role(), Role::kCandidate);
-  Message grant = make_msg(MT::kRequestVoteResp, 2, 1, c.raft(1).term());
-  c.step(1, grant);
+  c.step(1, msg(MT::kRequestVoteResp, 2, 1, c.raft(1).term()));
   ASSERT_TRUE(c.peer(1).is_leader());
 }
 

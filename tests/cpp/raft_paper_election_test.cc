@@ -30,7 +30,7 @@ using namespace test;  // raft_cluster_harness.h
 TEST(RaftPaper, Sec5_1_FollowerAdoptsHigherTerm) {
   Cluster c({1, 2, 3}, nullptr, {1});
   ASSERT_EQ(c.raft(1).term(), 1u);
-  c.step(1, make_msg(MT::kHeartbeat, 2, 1, 5));
+  c.step(1, msg(MT::kHeartbeat, 2, 1, 5));
   EXPECT_EQ(c.raft(1).term(), 5u);
   EXPECT_EQ(c.raft(1).role(), Role::kFollower);
   EXPECT_EQ(c.raft(1).leader_id(), 2u);
@@ -44,8 +44,7 @@ TEST(RaftPaper, Sec5_1_CandidateRevertsToFollowerOnHigherTerm) {
   c.step_local(1, MT::kElection);
   ASSERT_EQ(c.raft(1).role(), Role::kCandidate);
   ASSERT_EQ(c.raft(1).term(), 2u);
-  Message resp = make_msg(MT::kRequestVoteResp, 2, 1, 3);
-  resp.reject = true;
+  Message resp = msg(MT::kRequestVoteResp, 2, 1, 3).with_reject();
   c.step(1, resp);
   EXPECT_EQ(c.raft(1).role(), Role::kFollower);
   EXPECT_EQ(c.raft(1).term(), 3u);
@@ -57,7 +56,7 @@ TEST(RaftPaper, Sec5_1_CandidateRevertsToFollowerOnHigherTerm) {
 TEST(RaftPaper, Sec5_1_LeaderStepsDownOnHigherTerm) {
   Cluster c({1, 2, 3}, nullptr, {1});
   make_solo_leader(c);
-  c.step(1, make_msg(MT::kHeartbeatResp, 3, 1, 7));
+  c.step(1, msg(MT::kHeartbeatResp, 3, 1, 7));
   EXPECT_EQ(c.raft(1).role(), Role::kFollower);
   EXPECT_EQ(c.raft(1).term(), 7u);
   EXPECT_EQ(c.raft(1).leader_id(), kNoNode);
@@ -68,10 +67,8 @@ TEST(RaftPaper, Sec5_1_LeaderStepsDownOnHigherTerm) {
 // (newer) term so the stale candidate can catch up.
 TEST(RaftPaper, Sec5_1_StaleRequestVoteRejectedWithOurTerm) {
   Cluster c({1, 2, 3}, nullptr, {1});
-  c.step(1, make_msg(MT::kHeartbeat, 2, 1, 5));
-  Message req = make_msg(MT::kRequestVote, 3, 1, 3);
-  req.log_index = 100;
-  req.log_term = 4;
+  c.step(1, msg(MT::kHeartbeat, 2, 1, 5));
+  Message req = msg(MT::kRequestVote, 3, 1, 3).with_log(100, 4);
   std::vector<Message> out = c.step(1, req);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].type, MT::kRequestVoteResp);
@@ -89,11 +86,8 @@ TEST(RaftPaper, Sec5_1_StaleReplicateRejected) {
   for (bool pre_vote : {false, true}) {
     SCOPED_TRACE(pre_vote ? "pre_vote" : "no pre_vote");
     Cluster c({1, 2, 3}, [pre_vote](Config& cfg) { cfg.pre_vote = pre_vote; }, {1});
-    c.step(1, make_msg(MT::kHeartbeat, 2, 1, 5));
-    Message rep = make_msg(MT::kReplicate, 3, 1, 4);
-    rep.log_index = 3;
-    rep.log_term = 1;
-    rep.entries = {make_entry(4, 4)};
+    c.step(1, msg(MT::kHeartbeat, 2, 1, 5));
+    Message rep = msg(MT::kReplicate, 3, 1, 4).with_log(3, 1).with_entries({entry(4, 4, "x")});
     std::vector<Message> out = c.step(1, rep);
     EXPECT_EQ(c.raft(1).log().last_index(), 3u);
     EXPECT_EQ(c.node(1).log.last_index(), 3u);
@@ -177,9 +171,7 @@ TEST(RaftPaper, Sec5_2_RandomizedElectionTimeoutInRange) {
 // its last log index and term (§5.4.1).
 TEST(RaftPaper, Sec5_2_CandidateVotesForItselfAndRequestsAllVoters) {
   Cluster c({1, 2, 3, 4, 5}, nullptr, {1});
-  Message m;
-  m.type = MT::kElection;
-  (void)c.raft(1).step(m);
+  (void)c.raft(1).step(local_msg(MT::kElection));
   Update u = c.process(1, false);
   EXPECT_EQ(c.raft(1).term(), 2u);
   EXPECT_EQ(c.raft(1).vote(), 1u);
@@ -203,16 +195,16 @@ TEST(RaftPaper, Sec5_2_CandidateWinsWithMajority) {
   {
     Cluster c({1, 2, 3}, nullptr, {1});
     c.step_local(1, MT::kElection);
-    c.step(1, make_msg(MT::kRequestVoteResp, 2, 1, 2));
+    c.step(1, msg(MT::kRequestVoteResp, 2, 1, 2));
     EXPECT_TRUE(c.peer(1).is_leader());
   }
   {
     Cluster c({1, 2, 3, 4, 5}, nullptr, {1});
     c.step_local(1, MT::kElection);
-    c.step(1, make_msg(MT::kRequestVoteResp, 2, 1, 2));
-    c.step(1, make_msg(MT::kRequestVoteResp, 2, 1, 2));  // duplicate
+    c.step(1, msg(MT::kRequestVoteResp, 2, 1, 2));
+    c.step(1, msg(MT::kRequestVoteResp, 2, 1, 2));  // duplicate
     EXPECT_EQ(c.raft(1).role(), Role::kCandidate);
-    c.step(1, make_msg(MT::kRequestVoteResp, 4, 1, 2));
+    c.step(1, msg(MT::kRequestVoteResp, 4, 1, 2));
     EXPECT_TRUE(c.peer(1).is_leader());
     EXPECT_EQ(c.raft(1).term(), 2u);
     EXPECT_EQ(c.peer(1).leader_id(), 1u);
@@ -227,10 +219,7 @@ TEST(RaftPaper, Sec5_2_CandidateRevertsOnLeaderOfSameTerm) {
     Cluster c({1, 2, 3}, nullptr, {1});
     c.step_local(1, MT::kElection);
     ASSERT_EQ(c.raft(1).role(), Role::kCandidate);
-    Message m = make_msg(type, 2, 1, 2);
-    m.log_index = 3;
-    m.log_term = 1;
-    m.commit = 3;
+    Message m = msg(type, 2, 1, 2).with_log(3, 1).with_commit(3);
     std::vector<Message> out = c.step(1, m);
     EXPECT_EQ(c.raft(1).role(), Role::kFollower);
     EXPECT_EQ(c.raft(1).term(), 2u);
@@ -245,12 +234,7 @@ TEST(RaftPaper, Sec5_2_CandidateRevertsOnLeaderOfSameTerm) {
 // first served; the vote is persisted and survives a restart.
 TEST(RaftPaper, Sec5_2_AtMostOneVotePerTerm) {
   Cluster c({1, 2, 3}, nullptr, {1});
-  auto request = [](uint64_t from) {
-    Message r = make_msg(MT::kRequestVote, from, 1, 2);
-    r.log_index = 3;
-    r.log_term = 1;
-    return r;
-  };
+  auto request = [](uint64_t from) -> Message { return msg(MT::kRequestVote, from, 1, 2).with_log(3, 1); };
   std::vector<Message> out = c.step(1, request(2));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_FALSE(out[0].reject);
@@ -310,8 +294,7 @@ TEST(RaftPaper, Sec5_2_HeartbeatsSuppressElections) {
 TEST(RaftPaper, Sec5_2_CandidateLosesOnMajorityRejection) {
   Cluster c({1, 2, 3, 4, 5}, nullptr, {1});
   c.step_local(1, MT::kElection);
-  Message no = make_msg(MT::kRequestVoteResp, 2, 1, 2);
-  no.reject = true;
+  Message no = msg(MT::kRequestVoteResp, 2, 1, 2).with_reject();
   c.step(1, no);
   no.from = 3;
   c.step(1, no);
@@ -329,9 +312,7 @@ TEST(RaftPaper, Sec5_2_CandidateLosesOnMajorityRejection) {
 // its term or vote; only a granted pre-vote quorum starts a real election.
 TEST(RaftPaper, Thesis9_6_PreCandidateDoesNotBumpTerm) {
   Cluster c({1, 2, 3}, [](Config& cfg) { cfg.pre_vote = true; }, {1});
-  Message m;
-  m.type = MT::kElection;
-  (void)c.raft(1).step(m);
+  (void)c.raft(1).step(local_msg(MT::kElection));
   Update u = c.process(1, false);
   EXPECT_EQ(c.raft(1).role(), Role::kPreCandidate);
   EXPECT_EQ(c.raft(1).term(), 1u);
@@ -345,7 +326,7 @@ TEST(RaftPaper, Thesis9_6_PreCandidateDoesNotBumpTerm) {
   EXPECT_EQ(c.raft(1).term(), 1u);
   EXPECT_EQ(c.node(1).log.hard_state().term, 1u);
   ASSERT_EQ(c.raft(1).role(), Role::kPreCandidate);
-  std::vector<Message> out = c.step(1, make_msg(MT::kRequestPreVoteResp, 2, 1, 2));
+  std::vector<Message> out = c.step(1, msg(MT::kRequestPreVoteResp, 2, 1, 2));
   EXPECT_EQ(c.raft(1).role(), Role::kCandidate);
   EXPECT_EQ(c.raft(1).term(), 2u);
   EXPECT_EQ(of_type(out, MT::kRequestVote).size(), 2u);
@@ -406,9 +387,8 @@ TEST(RaftPaper, Thesis6_2_FollowerWithLiveLeaderIgnoresHigherTermVote) {
   c.elect(1);
   c.tick_all(1);
   uint64_t term = c.raft(2).term();
-  Message req = make_msg(MT::kRequestVote, 3, 2, term + 1);
-  req.log_index = c.raft(3).log().last_index();
-  req.log_term = c.raft(3).log().last_term();
+  Message req =
+      msg(MT::kRequestVote, 3, 2, term + 1).with_log(c.raft(3).log().last_index(), c.raft(3).log().last_term());
   std::vector<Message> out = c.step(2, req);
   EXPECT_TRUE(out.empty());
   EXPECT_EQ(c.raft(2).term(), term);

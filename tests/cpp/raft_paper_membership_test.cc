@@ -40,13 +40,11 @@ TEST(RaftPaper, Thesis4_1_OnePendingConfigChangeAtATime) {
   c.stabilize();
   EXPECT_TRUE(c.peer(1).membership().is_observer(5));
   // Two changes in one batch: only the first is kept.
-  Entry a, b;
-  a.type = b.type = EntryType::kConfigChange;
-  a.key = 103;
-  b.key = 104;
   uint64_t ccid = c.peer(1).membership().config_change_id;
-  a.cmd = encode_config_change(make_cc(ConfigChangeType::kAddObserver, 6, ccid));
-  b.cmd = encode_config_change(make_cc(ConfigChangeType::kAddObserver, 7, ccid));
+  Entry a = proposal(encode_config_change(make_cc(ConfigChangeType::kAddObserver, 6, ccid)), 103)
+                .with_type(EntryType::kConfigChange);
+  Entry b = proposal(encode_config_change(make_cc(ConfigChangeType::kAddObserver, 7, ccid)), 104)
+                .with_type(EntryType::kConfigChange);
   ASSERT_TRUE(c.peer(1).propose({a, b}).ok());
   c.stabilize();
   EXPECT_EQ(c.node(1).dropped, (std::vector<uint64_t>{101, 104}));
@@ -125,13 +123,13 @@ TEST(RaftPaper, Thesis4_2_1_ObserverNotCountedInQuorum) {
   EXPECT_EQ(c.raft(3).term(), term);
   EXPECT_EQ(c.raft(3).role(), Role::kObserver);
   // Its vote does not count: 1 needs 2's vote, not 3's.
-  c.step(1, make_msg(MT::kNoOp, 2, 1, c.raft(1).term() + 1));
+  c.step(1, msg(MT::kNoOp, 2, 1, c.raft(1).term() + 1));
   c.step_local(1, MT::kElection);
   ASSERT_EQ(c.raft(1).role(), Role::kCandidate);
   uint64_t t = c.raft(1).term();
-  c.step(1, make_msg(MT::kRequestVoteResp, 3, 1, t));
+  c.step(1, msg(MT::kRequestVoteResp, 3, 1, t));
   EXPECT_EQ(c.raft(1).role(), Role::kCandidate);
-  c.step(1, make_msg(MT::kRequestVoteResp, 2, 1, t));
+  c.step(1, msg(MT::kRequestVoteResp, 2, 1, t));
   EXPECT_TRUE(c.peer(1).is_leader());
 }
 
@@ -219,8 +217,7 @@ TEST(RaftPaper, RateLimit_ProposeReturnsSystemBusy) {
   EXPECT_TRUE(c.propose(1, "ok", 1).ok());
   c.stabilize();
   // A follower reporting a large in-memory log limits the group as well.
-  Message report = make_msg(MT::kRateLimit, 2, 1, c.raft(1).term());
-  report.hint = 5000;
+  Message report = msg(MT::kRateLimit, 2, 1, c.raft(1).term()).with_hint(5000);
   c.step(1, report);
   EXPECT_EQ(c.propose(1, "x", 2).code(), ErrorCode::kSystemBusy);
 }

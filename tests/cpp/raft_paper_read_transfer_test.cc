@@ -54,16 +54,14 @@ TEST(RaftPaper, Thesis6_4_ReadIndexDeferredUntilCurrentTermCommit) {
   ASSERT_TRUE(c.peer(1).read_index(ReadCtx{9, 0}).ok());
   std::vector<Message> out = c.drain(1);
   for (const Message& m : out) EXPECT_NE(m.hint, 9u) << message_type_name(m.type);
-  Message ack = make_msg(MT::kReplicateResp, 2, 1, 2);
-  ack.log_index = 4;
+  Message ack = msg(MT::kReplicateResp, 2, 1, 2).with_log(4);
   out = c.step(1, ack);
   ASSERT_EQ(c.raft(1).log().committed(), 4u);
   EXPECT_TRUE(c.node(1).reads.empty());
   std::vector<Message> hbs = of_type(out, MT::kHeartbeat);
   ASSERT_EQ(hbs.size(), 2u);
   EXPECT_EQ(hbs[0].hint, 9u);
-  Message hb_resp = make_msg(MT::kHeartbeatResp, 2, 1, 2);
-  hb_resp.hint = 9;
+  Message hb_resp = msg(MT::kHeartbeatResp, 2, 1, 2).with_hint(9);
   c.step(1, hb_resp);
   ASSERT_EQ(c.node(1).reads.size(), 1u);
   EXPECT_EQ(c.node(1).reads[0].index, 4u);
@@ -103,14 +101,13 @@ TEST(RaftPaper, Thesis6_4_ReadIndexDroppedWithoutLeader) {
   c.drain(1);
   ASSERT_EQ(c.node(1).dropped_reads.size(), 2u);
   EXPECT_EQ(c.node(1).dropped_reads[1], (ReadCtx{6, 0}));
-  c.step(1, make_msg(MT::kRequestVoteResp, 2, 1, 2));
+  c.step(1, msg(MT::kRequestVoteResp, 2, 1, 2));
   ASSERT_TRUE(c.peer(1).is_leader());
-  Message ack = make_msg(MT::kReplicateResp, 2, 1, 2);
-  ack.log_index = 4;
+  Message ack = msg(MT::kReplicateResp, 2, 1, 2).with_log(4);
   c.step(1, ack);
   ASSERT_TRUE(c.peer(1).read_index(ReadCtx{8, 0}).ok());  // awaiting heartbeat acks
   c.drain(1);
-  c.step(1, make_msg(MT::kHeartbeatResp, 3, 1, 9));  // deposed
+  c.step(1, msg(MT::kHeartbeatResp, 3, 1, 9));  // deposed
   ASSERT_EQ(c.node(1).dropped_reads.size(), 3u);
   EXPECT_EQ(c.node(1).dropped_reads[2], (ReadCtx{8, 0}));
   EXPECT_TRUE(c.node(1).reads.empty());
@@ -236,15 +233,13 @@ TEST(RaftPaper, Thesis3_10_TransferToObserverRefused) {
   if (!s.ok()) {
     EXPECT_EQ(s.code(), ErrorCode::kInvalidTarget);  // refused up front by the API
   }
-  Message req;  // and refused by the core when asked directly
-  req.type = MT::kLeaderTransfer;
-  req.hint = 3;
-  (void)c.raft(1).step(req);
+  // and refused by the core when asked directly
+  (void)c.raft(1).step(local_msg(MT::kLeaderTransfer).with_hint(3));
   std::vector<Message> out = c.drain(1);
   EXPECT_TRUE(of_type(out, MT::kTimeoutNow).empty());
   EXPECT_EQ(c.raft(1).leader_transfer_target(), kNoNode);
   uint64_t term = c.raft(3).term();
-  out = c.step(3, make_msg(MT::kTimeoutNow, 1, 3, term));
+  out = c.step(3, msg(MT::kTimeoutNow, 1, 3, term));
   EXPECT_TRUE(out.empty());
   EXPECT_EQ(c.raft(3).role(), Role::kObserver);
   EXPECT_EQ(c.raft(3).term(), term);

@@ -30,12 +30,8 @@ using namespace test;  // raft_cluster_harness.h
 // its log has no entry at prevLogIndex with term prevLogTerm.
 TEST(RaftPaper, Sec5_3_FollowerRejectsReplicateWithMismatchedPrev) {
   Cluster c({1, 2, 3}, nullptr, {1});  // log: 1..3 at term 1
-  auto replicate = [](uint64_t prev, uint64_t prev_term) {
-    Message m = make_msg(MT::kReplicate, 2, 1, 2);
-    m.log_index = prev;
-    m.log_term = prev_term;
-    m.entries = {make_entry(prev + 1, 2)};
-    return m;
+  auto replicate = [](uint64_t prev, uint64_t prev_term) -> Message {
+    return msg(MT::kReplicate, 2, 1, 2).with_log(prev, prev_term).with_entries({entry(prev + 1, 2, "x")});
   };
   for (auto [prev, prev_term] : {std::pair<uint64_t, uint64_t>{3, 2}, {5, 2}}) {
     SCOPED_TRACE("prev " + std::to_string(prev) + "/" + std::to_string(prev_term));
@@ -56,11 +52,8 @@ TEST(RaftPaper, Sec5_3_FollowerRejectsReplicateWithMismatchedPrev) {
 
 // Gives live node 1 of {1,2,3} the log 1..3@1, 4..7@2 from leader 2.
 void give_term2_suffix(Cluster& c) {
-  Message m = make_msg(MT::kReplicate, 2, 1, 2);
-  m.log_index = 3;
-  m.log_term = 1;
-  m.commit = 3;
-  for (uint64_t i = 4; i <= 7; ++i) m.entries.push_back(make_entry(i, 2, "old" + std::to_string(i)));
+  Message m = msg(MT::kReplicate, 2, 1, 2).with_log(3, 1).with_commit(3);
+  for (uint64_t i = 4; i <= 7; ++i) m.entries.push_back(entry(i, 2, "old" + std::to_string(i)));
   c.step(1, m);
   ASSERT_EQ(c.node(1).log.last_index(), 7u);
 }
@@ -71,11 +64,7 @@ void give_term2_suffix(Cluster& c) {
 TEST(RaftPaper, Sec5_3_ConflictingSuffixTruncatedAndReplaced) {
   Cluster c({1, 2, 3}, nullptr, {1});
   give_term2_suffix(c);
-  Message m = make_msg(MT::kReplicate, 3, 1, 3);
-  m.log_index = 4;
-  m.log_term = 2;
-  m.commit = 4;
-  m.entries = {make_entry(5, 3, "new5")};
+  Message m = msg(MT::kReplicate, 3, 1, 3).with_log(4, 2).with_commit(4).with_entries({entry(5, 3, "new5")});
   std::vector<Message> out = c.step(1, m);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_FALSE(out[0].reject);
@@ -99,11 +88,7 @@ TEST(RaftPaper, Sec5_3_ConflictingSuffixTruncatedAndReplaced) {
 TEST(RaftPaper, Sec5_3_StaleDuplicateReplicateDoesNotTruncate) {
   Cluster c({1, 2, 3}, nullptr, {1});
   give_term2_suffix(c);
-  Message old = make_msg(MT::kReplicate, 2, 1, 2);
-  old.log_index = 3;
-  old.log_term = 1;
-  old.commit = 3;
-  old.entries = {make_entry(4, 2, "old4")};
+  Message old = msg(MT::kReplicate, 2, 1, 2).with_log(3, 1).with_commit(3).with_entries({entry(4, 2, "old4")});
   std::vector<Message> out = c.step(1, old);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_FALSE(out[0].reject);
@@ -191,15 +176,13 @@ TEST(RaftPaper, Sec5_3_LeaderBacksUpAndRepairsDivergentFollower) {
 TEST(RaftPaper, Sec5_3_FollowerCommitLimitedToLastNewEntry) {
   Cluster c({1, 2, 3}, nullptr, {1});
   give_term2_suffix(c);  // 4..7 at term 2, commit 3
-  Message probe = make_msg(MT::kReplicate, 3, 1, 3);
-  probe.log_index = 3;
-  probe.log_term = 1;
-  probe.commit = 7;  // the new leader's 4..7 are not these entries
+  // The new leader's 4..7 are not these entries.
+  Message probe = msg(MT::kReplicate, 3, 1, 3).with_log(3, 1).with_commit(7);
   std::vector<Message> out = c.step(1, probe);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_FALSE(out[0].reject);
   EXPECT_EQ(c.raft(1).log().committed(), 3u);
-  probe.entries = {make_entry(4, 3, "leader4")};
+  probe.entries = {entry(4, 3, "leader4")};
   c.step(1, probe);
   EXPECT_EQ(c.raft(1).log().last_index(), 4u);
   EXPECT_EQ(c.raft(1).log().committed(), 4u);
@@ -209,10 +192,7 @@ TEST(RaftPaper, Sec5_3_FollowerCommitLimitedToLastNewEntry) {
 // ============================== §5.4 ======================================
 
 Message vote_request(uint64_t from, uint64_t term, uint64_t last_index, uint64_t last_term) {
-  Message r = make_msg(MT::kRequestVote, from, 1, term);
-  r.log_index = last_index;
-  r.log_term = last_term;
-  return r;
+  return msg(MT::kRequestVote, from, 1, term).with_log(last_index, last_term);
 }
 
 // §5.4.1: the voter denies its vote if its own log is more up-to-date; logs
@@ -253,14 +233,13 @@ TEST(RaftPaper, Sec5_4_2_PreviousTermEntryNotCommittedByCounting) {
   ASSERT_TRUE(c.propose(1, "x", 1).ok());  // index 5, term 2: never acked
   c.drain(1);
   ASSERT_EQ(c.raft(1).log().committed(), 3u);
-  c.step(1, make_msg(MT::kNoOp, 2, 1, 3));  // deposed
-  c.step_local(1, MT::kElection);           // term 4
-  c.step(1, make_msg(MT::kRequestVoteResp, 2, 1, 4));
+  c.step(1, msg(MT::kNoOp, 2, 1, 3));  // deposed
+  c.step_local(1, MT::kElection);       // term 4
+  c.step(1, msg(MT::kRequestVoteResp, 2, 1, 4));
   ASSERT_TRUE(c.peer(1).is_leader());
   ASSERT_EQ(c.raft(1).log().last_index(), 6u);  // no-op of term 4
   c.drain(1);
-  Message ack = make_msg(MT::kReplicateResp, 2, 1, 4);
-  ack.log_index = 5;  // 1 and 2 now hold the term-2 entry: a majority
+  Message ack = msg(MT::kReplicateResp, 2, 1, 4).with_log(5);  // 1 and 2 now hold the term-2 entry: a majority
   c.step(1, ack);
   EXPECT_EQ(c.raft(1).log().committed(), 3u);
   ack.log_index = 6;
@@ -325,8 +304,7 @@ TEST(RaftPaper, Thesis10_2_1_LeaderCountsItselfOnlyAfterPersist) {
   Cluster c({1, 2, 3}, nullptr, {1});
   make_solo_leader(c);
   c.drain(1);
-  Message ack = make_msg(MT::kReplicateResp, 2, 1, 2);
-  ack.log_index = 4;
+  Message ack = msg(MT::kReplicateResp, 2, 1, 2).with_log(4);
   c.step(1, ack);
   ASSERT_EQ(c.raft(1).log().committed(), 4u);
   ASSERT_TRUE(c.propose(1, "x", 1).ok());
@@ -349,8 +327,7 @@ TEST(RaftPaper, Thesis10_2_1_ReplicateMayBeSentBeforePersist) {
   make_solo_leader(c);
   c.drain(1);
   for (uint64_t from : {2, 3}) {  // both followers caught up: pipelining on
-    Message ack = make_msg(MT::kReplicateResp, from, 1, 2);
-    ack.log_index = 4;
+    Message ack = msg(MT::kReplicateResp, from, 1, 2).with_log(4);
     c.step(1, ack);
   }
   ASSERT_TRUE(c.propose(1, "x", 1).ok());
@@ -366,10 +343,7 @@ TEST(RaftPaper, Thesis10_2_1_ReplicateMayBeSentBeforePersist) {
   EXPECT_EQ(to, (std::set<uint64_t>{2, 3}));
 
   Cluster f({1, 2, 3}, nullptr, {1});
-  Message rep = make_msg(MT::kReplicate, 2, 1, 2);
-  rep.log_index = 3;
-  rep.log_term = 1;
-  rep.entries = {make_entry(4, 2)};
+  Message rep = msg(MT::kReplicate, 2, 1, 2).with_log(3, 1).with_entries({entry(4, 2, "x")});
   (void)f.peer(1).step(rep);
   Update fu = f.process(1, false);
   ASSERT_EQ(fu.entries_to_save.size(), 1u);
@@ -397,11 +371,9 @@ TEST(RaftPaper, Sec7_LaggingFollowerInstallsSnapshotAndResumes) {
   c.tick_all(1);
   uint64_t idx = c.raft(1).log().committed();
   ASSERT_EQ(idx, c.raft(1).log().last_index());
-  Snapshot ss;
-  ss.index = idx;
-  ss.term = c.raft(1).log().term_or_zero(idx);
-  ss.membership = c.peer(1).membership();
-  ss.data = "state@" + std::to_string(idx);
+  Snapshot ss = snap(idx, c.raft(1).log().term_or_zero(idx))
+                    .with_membership(c.peer(1).membership())
+                    .with_data("state@" + std::to_string(idx));
   c.node(1).log.save_snapshot(ss);
   ASSERT_TRUE(c.node(1).log.compact(idx).ok());
   c.heal();

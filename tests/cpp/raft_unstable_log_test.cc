@@ -11,31 +11,20 @@
 #include <utility>
 #include <vector>
 
+#include "message_builder.h"
 #include "raft/unstable_log.h"
 
 namespace dragonboat::raft {
 namespace {
 
-Entry ent(uint64_t index, uint64_t term, const std::string& cmd = "") {
-  Entry e;
-  e.index = index;
-  e.term = term;
-  e.cmd = cmd;
-  return e;
-}
+using dragonboat::test::entry;  // message_builder.h
+using dragonboat::test::snap;
 
 // Consecutive entries from `first`, one per term in `terms`.
 std::vector<Entry> run(uint64_t first, const std::vector<uint64_t>& terms) {
   std::vector<Entry> out;
-  for (uint64_t t : terms) out.push_back(ent(first++, t));
+  for (uint64_t t : terms) out.push_back(entry(first++, t));
   return out;
-}
-
-Snapshot snap(uint64_t index, uint64_t term) {
-  Snapshot s;
-  s.index = index;
-  s.term = term;
-  return s;
 }
 
 // (index, term) of every entry, for comparison.
@@ -163,8 +152,8 @@ TEST(RaftUnstableLog, TruncateAndAppendOnEmptyLog) {
 
 TEST(RaftUnstableLog, TruncateAndAppendKeepsPayloads) {
   UnstableLog u(1);
-  u.truncate_and_append({ent(1, 1, "a"), ent(2, 1, "b"), ent(3, 1, "c")});
-  u.truncate_and_append({ent(3, 2, "C"), ent(4, 2, "d")});
+  u.truncate_and_append({entry(1, 1, "a"), entry(2, 1, "b"), entry(3, 1, "c")});
+  u.truncate_and_append({entry(3, 2, "C"), entry(4, 2, "d")});
   ASSERT_EQ(u.entries().size(), 4u);
   EXPECT_EQ(u.entries()[0].cmd, "a");
   EXPECT_EQ(u.entries()[1].cmd, "b");

@@ -4,53 +4,18 @@
 
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <random>
 
+#include "message_builder.h"
 #include "rsm/applier.h"
 #include "rsm/snapshotter.h"
+#include "test_state_machines.h"
 
 namespace dragonboat::rsm {
 namespace {
 
-class KV : public IStateMachine {
- public:
-  Status update(std::string_view cmd, Result* r) override {
-    auto eq = cmd.find('=');
-    data[std::string(cmd.substr(0, eq))] = std::string(cmd.substr(eq + 1));
-    r->value = data.size();
-    return Status::OK();
-  }
-  Status lookup(std::string_view q, std::string* a) override {
-    *a = data[std::string(q)];
-    return Status::OK();
-  }
-  Status save_snapshot(ISnapshotWriter* w) override {
-    for (const auto& [k, v] : data) {
-      std::string line = k + "=" + v + "\n";
-      Status s = w->write(line.data(), line.size());
-      if (!s.ok()) return s;
-    }
-    return Status::OK();
-  }
-  Status recover_from_snapshot(ISnapshotReader* r) override {
-    std::string all, buf(1000, '\0');
-    for (size_t got = 1; got > 0;) {
-      Status s = r->read(buf.data(), buf.size(), &got);
-      if (!s.ok()) return s;
-      all.append(buf.data(), got);
-    }
-    data.clear();
-    size_t pos = 0;
-    while (pos < all.size()) {
-      size_t nl = all.find('\n', pos), eq = all.find('=', pos);
-      data[all.substr(pos, eq - pos)] = all.substr(eq + 1, nl - eq - 1);
-      pos = nl + 1;
-    }
-    return Status::OK();
-  }
-  std::map<std::string, std::string> data;
-};
+using dragonboat::test::entry;  // message_builder.h
+using dragonboat::test::KV;     // test_state_machines.h
 
 class SnapshotterTest : public ::testing::Test {
  protected:
@@ -62,14 +27,9 @@ class SnapshotterTest : public ::testing::Test {
   std::string root_;
 };
 
-raft::Entry entry(uint64_t index, std::string cmd, uint64_t client, uint64_t series) {
-  raft::Entry e;
-  e.index = index;
-  e.cmd = std::move(cmd);
-  e.key = index;
-  e.client_id = client;
-  e.series_id = series;
-  return e;
+// An entry of client 5's session, series `series`, proposed with key = index.
+raft::Entry session_entry(uint64_t index, std::string cmd, uint64_t series) {
+  return entry(index, 0, std::move(cmd)).with_key(index).with_session(5, series);
 }
 
 TEST_F(SnapshotterTest, StateAndSessionsSurviveSaveAndRecover) {
@@ -77,8 +37,8 @@ TEST_F(SnapshotterTest, StateAndSessionsSurviveSaveAndRecover) {
   SessionManager sessions;
   Applier a(&kv, &sessions);
   ApplyOutput out;
-  std::vector<raft::Entry> ents = {entry(1, "", 5, kSeriesIDForRegister)};
-  for (uint64_t i = 2; i <= 500; ++i) ents.push_back(entry(i, "k" + std::to_string(i) + "=v" + std::to_string(i), 5, i));
+  std::vector<raft::Entry> ents = {session_entry(1, "", kSeriesIDForRegister)};
+  for (uint64_t i = 2; i <= 500; ++i) ents.push_back(session_entry(i, "k" + std::to_string(i) + "=v" + std::to_string(i), i));
   ASSERT_TRUE(a.apply(ents, &out).ok());
   snapshot::SnapshotMeta meta;
   ASSERT_TRUE(save_snapshot(root_, 1, 2, 500, 3, &kv, sessions, &meta).ok());
@@ -93,7 +53,7 @@ TEST_F(SnapshotterTest, StateAndSessionsSurviveSaveAndRecover) {
   Applier b(&kv2, &sessions2);
   b.set_applied(500);
   ApplyOutput out2;
-  ASSERT_TRUE(b.apply({entry(501, "k500=changed", 5, 500)}, &out2).ok());
+  ASSERT_TRUE(b.apply({session_entry(501, "k500=changed", 500)}, &out2).ok());
   EXPECT_EQ(kv2.data["k500"], "v500") << "the duplicate must not be applied";
   ASSERT_EQ(out2.completions.size(), 1u);
   EXPECT_EQ(out2.completions[0].code, RequestResultCode::kCompleted);

@@ -11,26 +11,16 @@
 
 #include "engine/step_worker.h"
 #include "logdb/logdb.h"
+#include "test_state_machines.h"
 #include "test_util.h"
 #include "transport/inproc_transport.h"
 
 namespace dragonboat::engine {
 namespace {
 
-class Counter : public IStateMachine {
- public:
-  Status update(std::string_view, Result* r) override {
-    r->value = ++n;
-    return Status::OK();
-  }
-  Status lookup(std::string_view, std::string* a) override {
-    *a = std::to_string(n);
-    return Status::OK();
-  }
-  Status save_snapshot(ISnapshotWriter*) override { return Status::OK(); }
-  Status recover_from_snapshot(ISnapshotReader*) override { return Status::OK(); }
-  uint64_t n = 0;
-};
+// The checker kind (test_state_machines.h): an entry applied twice or
+// skipped shows in its count and hash.
+using dragonboat::test::CheckerSM;
 
 constexpr uint64_t kGroups = 4;
 
@@ -86,7 +76,7 @@ struct Host : transport::MessageHandler {
 
   std::unique_ptr<logdb::LogDB> db;
   transport::InProcTransport t;
-  std::map<uint64_t, Counter> sms;
+  std::map<uint64_t, CheckerSM> sms;
   std::map<uint64_t, std::unique_ptr<rsm::ManagedSM>> wrapped;
   std::map<uint64_t, std::shared_ptr<Node>> nodes;
   std::vector<std::shared_ptr<Node>> all;

@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "message_builder.h"
 #include "recording_handler.h"
 #include "snapshot/snapshot_dir.h"
 #include "snapshot/snapshot_file.h"
@@ -66,17 +67,9 @@ class TcpSnapshotTest : public ::testing::Test {
     return path;
   }
   Message snapshot_message(const std::string& path) {
-    Message m;
-    m.type = MessageType::kInstallSnapshot;
-    m.cluster_id = 4;
-    m.to = 2;
-    m.from = 1;
-    m.term = 7;
-    m.snapshot.index = 300;
-    m.snapshot.term = 6;
-    m.snapshot.membership.addresses = {{1, "a"}, {2, "b"}};
-    m.snapshot.filepath = path;
-    return m;
+    return dragonboat::test::msg(MessageType::kInstallSnapshot, 1, 2, 7)
+        .with_cluster(4)
+        .with_snapshot(dragonboat::test::snap(300, 6).with_members({{1, "a"}, {2, "b"}}).with_file(path));
   }
   bool leftovers() {
     std::error_code ec;

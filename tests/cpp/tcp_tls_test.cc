@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "message_builder.h"
 #include "recording_handler.h"
 #include "test_util.h"
 #include "transport/tcp_transport.h"
@@ -24,15 +25,10 @@ using raft::MessageType;
 
 using Recorder = dragonboat::test::RecordingHandler;
 
-Message msg(uint64_t cluster, uint64_t to, uint64_t seq) {
-  Message m;
-  m.type = MessageType::kHeartbeat;
-  m.cluster_id = cluster;
-  m.to = to;
-  m.from = 1;
-  m.term = 2;
-  m.commit = seq;
-  return m;
+// Message `seq` from node 1 to `to` in group `cluster`: a heartbeat with
+// commit seq.
+Message heartbeat(uint64_t cluster, uint64_t to, uint64_t seq) {
+  return dragonboat::test::msg(MessageType::kHeartbeat, 1, to, 2).with_cluster(cluster).with_commit(seq);
 }
 
 class TlsTest : public ::testing::Test {
@@ -81,9 +77,9 @@ TEST_F(TlsTest, PeersSignedByTheCaExchangeMessages) {
   ASSERT_TRUE(b.start().ok());
   reg.add(1, 2, b.address());
   reg.add(1, 1, a.address());
-  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE(a.send(msg(1, 2, i)));
+  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE(a.send(heartbeat(1, 2, i)));
   ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 100; }));
-  ASSERT_TRUE(b.send(msg(1, 1, 1)));
+  ASSERT_TRUE(b.send(heartbeat(1, 1, 1)));
   ASSERT_TRUE(ra.wait([&] { return ra.received.size() == 1; }));
   EXPECT_EQ(a.stats().tls_refusals.load() + b.stats().tls_refusals.load(), 0u);
 }
@@ -105,7 +101,7 @@ TEST_F(TlsTest, PeerWithAnotherCasCertificateIsRefused) {
   // as Raft keeps sending.
   uint64_t seq = 0;
   ASSERT_TRUE(eventually([&] {
-    rogue.send(msg(1, 2, ++seq));
+    rogue.send(heartbeat(1, 2, ++seq));
     return rr.wait([&] { return !rr.unreachable.empty(); });
   })) << "the refused sender learns it";
   ASSERT_TRUE(eventually([&] { return b.stats().tls_refusals.load() >= 1; }));
@@ -123,7 +119,7 @@ TEST_F(TlsTest, PlainTcpClientIsRefused) {
   ASSERT_TRUE(p.start().ok());
   ASSERT_TRUE(b.start().ok());
   reg.add(1, 2, b.address());
-  ASSERT_TRUE(p.send(msg(1, 2, 1)));
+  ASSERT_TRUE(p.send(heartbeat(1, 2, 1)));
   ASSERT_TRUE(eventually([&] { return b.stats().tls_refusals.load() >= 1; }));
   EXPECT_TRUE(rb.received.empty());
 }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "dragonboat/logger.h"
+#include "message_builder.h"
 #include "recording_handler.h"
 #include "test_util.h"
 #include "transport/tcp_transport.h"
@@ -27,20 +28,13 @@ bool eventually(P pred) {
 
 using Recorder = dragonboat::test::RecordingHandler;
 
-Message msg(uint64_t cluster, uint64_t to, uint64_t seq, size_t payload = 16) {
-  Message m;
-  m.type = MessageType::kReplicate;
-  m.cluster_id = cluster;
-  m.to = to;
-  m.from = 1;
-  m.term = 3;
-  m.log_index = seq;
-  raft::Entry e;
-  e.index = seq;
-  e.term = 3;
-  e.cmd = std::string(payload, 'x');
-  m.entries.push_back(e);
-  return m;
+// Message `seq` from node 1 to `to` in group `cluster`: a kReplicate at
+// log_index seq carrying entry seq (`payload` bytes of 'x').
+Message replicate(uint64_t cluster, uint64_t to, uint64_t seq, size_t payload = 16) {
+  return dragonboat::test::msg(MessageType::kReplicate, 1, to, 3)
+      .with_cluster(cluster)
+      .with_log(seq)
+      .with_entry(dragonboat::test::entry(seq, 3, std::string(payload, 'x')));
 }
 
 std::unique_ptr<TcpTransport> make(uint64_t deployment, NodeRegistry* reg, MessageHandler* h,
@@ -61,7 +55,7 @@ TEST(TcpTransport, ManyGroupsBatchedInOrderPerGroup) {
   for (uint64_t c = 1; c <= 50; ++c) reg.add(c, 2, b->address());
   const uint64_t per_group = 100;
   for (uint64_t i = 1; i <= per_group; ++i)
-    for (uint64_t c = 1; c <= 50; ++c) ASSERT_TRUE(a->send(msg(c, 2, i)));
+    for (uint64_t c = 1; c <= 50; ++c) ASSERT_TRUE(a->send(replicate(c, 2, i)));
   ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 50 * per_group; }));
   std::map<uint64_t, uint64_t> last;
   for (const auto& m : rb.received_copy()) {
@@ -81,7 +75,7 @@ TEST(TcpTransport, OtherDeploymentIsDroppedAndCounted) {
   auto a = make(1, &reg, &ra);
   auto b = make(2, &reg, &rb);
   reg.add(1, 2, b->address());
-  ASSERT_TRUE(a->send(msg(1, 2, 1)));
+  ASSERT_TRUE(a->send(replicate(1, 2, 1)));
   ASSERT_TRUE(eventually([&] { return b->stats().deployment_mismatches.load() == 1; }));
   EXPECT_EQ(rb.received_count(), 0u);
   EXPECT_NE(b->last_error().find("deployment 1"), std::string::npos) << b->last_error();
@@ -97,7 +91,7 @@ TEST(TcpTransport, IncompatibleVersionIsDroppedAndCounted) {
   ASSERT_TRUE(a.start().ok());
   auto b = make(0, &reg, &rb);  // bin_version 1
   reg.add(1, 2, b->address());
-  ASSERT_TRUE(a.send(msg(1, 2, 1)));
+  ASSERT_TRUE(a.send(replicate(1, 2, 1)));
   ASSERT_TRUE(eventually([&] { return b->stats().version_mismatches.load() == 1; }));
   EXPECT_EQ(rb.received_count(), 0u);
   EXPECT_NE(b->last_error().find("version 2"), std::string::npos) << b->last_error();
@@ -115,14 +109,14 @@ TEST(TcpTransport, UnreachableRemoteIsReportedAndBackedOff) {
     dead_port = acc.local_endpoint().port();
   }
   reg.add(5, 9, "127.0.0.1:" + std::to_string(dead_port));
-  ASSERT_TRUE(a->send(msg(5, 9, 1)));
+  ASSERT_TRUE(a->send(replicate(5, 9, 1)));
   ASSERT_TRUE(ra.wait([&] { return !ra.unreachable.empty(); }));
   EXPECT_EQ(ra.unreachable[0], (std::pair<uint64_t, uint64_t>{5, 9}));
   EXPECT_GE(a->stats().connect_failures.load(), 1u);
   // While backing off, sends are refused at once instead of queueing.
-  EXPECT_FALSE(a->send(msg(5, 9, 2)));
+  EXPECT_FALSE(a->send(replicate(5, 9, 2)));
   // Unknown targets are unreachable too.
-  EXPECT_FALSE(a->send(msg(6, 1, 1)));
+  EXPECT_FALSE(a->send(replicate(6, 1, 1)));
   ASSERT_TRUE(ra.wait([&] {
     for (auto& u : ra.unreachable)
       if (u == std::pair<uint64_t, uint64_t>{6, 1}) return true;
@@ -137,14 +131,14 @@ TEST(TcpTransport, ReconnectsAfterTheRemoteRestarts) {
   auto b1 = make(1, &reg, &rb1);
   std::string addr = b1->address();
   reg.add(1, 2, addr);
-  ASSERT_TRUE(a->send(msg(1, 2, 1)));
+  ASSERT_TRUE(a->send(replicate(1, 2, 1)));
   ASSERT_TRUE(rb1.wait([&] { return rb1.received.size() == 1; }));
   b1->stop();
   auto b2 = make(1, &reg, &rb2, addr);
   // Keep sending (as Raft retries) until the new incarnation receives.
   uint64_t seq = 2;
   ASSERT_TRUE(eventually([&] {
-    a->send(msg(1, 2, seq++));
+    a->send(replicate(1, 2, seq++));
     return rb2.received_count() > 0;
   }));
 }
@@ -168,28 +162,28 @@ TEST(TcpTransport, APeerThatConnectsEndsOurBackOffTowardIt) {
   // Five failed connects: the back-off is now 1.6 s and growing.
   uint64_t seq = 1;
   ASSERT_TRUE(eventually([&] {
-    (void)a->send(msg(5, 9, seq++));
+    (void)a->send(replicate(5, 9, seq++));
     return a->stats().connect_failures.load() >= 5;
   }));
-  ASSERT_FALSE(a->send(msg(5, 9, seq++))) << "backing off";
+  ASSERT_FALSE(a->send(replicate(5, 9, seq++))) << "backing off";
   auto b = make(1, &reg, &rb, b_addr);  // the node is back and talks to us
-  ASSERT_TRUE(b->send(msg(5, 1, 1)));
+  ASSERT_TRUE(b->send(replicate(5, 1, 1)));
   ASSERT_TRUE(ra.wait([&] { return ra.received.size() == 1; }));
-  EXPECT_TRUE(a->send(msg(5, 9, 100))) << "no back-off toward a peer that just connected";
+  EXPECT_TRUE(a->send(replicate(5, 9, 100))) << "no back-off toward a peer that just connected";
   ASSERT_TRUE(rb.wait([&] { return !rb.received.empty(); }));
   EXPECT_EQ(rb.received_copy().back().log_index, 100u);
   // The same without a message: a restarted host says hello to its peers.
   b->stop();
   ASSERT_TRUE(eventually([&] {
-    (void)a->send(msg(5, 9, seq++));
+    (void)a->send(replicate(5, 9, seq++));
     return a->stats().connect_failures.load() >= 8;
   }));
-  ASSERT_FALSE(a->send(msg(5, 9, seq++))) << "backing off again";
+  ASSERT_FALSE(a->send(replicate(5, 9, seq++))) << "backing off again";
   Recorder rb2;
   auto b2 = make(1, &reg, &rb2, b_addr);
   b2->hello(a->address());
   // The back-off is 5 s now; the hello arrives within milliseconds.
-  ASSERT_TRUE(dragonboat::test::eventually([&] { return a->send(msg(5, 9, 200)); }, std::chrono::seconds(2)))
+  ASSERT_TRUE(dragonboat::test::eventually([&] { return a->send(replicate(5, 9, 200)); }, std::chrono::seconds(2)))
       << "hello ends the back-off";
   ASSERT_TRUE(rb2.wait([&] { return !rb2.received.empty(); }));
 }
@@ -243,7 +237,7 @@ TEST(TcpTransport, BadFramesCloseTheConnectionAndAreCounted) {
   EXPECT_NE(b->last_error().find("checksum"), std::string::npos) << b->last_error();
   // The transport still serves good peers.
   reg.add(1, 2, b->address());
-  ASSERT_TRUE(a->send(msg(1, 2, 1)));
+  ASSERT_TRUE(a->send(replicate(1, 2, 1)));
   ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 1; }));
 }
 
@@ -273,7 +267,7 @@ TEST(TcpTransport, SnapshotToAnUnknownTargetReportsFailure) {
   NodeRegistry reg;
   Recorder ra;
   auto a = make(1, &reg, &ra);
-  Message m = msg(1, 2, 1);
+  Message m = replicate(1, 2, 1);
   m.type = MessageType::kInstallSnapshot;
   m.snapshot.filepath = "/nonexistent/snapshot.gbsnap";
   EXPECT_TRUE(a->send_snapshot(m));  // streams run asynchronously
@@ -304,10 +298,10 @@ TEST(TcpTransport, LocalMessageTypesFromTheNetworkAreDropped) {
   auto a = make(1, &reg, &ra);
   auto b = make(1, &reg, &rb);
   reg.add(1, 2, b->address());
-  Message election = msg(1, 2, 1);
+  Message election = replicate(1, 2, 1);
   election.type = MessageType::kElection;  // must never travel
   ASSERT_TRUE(a->send(election));
-  ASSERT_TRUE(a->send(msg(1, 2, 2)));
+  ASSERT_TRUE(a->send(replicate(1, 2, 2)));
   ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 1; }));
   EXPECT_EQ(rb.received_copy()[0].type, MessageType::kReplicate);
   ASSERT_TRUE(eventually([&] { return b->stats().local_messages_dropped.load() == 1; }));
@@ -323,7 +317,7 @@ TEST(TcpTransport, LargeQueuesAreSplitIntoFramesWithinTheLimit) {
   ASSERT_TRUE(a.start().ok());
   ASSERT_TRUE(b.start().ok());
   reg.add(1, 2, b.address());
-  for (uint64_t i = 1; i <= 200; ++i) ASSERT_TRUE(a.send(msg(1, 2, i, 1024)));
+  for (uint64_t i = 1; i <= 200; ++i) ASSERT_TRUE(a.send(replicate(1, 2, i, 1024)));
   ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 200; }));
   EXPECT_EQ(b.stats().bad_frames.load(), 0u) << b.last_error();
   EXPECT_GT(a.stats().frames_sent.load(), 3u);

@@ -20,6 +20,9 @@ namespace dragonboat::transport {
 namespace {
 
 using namespace test;  // wire_test_util.h
+using ::dragonboat::test::entry;  // message_builder.h
+using ::dragonboat::test::msg;
+using ::dragonboat::test::snap;
 
 constexpr int kLastMessageType = static_cast<int>(MessageType::kNoOp);
 
@@ -416,14 +419,7 @@ TEST(WireGolden, HeartbeatFrame) {
   b.deployment_id = 1;
   b.source_address = "a:1";
   b.bin_version = 210;
-  Message m;
-  m.type = MessageType::kHeartbeat;
-  m.to = 2;
-  m.from = 1;
-  m.cluster_id = 9;
-  m.term = 3;
-  m.commit = 10;
-  b.requests.push_back(m);
+  b.requests.push_back(msg(MessageType::kHeartbeat, 1, 2, 3).with_cluster(9).with_commit(10));
   std::string f;
   encode_batch_frame(b, &f);
   EXPECT_EQ(hex(f),
@@ -437,35 +433,15 @@ TEST(WireGolden, BatchWithEntryAndSnapshot) {
   b.deployment_id = 0x0102030405060708ULL;
   b.source_address = "h:1";
   b.bin_version = 1;
-  Message m;
-  m.type = MessageType::kReplicate;
-  m.to = 2;
-  m.from = 1;
-  m.cluster_id = 5;
-  m.term = 3;
-  m.log_term = 3;
-  m.log_index = 200;
-  m.commit = 199;
-  Entry e;
-  e.term = 3;
-  e.index = 201;
-  e.key = 300;
-  e.cmd = "hi";
-  m.entries.push_back(e);
-  b.requests.push_back(m);
-  Message s;
-  s.type = MessageType::kInstallSnapshot;
-  s.to = 3;
-  s.from = 1;
-  s.cluster_id = 5;
-  s.term = 3;
-  s.reject = true;
-  s.snapshot.index = 150;
-  s.snapshot.term = 2;
-  s.snapshot.membership.addresses = {{1, "a"}};
-  s.snapshot.filepath = "f";
-  s.snapshot.file_size = 9;
-  s.snapshot.witness = true;
+  b.requests.push_back(msg(MessageType::kReplicate, 1, 2, 3)
+                           .with_cluster(5)
+                           .with_log(200, 3)
+                           .with_commit(199)
+                           .with_entry(entry(201, 3, "hi").with_key(300)));
+  Message s = msg(MessageType::kInstallSnapshot, 1, 3, 3)
+                  .with_cluster(5)
+                  .with_reject()
+                  .with_snapshot(snap(150, 2).with_members({{1, "a"}}).with_file("f", 9).with_witness());
   b.requests.push_back(s);
   std::string p;
   encode_batch(b, &p);

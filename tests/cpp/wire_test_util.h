@@ -1,7 +1,8 @@
 // wire_test_util.h — helpers shared by the wire codec tests
 // (wire_codec_{roundtrip,frame,malformed}_test.cc): the allocation probe,
 // field-by-field comparison of batches and chunks, hand-built frame headers
-// and payload pieces, EXPECT_FAILS, and a small batch and chunk to encode.
+// and payload pieces, EXPECT_FAILS, and a small batch (built with
+// message_builder.h) and chunk to encode.
 #pragma once
 
 #include <xxhash.h>
@@ -15,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "message_builder.h"
 #include "transport/wire.h"
 
 // ---- allocation probe -------------------------------------------------------
@@ -237,50 +239,27 @@ inline bool contains(const Status& s, const std::string& text) {
 
 // A small batch with entries and a snapshot (used by the bad-input tests).
 inline MessageBatch small_batch() {
+  using ::dragonboat::test::entry;
+  using ::dragonboat::test::msg;
+  using ::dragonboat::test::snap;
   MessageBatch b;
   b.deployment_id = 0x1122334455667788ULL;
   b.source_address = "10.0.0.1:63001";
   b.bin_version = 210;
-  Message m;
-  m.type = MessageType::kReplicate;
-  m.to = 2;
-  m.from = 1;
-  m.cluster_id = 9;
-  m.term = 5;
-  m.log_term = 5;
-  m.log_index = 300;
-  m.commit = 299;
-  Entry e;
-  e.term = 5;
-  e.index = 301;
-  e.key = 77;
-  e.cmd = "set x=1";
-  m.entries.push_back(e);
-  e.index = 302;
-  e.type = EntryType::kConfigChange;
-  e.cmd = "cc";
-  m.entries.push_back(e);
-  b.requests.push_back(m);
-  Message s;
-  s.type = MessageType::kInstallSnapshot;
-  s.to = 3;
-  s.from = 1;
-  s.cluster_id = 9;
-  s.term = 5;
-  s.snapshot.index = 200;
-  s.snapshot.term = 4;
-  s.snapshot.membership.addresses = {{1, "a:1"}, {2, "b:2"}};
+  b.requests.push_back(msg(MessageType::kReplicate, 1, 2, 5)
+                           .with_cluster(9)
+                           .with_log(300, 5)
+                           .with_commit(299)
+                           .with_entries({entry(301, 5, "set x=1").with_key(77),
+                                          entry(302, 5, "cc").with_key(77).with_type(EntryType::kConfigChange)}));
+  Message s = msg(MessageType::kInstallSnapshot, 1, 3, 5)
+                  .with_cluster(9)
+                  .with_snapshot(snap(200, 4)
+                                     .with_members({{1, "a:1"}, {2, "b:2"}})
+                                     .with_file("snapshot-00000000000000C8.gbsnap", 4096));
   s.snapshot.membership.removed = {4};
-  s.snapshot.filepath = "snapshot-00000000000000C8.gbsnap";
-  s.snapshot.file_size = 4096;
   b.requests.push_back(s);
-  Message r;
-  r.type = MessageType::kHeartbeatResp;
-  r.to = 1;
-  r.from = 2;
-  r.reject = true;
-  r.hint = 12;
-  b.requests.push_back(r);
+  b.requests.push_back(msg(MessageType::kHeartbeatResp, 2, 1, 0).with_cluster(0).with_reject().with_hint(12));
   return b;
 }
 

@@ -1,9 +1,11 @@
 // make_seeds: writes the seed corpus of wire_fuzz (tests/fuzz/corpus/wire/):
 // small valid frames, batches and chunks, each prefixed by the fuzzer's mode
-// byte (see wire_fuzz.cc). Built and run by `tests/fuzz/run.sh --seeds`.
+// byte (see wire_fuzz.cc). Built and run by `tests/fuzz/run.sh --seeds`
+// (which puts tests/cpp on the include path for message_builder.h).
 #include <cstdio>
 #include <string>
 
+#include "message_builder.h"
 #include "transport/wire.h"
 
 using namespace dragonboat;
@@ -28,52 +30,28 @@ MessageBatch sample_batch() {
   b.deployment_id = 42;
   b.source_address = "10.0.0.1:63001";
   b.bin_version = 210;
-  raft::Message m;
-  m.type = raft::MessageType::kReplicate;
-  m.to = 2;
-  m.from = 1;
-  m.cluster_id = 9;
-  m.term = 5;
-  m.log_term = 5;
-  m.log_index = 300;
-  m.commit = 299;
-  raft::Entry e;
-  e.term = 5;
-  e.index = 301;
-  e.key = 77;
-  e.client_id = 1234567890123ULL;
-  e.cmd = "set x=1";
-  m.entries.push_back(e);
-  e.index = 302;
-  e.type = raft::EntryType::kConfigChange;
   raft::ConfigChange cc;
   cc.node_id = 4;
   cc.address = "d:4";
-  e.cmd = raft::encode_config_change(cc);
-  m.entries.push_back(e);
-  b.requests.push_back(m);
-  raft::Message s;
-  s.type = raft::MessageType::kInstallSnapshot;
-  s.to = 3;
-  s.from = 1;
-  s.cluster_id = 9;
-  s.term = 5;
-  s.snapshot.index = 200;
-  s.snapshot.term = 4;
-  s.snapshot.membership.addresses = {{1, "a:1"}, {2, "b:2"}};
+  b.requests.push_back(test::msg(raft::MessageType::kReplicate, 1, 2, 5)
+                           .with_cluster(9)
+                           .with_log(300, 5)
+                           .with_commit(299)
+                           .with_entries({test::entry(301, 5, "set x=1").with_key(77).with_session(1234567890123ULL, 0),
+                                          test::entry(302, 5, raft::encode_config_change(cc))
+                                              .with_key(77)
+                                              .with_session(1234567890123ULL, 0)
+                                              .with_type(raft::EntryType::kConfigChange)}));
+  raft::Message s = test::msg(raft::MessageType::kInstallSnapshot, 1, 3, 5)
+                        .with_cluster(9)
+                        .with_snapshot(test::snap(200, 4)
+                                           .with_members({{1, "a:1"}, {2, "b:2"}})
+                                           .with_file("snapshot-00000000000000C8.gbsnap", 4096)
+                                           .with_data("abc"));
   s.snapshot.membership.witnesses = {{5, "e:5"}};
   s.snapshot.membership.removed = {4};
-  s.snapshot.filepath = "snapshot-00000000000000C8.gbsnap";
-  s.snapshot.file_size = 4096;
-  s.snapshot.data = "abc";
   b.requests.push_back(s);
-  raft::Message r;
-  r.type = raft::MessageType::kHeartbeatResp;
-  r.to = 1;
-  r.from = 2;
-  r.reject = true;
-  r.hint = 12;
-  b.requests.push_back(r);
+  b.requests.push_back(test::msg(raft::MessageType::kHeartbeatResp, 2, 1, 0).with_cluster(0).with_reject().with_hint(12));
   return b;
 }
 
@@ -123,11 +101,7 @@ int main(int argc, char** argv) {
   write(dir, "batch-empty", 1, s);
   MessageBatch all;
   for (int t = 0; t <= static_cast<int>(raft::MessageType::kNoOp); ++t) {
-    raft::Message m;
-    m.type = static_cast<raft::MessageType>(t);
-    m.to = 1;
-    m.term = t;
-    all.requests.push_back(m);
+    all.requests.push_back(test::msg(static_cast<raft::MessageType>(t), 0, 1, t).with_cluster(0));
   }
   s.clear();
   encode_batch(all, &s);

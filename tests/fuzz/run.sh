@@ -20,7 +20,8 @@ mkdir -p "$out/artifacts" "$out/corpus-wire"
 
 srcs=(cpp/src/transport/wire_encode.cc cpp/src/transport/wire_decode.cc cpp/src/raft/types.cc cpp/src/common/status.cc
       cpp/src/common/panic.cc)
-flags=(-std=c++17 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Icpp/include -Icpp/src
+# tests/cpp: message_builder.h, which make_seeds.cc builds its messages with.
+flags=(-std=c++17 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Icpp/include -Icpp/src -Itests/cpp
        '-DDRAGONBOAT_VERSION_STRING="fuzz"')
 
 if [[ ${1:-} == --seeds ]]; then

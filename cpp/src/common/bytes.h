@@ -108,27 +108,21 @@ constexpr B* put_varint(B* p, uint64_t v) {
 
 // ---- appending to a string ----------------------------------------------------
 
+namespace detail {
+// Appends the sizeof(T) bytes put(p, v) writes.
+template <typename T>
+inline void append_fixed(std::string* out, T v, void (*put)(char*, T)) {
+  char b[sizeof(T)];
+  put(b, v);
+  out->append(b, sizeof b);
+}
+}  // namespace detail
+
 inline void append_u8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
-inline void append_u16(std::string* out, uint16_t v) {
-  char b[2];
-  put_u16(b, v);
-  out->append(b, sizeof b);
-}
-inline void append_u32(std::string* out, uint32_t v) {
-  char b[4];
-  put_u32(b, v);
-  out->append(b, sizeof b);
-}
-inline void append_u64(std::string* out, uint64_t v) {
-  char b[8];
-  put_u64(b, v);
-  out->append(b, sizeof b);
-}
-inline void append_be64(std::string* out, uint64_t v) {
-  char b[8];
-  put_be64(b, v);
-  out->append(b, sizeof b);
-}
+inline void append_u16(std::string* out, uint16_t v) { detail::append_fixed(out, v, put_u16<char>); }
+inline void append_u32(std::string* out, uint32_t v) { detail::append_fixed(out, v, put_u32<char>); }
+inline void append_u64(std::string* out, uint64_t v) { detail::append_fixed(out, v, put_u64<char>); }
+inline void append_be64(std::string* out, uint64_t v) { detail::append_fixed(out, v, put_be64<char>); }
 inline void append_varint(std::string* out, uint64_t v) {
   char b[kMaxVarintSize];
   out->append(b, static_cast<size_t>(put_varint(b, v) - b));

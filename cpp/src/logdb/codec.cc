@@ -25,6 +25,34 @@ bytes::Reader value_reader(const char* data, size_t size) {
 
 Status corrupt(const char* what) { return Status(ErrorCode::kCorrupted, what); }
 
+// A value starts with its format version: a new value holds just that byte,
+// and a reader first checks it.
+std::string new_value() { return std::string(1, static_cast<char>(kValueV1)); }
+bool read_version(bytes::Reader* in, uint8_t want) {
+  uint8_t ver = 0;
+  return in->u8(&ver) && ver == want;
+}
+
+// The fields an entry value and each entry of a batch hold after the term
+// (and the index): type, key, client_id, series_id, responded_to, cmd.
+void append_entry_fields(std::string* out, const raft::Entry& e) {
+  append_u8(out, static_cast<uint8_t>(e.type));
+  append_varint(out, e.key);
+  append_varint(out, e.client_id);
+  append_varint(out, e.series_id);
+  append_varint(out, e.responded_to);
+  append_varint_prefixed(out, e.cmd);
+}
+bool read_entry_fields(bytes::Reader* in, raft::Entry* e) {
+  uint8_t type = 0;
+  if (!in->u8(&type) || type > 2 || !in->varint(&e->key) || !in->varint(&e->client_id) ||
+      !in->varint(&e->series_id) || !in->varint(&e->responded_to) || !in->varint_prefixed(&e->cmd)) {
+    return false;
+  }
+  e->type = static_cast<raft::EntryType>(type);
+  return true;
+}
+
 }  // namespace
 
 std::string node_key(KeyKind kind, uint64_t cluster_id, uint64_t node_id) {
@@ -58,24 +86,15 @@ void encode_entry(const raft::Entry& e, std::string* out) {
   append_u8(out, kValueV1);
   append_varint(out, e.term);
   append_varint(out, e.index);
-  append_u8(out, static_cast<uint8_t>(e.type));
-  append_varint(out, e.key);
-  append_varint(out, e.client_id);
-  append_varint(out, e.series_id);
-  append_varint(out, e.responded_to);
-  append_varint_prefixed(out, e.cmd);
+  append_entry_fields(out, e);
 }
 
 Status decode_entry(const char* data, size_t size, raft::Entry* e) {
   bytes::Reader in = value_reader(data, size);
-  uint8_t ver = 0, type = 0;
-  if (!in.u8(&ver) || ver != kValueV1) return corrupt("entry: unknown format");
-  if (!in.varint(&e->term) || !in.varint(&e->index) || !in.u8(&type) || type > 2 ||
-      !in.varint(&e->key) || !in.varint(&e->client_id) || !in.varint(&e->series_id) ||
-      !in.varint(&e->responded_to) || !in.varint_prefixed(&e->cmd) || !in.done()) {
+  if (!read_version(&in, kValueV1)) return corrupt("entry: unknown format");
+  if (!in.varint(&e->term) || !in.varint(&e->index) || !read_entry_fields(&in, e) || !in.done()) {
     return corrupt("entry: malformed value");
   }
-  e->type = static_cast<raft::EntryType>(type);
   return Status::OK();
 }
 
@@ -88,12 +107,7 @@ void encode_entry_batch(const raft::Entry* first, size_t count, std::string* out
   for (size_t i = 0; i < count; ++i) {
     const raft::Entry& e = first[i];
     append_varint(out, e.term);
-    append_u8(out, static_cast<uint8_t>(e.type));
-    append_varint(out, e.key);
-    append_varint(out, e.client_id);
-    append_varint(out, e.series_id);
-    append_varint(out, e.responded_to);
-    append_varint_prefixed(out, e.cmd);
+    append_entry_fields(out, e);
   }
 }
 
@@ -103,9 +117,8 @@ Status decode_entry_batch(const char* data, size_t size, uint64_t key_index, std
                   std::string("entry batch stored under index ") + std::to_string(key_index) + ": " + what);
   };
   bytes::Reader in = value_reader(data, size);
-  uint8_t ver = 0;
   uint64_t count = 0, index = 0;
-  if (!in.u8(&ver) || ver != kEntryBatchV1) return bad("unknown format");
+  if (!read_version(&in, kEntryBatchV1)) return bad("unknown format");
   // Every entry takes at least 7 bytes: a count beyond that is garbage
   // (checked before reserving memory for it).
   if (!in.varint(&count) || count == 0 || count > size / 7 || !in.varint(&index)) return bad("malformed header");
@@ -114,14 +127,11 @@ Status decode_entry_batch(const char* data, size_t size, uint64_t key_index, std
   out->reserve(before + count);
   for (uint64_t i = 0; i < count; ++i) {
     raft::Entry e;
-    uint8_t type = 0;
     e.index = index + i;
-    if (!in.varint(&e.term) || !in.u8(&type) || type > 2 || !in.varint(&e.key) || !in.varint(&e.client_id) ||
-        !in.varint(&e.series_id) || !in.varint(&e.responded_to) || !in.varint_prefixed(&e.cmd)) {
+    if (!in.varint(&e.term) || !read_entry_fields(&in, &e)) {
       out->resize(before);
       return bad("malformed entry");
     }
-    e.type = static_cast<raft::EntryType>(type);
     out->push_back(std::move(e));
   }
   if (!in.done()) {
@@ -132,18 +142,14 @@ Status decode_entry_batch(const char* data, size_t size, uint64_t key_index, std
 }
 
 std::string encode_hard_state(const raft::HardState& st) {
-  std::string out;
-  append_u8(&out, kValueV1);
-  append_varint(&out, st.term);
-  append_varint(&out, st.vote);
-  append_varint(&out, st.commit);
+  std::string out = new_value();
+  for (uint64_t field : {st.term, st.vote, st.commit}) append_varint(&out, field);
   return out;
 }
 
 Status decode_hard_state(const std::string& v, raft::HardState* st) {
   bytes::Reader in = value_reader(v.data(), v.size());
-  uint8_t ver = 0;
-  if (!in.u8(&ver) || ver != kValueV1 || !in.varint(&st->term) || !in.varint(&st->vote) ||
+  if (!read_version(&in, kValueV1) || !in.varint(&st->term) || !in.varint(&st->vote) ||
       !in.varint(&st->commit) || !in.done()) {
     return corrupt("hard state: malformed value");
   }
@@ -151,8 +157,7 @@ Status decode_hard_state(const std::string& v, raft::HardState* st) {
 }
 
 std::string encode_snapshot(const raft::Snapshot& ss) {
-  std::string out;
-  append_u8(&out, kValueV1);
+  std::string out = new_value();
   append_varint(&out, ss.index);
   append_varint(&out, ss.term);
   append_varint_prefixed(&out, raft::encode_membership(ss.membership));
@@ -165,9 +170,9 @@ std::string encode_snapshot(const raft::Snapshot& ss) {
 
 Status decode_snapshot(const std::string& v, raft::Snapshot* ss) {
   bytes::Reader in = value_reader(v.data(), v.size());
-  uint8_t ver = 0, witness = 0;
+  uint8_t witness = 0;
   std::string membership;
-  if (!in.u8(&ver) || ver != kValueV1 || !in.varint(&ss->index) || !in.varint(&ss->term) ||
+  if (!read_version(&in, kValueV1) || !in.varint(&ss->index) || !in.varint(&ss->term) ||
       !in.varint_prefixed(&membership) || !in.varint_prefixed(&ss->filepath) || !in.varint(&ss->file_size) ||
       !in.varint_prefixed(&ss->data) || !in.u8(&witness) || witness > 1 || !in.done() ||
       !raft::decode_membership(membership, &ss->membership)) {
@@ -178,8 +183,7 @@ Status decode_snapshot(const std::string& v, raft::Snapshot* ss) {
 }
 
 std::string encode_bootstrap(const Bootstrap& b) {
-  std::string out;
-  append_u8(&out, kValueV1);
+  std::string out = new_value();
   append_varint(&out, b.addresses.size());
   for (const auto& [id, addr] : b.addresses) {
     append_varint(&out, id);
@@ -192,9 +196,9 @@ std::string encode_bootstrap(const Bootstrap& b) {
 
 Status decode_bootstrap(const std::string& v, Bootstrap* b) {
   bytes::Reader in = value_reader(v.data(), v.size());
-  uint8_t ver = 0, join = 0, type = 0;
+  uint8_t join = 0, type = 0;
   uint64_t n = 0;
-  if (!in.u8(&ver) || ver != kValueV1 || !in.varint(&n)) return corrupt("bootstrap: malformed");
+  if (!read_version(&in, kValueV1) || !in.varint(&n)) return corrupt("bootstrap: malformed");
   b->addresses.clear();
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t id = 0;

@@ -296,14 +296,21 @@ Status ShardedLogDB::entries(uint64_t c, uint64_t n, uint64_t low, uint64_t high
   return Status::OK();
 }
 
-Status ShardedLogDB::save_bootstrap(uint64_t c, uint64_t n, const Bootstrap& b) {
+template <typename Write>
+Status ShardedLogDB::write_locked(uint64_t c, Write write) {
   Status st = check_writable();
   if (!st.ok()) return st;
   Shard& s = shard(c);
   std::lock_guard<std::mutex> g(s.mu);
   auto batch = s.kv->new_batch();
-  batch->put(node_key(KeyKind::kBootstrap, c, n), encode_bootstrap(b));
-  return commit(s, batch.get());
+  return write(s, batch.get());
+}
+
+Status ShardedLogDB::save_bootstrap(uint64_t c, uint64_t n, const Bootstrap& b) {
+  return write_locked(c, [&](Shard& s, KVBatch* batch) {
+    batch->put(node_key(KeyKind::kBootstrap, c, n), encode_bootstrap(b));
+    return commit(s, batch);
+  });
 }
 
 Status ShardedLogDB::get_bootstrap(uint64_t c, uint64_t n, Bootstrap* out) {
@@ -317,14 +324,11 @@ Status ShardedLogDB::get_bootstrap(uint64_t c, uint64_t n, Bootstrap* out) {
 }
 
 Status ShardedLogDB::save_snapshot_record(uint64_t c, uint64_t n, const raft::Snapshot& ss) {
-  Status st = check_writable();
-  if (!st.ok()) return st;
-  if (ss.empty()) return Status(ErrorCode::kInvalidOperation, "snapshot record: empty snapshot");
-  Shard& s = shard(c);
-  std::lock_guard<std::mutex> g(s.mu);
-  auto batch = s.kv->new_batch();
-  batch->put(index_key(KeyKind::kSnapshot, c, n, ss.index), encode_snapshot(ss));
-  return commit(s, batch.get());
+  return write_locked(c, [&](Shard& s, KVBatch* batch) {
+    if (ss.empty()) return Status(ErrorCode::kInvalidOperation, "snapshot record: empty snapshot");
+    batch->put(index_key(KeyKind::kSnapshot, c, n, ss.index), encode_snapshot(ss));
+    return commit(s, batch);
+  });
 }
 
 Status ShardedLogDB::get_snapshot(uint64_t c, uint64_t n, raft::Snapshot* out) {
@@ -343,52 +347,46 @@ Status ShardedLogDB::get_snapshot(uint64_t c, uint64_t n, raft::Snapshot* out) {
 }
 
 Status ShardedLogDB::remove_snapshots_before(uint64_t c, uint64_t n, uint64_t index) {
-  Status st = check_writable();
-  if (!st.ok()) return st;
-  Shard& s = shard(c);
-  std::lock_guard<std::mutex> g(s.mu);
-  auto batch = s.kv->new_batch();
-  batch->del_range(index_key(KeyKind::kSnapshot, c, n, 0), index_key(KeyKind::kSnapshot, c, n, index));
-  return commit(s, batch.get());
+  return write_locked(c, [&](Shard& s, KVBatch* batch) {
+    batch->del_range(index_key(KeyKind::kSnapshot, c, n, 0), index_key(KeyKind::kSnapshot, c, n, index));
+    return commit(s, batch);
+  });
 }
 
 Status ShardedLogDB::remove_entries_to(uint64_t c, uint64_t n, uint64_t index) {
-  Status st = check_writable();
-  if (!st.ok()) return st;
-  Shard& s = shard(c);
-  std::lock_guard<std::mutex> g(s.mu);
-  auto batch = s.kv->new_batch();
-  batch->del_range(entry_key(c, n, 0), entry_key(c, n, index + 1));
-  // The batch holding index+1 may start at or below `index`: it keeps only
-  // its entries after `index`, under the same key (its last index).
-  std::vector<Entry> straddler;
-  uint64_t straddler_key = 0;
-  Status decoded;
-  st = s.kv->scan(entry_key(c, n, index + 1), entries_end(c, n),
-                  [&](const char* k, size_t ks, const char* v, size_t vs) {
-                    KeyKind kind;
-                    uint64_t cc, nn, i;
-                    if (parse_key(k, ks, &kind, &cc, &nn, &i)) {
-                      straddler_key = i;
-                      decoded = decode_entry_batch(v, vs, i, &straddler);
-                    }
-                    return false;
-                  });
-  if (!st.ok()) return st;
-  if (!decoded.ok()) return Status(decoded.code(), decoded.message() + " in " + s.kv->describe());
-  if (!straddler.empty() && straddler.front().index <= index) {
-    size_t drop = 0;
-    while (drop < straddler.size() && straddler[drop].index <= index) ++drop;
-    std::string value;
-    encode_entry_batch(straddler.data() + drop, straddler.size() - drop, &value);
-    batch->put(entry_key(c, n, straddler_key), value);
-  }
-  st = commit(s, batch.get());
-  if (st.ok()) {
-    auto it = s.last_index.find({c, n});
-    if (it != s.last_index.end() && it->second <= index) it->second = 0;
-  }
-  return st;
+  return write_locked(c, [&](Shard& s, KVBatch* batch) {
+    batch->del_range(entry_key(c, n, 0), entry_key(c, n, index + 1));
+    // The batch holding index+1 may start at or below `index`: it keeps only
+    // its entries after `index`, under the same key (its last index).
+    std::vector<Entry> straddler;
+    uint64_t straddler_key = 0;
+    Status decoded;
+    Status st = s.kv->scan(entry_key(c, n, index + 1), entries_end(c, n),
+                           [&](const char* k, size_t ks, const char* v, size_t vs) {
+                             KeyKind kind;
+                             uint64_t cc, nn, i;
+                             if (parse_key(k, ks, &kind, &cc, &nn, &i)) {
+                               straddler_key = i;
+                               decoded = decode_entry_batch(v, vs, i, &straddler);
+                             }
+                             return false;
+                           });
+    if (!st.ok()) return st;
+    if (!decoded.ok()) return Status(decoded.code(), decoded.message() + " in " + s.kv->describe());
+    if (!straddler.empty() && straddler.front().index <= index) {
+      size_t drop = 0;
+      while (drop < straddler.size() && straddler[drop].index <= index) ++drop;
+      std::string value;
+      encode_entry_batch(straddler.data() + drop, straddler.size() - drop, &value);
+      batch->put(entry_key(c, n, straddler_key), value);
+    }
+    st = commit(s, batch);
+    if (st.ok()) {
+      auto it = s.last_index.find({c, n});
+      if (it != s.last_index.end() && it->second <= index) it->second = 0;
+    }
+    return st;
+  });
 }
 
 Status ShardedLogDB::compact(uint64_t c, uint64_t n, uint64_t index) {
@@ -398,41 +396,35 @@ Status ShardedLogDB::compact(uint64_t c, uint64_t n, uint64_t index) {
 }
 
 Status ShardedLogDB::remove_node_data(uint64_t c, uint64_t n) {
-  Status st = check_writable();
-  if (!st.ok()) return st;
-  Shard& s = shard(c);
-  std::lock_guard<std::mutex> g(s.mu);
-  auto batch = s.kv->new_batch();
-  for (KeyKind k : {KeyKind::kEntry, KeyKind::kHardState, KeyKind::kSnapshot, KeyKind::kBootstrap}) {
-    std::string p = node_key(k, c, n);
-    batch->del_range(p, prefix_end(p));
-  }
-  st = commit(s, batch.get());
-  if (st.ok()) s.last_index.erase({c, n});
-  return st;
+  return write_locked(c, [&](Shard& s, KVBatch* batch) {
+    for (KeyKind k : {KeyKind::kEntry, KeyKind::kHardState, KeyKind::kSnapshot, KeyKind::kBootstrap}) {
+      std::string p = node_key(k, c, n);
+      batch->del_range(p, prefix_end(p));
+    }
+    Status st = commit(s, batch);
+    if (st.ok()) s.last_index.erase({c, n});
+    return st;
+  });
 }
 
 Status ShardedLogDB::import_snapshot(uint64_t n, uint64_t c, const raft::Snapshot& ss) {
-  Status st = check_writable();
-  if (!st.ok()) return st;
-  if (ss.empty()) return Status(ErrorCode::kInvalidOperation, "import: empty snapshot");
-  Bootstrap b;
-  Status bs = get_bootstrap(c, n, &b);
-  if (!bs.ok() && bs.code() != ErrorCode::kClusterNotBootstrapped) return bs;
-  b.addresses = ss.membership.addresses;
-  b.join = false;
-  Shard& s = shard(c);
-  std::lock_guard<std::mutex> g(s.mu);
-  auto batch = s.kv->new_batch();
-  remove_all_entries(batch.get(), c, n);
-  std::string sp = node_key(KeyKind::kSnapshot, c, n);
-  batch->del_range(sp, prefix_end(sp));
-  batch->put(index_key(KeyKind::kSnapshot, c, n, ss.index), encode_snapshot(ss));
-  batch->put(node_key(KeyKind::kHardState, c, n), encode_hard_state(raft::HardState{ss.term, 0, ss.index}));
-  batch->put(node_key(KeyKind::kBootstrap, c, n), encode_bootstrap(b));
-  st = commit(s, batch.get());
-  if (st.ok()) s.last_index[{c, n}] = 0;
-  return st;
+  return write_locked(c, [&](Shard& s, KVBatch* batch) {
+    if (ss.empty()) return Status(ErrorCode::kInvalidOperation, "import: empty snapshot");
+    Bootstrap b;
+    Status bs = get_bootstrap(c, n, &b);
+    if (!bs.ok() && bs.code() != ErrorCode::kClusterNotBootstrapped) return bs;
+    b.addresses = ss.membership.addresses;
+    b.join = false;
+    remove_all_entries(batch, c, n);
+    std::string sp = node_key(KeyKind::kSnapshot, c, n);
+    batch->del_range(sp, prefix_end(sp));
+    batch->put(index_key(KeyKind::kSnapshot, c, n, ss.index), encode_snapshot(ss));
+    batch->put(node_key(KeyKind::kHardState, c, n), encode_hard_state(raft::HardState{ss.term, 0, ss.index}));
+    batch->put(node_key(KeyKind::kBootstrap, c, n), encode_bootstrap(b));
+    Status st = commit(s, batch);
+    if (st.ok()) s.last_index[{c, n}] = 0;
+    return st;
+  });
 }
 
 Status ShardedLogDB::list_nodes(std::vector<NodeInfo>* out) {

@@ -62,6 +62,11 @@ class ShardedLogDB : public LogDB {
   // Commits a batch; on failure marks the LogDB fatal. REQUIRES: s.mu held.
   Status commit(Shard& s, KVBatch* batch);
   Status check_writable() const;
+  // Once the LogDB is writable, runs write(shard, batch) with cluster_id's
+  // shard locked and a new batch: `write` fills the batch, commits it
+  // (commit()) and returns the status.
+  template <typename Write>
+  Status write_locked(uint64_t cluster_id, Write write);
   void remove_all_entries(KVBatch* b, uint64_t cluster_id, uint64_t node_id);
 
   std::string name_;

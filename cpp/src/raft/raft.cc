@@ -385,17 +385,11 @@ Status Raft::step_candidate(const Message& m) {
       dropped_reads.push_back(ReadCtx{m.hint, m.hint_high});
       break;
     case MessageType::kReplicate:
+    case MessageType::kHeartbeat:
+    case MessageType::kInstallSnapshot:
       // A leader exists for our term (§5.2): concede.
       become_follower(term_, m.from);
-      handle_replicate(m);
-      break;
-    case MessageType::kHeartbeat:
-      become_follower(term_, m.from);
-      handle_heartbeat(m);
-      break;
-    case MessageType::kInstallSnapshot:
-      become_follower(term_, m.from);
-      handle_install_snapshot(m);
+      handle_leader_message(m);
       break;
     case MessageType::kRequestVoteResp:
     case MessageType::kRequestPreVoteResp:
@@ -406,32 +400,28 @@ Status Raft::step_candidate(const Message& m) {
   return Status::OK();
 }
 
+void Raft::forward_to_leader(const Message& m) {
+  Message f = m;
+  f.to = leader_;
+  f.term = 0;  // a forwarded request: the leader takes it at its own term
+  send(std::move(f));
+}
+
 Status Raft::step_follower(const Message& m) {
   switch (m.type) {
     case MessageType::kPropose:
       if (role_ == Role::kWitness || leader_ == kNoNode) {
         for (const auto& e : m.entries) dropped_entries.push_back(e.key);
       } else {
-        Message f = m;
-        f.to = leader_;
-        f.term = 0;
-        send(std::move(f));
+        forward_to_leader(m);
       }
       break;
     case MessageType::kReplicate:
-      election_tick_ = 0;
-      leader_ = m.from;
-      handle_replicate(m);
-      break;
     case MessageType::kHeartbeat:
-      election_tick_ = 0;
-      leader_ = m.from;
-      handle_heartbeat(m);
-      break;
     case MessageType::kInstallSnapshot:
       election_tick_ = 0;
       leader_ = m.from;
-      handle_install_snapshot(m);
+      handle_leader_message(m);
       break;
     case MessageType::kReadIndex: handle_read_index_follower(m); break;
     case MessageType::kReadIndexResp:
@@ -443,12 +433,7 @@ Status Raft::step_follower(const Message& m) {
       break;
     case MessageType::kTimeoutNow: handle_timeout_now(m); break;
     case MessageType::kLeaderTransfer:
-      if (leader_ != kNoNode) {
-        Message f = m;
-        f.to = leader_;
-        f.term = 0;
-        send(std::move(f));
-      }
+      if (leader_ != kNoNode) forward_to_leader(m);
       break;
     case MessageType::kQuiesce:
       if (m.from == leader_ && cfg_.quiesce_ticks > 0) quiesced_ = true;

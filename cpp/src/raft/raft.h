@@ -104,6 +104,8 @@ class Raft {
   Status step_leader(const Message& m);
   Status step_candidate(const Message& m);
   Status step_follower(const Message& m);
+  // Sends a request (propose, leader transfer) on to the known leader.
+  void forward_to_leader(const Message& m);
   void reset_randomized_timeout();
   uint64_t voting_count() const;
   std::vector<uint64_t> voting_members() const;
@@ -120,6 +122,11 @@ class Raft {
   void abort_leader_transfer() { transfer_target_ = kNoNode; }
 
   // raft_replication.cc
+  // The progress of member `id`; null for self and non-members.
+  Progress* progress_of(uint64_t id);
+  // The progress of the member a response came from, marked active (it
+  // answered; check-quorum counts it); null for a non-member.
+  Progress* responder(const Message& m);
   void append_entries(std::vector<Entry> ents);
   void handle_propose(const Message& m);
   bool send_replicate(uint64_t to, bool send_if_empty);
@@ -128,6 +135,9 @@ class Raft {
   void send_heartbeat(uint64_t to, const ReadCtx& ctx);
   void broadcast_heartbeat();
   bool try_commit();
+  // A Replicate, Heartbeat or InstallSnapshot from the leader of our term:
+  // the matching handle_* below.
+  void handle_leader_message(const Message& m);
   void handle_replicate(const Message& m);
   void handle_replicate_resp(const Message& m);
   void handle_heartbeat(const Message& m);

@@ -40,27 +40,25 @@ Status Raft::apply_config_change(const ConfigChange& cc, uint64_t index) {
   if (cc.node_id == kNoNode) return reject("node id 0");
   if (membership_.removed.count(cc.node_id)) return reject("node id was removed");
   Membership& m = membership_;
+  // The node joins `group` (voters, observers or witnesses) and gets a progress.
+  auto join = [&](auto& group) {
+    group[cc.node_id] = cc.address;
+    add_progress(cc.node_id);
+  };
   switch (cc.type) {
     case ConfigChangeType::kAddNode:
       if (m.is_witness(cc.node_id)) return reject("a witness cannot be promoted");
       // Adding an observer as a node promotes it (its progress is kept).
       m.observers.erase(cc.node_id);
-      m.addresses[cc.node_id] = cc.address;
-      add_progress(cc.node_id);
+      join(m.addresses);
       break;
     case ConfigChangeType::kAddObserver:
-      if (m.is_voter(cc.node_id) || m.is_witness(cc.node_id)) {
-        return reject("node is already a voting member");
-      }
-      m.observers[cc.node_id] = cc.address;
-      add_progress(cc.node_id);
+      if (m.is_voter(cc.node_id) || m.is_witness(cc.node_id)) return reject("node is already a voting member");
+      join(m.observers);
       break;
     case ConfigChangeType::kAddWitness:
-      if (m.is_voter(cc.node_id) || m.is_observer(cc.node_id)) {
-        return reject("node is already a member");
-      }
-      m.witnesses[cc.node_id] = cc.address;
-      add_progress(cc.node_id);
+      if (m.is_voter(cc.node_id) || m.is_observer(cc.node_id)) return reject("node is already a member");
+      join(m.witnesses);
       break;
     case ConfigChangeType::kRemoveNode:
       m.addresses.erase(cc.node_id);

@@ -188,31 +188,40 @@ void Raft::handle_replicate(const Message& m) {
   send(std::move(r));
 }
 
+Progress* Raft::progress_of(uint64_t id) {
+  auto it = progress_.find(id);
+  return it == progress_.end() ? nullptr : &it->second;
+}
+
+Progress* Raft::responder(const Message& m) {
+  Progress* pr = progress_of(m.from);
+  if (pr != nullptr) pr->set_active(true);
+  return pr;
+}
+
 void Raft::handle_replicate_resp(const Message& m) {
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
-  Progress& pr = it->second;
-  pr.set_active(true);
+  Progress* pr = responder(m);
+  if (pr == nullptr) return;
   if (m.reject) {
     uint64_t next_probe = m.hint;
     if (m.log_term > 0) next_probe = log_.find_conflict_by_term(m.hint, m.log_term);
-    if (pr.maybe_decrease(m.log_index, next_probe)) {
-      if (pr.state() == Progress::State::kReplicate) pr.become_probe();
+    if (pr->maybe_decrease(m.log_index, next_probe)) {
+      if (pr->state() == Progress::State::kReplicate) pr->become_probe();
       send_replicate(m.from, true);
     }
     return;
   }
-  bool was_paused = pr.is_paused();
-  if (!pr.maybe_update(m.log_index)) return;  // stale or duplicate ack
-  switch (pr.state()) {
+  bool was_paused = pr->is_paused();
+  if (!pr->maybe_update(m.log_index)) return;  // stale or duplicate ack
+  switch (pr->state()) {
     case Progress::State::kProbe:
-      pr.become_replicate();
+      pr->become_replicate();
       break;
     case Progress::State::kSnapshot:
-      if (pr.match() >= pr.snapshot_index()) pr.become_replicate();
+      if (pr->match() >= pr->snapshot_index()) pr->become_replicate();
       break;
     case Progress::State::kReplicate:
-      pr.free_inflights_to(m.log_index);
+      pr->free_inflights_to(m.log_index);
       break;
   }
   if (try_commit()) {
@@ -223,11 +232,20 @@ void Raft::handle_replicate_resp(const Message& m) {
   // Keep the pipeline full while there is more to send.
   for (int i = 0; i < 4 && send_replicate(m.from, false); ++i) {
   }
-  if (m.from == transfer_target_ && pr.match() == log_.last_index()) {
+  if (m.from == transfer_target_ && pr->match() == log_.last_index()) {
     Message t;
     t.type = MessageType::kTimeoutNow;
     t.to = m.from;
     send(std::move(t));
+  }
+}
+
+void Raft::handle_leader_message(const Message& m) {
+  switch (m.type) {
+    case MessageType::kReplicate: handle_replicate(m); break;
+    case MessageType::kHeartbeat: handle_heartbeat(m); break;
+    case MessageType::kInstallSnapshot: handle_install_snapshot(m); break;
+    default: break;
   }
 }
 
@@ -242,15 +260,13 @@ void Raft::handle_heartbeat(const Message& m) {
 }
 
 void Raft::handle_heartbeat_resp(const Message& m) {
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
-  Progress& pr = it->second;
-  pr.set_active(true);
-  pr.resume();
+  Progress* pr = responder(m);
+  if (pr == nullptr) return;
+  pr->resume();
   // A full pipeline that is still full a heartbeat later has probably lost
   // messages: fall back to probing from the known match.
-  if (pr.state() == Progress::State::kReplicate && pr.inflights_full()) pr.become_probe();
-  if (pr.match() < log_.last_index()) send_replicate(m.from, true);
+  if (pr->state() == Progress::State::kReplicate && pr->inflights_full()) pr->become_probe();
+  if (pr->match() < log_.last_index()) send_replicate(m.from, true);
   ReadCtx ctx{m.hint, m.hint_high};
   if ((ctx.low == 0 && ctx.high == 0) || !is_voting(m.from)) return;
   for (const auto& req : read_index_.confirm(ctx, m.from, id(), quorum_size(voting_count()))) {
@@ -280,18 +296,18 @@ void Raft::handle_install_snapshot(const Message& m) {
 }
 
 void Raft::handle_snapshot_status(const Message& m) {
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
-  it->second.snapshot_done(m.reject);
+  Progress* pr = progress_of(m.from);
+  if (pr == nullptr) return;
+  pr->snapshot_done(m.reject);
   if (m.reject) send_replicate(m.from, true);
 }
 
 void Raft::handle_unreachable(const Message& m) {
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
+  Progress* pr = progress_of(m.from);
+  if (pr == nullptr) return;
   // Optimistic pipelining into a dead connection would only lose entries:
   // fall back to probing.
-  if (it->second.state() == Progress::State::kReplicate) it->second.become_probe();
+  if (pr->state() == Progress::State::kReplicate) pr->become_probe();
 }
 
 void Raft::on_persisted(uint64_t index, uint64_t t) {

@@ -15,9 +15,37 @@ const char* sm_kind_name(StateMachineType k) {
 
 namespace {
 
-class Regular : public ManagedSM {
+// What every kind does alike over its state machine `sm_`: recovery and the
+// hash run between updates (excluding everything), close() closes it once.
+template <typename SM>
+class Guarded : public ManagedSM {
  public:
-  Regular(IStateMachine* sm, std::unique_ptr<IStateMachine> owned) : sm_(sm), owned_(std::move(owned)) {}
+  Status recover_from_snapshot(ISnapshotReader* r) override {
+    std::unique_lock<std::shared_mutex> g(mu_);
+    return sm_->recover_from_snapshot(r);
+  }
+  bool hash(uint64_t* out) override {
+    std::unique_lock<std::shared_mutex> g(mu_);  // between updates
+    return !closed_ && sm_->hash(out);
+  }
+  void close() override {
+    std::unique_lock<std::shared_mutex> g(mu_);
+    if (!closed_) sm_->close();
+    closed_ = true;
+  }
+
+ protected:
+  explicit Guarded(SM* sm) : sm_(sm) {}
+  std::shared_mutex mu_;
+  SM* sm_;
+
+ private:
+  bool closed_ = false;
+};
+
+class Regular : public Guarded<IStateMachine> {
+ public:
+  Regular(IStateMachine* sm, std::unique_ptr<IStateMachine> owned) : Guarded(sm), owned_(std::move(owned)) {}
   ~Regular() override {
     if (owned_) close();
   }
@@ -45,33 +73,20 @@ class Regular : public ManagedSM {
     return sm_->save_snapshot(w);
   }
   bool snapshot_blocks_updates() const override { return true; }
-  Status recover_from_snapshot(ISnapshotReader* r) override {
-    std::unique_lock<std::shared_mutex> g(mu_);
-    return sm_->recover_from_snapshot(r);
-  }
-  bool hash(uint64_t* out) override {
-    std::unique_lock<std::shared_mutex> g(mu_);
-    return !closed_ && sm_->hash(out);
-  }
-  void close() override {
-    std::unique_lock<std::shared_mutex> g(mu_);
-    if (!closed_) sm_->close();
-    closed_ = true;
-  }
 
  private:
-  std::shared_mutex mu_;
-  IStateMachine* sm_;
-  std::unique_ptr<IStateMachine> owned_;
-  bool closed_ = false;
+  std::unique_ptr<IStateMachine> owned_;  // null when borrowed
 };
 
 // The concurrent and on-disk kinds share their shape.
 template <typename SM, StateMachineType K>
-class Batched : public ManagedSM {
+class Batched : public Guarded<SM> {
+  using Guarded<SM>::mu_;
+  using Guarded<SM>::sm_;
+
  public:
-  explicit Batched(std::unique_ptr<SM> sm) : sm_(std::move(sm)) {}
-  ~Batched() override { close(); }
+  explicit Batched(std::unique_ptr<SM> sm) : Guarded<SM>(sm.get()), owned_(std::move(sm)) {}
+  ~Batched() override { this->close(); }
   StateMachineType kind() const override { return K; }
   Status open(uint64_t* applied) override {
     if constexpr (K == StateMachineType::kOnDisk) {
@@ -104,24 +119,9 @@ class Batched : public ManagedSM {
     return sm_->save_snapshot(ctx, w);  // alongside updates and lookups
   }
   bool snapshot_blocks_updates() const override { return false; }
-  Status recover_from_snapshot(ISnapshotReader* r) override {
-    std::unique_lock<std::shared_mutex> g(mu_);
-    return sm_->recover_from_snapshot(r);
-  }
-  bool hash(uint64_t* out) override {
-    std::unique_lock<std::shared_mutex> g(mu_);  // between updates
-    return !closed_ && sm_->hash(out);
-  }
-  void close() override {
-    std::unique_lock<std::shared_mutex> g(mu_);
-    if (!closed_) sm_->close();
-    closed_ = true;
-  }
 
  private:
-  std::shared_mutex mu_;
-  std::unique_ptr<SM> sm_;
-  bool closed_ = false;
+  std::unique_ptr<SM> owned_;
 };
 
 }  // namespace

@@ -5,8 +5,51 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <tuple>
 
 namespace dragonboat::snapshot {
+
+namespace {
+
+// A fixed layout is written once, as a table of fields (a member and its
+// byte offset), that both encoding and decoding walk.
+template <typename S, typename T>
+struct Field {
+  size_t offset;
+  T S::*member;
+};
+template <typename S, typename T>
+constexpr Field<S, T> at(size_t offset, T S::*member) {
+  return {offset, member};
+}
+
+void put(uint8_t* p, uint32_t v) { put_u32(p, v); }
+void put(uint8_t* p, uint64_t v) { put_u64(p, v); }
+void get(const uint8_t* p, uint32_t* v) { *v = get_u32(p); }
+void get(const uint8_t* p, uint64_t* v) { *v = get_u64(p); }
+
+template <typename S, typename Layout>
+void put_fields(const S& s, const Layout& layout, uint8_t* out) {
+  std::apply([&](const auto&... f) { (put(out + f.offset, s.*f.member), ...); }, layout);
+}
+template <typename S, typename Layout>
+S get_fields(const Layout& layout, const uint8_t* in) {
+  S s;
+  std::apply([&](const auto&... f) { (get(in + f.offset, &(s.*f.member)), ...); }, layout);
+  return s;
+}
+
+constexpr auto kHeaderLayout =
+    std::make_tuple(at(0, &FileHeader::magic), at(8, &FileHeader::version), at(12, &FileHeader::checksum_type),
+                    at(16, &FileHeader::compression), at(20, &FileHeader::block_size));
+constexpr auto kBlockHeaderLayout = std::make_tuple(
+    at(0, &BlockHeader::stored_length), at(4, &BlockHeader::uncompressed_length), at(8, &BlockHeader::encoding),
+    at(12, &BlockHeader::reserved), at(kBlockChecksumOffset, &BlockHeader::checksum));
+constexpr auto kTailLayout =
+    std::make_tuple(at(0, &FileTail::marker), at(4, &FileTail::reserved), at(8, &FileTail::payload_length),
+                    at(16, &FileTail::block_count), at(24, &FileTail::blocks_digest), at(32, &FileTail::magic));
+
+}  // namespace
 
 const char* compression_name(Compression c) {
   switch (c) {
@@ -18,34 +61,22 @@ const char* compression_name(Compression c) {
 
 void encode_header(const FileHeader& h, uint8_t out[kHeaderSize]) {
   std::memset(out, 0, kHeaderSize);
-  put_u64(out + 0, h.magic);
-  put_u32(out + 8, h.version);
-  put_u32(out + 12, h.checksum_type);
-  put_u32(out + 16, h.compression);
-  put_u32(out + 20, h.block_size);
+  put_fields(h, kHeaderLayout, out);
   put_u64(out + kHeaderChecksumOffset, header_checksum(out));
 }
+
+FileHeader decode_header(const uint8_t in[kHeaderSize]) { return get_fields<FileHeader>(kHeaderLayout, in); }
 
 uint64_t header_checksum(const uint8_t in[kHeaderSize]) {
   return XXH3_64bits(in, kHeaderChecksumOffset);
 }
 
 void encode_block_header(const BlockHeader& b, uint8_t out[kBlockHeaderSize]) {
-  put_u32(out + 0, b.stored_length);
-  put_u32(out + 4, b.uncompressed_length);
-  put_u32(out + 8, b.encoding);
-  put_u32(out + 12, b.reserved);
-  put_u64(out + kBlockChecksumOffset, b.checksum);
+  put_fields(b, kBlockHeaderLayout, out);
 }
 
 BlockHeader decode_block_header(const uint8_t in[kBlockHeaderSize]) {
-  BlockHeader b;
-  b.stored_length = get_u32(in + 0);
-  b.uncompressed_length = get_u32(in + 4);
-  b.encoding = get_u32(in + 8);
-  b.reserved = get_u32(in + 12);
-  b.checksum = get_u64(in + kBlockChecksumOffset);
-  return b;
+  return get_fields<BlockHeader>(kBlockHeaderLayout, in);
 }
 
 namespace {
@@ -73,25 +104,9 @@ uint64_t block_checksum(uint64_t block_no, const uint8_t header16[kBlockChecksum
   return XXH3_64bits_digest(state.get());
 }
 
-void encode_tail(const FileTail& t, uint8_t out[kTailSize]) {
-  put_u32(out + 0, t.marker);
-  put_u32(out + 4, t.reserved);
-  put_u64(out + 8, t.payload_length);
-  put_u64(out + 16, t.block_count);
-  put_u64(out + 24, t.blocks_digest);
-  put_u64(out + 32, t.magic);
-}
+void encode_tail(const FileTail& t, uint8_t out[kTailSize]) { put_fields(t, kTailLayout, out); }
 
-FileTail decode_tail(const uint8_t in[kTailSize]) {
-  FileTail t;
-  t.marker = get_u32(in + 0);
-  t.reserved = get_u32(in + 4);
-  t.payload_length = get_u64(in + 8);
-  t.block_count = get_u64(in + 16);
-  t.blocks_digest = get_u64(in + 24);
-  t.magic = get_u64(in + 32);
-  return t;
-}
+FileTail decode_tail(const uint8_t in[kTailSize]) { return get_fields<FileTail>(kTailLayout, in); }
 
 BlocksDigest::BlocksDigest() : state_(new_state()) {
   XXH3_64bits_reset(static_cast<XXH3_state_t*>(state_));

@@ -85,6 +85,8 @@ struct FileHeader {
 // Writes kHeaderSize bytes: the fields, zeroed reserved space, and the header
 // checksum.
 void encode_header(const FileHeader& h, uint8_t out[kHeaderSize]);
+// The fields of kHeaderSize bytes; neither the magic nor the checksum checked.
+FileHeader decode_header(const uint8_t in[kHeaderSize]);
 
 // The XXH3-64 checksum a header's bytes [0, kHeaderChecksumOffset) must have.
 uint64_t header_checksum(const uint8_t in[kHeaderSize]);

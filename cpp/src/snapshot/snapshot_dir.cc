@@ -45,25 +45,26 @@ std::string join(const std::string& dir, const std::string& name) {
   return dir + "/" + name;
 }
 
-// Lists the names of `root`'s entries. *exists = false (and OK) if root is
-// absent.
-Status list_names(const std::string& root, std::vector<std::string>* names, bool* exists) {
-  names->clear();
-  *exists = true;
+// Calls visit(name) for the name of each of `root`'s entries, in sorted
+// order, stopping at the first error it returns. An absent root has none.
+template <typename Visit>
+Status for_each_name(const std::string& root, Visit visit) {
+  std::vector<std::string> names;
   std::error_code ec;
   fs::directory_iterator it(root, ec);
   if (ec) {
-    if (ec == std::errc::no_such_file_or_directory) {
-      *exists = false;
-      return Status::OK();
-    }
+    if (ec == std::errc::no_such_file_or_directory) return Status::OK();
     return Status(ErrorCode::kFatal, "list directory " + root + ": " + ec.message());
   }
   for (; it != fs::directory_iterator(); it.increment(ec)) {
-    names->push_back(it->path().filename().string());
+    names.push_back(it->path().filename().string());
   }
   if (ec) return Status(ErrorCode::kFatal, "list directory " + root + ": " + ec.message());
-  std::sort(names->begin(), names->end());
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    Status s = visit(name);
+    if (!s.ok()) return s;
+  }
   return Status::OK();
 }
 
@@ -224,54 +225,50 @@ Status commit_snapshot_dir(const std::string& root, const std::string& temp_dir,
 }
 
 Status remove_orphans(const std::string& root, std::vector<std::string>* removed) {
-  std::vector<std::string> names;
-  bool exists = false;
-  Status s = list_names(root, &names, &exists);
-  if (!s.ok() || !exists) return s;
   bool any = false;
-  for (const std::string& name : names) {
-    if (name.compare(0, kDirPrefixLen, kDirPrefix) != 0) continue;
+  Status s = for_each_name(root, [&](const std::string& name) {
+    if (name.compare(0, kDirPrefixLen, kDirPrefix) != 0) return Status::OK();
     if (!ends_with(name, kGeneratingSuffix) && !ends_with(name, kReceivingSuffix) &&
         !ends_with(name, kDeletingSuffix)) {
-      continue;
+      return Status::OK();
     }
-    s = io::remove_tree(join(root, name));
-    if (!s.ok()) return s;
+    Status r = io::remove_tree(join(root, name));
+    if (!r.ok()) return r;
     any = true;
     if (removed != nullptr) removed->push_back(name);
-  }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
   return any ? io::fsync_dir(root) : Status::OK();
 }
 
 Status list_snapshots(const std::string& root, std::vector<SnapshotMeta>* out,
                       std::vector<std::string>* incomplete) {
   out->clear();
-  std::vector<std::string> names;
-  bool exists = false;
-  Status s = list_names(root, &names, &exists);
-  if (!s.ok() || !exists) return s;
-  for (const std::string& name : names) {
+  Status s = for_each_name(root, [&](const std::string& name) {
     uint64_t index = 0;
-    if (!parse_snapshot_dir_name(name, &index)) continue;
+    if (!parse_snapshot_dir_name(name, &index)) return Status::OK();
     const std::string dir = join(root, name);
     struct stat st;
-    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Status::OK();
     SnapshotMeta meta;
-    s = read_meta_file(meta_file_path(dir), &meta);
+    Status r = read_meta_file(meta_file_path(dir), &meta);
     bool complete = false;
-    if (s.ok() && meta.index == index) {
+    if (r.ok() && meta.index == index) {
       const std::string data = data_file_path(dir, index);
       complete = ::stat(data.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
                  static_cast<uint64_t>(st.st_size) == meta.file_size;
-    } else if (!s.ok() && s.code() == ErrorCode::kFatal) {
-      return s;  // an I/O error, not an incomplete snapshot
+    } else if (!r.ok() && r.code() == ErrorCode::kFatal) {
+      return r;  // an I/O error, not an incomplete snapshot
     }
     if (complete) {
       out->push_back(meta);
     } else if (incomplete != nullptr) {
       incomplete->push_back(name);
     }
-  }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
   std::sort(out->begin(), out->end(),
             [](const SnapshotMeta& a, const SnapshotMeta& b) { return a.index < b.index; });
   return Status::OK();
@@ -303,18 +300,13 @@ Status remove_snapshot(const std::string& root, uint64_t index) {
 
 Status remove_snapshots_before(const std::string& root, uint64_t index,
                                std::vector<uint64_t>* removed) {
-  std::vector<std::string> names;
-  bool exists = false;
-  Status s = list_names(root, &names, &exists);
-  if (!s.ok() || !exists) return s;
-  for (const std::string& name : names) {
+  return for_each_name(root, [&](const std::string& name) {
     uint64_t i = 0;
-    if (!parse_snapshot_dir_name(name, &i) || i >= index) continue;
-    s = remove_snapshot(root, i);
-    if (!s.ok()) return s;
-    if (removed != nullptr) removed->push_back(i);
-  }
-  return Status::OK();
+    if (!parse_snapshot_dir_name(name, &i) || i >= index) return Status::OK();
+    Status s = remove_snapshot(root, i);
+    if (s.ok() && removed != nullptr) removed->push_back(i);
+    return s;
+  });
 }
 
 // ---- SnapshotBuilder --------------------------------------------------------

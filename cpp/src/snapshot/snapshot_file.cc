@@ -200,12 +200,7 @@ Status SnapshotReader::open(const std::string& path, std::unique_ptr<SnapshotRea
     return corrupted(path, "truncated header (file has " + std::to_string(got) +
                                " bytes, the header needs " + std::to_string(kHeaderSize) + ")");
   }
-  FileHeader h;
-  h.magic = get_u64(hb + 0);
-  h.version = get_u32(hb + 8);
-  h.checksum_type = get_u32(hb + 12);
-  h.compression = get_u32(hb + 16);
-  h.block_size = get_u32(hb + 20);
+  const FileHeader h = decode_header(hb);
   if (h.magic != kHeaderMagic) {
     return corrupted(path, "bad header magic " + hex64(h.magic) + " (not a snapshot file)");
   }

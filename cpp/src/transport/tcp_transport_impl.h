@@ -35,22 +35,24 @@ using Clock = std::chrono::steady_clock;
 
 using TlsStream = asio::ssl::stream<tcp::socket&>;
 
+// Runs op(stream) on the connection's TLS stream when it has one, else on
+// the plain socket.
+template <typename Op>
+inline void on_stream(tcp::socket& s, TlsStream* tls, Op&& op) {
+  if (tls) {
+    op(*tls);
+  } else {
+    op(s);
+  }
+}
 // Reads/writes through TLS when the connection has it, else the plain socket.
 template <typename Buf, typename H>
 inline void conn_read(tcp::socket& s, TlsStream* tls, const Buf& b, H&& h) {
-  if (tls) {
-    asio::async_read(*tls, b, std::forward<H>(h));
-  } else {
-    asio::async_read(s, b, std::forward<H>(h));
-  }
+  on_stream(s, tls, [&](auto& stream) { asio::async_read(stream, b, std::forward<H>(h)); });
 }
 template <typename Buf, typename H>
 inline void conn_write(tcp::socket& s, TlsStream* tls, const Buf& b, H&& h) {
-  if (tls) {
-    asio::async_write(*tls, b, std::forward<H>(h));
-  } else {
-    asio::async_write(s, b, std::forward<H>(h));
-  }
+  on_stream(s, tls, [&](auto& stream) { asio::async_write(stream, b, std::forward<H>(h)); });
 }
 
 inline uint64_t message_bytes(const raft::Message& m) {

@@ -20,15 +20,7 @@
 namespace dragonboat::transport {
 namespace {
 
-using raft::Entry;
-using raft::Message;
-using raft::Snapshot;
-using detail::has_snapshot;
-using detail::kChunkHasFileInfo;
-using detail::kChunkWitness;
-using detail::kMsgHasSnapshot;
-using detail::kMsgReject;
-using detail::kSnapWitness;
+using namespace detail;  // raft types, flag bits, has_snapshot() (wire_internal.h)
 
 // Smallest encodings, used to bound counts by the bytes that remain.
 constexpr size_t kMinEntrySize = 8;     // 7 one-byte fields + empty cmd length

@@ -19,15 +19,7 @@
 namespace dragonboat::transport {
 namespace {
 
-using raft::Entry;
-using raft::Message;
-using raft::Snapshot;
-using detail::has_snapshot;
-using detail::kChunkHasFileInfo;
-using detail::kChunkWitness;
-using detail::kMsgHasSnapshot;
-using detail::kMsgReject;
-using detail::kSnapWitness;
+using namespace detail;  // raft types, flag bits, has_snapshot() (wire_internal.h)
 
 using bytes::put_u16;
 using bytes::put_u32;

@@ -12,6 +12,13 @@
 
 namespace dragonboat::transport::detail {
 
+// The raft types both halves name unqualified; each .cc imports this
+// namespace whole (`using namespace detail;`) for them, the flag bits and
+// has_snapshot().
+using raft::Entry;
+using raft::Message;
+using raft::Snapshot;
+
 // Flag bits of a message, of a message's snapshot section and of a chunk.
 constexpr uint8_t kMsgReject = 0x01;
 constexpr uint8_t kMsgHasSnapshot = 0x02;
