@@ -107,7 +107,7 @@ def timeout(value: object, name: str = "timeout") -> float:
     InvalidDeadlineError (a ValueError) for 0, a negative number, NaN, an
     infinity or more than MAX_TIMEOUT.
     """
-    t = _seconds(value, name, "a number of seconds")
+    t = value if type(value) is float else _seconds(value, name, "a number of seconds")
     if t is None:
         raise TypeError(f"{name} must be a number of seconds, not {kind(value)}")
     if not 0 < t <= MAX_TIMEOUT:  # also NaN
