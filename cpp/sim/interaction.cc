@@ -8,6 +8,7 @@
 
 #include "raft/peer.h"
 #include "sim/format.h"
+#include "sim/replica.h"
 
 namespace dragonboat::sim {
 
@@ -20,11 +21,7 @@ struct TNode {
   bool join = false;
   bool observer = false;
   bool witness = false;
-  MemoryLog storage;
-  std::unique_ptr<SeededRandom> rng;
-  std::unique_ptr<Peer> peer;
-  uint64_t applied = 0;
-  std::vector<std::string> applied_cmds;
+  Replica r;  // its Peer (not alive while down), in-memory storage, applied index
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -62,15 +59,15 @@ struct InteractionCluster::Impl {
   }
   Peer& peer(uint64_t id) {
     TNode& n = node(id);
-    if (!n.peer) throw std::runtime_error("node " + std::to_string(id) + " is down");
-    return *n.peer;
+    if (!n.r.alive()) throw std::runtime_error("node " + std::to_string(id) + " is down");
+    return n.r.peer();
   }
 
   std::vector<uint64_t> ids(const std::string& spec) {
     std::vector<uint64_t> r;
     if (spec == "all") {
       for (auto& [id, n] : nodes)
-        if (n.peer) r.push_back(id);
+        if (n.r.alive()) r.push_back(id);
       return r;
     }
     std::stringstream ss(spec);
@@ -80,16 +77,10 @@ struct InteractionCluster::Impl {
   }
 
   void launch(TNode& n) {
-    Config c = base;
-    c.node_id = n.id;
-    c.cluster_id = 1;
-    c.is_observer = n.observer;
-    c.is_witness = n.witness;
-    n.rng = std::make_unique<SeededRandom>(n.id);
-    Status s = Peer::launch(c, &n.storage, n.rng.get(), n.join ? std::map<uint64_t, std::string>{} : initial,
-                            n.join, &n.peer);
+    n.r.reseed(n.id);
+    Status s = n.r.launch(replica_config(base, n.id, n.observer, n.witness),
+                          n.join ? std::map<uint64_t, std::string>{} : initial, n.join);
     if (!s.ok()) throw std::runtime_error("launch: " + s.to_string());
-    n.applied = n.storage.snapshot().index;
   }
 
   void cmd_cluster(const std::vector<std::string>& a) {
@@ -133,63 +124,60 @@ struct InteractionCluster::Impl {
     process_all_once();
   }
 
+  // Carries out one Update of `n`, narrating it; its messages are queued.
   void process(TNode& n) {
-    if (!n.peer || !n.peer->has_update(true)) return;
-    Update u = n.peer->get_update(true);
+    if (!n.r.alive() || !n.r.peer().has_update(true)) return;
     std::string p = "n" + std::to_string(n.id) + ": ";
-    if (u.leader_changed) {
-      emit(p + "leader=" + std::to_string(u.leader.leader_id) + " term=" + std::to_string(u.leader.term) +
-           " role=" + role_name(n.peer->role()));
-    }
-    if (!u.state.empty()) {
-      emit(p + "persist state term=" + std::to_string(u.state.term) + " vote=" + std::to_string(u.state.vote) +
-           " commit=" + std::to_string(u.state.commit));
-    }
-    if (!u.snapshot.empty()) {
-      emit(p + "persist snapshot " + std::to_string(u.snapshot.term) + "/" + std::to_string(u.snapshot.index) +
-           (u.snapshot.witness ? " witness" : ""));
-      n.storage.apply_snapshot(u.snapshot);
-      n.applied = u.snapshot.index;
-    }
-    if (!u.entries_to_save.empty()) {
-      std::string s = p + "persist entries [";
-      for (size_t i = 0; i < u.entries_to_save.size(); ++i) s += (i ? ", " : "") + format_entry(u.entries_to_save[i]);
-      emit(s + "]");
-      n.storage.append(u.entries_to_save);
-    }
-    if (!u.state.empty()) n.storage.set_hard_state(u.state);
-    for (const auto& m : u.messages) queue.push_back(m);
-    if (!u.committed_entries.empty()) {
-      std::string s = p + "apply [";
-      for (size_t i = 0; i < u.committed_entries.size(); ++i) {
-        const Entry& e = u.committed_entries[i];
-        s += (i ? ", " : "") + format_entry(e);
-        if (e.type == EntryType::kConfigChange) {
-          ConfigChange cc;
-          if (decode_config_change(e.cmd, &cc)) {
-            Status st = n.peer->apply_config_change(cc, e.index);
-            if (!st.ok()) s += " REJECTED(" + st.message() + ")";
-          }
-        }
-        n.applied = e.index;
+    std::string applied;  // the "apply [...]" list
+    size_t count = 0;
+    Hooks h;
+    h.on_update = [&](const Update& u) {
+      if (u.leader_changed) {
+        emit(p + "leader=" + std::to_string(u.leader.leader_id) +
+             " term=" + std::to_string(u.leader.term) + " role=" + role_name(n.r.peer().role()));
       }
-      emit(s + "]");
-    }
-    for (const auto& r : u.ready_to_reads) {
-      emit(p + "read ctx=" + std::to_string(r.ctx.low) + "." + std::to_string(r.ctx.high) +
-           " ready at index " + std::to_string(r.index));
-    }
-    if (!u.dropped_entries.empty()) emit(p + "dropped " + std::to_string(u.dropped_entries.size()) + " proposal(s)");
-    for (const auto& c : u.dropped_read_indexes) {
-      emit(p + "dropped read ctx=" + std::to_string(c.low) + "." + std::to_string(c.high));
-    }
-    n.peer->commit_update(u);
+      if (!u.state.empty()) {
+        emit(p + "persist state term=" + std::to_string(u.state.term) +
+             " vote=" + std::to_string(u.state.vote) + " commit=" + std::to_string(u.state.commit));
+      }
+      if (!u.snapshot.empty()) {
+        emit(p + "persist snapshot " + std::to_string(u.snapshot.term) + "/" +
+             std::to_string(u.snapshot.index) + (u.snapshot.witness ? " witness" : ""));
+      }
+      if (!u.entries_to_save.empty()) {
+        std::string s = p + "persist entries [";
+        for (size_t i = 0; i < u.entries_to_save.size(); ++i) {
+          s += (i ? ", " : "") + format_entry(u.entries_to_save[i]);
+        }
+        emit(s + "]");
+      }
+    };
+    h.apply = [&](const Entry& e, const AppliedChange* change) {
+      applied += (count++ ? ", " : "") + format_entry(e);
+      if (change && change->decoded && !change->status.ok()) {
+        applied += " REJECTED(" + change->status.message() + ")";
+      }
+    };
+    h.after_apply = [&](const Update& u) {
+      if (!u.committed_entries.empty()) emit(p + "apply [" + applied + "]");
+      for (const auto& r : u.ready_to_reads) {
+        emit(p + "read ctx=" + std::to_string(r.ctx.low) + "." + std::to_string(r.ctx.high) +
+             " ready at index " + std::to_string(r.index));
+      }
+      if (!u.dropped_entries.empty()) {
+        emit(p + "dropped " + std::to_string(u.dropped_entries.size()) + " proposal(s)");
+      }
+      for (const auto& c : u.dropped_read_indexes) {
+        emit(p + "dropped read ctx=" + std::to_string(c.low) + "." + std::to_string(c.high));
+      }
+    };
+    for (auto& m : n.r.process(h)) queue.push_back(std::move(m));
   }
 
   bool process_all_once() {
     bool any = false;
     for (auto& [id, n] : nodes) {
-      if (n.peer && n.peer->has_update(true)) {
+      if (n.r.alive() && n.r.peer().has_update(true)) {
         process(n);
         any = true;
       }
@@ -203,12 +191,12 @@ struct InteractionCluster::Impl {
     queue.swap(later);
     for (const auto& m : now) {
       auto it = nodes.find(m.to);
-      if (it == nodes.end() || !it->second.peer || cut.count({m.from, m.to})) {
+      if (it == nodes.end() || !it->second.r.alive() || cut.count({m.from, m.to})) {
         emit("dropped: " + format_message(m));
         continue;
       }
       emit(format_message(m));
-      Status s = it->second.peer->step(m);
+      Status s = it->second.r.peer().step(m);
       if (!s.ok()) emit("  step error: " + s.to_string());
     }
     return !now.empty();
@@ -245,14 +233,14 @@ struct InteractionCluster::Impl {
 
   void status(uint64_t id) {
     TNode& n = node(id);
-    if (!n.peer) {
+    if (!n.r.alive()) {
       emit("n" + std::to_string(id) + ": down");
       return;
     }
-    const Raft& r = n.peer->raft();
+    const Raft& r = n.r.peer().raft();
     std::ostringstream s;
     s << "n" << id << ": " << role_name(r.role()) << " term=" << r.term() << " leader=" << r.leader_id()
-      << " commit=" << r.log().committed() << " applied=" << n.applied << " last=" << r.log().last_index();
+      << " commit=" << r.log().committed() << " applied=" << n.r.applied() << " last=" << r.log().last_index();
     if (r.quiesced()) s << " quiesced";
     append_members(s, r.membership());
     emit(s.str());
@@ -361,7 +349,7 @@ struct InteractionCluster::Impl {
       cut.clear();
     } else if (c == "crash") {
       need(2);
-      node(num(a[1])).peer.reset();
+      (void)node(num(a[1])).r.crash();  // in-memory storage: only persisted state was kept
       std::vector<Message> keep;
       for (auto& m : queue)
         if (m.to != num(a[1])) keep.push_back(std::move(m));
@@ -374,15 +362,15 @@ struct InteractionCluster::Impl {
       need(2);
       TNode& n = node(num(a[1]));
       Snapshot ss;
-      ss.index = n.applied;
-      if (!n.storage.term(ss.index, &ss.term).ok()) throw std::runtime_error("snapshot: no term");
+      ss.index = n.r.applied();
+      if (!n.r.log().term(ss.index, &ss.term).ok()) throw std::runtime_error("snapshot: no term");
       ss.membership = peer(n.id).membership();
       ss.data = "state@" + std::to_string(ss.index);
-      n.storage.save_snapshot(ss);
+      (void)n.r.storage().save_snapshot(ss);
       emit("n" + a[1] + ": snapshot at " + std::to_string(ss.term) + "/" + std::to_string(ss.index));
     } else if (c == "compact") {
       need(3);
-      Status s = node(num(a[1])).storage.compact(num(a[2]));
+      Status s = node(num(a[1])).r.storage().compact(num(a[2]));
       emit("n" + a[1] + ": compact to " + a[2] + ": " + s.to_string());
     } else if (c == "unreachable") {
       need(3);

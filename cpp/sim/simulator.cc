@@ -65,48 +65,39 @@ void Simulation::violation(const std::string& what) {
   log("VIOLATION %s", what.c_str());
 }
 
-raft::Config Simulation::node_config(const Node& n) const {
-  raft::Config c = cfg_;
-  c.node_id = n.id;
-  c.cluster_id = 1;
-  c.is_observer = n.observer;
-  c.is_witness = n.witness;
-  return c;
-}
-
 void Simulation::start_node(uint64_t id, bool join, bool observer, bool witness) {
   auto& n = nodes_[id];
   n.id = id;
   n.join = join;
   n.observer = observer;
   n.witness = witness;
-  n.rng = std::make_unique<SeededRandom>(rng_.next());
-  n.storage = logdb_ ? new_logdb_storage(logdb_.get(), 1, id) : new_memory_storage();
+  uint64_t seed = rng_.next();
+  n.r = Replica(logdb_ ? new_logdb_storage(logdb_.get(), 1, id) : new_memory_storage(), seed);
   launch(n);
 }
 
 void Simulation::launch(Node& n) {
-  Status s = Peer::launch(node_config(n), &n.storage->reader(), n.rng.get(), n.join ? decltype(initial_){} : initial_,
-                          n.join, &n.peer);
+  Status s = n.r.launch(replica_config(cfg_, n.id, n.observer, n.witness),
+                        n.join ? decltype(initial_){} : initial_, n.join);
   if (!s.ok()) {
     violation("launch failed: " + s.to_string());
     return;
   }
-  n.applied = 0;
+  // The replica's applied index restarts at its stored snapshot.
   n.sm_hash = 0;
   n.sm_count = 0;
   n.last_commit = 0;
   n.reads.clear();
   n.confirmed.clear();
   n.proposals.clear();
-  Snapshot ss = n.storage->reader().snapshot();
+  Snapshot ss = n.r.log().snapshot();
   if (!ss.empty()) restore_sm(n, ss);
   log("node %llu started (join=%d observer=%d witness=%d) last=%llu", (unsigned long long)n.id,
-      n.join, n.observer, n.witness, (unsigned long long)n.storage->reader().last_index());
+      n.join, n.observer, n.witness, (unsigned long long)n.r.log().last_index());
 }
 
+// The replica's applied index is already the snapshot's.
 void Simulation::restore_sm(Node& n, const Snapshot& ss) {
-  n.applied = ss.index;
   if (ss.witness) {
     n.sm_hash = 0;
     n.sm_count = 0;
@@ -127,18 +118,18 @@ void Simulation::chaos_step() {
   uint64_t r = rng_.uniform(1000);
   if (r < 500) {
     for (auto& [id, n] : nodes_)
-      if (alive(n)) n.peer->tick();
+      if (alive(n)) n.r.peer().tick();
   } else if (r < 720) {
     if (Node* n = random_alive()) propose(*n);
   } else if (r < 840) {
     if (Node* n = random_alive()) read(*n);
   } else if (r < 860) {
     if (Node* l = leader()) {
-      const auto& m = l->peer->membership();
+      const auto& m = l->r.peer().membership();
       auto it = m.addresses.begin();
       std::advance(it, rng_.uniform(m.addresses.size()));
       ++result_.stats.transfers;
-      (void)l->peer->request_leader_transfer(it->first);
+      (void)l->r.peer().request_leader_transfer(it->first);
     }
   } else if (r < 880) {
     membership_change();
@@ -185,7 +176,7 @@ void Simulation::heal_and_check_liveness() {
     deliver_due();
     process_all();
     for (auto& [id, n] : nodes_)
-      if (alive(n)) n.peer->tick();
+      if (alive(n)) n.r.peer().tick();
     if (result_.stats.writes_acked == start_acks && t % 5 == 0) {
       if (Node* n = random_alive(true)) propose(*n);
     }
@@ -196,7 +187,7 @@ void Simulation::heal_and_check_liveness() {
     if (marker_index) {
       bool all = true;
       for (auto& [id, n] : nodes_)
-        if (alive(n) && n.applied < marker_index) all = false;
+        if (alive(n) && n.r.applied() < marker_index) all = false;
       if (all) return;
     }
   }
@@ -210,7 +201,7 @@ void Simulation::dump() {
       log("node %llu: down (removed=%d)", (unsigned long long)id, n.removed);
       continue;
     }
-    const raft::Raft& r = n.peer->raft();
+    const raft::Raft& r = n.r.peer().raft();
     std::string members;
     for (const auto& [v, a] : r.membership().addresses) members += std::to_string(v) + " ";
     for (const auto& [v, a] : r.membership().observers) members += "o" + std::to_string(v) + " ";
@@ -221,7 +212,7 @@ void Simulation::dump() {
         (unsigned long long)r.leader_id(), (unsigned long long)r.vote(),
         (unsigned long long)r.log().committed(), (unsigned long long)r.log().processed(),
         (unsigned long long)r.log().last_index(), (unsigned long long)r.log().first_index(),
-        (unsigned long long)n.applied, r.quiesced(), n.peer->rate_limited(), (unsigned long long)r.in_mem_log_bytes(), members.c_str());
+        (unsigned long long)n.r.applied(), r.quiesced(), n.r.peer().rate_limited(), (unsigned long long)r.in_mem_log_bytes(), members.c_str());
     for (const auto& [pid, pr] : r.progress()) {
       log("    -> %llu %s match=%llu next=%llu paused=%d", (unsigned long long)pid,
           raft::progress_state_name(pr.state()), (unsigned long long)pr.match(),

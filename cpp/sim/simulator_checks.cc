@@ -1,5 +1,6 @@
-// sim/simulator_checks.cc — processing each node's Raft updates (send before
-// and after persist, crash between them, persist, apply, serve reads), the
+// sim/simulator_checks.cc — processing each node's Raft updates through its
+// sim::Replica (sim/replica.h) with the simulation's hooks (send before and
+// after persist, crash between them, check, apply, serve reads), the
 // simulated state machine (a hash chain over applied entries, compared across
 // nodes), acting on applied membership changes, and the safety invariants:
 // one leader per term, leader completeness, log matching, commit indexes that
@@ -36,7 +37,7 @@ void Simulation::process_all() {
   for (int round = 0; round < 100; ++round) {
     bool any = false;
     for (auto& [id, n] : nodes_) {
-      if (!alive(n) || !n.peer->has_update(true)) continue;
+      if (!alive(n) || !n.r.peer().has_update(true)) continue;
       any = true;
       process_update(n);
     }
@@ -45,29 +46,34 @@ void Simulation::process_all() {
 }
 
 void Simulation::process_update(Node& n) {
-  raft::Update u = n.peer->get_update(true);
-  if (u.leader_changed && u.leader.leader_id == n.id) on_became_leader(n, u.leader.term);
+  Hooks h;
+  h.on_update = [&](const raft::Update& u) {
+    if (u.leader_changed && u.leader.leader_id == n.id) on_became_leader(n, u.leader.term);
+  };
   // Thesis §10.2.1: the leader's Replicates go out before its own persist.
-  for (const auto& m : u.messages)
-    if (raft::can_send_before_persist(m)) send(m);
-  // Sometimes crash right here: sent, not persisted.
-  if (!healing_ && !u.entries_to_save.empty() && rng_.uniform(400) == 0) {
-    crash(n, "between send and persist");
-    return;
-  }
-  if (!u.state.empty() && u.state.commit < n.storage->reader().hard_state().commit) {
-    violation("persisted commit moved back on node " + std::to_string(n.id));
-  }
-  Status ps = n.storage->persist(u);
-  if (!ps.ok()) violation("persist failed on node " + std::to_string(n.id) + ": " + ps.to_string());
-  if (!u.snapshot.empty()) restore_sm(n, u.snapshot);
-  check_log_matching(n, u.entries_to_save);
-  for (const auto& m : u.messages)
-    if (!raft::can_send_before_persist(m)) send(m);
-  for (const auto& e : u.committed_entries) {
-    apply(n, e);
-    if (!alive(n)) return;  // removed itself
-  }
+  h.send = [this](const Message& m) { send(m); };
+  h.before_persist = [&](const raft::Update& u) {
+    // Sometimes crash right here: sent, not persisted.
+    if (!healing_ && !u.entries_to_save.empty() && rng_.uniform(400) == 0) {
+      crash(n, "between send and persist");
+      return false;
+    }
+    if (!u.state.empty() && u.state.commit < n.r.log().hard_state().commit) {
+      violation("persisted commit moved back on node " + std::to_string(n.id));
+    }
+    return true;
+  };
+  h.after_persist = [&](const raft::Update& u, const Status& ps) {
+    if (!ps.ok()) violation("persist failed on node " + std::to_string(n.id) + ": " + ps.to_string());
+    if (!u.snapshot.empty()) restore_sm(n, u.snapshot);
+    check_log_matching(n, u.entries_to_save);
+  };
+  h.apply = [&](const Entry& e, const AppliedChange* change) { apply(n, e, change); };
+  h.after_apply = [&](const raft::Update& u) { serve_reads(n, u); };
+  (void)n.r.process(h);  // stops early if the node crashed or removed itself
+}
+
+void Simulation::serve_reads(Node& n, const raft::Update& u) {
   for (const auto& r : u.ready_to_reads) {
     auto it = n.reads.find(r.ctx);
     if (it == n.reads.end()) continue;
@@ -83,34 +89,33 @@ void Simulation::process_update(Node& n) {
   // Serve reads whose index is applied.
   std::vector<std::pair<raft::ReadyToRead, PendingRead>> rest;
   for (auto& c : n.confirmed) {
-    if (n.applied >= c.first.index) {
+    if (n.r.applied() >= c.first.index) {
       ++result_.stats.reads_confirmed;
     } else {
       rest.push_back(c);
     }
   }
   n.confirmed.swap(rest);
-  n.peer->commit_update(u);
 }
 
-void Simulation::apply(Node& n, const Entry& e) {
-  if (e.index != n.applied + 1) {
+// `change`: the config change the replica applied to the peer, if `e` is one.
+// The replica's applied index moves to `e` after this.
+void Simulation::apply(Node& n, const Entry& e, const AppliedChange* change) {
+  if (e.index != n.r.applied() + 1) {
     violation("node " + std::to_string(n.id) + " applies " + std::to_string(e.index) +
-              " after " + std::to_string(n.applied));
+              " after " + std::to_string(n.r.applied()));
   }
-  n.applied = e.index;
-  if (e.type == EntryType::kConfigChange) {
-    ConfigChange cc;
-    if (!raft::decode_config_change(e.cmd, &cc)) {
+  if (change != nullptr) {
+    if (!change->decoded) {
       violation("undecodable config change");
       return;
     }
-    Status s = n.peer->apply_config_change(cc, e.index);
+    bool ok = change->status.ok();
     auto rec = cc_outcome_.find(e.index);
     if (rec == cc_outcome_.end()) {
-      cc_outcome_[e.index] = s.ok();
-      if (s.ok()) on_config_change_applied(cc);
-    } else if (rec->second != s.ok()) {
+      cc_outcome_[e.index] = ok;
+      if (ok) on_config_change_applied(change->cc);
+    } else if (rec->second != ok) {
       violation("config change at " + std::to_string(e.index) + " decided differently");
     }
   }
@@ -135,7 +140,6 @@ void Simulation::apply(Node& n, const Entry& e) {
     acked_max_ = std::max(acked_max_, e.index);
     last_ack_step_ = now_;
   }
-  if (n.removed) return;
 }
 
 void Simulation::on_config_change_applied(const ConfigChange& cc) {
@@ -157,7 +161,7 @@ void Simulation::on_config_change_applied(const ConfigChange& cc) {
       if (it != nodes_.end()) {
         // The operator stops a node once its removal is committed.
         it->second.removed = true;
-        it->second.peer.reset();
+        it->second.r.stop();
         log("node %llu removed and stopped", (unsigned long long)cc.node_id);
       }
       break;
@@ -177,7 +181,7 @@ void Simulation::on_became_leader(Node& n, uint64_t term) {
   leaders_[term] = n.id;
   // Leader completeness (§5.4): every entry applied anywhere must be in
   // the new leader's log (or under its snapshot).
-  const raft::RaftLog& lg = n.peer->raft().log();
+  const raft::RaftLog& lg = n.r.peer().raft().log();
   for (auto c = committed_term_.lower_bound(lg.first_index()); c != committed_term_.end(); ++c) {
     uint64_t t = 0;
     if (c->first > lg.last_index() || !lg.term(c->first, &t).ok() || t != c->second) {
@@ -197,7 +201,7 @@ void Simulation::check_log_matching(const Node& n, const std::vector<Entry>& ent
     if (i > 0) {
       prev_term = ents[i - 1].term;
     } else if (e.index > 1) {
-      dragonboat::Status s = n.storage->reader().term(e.index - 1, &prev_term);
+      dragonboat::Status s = n.r.log().term(e.index - 1, &prev_term);
       if (!s.ok()) prev_term = UINT64_MAX;  // below the snapshot: unknown
     }
     uint64_t digest = n.witness || e.type == EntryType::kMetadata ? 0 : entry_digest(e);
@@ -223,13 +227,13 @@ void Simulation::check_log_matching(const Node& n, const std::vector<Entry>& ent
 void Simulation::check_step_invariants() {
   for (auto& [id, n] : nodes_) {
     if (!alive(n)) continue;
-    uint64_t c = n.peer->raft().log().committed();
+    uint64_t c = n.r.peer().raft().log().committed();
     if (c < n.last_commit) violation("commit index moved back on node " + std::to_string(id));
     n.last_commit = c;
-    if (n.peer->is_leader()) {
-      auto it = leaders_.find(n.peer->term());
+    if (n.r.peer().is_leader()) {
+      auto it = leaders_.find(n.r.peer().term());
       if (it != leaders_.end() && it->second != id) {
-        violation("two leaders in term " + std::to_string(n.peer->term()));
+        violation("two leaders in term " + std::to_string(n.r.peer().term()));
       }
     }
   }

@@ -39,7 +39,7 @@ void Simulation::send(const Message& m) {
 void Simulation::snapshot_feedback(const Message& m, bool failed) {
   auto it = nodes_.find(m.from);
   if (it == nodes_.end() || !alive(it->second)) return;
-  it->second.peer->report_snapshot_status(m.to, failed);
+  it->second.r.peer().report_snapshot_status(m.to, failed);
 }
 
 void Simulation::deliver_due() {
@@ -57,7 +57,7 @@ void Simulation::deliver_due() {
       if (f.m.type == MessageType::kInstallSnapshot) snapshot_feedback(f.m, true);
       auto s = nodes_.find(f.m.from);
       if (s != nodes_.end() && alive(s->second) && rng_.uniform(4) == 0) {
-        s->second.peer->report_unreachable(f.m.to);
+        s->second.r.peer().report_unreachable(f.m.to);
       }
       continue;
     }
@@ -65,7 +65,7 @@ void Simulation::deliver_due() {
       ++result_.stats.snapshots_installed;
       snapshot_feedback(f.m, false);
     }
-    (void)it->second.peer->step(f.m);
+    (void)it->second.r.peer().step(f.m);
   }
 }
 
@@ -73,15 +73,18 @@ void Simulation::deliver_due() {
 Node* Simulation::random_alive(bool voters_only) {
   std::vector<Node*> c;
   for (auto& [id, n] : nodes_)
-    if (alive(n) && (!voters_only || n.peer->membership().is_voter(n.id))) c.push_back(&n);
+    if (alive(n) && (!voters_only || n.r.peer().membership().is_voter(n.id))) c.push_back(&n);
   if (c.empty()) return nullptr;
   return c[rng_.uniform(c.size())];
 }
 
 Node* Simulation::leader() {
   Node* best = nullptr;
-  for (auto& [id, n] : nodes_)
-    if (alive(n) && n.peer->is_leader() && (!best || n.peer->term() > best->peer->term())) best = &n;
+  for (auto& [id, n] : nodes_) {
+    if (alive(n) && n.r.peer().is_leader() && (!best || n.r.peer().term() > best->r.peer().term())) {
+      best = &n;
+    }
+  }
   return best;
 }
 
@@ -90,7 +93,7 @@ void Simulation::propose(Node& n) {
   Entry e;
   e.key = key;
   e.cmd = "w" + std::to_string(key_seq_);
-  Status s = n.peer->propose({e});
+  Status s = n.r.peer().propose({e});
   if (s.ok()) n.proposals[key] = now_;
   log("node %llu propose key %llu: %s", (unsigned long long)n.id, (unsigned long long)key,
       s.to_string().c_str());
@@ -98,13 +101,13 @@ void Simulation::propose(Node& n) {
 
 void Simulation::read(Node& n) {
   ReadCtx ctx{n.id, ++read_seq_};
-  if (n.peer->read_index(ctx).ok()) n.reads[ctx] = PendingRead{acked_max_, now_};
+  if (n.r.peer().read_index(ctx).ok()) n.reads[ctx] = PendingRead{acked_max_, now_};
 }
 
 void Simulation::membership_change() {
   Node* l = leader();
   if (!l) return;
-  const raft::Membership& m = l->peer->membership();
+  const raft::Membership& m = l->r.peer().membership();
   ConfigChange cc;
   cc.config_change_id = m.config_change_id;
   // Occasionally quote a stale ID to exercise the ordered rejection.
@@ -148,25 +151,26 @@ void Simulation::membership_change() {
       break;
   }
   cc.address = addr(cc.node_id);
-  (void)l->peer->propose_config_change(cc, (l->id << 40) | ++key_seq_);
+  (void)l->r.peer().propose_config_change(cc, (l->id << 40) | ++key_seq_);
   log("propose config change type=%d node=%llu", int(cc.type), (unsigned long long)cc.node_id);
 }
 
 void Simulation::take_snapshot(Node& n) {
-  const raft::LogReader& r = n.storage->reader();
-  if (n.witness || n.applied == 0 || n.applied <= r.snapshot().index) return;
-  if (n.applied > r.last_index()) return;
+  const raft::LogReader& r = n.r.log();
+  uint64_t applied = n.r.applied();
+  if (n.witness || applied == 0 || applied <= r.snapshot().index) return;
+  if (applied > r.last_index()) return;
   Snapshot ss;
-  ss.index = n.applied;
-  if (!r.term(n.applied, &ss.term).ok()) return;
-  ss.membership = n.peer->membership();
+  ss.index = applied;
+  if (!r.term(applied, &ss.term).ok()) return;
+  ss.membership = n.r.peer().membership();
   ss.data = encode_sm(n.sm_hash, n.sm_count);
-  Status s = n.storage->save_snapshot(ss);
+  Status s = n.r.storage().save_snapshot(ss);
   if (!s.ok()) violation("saving a snapshot failed: " + s.to_string());
   ++result_.stats.snapshots;
   uint64_t keep = rng_.uniform(20);
   if (ss.index > keep + r.first_index()) {
-    s = n.storage->compact(ss.index - keep);
+    s = n.r.storage().compact(ss.index - keep);
     if (!s.ok()) violation("compaction failed: " + s.to_string());
   }
   log("node %llu snapshot at %llu", (unsigned long long)n.id, (unsigned long long)ss.index);
@@ -174,8 +178,7 @@ void Simulation::take_snapshot(Node& n) {
 
 void Simulation::crash(Node& n, const char* why) {
   ++result_.stats.crashes;
-  n.peer.reset();
-  Status s = n.storage->crash();
+  Status s = n.r.crash();
   if (!s.ok()) violation("reopening storage failed: " + s.to_string());
   n.restart_at = now_ + 5 + rng_.uniform(60);
   log("node %llu crashed (%s)", (unsigned long long)n.id, why);

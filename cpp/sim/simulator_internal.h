@@ -3,11 +3,11 @@
 // per-seed configuration, starting and restarting nodes, the chaos and
 // liveness loops, the final dump), simulator_faults.cc (the simulated network
 // and the workload and fault actions: proposals, reads, membership changes,
-// snapshots, crashes) and simulator_checks.cc (processing each
-// node's Raft updates, applying entries to the hash-chain state machine and
-// the safety invariants). Also the records of a simulated node and of a
-// message in flight, and the state machine's snapshot encoding. Not part of
-// the simulator's interface.
+// snapshots, crashes) and simulator_checks.cc (the hooks through which each
+// node's sim::Replica carries out its Raft updates, applying entries to the
+// hash-chain state machine and the safety invariants). Also the records of a
+// simulated node and of a message in flight, and the state machine's
+// snapshot encoding. Not part of the simulator's interface.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,7 @@
 
 #include "logdb/logdb.h"
 #include "raft/peer.h"
+#include "sim/replica.h"
 #include "sim/simulator.h"
 #include "sim/storage.h"
 
@@ -29,7 +30,6 @@ namespace dragonboat::sim::detail {
 using raft::ConfigChange;
 using raft::Entry;
 using raft::Message;
-using raft::Peer;
 using raft::ReadCtx;
 using raft::SeededRandom;
 using raft::Snapshot;
@@ -62,13 +62,12 @@ struct Node {
   bool join = false;
   bool observer = false;
   bool witness = false;
-  std::unique_ptr<Storage> storage;  // what survives a crash
-  std::unique_ptr<SeededRandom> rng;
-  std::unique_ptr<Peer> peer;  // null while crashed or after removal
+  // Its peer (down while crashed or after removal), the storage that
+  // survives a crash, its random source and applied index.
+  Replica r;
   bool removed = false;
   uint64_t restart_at = 0;
   // Volatile state machine: a hash chain over applied entries.
-  uint64_t applied = 0;
   uint64_t sm_hash = 0;
   uint64_t sm_count = 0;
   uint64_t last_commit = 0;  // commit index seen in this incarnation
@@ -102,11 +101,10 @@ class Simulation {
   }
 
   void violation(const std::string& what);
-  raft::Config node_config(const Node& n) const;
   void start_node(uint64_t id, bool join, bool observer, bool witness);
   void launch(Node& n);
   void restore_sm(Node& n, const Snapshot& ss);
-  bool alive(const Node& n) const { return n.peer != nullptr; }
+  bool alive(const Node& n) const { return n.r.alive(); }
 
   // --------------------------------------- network (simulator_faults.cc) --
   bool link_cut(uint64_t a, uint64_t b) const;
@@ -117,7 +115,8 @@ class Simulation {
   // --------------------------------------- updates (simulator_checks.cc) --
   void process_all();
   void process_update(Node& n);
-  void apply(Node& n, const Entry& e);
+  void apply(Node& n, const Entry& e, const AppliedChange* change);
+  void serve_reads(Node& n, const raft::Update& u);
   void on_config_change_applied(const ConfigChange& cc);
 
   // ------------------------------------ invariants (simulator_checks.cc) --

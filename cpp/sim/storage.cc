@@ -3,27 +3,20 @@
 #include "logdb/node_log.h"
 
 namespace dragonboat::sim {
+
+Status MemoryStorage::persist(const raft::Update& u) {
+  if (!u.snapshot.empty() && u.snapshot.index > log_.snapshot().index) log_.apply_snapshot(u.snapshot);
+  log_.append(u.entries_to_save);
+  if (!u.state.empty()) log_.set_hard_state(u.state);
+  return Status::OK();
+}
+
+Status MemoryStorage::save_snapshot(const raft::Snapshot& ss) {
+  log_.save_snapshot(ss);
+  return Status::OK();
+}
+
 namespace {
-
-class MemoryStorage : public Storage {
- public:
-  const raft::LogReader& reader() const override { return log_; }
-  Status persist(const raft::Update& u) override {
-    if (!u.snapshot.empty() && u.snapshot.index > log_.snapshot().index) log_.apply_snapshot(u.snapshot);
-    log_.append(u.entries_to_save);
-    if (!u.state.empty()) log_.set_hard_state(u.state);
-    return Status::OK();
-  }
-  Status save_snapshot(const raft::Snapshot& ss) override {
-    log_.save_snapshot(ss);
-    return Status::OK();
-  }
-  Status compact(uint64_t index) override { return log_.compact(index); }
-  Status crash() override { return Status::OK(); }  // MemoryLog holds only persisted state
-
- private:
-  raft::MemoryLog log_;
-};
 
 class LogDBStorage : public Storage {
  public:

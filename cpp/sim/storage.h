@@ -4,6 +4,7 @@
 // shared by all simulated nodes, like a NodeHost's) through logdb::NodeLog.
 // A crash drops everything volatile: LogDBStorage then reopens its NodeLog
 // from the LogDB, exercising the restart path of the real storage stack.
+// A sim::Replica (sim/replica.h) persists each Update through one.
 #pragma once
 
 #include <memory>
@@ -26,6 +27,22 @@ class Storage {
   virtual Status compact(uint64_t index) = 0;
   // The process died: drop volatile state, keep what was persisted.
   virtual Status crash() = 0;
+};
+
+// Persists into a raft::MemoryLog, which holds only persisted state (a crash
+// loses nothing). Its owner may reach the log directly, e.g. a test that
+// takes a snapshot and compacts by hand.
+class MemoryStorage : public Storage {
+ public:
+  const raft::LogReader& reader() const override { return log_; }
+  Status persist(const raft::Update& u) override;
+  Status save_snapshot(const raft::Snapshot& ss) override;
+  Status compact(uint64_t index) override { return log_.compact(index); }
+  Status crash() override { return Status::OK(); }
+  raft::MemoryLog& log() { return log_; }
+
+ private:
+  raft::MemoryLog log_;
 };
 
 std::unique_ptr<Storage> new_memory_storage();

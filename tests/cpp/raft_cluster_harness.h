@@ -1,10 +1,11 @@
 // raft_cluster_harness.h — the hand-driven Raft cluster shared by the
 // raft_paper_*_test.cc files: the message and entry builders of
-// message_builder.h (msg, local_msg, entry, proposal, snap), `Node` (a peer's
-// storage, random source and what its caller observed) and `Cluster` (a
-// few Peers with a network the test delivers by hand), plus the setup
-// steps more than one topic needs. Logical ticks and explicit message
-// delivery only: no sleeps, no threads.
+// message_builder.h (msg, local_msg, entry, proposal, snap), `Node` (a
+// sim::Replica — the peer, its in-memory storage and random source, see
+// sim/replica.h — and what its caller observed) and `Cluster` (a few of
+// them with a network the test delivers by hand), plus the setup steps more
+// than one topic needs. Logical ticks and explicit message delivery only:
+// no sleeps, no threads.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -19,6 +20,7 @@
 
 #include "message_builder.h"
 #include "raft/peer.h"
+#include "sim/replica.h"
 
 namespace dragonboat::raft::test {
 
@@ -47,17 +49,23 @@ inline std::vector<Message> of_type(const std::vector<Message>& msgs, MessageTyp
   return out;
 }
 
-// One node: its storage, its random source and what its caller observed.
+// One node: its replica (peer, storage, random source) and what its caller
+// observed.
 struct Node {
+  Node(uint64_t node_id, uint64_t seed) : Node(node_id, std::make_unique<sim::MemoryStorage>(), seed) {}
+
   uint64_t id = 0;
-  MemoryLog log;
-  std::unique_ptr<SeededRandom> rng;
-  std::unique_ptr<Peer> peer;
+  MemoryLog& log;        // the replica's storage: what the peer persisted
+  sim::Replica replica;  // carries out the peer's Updates
   std::vector<Entry> applied;
   std::vector<ReadyToRead> reads;
   std::vector<uint64_t> dropped;
   std::vector<ReadCtx> dropped_reads;
   std::vector<Status> cc_results;  // apply_config_change results, in order
+
+ private:
+  Node(uint64_t node_id, std::unique_ptr<sim::MemoryStorage> storage, uint64_t seed)
+      : id(node_id), log(storage->log()), replica(std::move(storage), seed) {}
 };
 
 // A small cluster with a hand-driven network. `voters` bootstrap the group;
@@ -90,11 +98,8 @@ class Cluster {
 
   void launch(uint64_t id, const Members& initial, bool join, bool observer, bool witness,
               uint64_t seed = 0) {
-    auto n = std::make_unique<Node>();
-    n->id = id;
-    n->rng = std::make_unique<SeededRandom>(seed != 0 ? seed : id * 7919);
-    Status s = Peer::launch(config(id, observer, witness), &n->log, n->rng.get(), initial, join,
-                            &n->peer);
+    auto n = std::make_unique<Node>(id, seed != 0 ? seed : id * 7919);
+    Status s = n->replica.launch(config(id, observer, witness), initial, join);
     ASSERT_TRUE(s.ok()) << s.to_string();
     nodes_[id] = std::move(n);
   }
@@ -104,31 +109,31 @@ class Cluster {
   }
 
   Node& node(uint64_t id) { return *nodes_.at(id); }
-  Peer& peer(uint64_t id) { return *node(id).peer; }
+  Peer& peer(uint64_t id) { return node(id).replica.peer(); }
   Raft& raft(uint64_t id) { return peer(id).raft(); }
 
-  // Carries out one Update of `id` as the Update contract asks: persist,
-  // send (queue on the network unless `queue` is false), apply, acknowledge.
+  // Carries out one Update of `id` as the Update contract asks (persist,
+  // apply, acknowledge: sim::Replica::process), recording what was applied,
+  // read and dropped; its messages go on the network unless `queue` is false.
   Update process(uint64_t id, bool queue = true) {
     Node& n = node(id);
-    Update u = n.peer->get_update(true);
-    if (!u.snapshot.empty()) n.log.apply_snapshot(u.snapshot);
-    n.log.append(u.entries_to_save);
-    if (!u.state.empty()) n.log.set_hard_state(u.state);
-    if (queue) net_.insert(net_.end(), u.messages.begin(), u.messages.end());
-    for (const Entry& e : u.committed_entries) {
-      if (e.type == EntryType::kConfigChange) {
-        ConfigChange cc;
-        EXPECT_TRUE(decode_config_change(e.cmd, &cc));
-        n.cc_results.push_back(n.peer->apply_config_change(cc, e.index));
+    sim::Hooks h;
+    h.apply = [&n](const Entry& e, const sim::AppliedChange* change) {
+      if (change != nullptr) {
+        EXPECT_TRUE(change->decoded);
+        n.cc_results.push_back(change->status);
       }
       n.applied.push_back(e);
-    }
-    n.reads.insert(n.reads.end(), u.ready_to_reads.begin(), u.ready_to_reads.end());
-    n.dropped.insert(n.dropped.end(), u.dropped_entries.begin(), u.dropped_entries.end());
-    n.dropped_reads.insert(n.dropped_reads.end(), u.dropped_read_indexes.begin(),
-                           u.dropped_read_indexes.end());
-    n.peer->commit_update(u);
+    };
+    h.after_apply = [&n](const Update& u) {
+      n.reads.insert(n.reads.end(), u.ready_to_reads.begin(), u.ready_to_reads.end());
+      n.dropped.insert(n.dropped.end(), u.dropped_entries.begin(), u.dropped_entries.end());
+      n.dropped_reads.insert(n.dropped_reads.end(), u.dropped_read_indexes.begin(),
+                             u.dropped_read_indexes.end());
+    };
+    Update u;
+    std::vector<Message> out = n.replica.process(h, &u);
+    if (queue) send(out);
     return u;
   }
 
@@ -179,7 +184,7 @@ class Cluster {
     for (int round = 0; round < 1000; ++round) {
       bool moved = false;
       for (auto& [id, n] : nodes_) {
-        while (n->peer->has_update(true)) {
+        while (n->replica.peer().has_update(true)) {
           process(id);
           moved = true;
         }
@@ -204,7 +209,7 @@ class Cluster {
   // Ticks every node once and lets the cluster settle, `n` times.
   void tick_all(uint64_t n = 1) {
     for (uint64_t i = 0; i < n; ++i) {
-      for (auto& [id, nd] : nodes_) nd->peer->tick();
+      for (auto& [id, nd] : nodes_) nd->replica.peer().tick();
       stabilize();
     }
   }

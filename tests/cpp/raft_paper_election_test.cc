@@ -246,10 +246,7 @@ TEST(RaftPaper, Sec5_2_AtMostOneVotePerTerm) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_FALSE(out[0].reject);
   // Restart over the same storage: the vote is remembered.
-  Node& n = c.node(1);
-  ASSERT_TRUE(Peer::launch(c.config(1, false, false), &n.log, n.rng.get(), members_of({1, 2, 3}),
-                           false, &n.peer)
-                  .ok());
+  ASSERT_TRUE(c.node(1).replica.launch(c.config(1, false, false), members_of({1, 2, 3}), false).ok());
   c.drain(1);
   EXPECT_EQ(c.raft(1).vote(), 2u);
   out = c.step(1, request(3));

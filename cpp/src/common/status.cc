@@ -1,5 +1,7 @@
 #include "dragonboat/status.h"
 
+#include "common/enum_util.h"
+
 namespace dragonboat {
 
 const char* error_code_name(ErrorCode code) {
@@ -48,19 +50,10 @@ const char* error_code_name(ErrorCode code) {
 }
 
 bool is_temp_error(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kSystemBusy:
-    case ErrorCode::kClusterNotReady:
-    case ErrorCode::kTimeout:
-    case ErrorCode::kPendingConfigChangeExist:
-    case ErrorCode::kPendingSnapshotRequestExist:
-    case ErrorCode::kPendingLeaderTransferExist:
-    case ErrorCode::kDropped:
-    case ErrorCode::kClusterNotInitialized:
-      return true;
-    default:
-      return false;
-  }
+  using E = ErrorCode;
+  return one_of(code, {E::kSystemBusy, E::kClusterNotReady, E::kTimeout, E::kPendingConfigChangeExist,
+                       E::kPendingSnapshotRequestExist, E::kPendingLeaderTransferExist, E::kDropped,
+                       E::kClusterNotInitialized});
 }
 
 std::string Status::to_string() const {

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/enum_util.h"
 #include "common/thread_name.h"
 
 namespace dragonboat::engine {
@@ -32,12 +33,8 @@ NodeBatch ReadyQueue::stop() {
 
 namespace {
 const char* role_name(Node::Worker role) {
-  switch (role) {
-    case Node::Worker::kStep: return "step-";
-    case Node::Worker::kApply: return "apply-";
-    case Node::Worker::kSnapshot: return "snap-";
-  }
-  return "worker-";
+  static const char* const kNames[] = {"step-", "apply-", "snap-"};  // in Node::Worker's order
+  return enum_name(role, kNames, Node::Worker::kStep, "worker-");
 }
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <tuple>
 #include <unordered_map>
 
 #include "dragonboat/request_state.h"
@@ -26,7 +27,9 @@ namespace dragonboat::engine {
 struct RequestTag {
   uint64_t client_id = 0;
   uint64_t series_id = 0;
-  bool operator==(const RequestTag& o) const { return client_id == o.client_id && series_id == o.series_id; }
+  bool operator==(const RequestTag& o) const {
+    return std::tie(client_id, series_id) == std::tie(o.client_id, o.series_id);
+  }
 };
 
 class PendingRequests {

@@ -3,17 +3,14 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/enum_util.h"
 #include "dragonboat/metrics.h"
 
 namespace dragonboat {
 
 const char* metric_type_name(MetricType t) {
-  switch (t) {
-    case MetricType::kCounter: return "counter";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kHistogram: return "histogram";
-  }
-  return "untyped";
+  static const char* const kNames[] = {"counter", "gauge", "histogram"};  // in MetricType's order
+  return enum_name(t, kNames, MetricType::kCounter, "untyped");
 }
 
 namespace {

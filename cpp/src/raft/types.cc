@@ -1,6 +1,7 @@
 #include "raft/types.h"
 
 #include "common/bytes.h"
+#include "common/enum_util.h"
 
 namespace dragonboat::raft {
 namespace {
@@ -125,16 +126,8 @@ const char* message_type_name(MessageType t) {
 }
 
 bool is_local_message(MessageType t) {
-  switch (t) {
-    case MessageType::kElection:
-    case MessageType::kLeaderHeartbeat:
-    case MessageType::kCheckQuorum:
-    case MessageType::kSnapshotStatus:
-    case MessageType::kUnreachable:
-      return true;
-    default:
-      return false;
-  }
+  using M = MessageType;
+  return one_of(t, {M::kElection, M::kLeaderHeartbeat, M::kCheckQuorum, M::kSnapshotStatus, M::kUnreachable});
 }
 
 const char* role_name(Role r) {

@@ -2,15 +2,13 @@
 
 #include <mutex>
 
+#include "common/enum_util.h"
+
 namespace dragonboat::rsm {
 
 const char* sm_kind_name(StateMachineType k) {
-  switch (k) {
-    case StateMachineType::kRegular: return "regular";
-    case StateMachineType::kConcurrent: return "concurrent";
-    case StateMachineType::kOnDisk: return "on-disk";
-  }
-  return "unknown";
+  static const char* const kNames[] = {"regular", "concurrent", "on-disk"};  // from kRegular
+  return enum_name(k, kNames, StateMachineType::kRegular);
 }
 
 namespace {

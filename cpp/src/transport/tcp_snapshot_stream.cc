@@ -117,14 +117,8 @@ void TcpTransport::Impl::handle_chunk(const std::shared_ptr<Inbound>& in) {
   snapshot::DataFileInfo info;
   s = snapshot::validate_file(rx.path, &info);
   if (!s.ok()) return drop_inbound(in, "received snapshot fails verification: " + s.to_string());
-  snapshot::SnapshotMeta meta;
-  meta.cluster_id = ch.cluster_id;
-  meta.node_id = ch.node_id;
-  meta.index = ch.index;
-  meta.term = ch.term;
-  meta.file_size = info.file_size;
-  meta.payload_size = info.payload_size;
-  meta.data_checksum = info.data_checksum;
+  const snapshot::SnapshotMeta meta{ch.cluster_id,   ch.node_id,         ch.index,          ch.term,
+                                    info.file_size, info.payload_size, info.data_checksum};
   s = snapshot::write_meta_file(snapshot::meta_file_path(rx.tmp), meta);
   if (s.ok()) s = snapshot::commit_snapshot_dir(rx.root, rx.tmp, meta);
   if (s.code() == ErrorCode::kRejected) {
