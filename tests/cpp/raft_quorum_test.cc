@@ -197,6 +197,13 @@ TEST(RaftQuorum, TallyVotesMatchesCountingDefinition) {
   }
 }
 
+TEST(RaftQuorum, MoreRejectionsThanVotersIsLost) {
+  // Votes counted before a membership change shrank the group: the count of
+  // remaining voters must not wrap around into "pending".
+  std::map<uint64_t, bool> votes = {{1, false}, {2, false}, {3, false}, {4, true}};
+  EXPECT_EQ(tally_votes(votes, 2), VoteResult::kLost);
+}
+
 TEST(RaftQuorum, TallyVotesIgnoresWhichIdsVoted) {
   // Ids are not checked against anything: only the values count.
   std::map<uint64_t, bool> sparse = {{7, true}, {42, false}, {1000, true}};

@@ -138,6 +138,14 @@ TEST(RaftUnstableLog, TruncateAndAppend) {
   }
 }
 
+TEST(RaftUnstableLogDeathTest, AppendLeavingAGapIsFatal) {
+  // Blank entries in the gap would break Log Matching (§5.3): the core's
+  // callers never append past last + 1, so a gap is a bug that stops the node.
+  UnstableLog u(5);
+  u.truncate_and_append(run(5, {1, 1}));
+  EXPECT_DEATH(u.truncate_and_append(run(8, {1})), "leaves a gap after 6");
+}
+
 TEST(RaftUnstableLog, TruncateAndAppendOnEmptyLog) {
   UnstableLog at(5);
   at.truncate_and_append(run(5, {1, 1}));

@@ -102,57 +102,13 @@ struct NodeHost::Impl : public transport::MessageHandler {
     return Status::OK();
   }
 
-  // MessageHandler (transport I/O thread).
-  void handle_messages(std::vector<raft::Message> messages) override {
-    std::vector<std::shared_ptr<Node>> woken;
-    {
-      std::shared_lock<std::shared_mutex> g(mu);
-      for (auto& m : messages) {
-        auto it = nodes.find(m.cluster_id);
-        if (it == nodes.end() || it->second.node->node_id() != m.to) continue;  // not ours: dropped
-        if (m.type == raft::MessageType::kInstallSnapshot) {
-          SnapshotInfo si{m.cluster_id, m.to, m.from, m.snapshot.index};
-          events->system([si](ISystemEventListener& l) { l.snapshot_received(si); });
-        }
-        it->second.node->deliver(std::move(m));
-        woken.push_back(it->second.node);
-      }
-    }
-    for (auto& n : woken) step_worker(n->cluster_id()).wake(n);
-  }
-  void learn_address(uint64_t cluster_id, uint64_t node_id, const std::string& address) override {
-    if (find(cluster_id)) registry.add_if_absent(cluster_id, node_id, address);
-  }
-  void handle_unreachable(uint64_t cluster_id, uint64_t node_id) override {
-    if (auto n = find(cluster_id)) {
-      n->report_unreachable(node_id);
-      step_worker(cluster_id).wake(n);
-    }
-  }
-  void connection_event(const std::string& address, bool snapshot, bool failed) override {
-    ConnectionInfo ci{address, snapshot};
-    events->system([ci, failed](ISystemEventListener& l) {
-      if (failed) {
-        l.connection_failed(ci);
-      } else {
-        l.connection_established(ci);
-      }
-    });
-  }
-  void handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, bool failed) override {
-    if (auto n = find(cluster_id)) {
-      SnapshotInfo si{cluster_id, n->node_id(), node_id, 0};
-      events->system([si, failed](ISystemEventListener& l) {
-        if (failed) {
-          l.send_snapshot_aborted(si);
-        } else {
-          l.send_snapshot_completed(si);
-        }
-      });
-      n->report_snapshot_status(node_id, failed);
-      step_worker(cluster_id).wake(n);
-    }
-  }
+  // MessageHandler (transport I/O thread): what the transport receives is
+  // forwarded to the replicas (nodehost_forward.cc).
+  void handle_messages(std::vector<raft::Message> messages) override;
+  void learn_address(uint64_t cluster_id, uint64_t node_id, const std::string& address) override;
+  void handle_unreachable(uint64_t cluster_id, uint64_t node_id) override;
+  void connection_event(const std::string& address, bool snapshot, bool failed) override;
+  void handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, bool failed) override;
 
   // Ticker::ListNodes: every replica when the set changed since `seen`.
   uint64_t list_nodes(uint64_t seen, std::vector<std::shared_ptr<Node>>* out) const {

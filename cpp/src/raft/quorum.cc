@@ -15,7 +15,9 @@ VoteResult tally_votes(const std::map<uint64_t, bool>& votes, uint64_t voter_cou
   for (const auto& [id, g] : votes) (g ? granted : rejected)++;
   uint64_t q = quorum_size(voter_count);
   if (granted >= q) return VoteResult::kWon;
-  if (voter_count - rejected < q) return VoteResult::kLost;
+  // More rejections than voters (a vote counted before a membership change
+  // shrank the group) is lost too, not a wrapped-around count.
+  if (rejected > voter_count || voter_count - rejected < q) return VoteResult::kLost;
   return VoteResult::kPending;
 }
 

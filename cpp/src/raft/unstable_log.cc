@@ -1,6 +1,9 @@
 #include "raft/unstable_log.h"
 
 #include <cassert>
+#include <string>
+
+#include "dragonboat/panic.h"
 
 namespace dragonboat::raft {
 
@@ -45,9 +48,14 @@ void UnstableLog::truncate_and_append(const std::vector<Entry>& ents) {
     // overwritten when these are saved.
     offset_ = first;
     entries_ = ents;
-  } else {
+  } else if (first < offset_ + entries_.size()) {
     entries_.resize(first - offset_);
     entries_.insert(entries_.end(), ents.begin(), ents.end());
+  } else {
+    // A gap would fill the log with blank entries (§5.3 Log Matching):
+    // RaftLog::append only appends at or below last_index + 1.
+    panic("raft: unstable append at " + std::to_string(first) + " leaves a gap after " +
+          std::to_string(offset_ + entries_.size() - 1));
   }
 }
 
