@@ -38,7 +38,7 @@ class Counter : public MessageHandler {
     payload += bytes;
   }
   void handle_unreachable(uint64_t, uint64_t) override {}
-  void handle_snapshot_status(uint64_t, uint64_t, bool) override {}
+  void handle_snapshot_status(uint64_t, uint64_t, uint64_t, bool) override {}
   std::atomic<uint64_t> messages{0};
   std::atomic<uint64_t> payload{0};
 };
@@ -136,7 +136,7 @@ class SnapshotWaiter : public MessageHandler {
  public:
   void handle_messages(std::vector<dragonboat::raft::Message>) override {}
   void handle_unreachable(uint64_t, uint64_t) override {}
-  void handle_snapshot_status(uint64_t, uint64_t, bool f) override {
+  void handle_snapshot_status(uint64_t, uint64_t, uint64_t, bool f) override {
     std::lock_guard<std::mutex> g(mu);
     done = true;
     failed = f;

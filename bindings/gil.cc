@@ -53,10 +53,12 @@ void install_log_bridge() {
 namespace {
 
 // RequestState callbacks registered from Python, called on the dispatcher
-// thread ("db-py-done") with the request's RequestResult.
+// thread ("db-py-done") with the request's RequestResult, or (committed
+// callbacks) with whether it was committed.
 struct Completion {
   std::shared_ptr<py::function> fn;
   RequestResult result;
+  int8_t committed = -1;  // -1: a completion; 0/1: a committed callback's argument
 };
 
 GilBatchQueue<Completion>& completion_queue() {
@@ -64,7 +66,11 @@ GilBatchQueue<Completion>& completion_queue() {
       "py-done", SIZE_MAX, [](std::vector<Completion>& batch) {
         for (Completion& c : batch) {
           try {
-            (*c.fn)(c.result);
+            if (c.committed < 0) {
+              (*c.fn)(c.result);
+            } else {
+              (*c.fn)(c.committed != 0);
+            }
           } catch (py::error_already_set& e) {
             log_message(LogLevel::kError, "python", std::string("completion callback raised ") + e.what());
           }
@@ -80,6 +86,10 @@ GilBatchQueue<Completion>& completion_queue() {
 
 void post_completion(std::shared_ptr<py::function> fn, const RequestResult& r) {
   (void)completion_queue().push({std::move(fn), r});
+}
+
+void post_committed(std::shared_ptr<py::function> fn, bool committed) {
+  (void)completion_queue().push({std::move(fn), RequestResult{}, static_cast<int8_t>(committed ? 1 : 0)});
 }
 
 void start_completion_queue() { (void)completion_queue(); }

@@ -119,6 +119,10 @@ void start_completion_queue();
 // GIL acquisition for every waiting completion.
 void post_completion(std::shared_ptr<py::function> fn, const RequestResult& r);
 
+// Calls `fn(committed)` on the same thread and queue (RequestState::on_committed;
+// queued before the request's completions, so it runs before them).
+void post_committed(std::shared_ptr<py::function> fn, bool committed);
+
 // A Python object in a shared_ptr whose deleter takes the GIL (engine
 // threads may drop the last reference).
 std::shared_ptr<py::object> py_shared(py::object o);

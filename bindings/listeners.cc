@@ -56,6 +56,24 @@ struct PySystemListener : ISystemEventListener {
   void logdb_compacted(const EntryInfo& i) override { entry("logdb_compacted", i); }
 };
 
+// The docstring of an event field (the same name means the same thing in
+// every event).
+const char* field_doc(const std::string& name) {
+  static const std::pair<const char*, const char*> kDocs[] = {
+      {"cluster_id", "The group."},
+      {"node_id", "The local replica's node ID."},
+      {"term", "The term of the change."},
+      {"leader_id", "The leader's node ID (0: none known)."},
+      {"from_node", "A sent snapshot: the target node; a received one: the sender."},
+      {"index", "The snapshot's index, or the last log entry concerned."},
+      {"address", "The other NodeHost's raft address."},
+      {"snapshot_connection", "Whether it is a snapshot stream's connection."},
+  };
+  for (const auto& [n, doc] : kDocs)
+    if (name == n) return doc;
+  return "";
+}
+
 // An event struct as an immutable Python value: constructor with the fields
 // as (keyword) arguments, read-only attributes, ==, hash and a dataclass-like
 // repr. `fields` are (Python name, member pointer) pairs.
@@ -68,7 +86,7 @@ void bind_info(py::module_& m, const char* name, const char* doc, Field<T, M>...
           return t;
         }),
         py::arg(fields.first)...);
-  (c.def_readonly(fields.first, fields.second), ...);
+  (c.def_readonly(fields.first, fields.second, field_doc(fields.first)), ...);
   auto as_tuple = [fields...](const T& t) { return py::make_tuple(t.*(fields.second)...); };
   c.def("__eq__", [as_tuple](const T& a, const py::object& b) -> py::object {
     if (!py::isinstance<T>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);

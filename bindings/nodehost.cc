@@ -111,6 +111,12 @@ struct PyNodeHost {
   }
 };
 
+py::dict membership_dict(const Membership& m) {
+  return to_dict(m, field("config_change_id", &Membership::config_change_id), field("nodes", &Membership::nodes),
+                 field("observers", &Membership::observers), field("witnesses", &Membership::witnesses),
+                 field("removed", &Membership::removed));
+}
+
 }  // namespace
 
 void register_nodehost(py::module_& m) {
@@ -222,9 +228,13 @@ void register_nodehost(py::module_& m) {
            [](PyNodeHost& h, uint64_t c, double timeout) {
              Membership m;
              check_nogil([&] { return h.host().sync_get_cluster_membership(c, to_timeout(timeout), &m); });
-             return to_dict(m, field("config_change_id", &Membership::config_change_id),
-                            field("nodes", &Membership::nodes), field("observers", &Membership::observers),
-                            field("witnesses", &Membership::witnesses), field("removed", &Membership::removed));
+             return membership_dict(m);
+           })
+      .def("get_cluster_membership",
+           [](PyNodeHost& h, uint64_t c) {
+             Membership m;  // the local replica's view: no waiting, the GIL is kept
+             check(h.host().get_cluster_membership(c, &m));
+             return membership_dict(m);
            })
       .def("request_leader_transfer",
            [](PyNodeHost& h, uint64_t c, uint64_t target) { check(h.host().request_leader_transfer(c, target)); })

@@ -1,4 +1,5 @@
-// bindings/requests.cc — Session, RequestResult and RequestState.
+// bindings/requests.cc — Session, RequestResult and RequestState (its
+// completion and, with notify_commit, its committed mark).
 #include <pybind11/functional.h>
 #include <pybind11/pybind11.h>
 
@@ -73,7 +74,37 @@ void register_requests(py::module_& m) {
 
   py::class_<RequestState, std::shared_ptr<RequestState>>(m, "RequestState", "An asynchronous request's outcome.")
       .def("done", &RequestState::done)
-      .def("committed", &RequestState::committed)
+      .def("committed", &RequestState::committed,
+           "Marked committed (notify_commit), or completed with code completed.")
+      .def(
+          "wait_committed",
+          [](RequestState& rs, double timeout) {
+            if (std::isnan(timeout)) throw py::value_error("timeout must be a number of seconds, not NaN");
+            {
+              // A blocking wait on the request's condition variable: no GIL,
+              // no spinning (the GIL is released as in wait()).
+              py::gil_scoped_release nogil;
+              if (timeout < 0 || timeout > kMaxTimeoutSeconds) {  // forever (-1, an infinity)
+                while (!rs.wait_committed(std::chrono::hours(1))) {
+                }
+              } else if (!rs.wait_committed(std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000)))) {
+                return false;
+              }
+            }
+            return rs.committed();
+          },
+          py::arg("timeout") = -1.0,
+          "Waits (GIL released) up to timeout seconds (a negative one or more than 1e9: until marked "
+          "committed or done); then committed(): False on timeout or for an outcome other than completed.")
+      .def(
+          "on_committed",
+          [](RequestState& rs, py::function cb) {
+            auto holder = std::make_shared<py::function>(std::move(cb));
+            rs.on_committed([holder](bool committed) { post_committed(holder, committed); });
+          },
+          py::arg("callback"),
+          "Calls callback(committed: bool) once, on the completion dispatcher thread, when the request "
+          "is marked committed or is done (before its completion callbacks).")
       .def(
           "wait",
           [](RequestState& rs, double timeout) -> py::object {

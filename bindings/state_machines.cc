@@ -174,7 +174,12 @@ Status py_save(ISnapshotWriter* w, Save save) {
   try {
     save(writer);
   } catch (py::error_already_set& e) {
-    s = py_failure("save_snapshot()", e);
+    // SnapshotAbortedError abandons this save only; anything else stops the replica.
+    if (e.matches(py::module_::import("dragonboat.errors").attr("SnapshotAbortedError"))) {
+      s = Status(ErrorCode::kSnapshotAborted, std::string("save_snapshot() raised ") + e.what());
+    } else {
+      s = py_failure("save_snapshot()", e);
+    }
   }
   pw.w = nullptr;
   return s;

@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "config.h"
 #include "dragonboat/tools.h"
 #include "errors.h"
 #include "fields.h"
@@ -14,14 +15,15 @@ using namespace dragonboat;
 using dragonboat::bindings::check;
 using dragonboat::bindings::check_nogil;
 using dragonboat::bindings::field;
+using dragonboat::bindings::host_config;
 using dragonboat::bindings::to_dict;
 
 void register_tools(py::module_& m) {
   m.def(
       "host_dir_info",
-      [](const std::string& dir) {
+      [](const std::string& dir, const std::string& wal_dir) {
         tools::HostDirInfo info;
-        check_nogil([&] { return tools::read_host_dir(dir, &info); });
+        check_nogil([&] { return tools::read_host_dir(dir, wal_dir, &info); });
         py::dict out = to_dict(info, field("raft_address", &tools::HostDirInfo::raft_address),
                                field("deployment_id", &tools::HostDirInfo::deployment_id),
                                field("logdb_type", &tools::HostDirInfo::logdb_type),
@@ -41,7 +43,8 @@ void register_tools(py::module_& m) {
         out["nodes"] = groups;
         return out;
       },
-      py::arg("dir"), "What a (stopped) NodeHost directory holds (tools::read_host_dir).");
+      py::arg("dir"), py::arg("wal_dir") = "",
+      "What a (stopped) NodeHost directory, with its LogDB's WAL in wal_dir, holds (tools::read_host_dir).");
 
   m.def(
       "check_exported_snapshot",
@@ -59,11 +62,8 @@ void register_tools(py::module_& m) {
   m.def(
       "import_snapshot",
       [](const py::object& cfg, const std::string& src, std::map<uint64_t, std::string> members, uint64_t node_id) {
-        NodeHostConfig c;
-        c.node_host_dir = cfg.attr("node_host_dir").cast<std::string>();
-        c.raft_address = cfg.attr("raft_address").cast<std::string>();
-        c.deployment_id = cfg.attr("deployment_id").cast<uint64_t>();
-        c.logdb_shards = cfg.attr("logdb_shards").cast<uint64_t>();
+        // Every field, as for a NodeHost (wal_dir included); not the listeners.
+        NodeHostConfig c = host_config(cfg);
         check_nogil([&] { return tools::import_snapshot(c, src, members, node_id); });
       },
       py::arg("config"), py::arg("src"), py::arg("members"), py::arg("node_id"),

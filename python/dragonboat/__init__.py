@@ -6,7 +6,7 @@ subclass and :class:`Config` per group; errors are in :mod:`dragonboat.errors`.
 
 from __future__ import annotations
 
-from dragonboat import _core, errors, events
+from dragonboat import _core, errors, events, tools
 from dragonboat.config import (
     ClusterInfo,
     Config,
@@ -16,7 +16,8 @@ from dragonboat.config import (
     SnapshotOption,
 )
 from dragonboat.errors import DragonboatError, is_temp_error
-from dragonboat.nodehost import NodeHost, NodeUser, RequestResult, RequestState, Session
+from dragonboat.nodehost import NodeHost, NodeUser, Session
+from dragonboat.request_state import RequestResult, RequestState
 from dragonboat.retry import retry
 from dragonboat.simulation import SimulationResult, simulate
 from dragonboat.statemachine import (
@@ -58,4 +59,5 @@ __all__ = [
     "is_temp_error",
     "retry",
     "simulate",
+    "tools",
 ]

@@ -39,23 +39,37 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0 if violations == 0 else 1
 
 
+# NodeDirInfo.state_machine_type (ClusterInfo's) values; 0: an imported node not started yet.
+_KINDS = {0: "not recorded yet", 1: "regular", 2: "concurrent", 3: "on-disk"}
+
+
+def _hint(e: Exception) -> str:
+    """What to change on the command line for error ``e``, if that is clear."""
+    from dragonboat import errors
+
+    if isinstance(e, errors.HardSettingsChangedError) and "wal_dir" in str(e):
+        return " (--wal-dir)"
+    return ""
+
+
 def _info(args: argparse.Namespace) -> int:
-    from dragonboat import _core, errors
+    from dragonboat import errors, tools
 
     try:
-        info = _core.host_dir_info(args.dir)
+        info = tools.read_host_dir(args.dir, args.wal_dir)
     except errors.DragonboatError as e:
-        print(f"dragonboat info: {args.dir}: {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"dragonboat info: {args.dir}: {type(e).__name__}: {e}{_hint(e)}", file=sys.stderr)
         return 1
-    print(f"NodeHost directory {args.dir}")
+    print(f"NodeHost directory {args.dir}" + (f" (WAL in {args.wal_dir})" if args.wal_dir else ""))
     for key in ("raft_address", "deployment_id", "logdb_type", "logdb_shards", "format_version"):
-        print(f"  {key}: {info[key]}")
-    print(f"  {len(info['nodes'])} node(s):")
-    for n in info["nodes"]:
-        print(f"    cluster {n['cluster_id']} node {n['node_id']}: term {n['term']}, "
-              f"commit {n['commit']}, log [{n['first_index']}, {n['last_index']}], "
-              f"snapshot {n['snapshot_index'] or '-'}, "
-              f"members {n['initial_members'] or '(joined)'}")
+        print(f"  {key}: {getattr(info, key)}")
+    print(f"  {len(info.nodes)} node(s):")
+    for n in info.nodes:
+        print(f"    cluster {n.cluster_id} node {n.node_id}: term {n.term}, "
+              f"commit {n.commit}, log [{n.first_index}, {n.last_index}], "
+              f"snapshot {n.snapshot_index or '-'}, "
+              f"state machine {_KINDS.get(n.state_machine_type, 'unknown')}, "
+              f"members {n.initial_members or '(joined)'}")
     return 0
 
 
@@ -70,13 +84,13 @@ def _members(text: str) -> dict[int, str]:
 
 
 def _import_snapshot(args: argparse.Namespace) -> int:
-    from dragonboat import _core, errors
+    from dragonboat import errors, tools
     from dragonboat.config import NodeHostConfig
 
     try:
-        meta = _core.check_exported_snapshot(args.src)
-        print(f"snapshot of cluster {meta['cluster_id']} at index {meta['index']} "
-              f"(term {meta['term']}, {meta['file_size']} bytes) in {meta['dir']}: verified")
+        meta = tools.check_exported_snapshot(args.src)
+        print(f"snapshot of cluster {meta.cluster_id} at index {meta.index} "
+              f"(term {meta.term}, {meta.file_size} bytes) in {meta.dir}: verified")
         if args.node_id not in args.members:
             print(f"dragonboat import-snapshot: --members must include --node-id {args.node_id}",
                   file=sys.stderr)
@@ -86,10 +100,11 @@ def _import_snapshot(args: argparse.Namespace) -> int:
                   f"members {args.members}")
             return 0
         cfg = NodeHostConfig(node_host_dir=args.dir, raft_address=args.raft_address,
-                             deployment_id=args.deployment_id, logdb_shards=args.logdb_shards)
-        _core.import_snapshot(cfg, args.src, args.members, args.node_id)
-    except errors.DragonboatError as e:
-        print(f"dragonboat import-snapshot: {type(e).__name__}: {e}", file=sys.stderr)
+                             deployment_id=args.deployment_id, logdb_shards=args.logdb_shards,
+                             wal_dir=args.wal_dir)
+        tools.import_snapshot(cfg, args.src, args.members, args.node_id)
+    except (errors.DragonboatError, ValueError) as e:  # ValueError: a bad ID or address
+        print(f"dragonboat import-snapshot: {type(e).__name__}: {e}{_hint(e)}", file=sys.stderr)
         return 1
     print(f"imported: start node {args.node_id} with start_cluster({{}}, False, ...) to resume")
     return 0
@@ -232,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     bn.set_defaults(func=_bench, seeds=1, steps=1)
     info = sub.add_parser("info", help="what a (stopped) NodeHost directory holds")
     info.add_argument("dir", help="the NodeHost directory (node_host_dir)")
+    info.add_argument("--wal-dir", default="",
+                      help="the NodeHost's wal_dir, if it had one (its LogDB's write-ahead log)")
     info.set_defaults(func=_info, seeds=1, steps=1)
     imp = sub.add_parser(
         "import-snapshot",
@@ -245,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--deployment-id", type=int, default=0)
     imp.add_argument("--logdb-shards", type=int, default=0,
                      help="0 (default): the count the directory recorded")
+    imp.add_argument("--wal-dir", default="",
+                     help="that NodeHost's wal_dir, if it has one (its LogDB's write-ahead log)")
     imp.add_argument("--dry-run", action="store_true", help="verify and report; change nothing")
     imp.set_defaults(func=_import_snapshot, seeds=1, steps=1)
     cd = sub.add_parser("checkdisk", help="is this disk fast enough for the LogDB?")

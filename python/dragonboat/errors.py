@@ -52,6 +52,17 @@ class TemporaryError(DragonboatError):
 # ---- temporary -----------------------------------------------------------
 
 
+class ClusterClosedError(TemporaryError):
+    """The replica was stopped. Temporary, as in the reference: the group may be
+    served by this replica once restarted, or by another host's. A request
+    that was waiting when it stopped (the outcome "terminated") may have been
+    applied; raised by the call itself (e.g. ``propose`` on a stopped
+    replica) nothing was queued."""
+
+    code = "cluster_closed"
+    maybe_applied = True
+
+
 class SystemBusyError(TemporaryError):
     """Too many requests or a stalled disk: back off and retry (refused: not applied)."""
 
@@ -162,13 +173,6 @@ class ClusterNotBootstrappedError(DragonboatError):
     maybe_applied = False
 
 
-class DeadlineNotSetError(DragonboatError, ValueError):
-    """No deadline was given."""
-
-    code = "deadline_not_set"
-    maybe_applied = False
-
-
 class InvalidDeadlineError(DragonboatError, ValueError):
     """The deadline is not positive."""
 
@@ -218,19 +222,12 @@ class PayloadTooBigError(DragonboatError, ValueError):
     maybe_applied = False
 
 
-class ClusterClosedError(DragonboatError):
-    """The replica was stopped. A request that was waiting when it stopped (the
-    outcome "terminated") may have been applied; raised by the call itself
-    (e.g. ``propose`` on a stopped replica) nothing was queued."""
+class SnapshotAbortedError(DragonboatError):
+    """Raise it from a state machine's ``save_snapshot`` to abandon that save
+    (the reference's ``ErrSnapshotAborted``): the snapshot request completes
+    aborted and the replica goes on."""
 
-    code = "cluster_closed"
-    maybe_applied = True
-
-
-class BadKeyError(DragonboatError):
-    """An internal key was malformed."""
-
-    code = "bad_key"
+    code = "snapshot_aborted"
     maybe_applied = False
 
 

@@ -6,14 +6,11 @@ are raised as :mod:`dragonboat.errors` classes.
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import dataclasses
 import io
 import os
 import threading
-import weakref
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dragonboat import _check, _core, events
@@ -31,6 +28,7 @@ from dragonboat.errors import (
     InvalidSessionError,
     TimeoutError,
 )
+from dragonboat.request_state import RequestState
 from dragonboat.statemachine import (
     ConcurrentStateMachine,
     OnDiskStateMachine,
@@ -39,114 +37,6 @@ from dragonboat.statemachine import (
 )
 
 Session = _core.Session
-
-
-RequestResult = _core.RequestResult
-"""The outcome of a request (the reference's RequestResult): ``code``, the
-predicates ``completed()``, ``timeout()``, ``terminated()``, ``rejected()``,
-``dropped()``, ``aborted()``, ``get_result()``, ``snapshot_index`` and
-``raise_for_outcome()``. Implemented in the extension: completion callbacks are
-a busy client's hottest Python path."""
-
-
-class RequestState:
-    """A pending request: a future, usable from threads and from asyncio."""
-
-    __slots__ = {"_raw": "The engine's request.", "cluster_id": "The group the request went to."}
-
-    def __init__(self, raw: _core.RequestState, cluster_id: int) -> None:
-        self._raw = raw
-        self.cluster_id = cluster_id
-
-    def done(self) -> bool:
-        """Whether the request has completed (in any way)."""
-        return bool(self._raw.done())
-
-    def wait(self, timeout: float | None = None) -> RequestResult | None:
-        """Waits (GIL released) up to ``timeout`` seconds; None if still pending.
-
-        None or an infinity waits until the request completes (it always
-        does: every request has its own deadline); a negative timeout only
-        polls, as ``threading.Event.wait`` does. NaN is a ``ValueError``.
-        """
-        return self._raw.wait(_check.wait_timeout(timeout))
-
-    def result(self, timeout: float | None = None) -> Result:
-        """The state machine's result, or the matching exception (``timeout`` as in wait)."""
-        r = self.wait(timeout)
-        if r is None:
-            raise TimeoutError("the request is still pending")
-        r.raise_for_outcome()
-        return r.get_result()
-
-    def add_done_callback(self, fn: Callable[[RequestResult], None]) -> None:
-        """Calls ``fn(result)`` once, on the completion dispatcher thread.
-
-        The dispatcher runs every waiting callback under one GIL acquisition:
-        a callback should be quick (hand long work to another thread); one
-        that raises is logged and does not affect the others.
-        """
-        self._raw.on_complete(_check.function(fn, "fn"))
-
-    def __await__(self) -> Generator[Any, None, RequestResult]:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[RequestResult] = loop.create_future()
-        inbox = _LoopInbox.of(loop)
-        self._raw.on_complete(lambda r: inbox.post(fut, r))
-        return fut.__await__()
-
-
-class _LoopInbox:
-    """Completions on their way to one asyncio loop.
-
-    The dispatcher thread runs many completions per GIL acquisition; waking
-    the loop (a self-pipe write) once per completion cost more than the rest
-    of the request. Completions are queued here and the loop is woken only
-    when the queue was idle: one wake-up per batch.
-    """
-
-    __slots__ = ("_items", "_loop", "_scheduled")
-    # Keyed weakly, and the inbox holds its loop weakly too: a finished loop
-    # (asyncio.run returned) is freed with its inbox.
-    _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopInbox] = (
-        weakref.WeakKeyDictionary())
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = weakref.ref(loop)
-        self._items: collections.deque[tuple[asyncio.Future[RequestResult], RequestResult]] = (
-            collections.deque())
-        self._scheduled = False
-
-    @classmethod
-    def of(cls, loop: asyncio.AbstractEventLoop) -> _LoopInbox:
-        inbox = cls._by_loop.get(loop)
-        if inbox is None:
-            inbox = cls._by_loop[loop] = cls(loop)
-        return inbox
-
-    def post(self, fut: asyncio.Future[RequestResult], r: RequestResult) -> None:
-        """On the dispatcher thread (GIL held)."""
-        loop = self._loop()
-        if loop is None or loop.is_closed():
-            self._items.clear()  # nobody awaits any more: drop (also what was queued)
-            return
-        self._items.append((fut, r))
-        if not self._scheduled:
-            self._scheduled = True
-            try:
-                loop.call_soon_threadsafe(self._drain)
-            except RuntimeError:  # closed since the check above
-                self._items.clear()
-
-    def _drain(self) -> None:
-        """On the loop. Cleared before draining, so a completion queued while
-        draining either is drained now or schedules the next drain."""
-        self._scheduled = False
-        items = self._items
-        while items:
-            fut, r = items.popleft()
-            if not fut.done():  # a cancelled await
-                fut.set_result(r)
 
 
 class NodeHost:
@@ -413,10 +303,19 @@ class NodeHost:
 
     def sync_get_cluster_membership(self, cluster_id: int, timeout: float) -> Membership:
         """The membership, linearizably."""
-        d = self._core.sync_get_cluster_membership(_check.uint64(cluster_id, "cluster_id"),
-                                                   _check.timeout(timeout))
-        return Membership(d["config_change_id"], dict(d["nodes"]), dict(d["observers"]),
-                          dict(d["witnesses"]), set(d["removed"]))
+        return _membership(self._core.sync_get_cluster_membership(
+            _check.uint64(cluster_id, "cluster_id"), _check.timeout(timeout)))
+
+    def get_cluster_membership(self, cluster_id: int) -> Membership:
+        """The membership as of the last entry this replica applied, at once.
+
+        Not linearizable (a lagging replica reports an older one; unlike the
+        reference's deprecated GetClusterMembership, which takes a timeout and
+        is linearizable): sync_get_cluster_membership is. ClusterNotFoundError
+        when this host runs no replica of the group.
+        """
+        return _membership(self._core.get_cluster_membership(
+            _check.uint64(cluster_id, "cluster_id")))
 
     def get_leader_id(self, cluster_id: int) -> tuple[int, bool]:
         """The leader as this replica knows it, and whether it is known."""
@@ -507,6 +406,12 @@ _REQUIRED_METHODS = {
     "concurrent": ("update", "lookup"),
     "on_disk": ("open", "update", "lookup"),
 }
+
+
+def _membership(d: dict[str, Any]) -> Membership:
+    """A Membership from the extension's dict."""
+    return Membership(d["config_change_id"], dict(d["nodes"]), dict(d["observers"]),
+                      dict(d["witnesses"]), set(d["removed"]))
 
 
 def _start_args(initial_members: object, join: object,

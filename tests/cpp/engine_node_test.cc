@@ -65,7 +65,7 @@ struct Host : transport::MessageHandler {
     for (auto& m : msgs) node->deliver(std::move(m));
   }
   void handle_unreachable(uint64_t, uint64_t) override {}
-  void handle_snapshot_status(uint64_t, uint64_t, bool) override {}
+  void handle_snapshot_status(uint64_t, uint64_t, uint64_t, bool) override {}
 
   std::unique_ptr<logdb::LogDB> db;
   KV kv;
@@ -155,7 +155,7 @@ struct Solo {
   struct Null : transport::MessageHandler {
     void handle_messages(std::vector<raft::Message>) override {}
     void handle_unreachable(uint64_t, uint64_t) override {}
-    void handle_snapshot_status(uint64_t, uint64_t, bool) override {}
+    void handle_snapshot_status(uint64_t, uint64_t, uint64_t, bool) override {}
   };
   explicit Solo(logdb::LogDB* db, const std::function<void(NodeOptions*)>& tweak = {},
                 std::map<uint64_t, std::string> members = {{1, "solo"}}) {

@@ -115,12 +115,14 @@ TEST_F(InProcTest, SnapshotStatusReachesTheSender) {
   ASSERT_TRUE(a_->send_snapshot(m));
   ASSERT_TRUE(ra_.wait([](Recorder& r) { return r.snapshot_status.size() == 1; }));
   EXPECT_FALSE(ra_.snapshot_status[0].failed);
+  EXPECT_EQ(ra_.snapshot_status[0].index, 10u) << "the sender learns which snapshot arrived";
   ASSERT_TRUE(rb_.wait([](Recorder& r) { return r.received.size() == 1; }));
   EXPECT_EQ(rb_.received_copy()[0].snapshot.filepath, "/tmp/x");
   net_.partition("a", "b");
   EXPECT_FALSE(a_->send_snapshot(m));
   ASSERT_TRUE(ra_.wait([](Recorder& r) { return r.snapshot_status.size() == 2; }));
   EXPECT_TRUE(ra_.snapshot_status[1].failed);
+  EXPECT_EQ(ra_.snapshot_status[1].index, 10u);
 }
 
 TEST_F(InProcTest, StoppedTransportRefusesAndPeersSeeItUnreachable) {

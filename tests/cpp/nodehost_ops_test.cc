@@ -295,7 +295,6 @@ TEST(NodeHostData, CompactionAndRemoveData) {
     return s.ok();
   }));
   EXPECT_TRUE(rs->wait().completed());
-  EXPECT_EQ(tc.hosts[0]->request_compaction(6, 1, &rs).code(), ErrorCode::kRejected);
   EXPECT_EQ(tc.hosts[0]->request_compaction(6, 2, &rs).code(), ErrorCode::kClusterNotFound);
   // Data of a running node cannot be removed.
   EXPECT_EQ(tc.hosts[2]->remove_data(6, 3).code(), ErrorCode::kClusterNotStopped);
@@ -431,12 +430,40 @@ TEST(NodeHostEvents, ListenersGetEventsOffTheHotPath) {
   }
   ASSERT_TRUE(change([&] { return tc.hosts[0]->sync_request_add_observer(8, 9, "127.0.0.1:1", 0, 5s); }).ok());
   for (auto& r : rec) ASSERT_TRUE(test::eventually([&] { return r->count("membership_changed") >= 1; }));
+  // Snapshots reclaimed the dropped entries' space by themselves (automatic
+  // compaction); a requested compaction adds one more.
+  ASSERT_TRUE(test::eventually([&] { return rec[0]->count("logdb_compacted") >= 1; }));
+  size_t automatic = rec[0]->count("logdb_compacted");
   RequestStatePtr rs;
   ASSERT_TRUE(tc.hosts[0]->request_compaction(8, 1, &rs).ok());
   EXPECT_TRUE(rs->wait().completed());
-  ASSERT_TRUE(test::eventually([&] { return rec[0]->count("logdb_compacted") == 1; }));
+  ASSERT_TRUE(test::eventually([&] { return rec[0]->count("logdb_compacted") > automatic; }));
   ASSERT_TRUE(tc.hosts[1]->stop_cluster(8).ok());
   ASSERT_TRUE(test::eventually([&] { return rec[1]->count("node_unloaded") == 1; }));
+}
+
+TEST(NodeHostData, DisableAutoCompactionsDropsEntriesButReclaimsOnlyOnRequest) {
+  std::promise<void> gate;
+  gate.set_value();
+  auto rec = std::make_shared<Recorder>(gate.get_future().share());
+  TestCluster tc(1);
+  ASSERT_TRUE(tc.start_host(0, [&](NodeHostConfig* hc) { hc->system_event_listener = rec; }).ok());
+  Config c = node_config(9, 1);
+  c.snapshot_entries = 10;
+  c.compaction_overhead = 2;
+  c.disable_auto_compactions = true;
+  ASSERT_TRUE(tc.hosts[0]->start_cluster({{1, tc.addresses[0]}}, false, make_kv, c).ok());
+  ASSERT_GE(tc.leader(9), 0);
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(tc.propose(0, tc.hosts[0]->get_noop_session(9), "k=" + std::to_string(i)).ok());
+  // Entries are still dropped after snapshots (the reference's meaning)...
+  ASSERT_TRUE(test::eventually([&] { return rec->count("log_compacted") >= 2; }));
+  // ...but their space is reclaimed only when asked: the one LogDB
+  // compaction is the requested one.
+  RequestStatePtr rs;
+  ASSERT_TRUE(tc.hosts[0]->request_compaction(9, 1, &rs).ok());
+  EXPECT_TRUE(rs->wait().completed());
+  ASSERT_TRUE(test::eventually([&] { return rec->count("logdb_compacted") >= 1; }));
+  EXPECT_EQ(rec->count("logdb_compacted"), 1u);
 }
 
 TEST(NodeHostConfigFields, NotifyCommitMarksProposalsCommittedBeforeApply) {

@@ -81,6 +81,7 @@ TEST_F(NodeHostTest, ElectsProposesAndReadsLinearizablyFromAFollower) {
   ASSERT_EQ(info.cluster_info.size(), 1u);
   EXPECT_TRUE(info.cluster_info[0].is_leader);
   EXPECT_EQ(info.cluster_info[0].nodes.size(), 3u);
+  EXPECT_EQ(info.cluster_info[0].state_machine_type, StateMachineType::kRegular) << "as started";
   EXPECT_EQ(info.raft_address, tc_.addresses[leader]);
   EXPECT_TRUE(tc_.hosts[0]->has_node_info(1, 1));
   EXPECT_FALSE(tc_.hosts[0]->has_node_info(1, 2));
@@ -273,6 +274,9 @@ TEST_F(NodeHostTest, OnDiskStateMachineRestartsFromItsOwnAppliedIndex) {
   ASSERT_TRUE(tc_.read(victim, 7, "", &sum).ok());
   EXPECT_EQ(sum, "500");
   EXPECT_EQ(updates[victim].load(), before + 1) << "entries already in the store were replayed";
+  NodeHostInfo info = tc_.hosts[victim]->get_node_host_info();
+  ASSERT_EQ(info.cluster_info.size(), 1u);
+  EXPECT_EQ(info.cluster_info[0].state_machine_type, StateMachineType::kOnDisk) << "as started";
 }
 
 TEST_F(NodeHostTest, ConcurrentStateMachineReceivesBatches) {
@@ -308,6 +312,9 @@ TEST_F(NodeHostTest, ConcurrentStateMachineReceivesBatches) {
   std::string v;
   ASSERT_TRUE(tc_.read((leader + 1) % 3, 9, "", &v).ok());
   EXPECT_EQ(v, "500");
+  NodeHostInfo info = tc_.hosts[leader]->get_node_host_info();
+  ASSERT_EQ(info.cluster_info.size(), 1u);
+  EXPECT_EQ(info.cluster_info[0].state_machine_type, StateMachineType::kConcurrent) << "as started";
 }
 
 // A concurrent state machine whose snapshot save waits for a gate: the

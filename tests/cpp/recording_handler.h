@@ -20,6 +20,7 @@ class RecordingHandler : public transport::MessageHandler {
   struct SnapshotStatus {
     uint64_t cluster_id;
     uint64_t node_id;
+    uint64_t index;  // the snapshot's
     bool failed;
   };
 
@@ -34,9 +35,9 @@ class RecordingHandler : public transport::MessageHandler {
     unreachable.push_back({cluster_id, node_id});
     cv_.notify_all();
   }
-  void handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, bool failed) override {
+  void handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, uint64_t index, bool failed) override {
     std::lock_guard<std::mutex> g(mu_);
-    snapshot_status.push_back({cluster_id, node_id, failed});
+    snapshot_status.push_back({cluster_id, node_id, index, failed});
     cv_.notify_all();
   }
 

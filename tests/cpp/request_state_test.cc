@@ -1,4 +1,5 @@
-// RequestState completes exactly once (waiters and callbacks agree), and the
+// RequestState completes exactly once (waiters and callbacks agree), its
+// committed mark (notify_commit) wakes waiters and callbacks once, and the
 // engine's pending-request table enforces its bound and tick deadlines.
 #include <gtest/gtest.h>
 
@@ -53,6 +54,45 @@ TEST(RequestState, RacingCompletersProduceOneOutcome) {
     EXPECT_EQ(callbacks.load(), 1);
     EXPECT_EQ(rs->wait().code, seen.code);
   }
+}
+
+TEST(RequestState, CommittedMarkWakesWaitersAndCallbacksOnce) {
+  RequestState rs;
+  std::vector<bool> seen;
+  rs.on_committed([&](bool c) { seen.push_back(c); });
+  EXPECT_FALSE(rs.committed());
+  EXPECT_FALSE(rs.wait_committed(std::chrono::milliseconds(0))) << "neither committed nor done";
+  std::thread marker([&] { rs.set_committed(); });
+  EXPECT_TRUE(rs.wait_committed(std::chrono::seconds(10))) << "woken by the mark";
+  marker.join();
+  EXPECT_TRUE(rs.committed());
+  EXPECT_FALSE(rs.done());
+  rs.set_committed();  // idempotent: the callback does not run again
+  rs.on_committed([&](bool c) { seen.push_back(c); });  // after the mark: at once
+  ASSERT_TRUE(rs.complete(RequestResultCode::kCompleted));
+  EXPECT_EQ(seen, (std::vector<bool>{true, true})) << "completion does not repeat the mark";
+}
+
+TEST(RequestState, CompletionStandsInForTheCommittedMark) {
+  // Without notify_commit nothing marks the request: completion decides.
+  RequestState done;
+  std::vector<bool> seen;
+  done.on_committed([&](bool c) { seen.push_back(c); });
+  std::vector<int> order;
+  done.on_committed([&](bool) { order.push_back(1); });
+  done.on_complete([&](const RequestResult&) { order.push_back(2); });
+  ASSERT_TRUE(done.complete(RequestResultCode::kCompleted));
+  EXPECT_TRUE(done.committed());
+  EXPECT_TRUE(done.wait_committed(std::chrono::milliseconds(0)));
+  EXPECT_EQ(order, (std::vector<int>{1, 2})) << "the committed callbacks run first";
+  // Another outcome is done but not committed.
+  RequestState dropped;
+  dropped.on_committed([&](bool c) { seen.push_back(c); });
+  ASSERT_TRUE(dropped.complete(RequestResultCode::kDropped));
+  EXPECT_FALSE(dropped.committed());
+  EXPECT_TRUE(dropped.wait_committed(std::chrono::milliseconds(0))) << "done: nothing to wait for";
+  dropped.on_committed([&](bool c) { seen.push_back(c); });
+  EXPECT_EQ(seen, (std::vector<bool>{true, false, false}));
 }
 
 TEST(PendingRequests, BoundedAndUniqueKeys) {

@@ -72,7 +72,7 @@ struct Host : transport::MessageHandler {
     }
   }
   void handle_unreachable(uint64_t, uint64_t) override {}
-  void handle_snapshot_status(uint64_t, uint64_t, bool) override {}
+  void handle_snapshot_status(uint64_t, uint64_t, uint64_t, bool) override {}
 
   std::unique_ptr<logdb::LogDB> db;
   transport::InProcTransport t;

@@ -91,6 +91,7 @@ TEST_F(TcpSnapshotTest, LargeSnapshotArrivesVerifiedAndComplete) {
   ASSERT_TRUE(a_->send_snapshot(snapshot_message(path)));
   ASSERT_TRUE(ra_.wait([&] { return ra_.snapshot_status.size() == 1; }));
   EXPECT_FALSE(ra_.snapshot_status[0].failed) << "the sender must learn the snapshot arrived";
+  EXPECT_EQ(ra_.snapshot_status[0].index, snapshot_message(path).snapshot.index);
   ASSERT_TRUE(rb_.wait([&] { return rb_.received.size() == 1; }));
   const Message& m = rb_.received[0];
   EXPECT_EQ(m.type, MessageType::kInstallSnapshot);

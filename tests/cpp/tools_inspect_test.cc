@@ -88,5 +88,41 @@ TEST(ToolsInspect, ReadsAStoppedHostAndVerifiesItsExport) {
   std::filesystem::remove_all(exported);
 }
 
+TEST(ToolsInspect, AHostWithAWalDirIsReadWithIt) {
+  // The engine does not flush on shutdown: the nodes are only in the WAL,
+  // which RocksDB finds only in the wal_dir it was written to.
+  TestCluster tc(1);
+  const std::string wal = temp_dir("wal");
+  ASSERT_TRUE(tc.start_host(0, [&](NodeHostConfig* c) { c->wal_dir = wal; }).ok());
+  NodeHost& nh = *tc.hosts[0];
+  ASSERT_TRUE(nh.start_cluster(tc.members(), false, make_checker, TestCluster::config(4, 1)).ok());
+  ASSERT_TRUE(tc.propose(0, nh.get_noop_session(4), "w").ok());
+  tc.hosts[0].reset();
+
+  tools::HostDirInfo info;
+  Status s = tools::read_host_dir(tc.dirs[0], &info);
+  EXPECT_EQ(s.code(), ErrorCode::kHardSettingsChanged) << "without the wal_dir: refused, not empty";
+  const std::string other = temp_dir("other-wal");
+  EXPECT_EQ(tools::read_host_dir(tc.dirs[0], other, &info).code(), ErrorCode::kHardSettingsChanged);
+  s = tools::read_host_dir(tc.dirs[0], wal, &info);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  ASSERT_EQ(info.nodes.size(), 1u);
+  EXPECT_EQ(info.nodes[0].cluster_id, 4u);
+  EXPECT_GE(info.nodes[0].commit, 2u);
+  // The refusals changed nothing: the host restarts with its data.
+  ASSERT_TRUE(tc.start_host(0, [&](NodeHostConfig* c) { c->wal_dir = wal; }).ok());
+  EXPECT_TRUE(tc.hosts[0]->has_node_info(4, 1));
+  tc.hosts[0].reset();
+  // A host without a wal_dir is refused with one.
+  TestCluster plain(1);
+  ASSERT_TRUE(plain.start_host(0).ok());
+  ASSERT_TRUE(plain.hosts[0]->start_cluster(plain.members(), false, make_checker, TestCluster::config(4, 1)).ok());
+  plain.hosts[0].reset();
+  EXPECT_EQ(tools::read_host_dir(plain.dirs[0], other, &info).code(), ErrorCode::kHardSettingsChanged);
+  EXPECT_TRUE(tools::read_host_dir(plain.dirs[0], "", &info).ok());
+  std::filesystem::remove_all(other);
+  std::filesystem::remove_all(wal);
+}
+
 }  // namespace
 }  // namespace dragonboat::test

@@ -71,6 +71,36 @@ def test_info_and_import_snapshot_repair_a_node(tmp_path: Path) -> None:
     assert _run("info", str(tmp_path / "nothing")).returncode == 1
 
 
+def test_info_and_import_snapshot_take_the_wal_dir(tmp_path: Path) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    src_dir, src_wal = str(tmp_path / "old"), str(tmp_path / "old-wal")
+    exported = tmp_path / "export"
+    exported.mkdir()
+    with NodeHost(NodeHostConfig(node_host_dir=src_dir, raft_address=address,
+                                 rtt_millisecond=10, wal_dir=src_wal)) as nh:
+        nh.start_cluster({1: address}, False, lambda c, n: KV(), Config(node_id=1, cluster_id=3))
+        retry(lambda: nh.sync_propose(nh.get_noop_session(3), b"kept=yes", 5.0))
+        nh.sync_request_snapshot(3, SnapshotOption(exported=True, export_path=str(exported)), 5.0)
+    # Without its WAL the LogDB would look empty: refused, naming the option.
+    blind = _run("info", src_dir)
+    assert blind.returncode == 1 and "HardSettingsChangedError" in blind.stderr
+    assert "wal_dir" in blind.stderr
+    info = _run("info", src_dir, "--wal-dir", src_wal)
+    assert info.returncode == 0, info.stderr
+    assert "cluster 3 node 1" in info.stdout and "state machine regular" in info.stdout
+    new_address = f"127.0.0.1:{free_port()}"
+    new_dir, new_wal = str(tmp_path / "new"), str(tmp_path / "new-wal")
+    done = _run("import-snapshot", "--dir", new_dir, "--wal-dir", new_wal, "--raft-address",
+                new_address, "--src", str(exported), "--members", f"1={new_address}",
+                "--node-id", "1")
+    assert done.returncode == 0, done.stderr
+    assert "cluster 3 node 1" in _run("info", new_dir, "--wal-dir", new_wal).stdout
+    with NodeHost(NodeHostConfig(node_host_dir=new_dir, raft_address=new_address,
+                                 rtt_millisecond=10, wal_dir=new_wal)) as nh:
+        nh.start_cluster({}, False, lambda c, n: KV(), Config(node_id=1, cluster_id=3))
+        assert retry(lambda: nh.sync_read(3, "kept", 5.0), idempotent=True) == "yes"
+
+
 def test_checkdisk_measures_and_judges(tmp_path: Path) -> None:
     r = _run("checkdisk", "--dir", str(tmp_path), "--count", "20")
     assert "fdatasync of 64 B" in r.stdout and "verdict:" in r.stdout

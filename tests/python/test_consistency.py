@@ -288,7 +288,7 @@ def test_exported_snapshot_holds_the_state_at_its_index_and_imports(
     new_dir = str(tmp_path / "new")
     new_address = f"127.0.0.1:{free_port()}"
     repaired = NodeHostConfig(node_host_dir=new_dir, raft_address=new_address)
-    dragonboat._core.import_snapshot(repaired, str(exported), {1: new_address}, 1)
+    dragonboat.tools.import_snapshot(repaired, str(exported), {1: new_address}, 1)
     with NodeHost(NodeHostConfig(node_host_dir=new_dir, raft_address=new_address,
                                  rtt_millisecond=10)) as nh:
         start_checker(nh, kind, cluster_id, tmp_path / "imported", {}, group)

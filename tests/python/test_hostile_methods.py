@@ -189,6 +189,7 @@ METHODS: dict[str, tuple[dict[str, str], Baseline]] = {
        for name in ("request_delete_node", "sync_request_delete_node")},
     "sync_get_cluster_membership": ({"cluster_id": "u64", "timeout": "timeout"},
                                     lambda e: {"cluster_id": SPARE, "timeout": T}),
+    "get_cluster_membership": ({"cluster_id": "u64"}, lambda e: {"cluster_id": SPARE}),
     "get_leader_id": ({"cluster_id": "u64"}, lambda e: {"cluster_id": SPARE}),
     "request_leader_transfer": ({"cluster_id": "u64", "target_node_id": "u64"},
                                 lambda e: {"cluster_id": SPARE, "target_node_id": 1}),

@@ -134,6 +134,20 @@ def test_on_disk_state_machine_restarts_from_its_own_index(tmp_path: Path) -> No
         assert again.updates == 1, "entries already in the store are not replayed"
 
 
+def test_cluster_info_reports_the_kind_each_group_was_started_with(tmp_path: Path) -> None:
+    # ClusterInfo.state_machine_type: 1 regular, 2 concurrent, 3 on-disk (the
+    # reference's values), as started — whatever adapter runs the Python object.
+    nh, address = single(tmp_path)
+    with nh:
+        nh.start_cluster({1: address}, False, lambda c, n: KV(), Config(node_id=1, cluster_id=11))
+        nh.start_concurrent_cluster({1: address}, False, lambda c, n: Counter(),
+                                    Config(node_id=1, cluster_id=12))
+        nh.start_on_disk_cluster({1: address}, False, lambda c, n: FileStore(tmp_path / "s"),
+                                 Config(node_id=1, cluster_id=13))
+        kinds = {c.cluster_id: c.state_machine_type for c in nh.get_node_host_info().cluster_info}
+        assert kinds == {11: 1, 12: 2, 13: 3}
+
+
 class Recorder(events.RaftEventListener, events.SystemEventListener):
     def __init__(self) -> None:
         self.seen: list[str] = []

@@ -1,19 +1,30 @@
 """NodeHost operations from Python: observers and witnesses, leader transfer,
 client sessions registered by hand, na_read_local_node, completion callbacks,
-and the replica lifecycle (stop_node, sync_remove_data, host accessors)."""
+the replica lifecycle (stop_node, sync_remove_data, host accessors), the local
+membership view, and the worker and pending-request settings."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import gc
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import KV, Hosts, retry, running_hosts
+from conftest import KV, Hosts, free_port, retry, running_hosts
 
-from dragonboat import Config, RequestResult, RequestState, Session, errors, nodehost
+from dragonboat import (
+    Config,
+    NodeHost,
+    NodeHostConfig,
+    RequestResult,
+    RequestState,
+    Session,
+    errors,
+    request_state,
+)
 
 
 def _done(rs: RequestState) -> RequestResult:
@@ -200,7 +211,7 @@ def test_asyncio_cancelled_await_leaves_the_loop_working(three: Hosts) -> None:
 
     def loop_freed() -> None:
         gc.collect()
-        if len(nodehost._LoopInbox._by_loop) != 0:
+        if len(request_state._LoopInbox._by_loop) != 0:
             raise errors.TemporaryError("the completion of the cancelled await is not posted yet")
 
     retry(loop_freed, limit=10.0, idempotent=True)
@@ -249,3 +260,95 @@ def test_session_proposal_retried_after_a_real_timeout_is_applied_once(three: Ho
     session.proposal_completed()
     assert kv.updates == 1
     assert nh.stale_read(9, "once") == "1"
+
+
+def test_get_cluster_membership_is_the_local_view(three: Hosts) -> None:
+    nh = three.host(three.leader())
+    linear = retry(lambda: nh.sync_get_cluster_membership(1, 5.0), idempotent=True)
+    local = nh.get_cluster_membership(1)  # at once: no ReadIndex round
+    assert local == linear
+    assert local.nodes == {i + 1: a for i, a in enumerate(three.addresses)}
+    retry(lambda: nh.sync_request_add_observer(1, 9, "127.0.0.1:1", 0, 5.0))
+
+    def observed() -> None:
+        if nh.get_cluster_membership(1).observers != {9: "127.0.0.1:1"}:
+            raise errors.TemporaryError("the change is not applied here yet")
+
+    retry(observed, idempotent=True)
+    assert nh.get_cluster_membership(1).config_change_id > local.config_change_id
+    with pytest.raises(errors.ClusterNotFoundError):
+        nh.get_cluster_membership(42)
+
+
+class Blocking(KV):
+    """A KV whose update of ``block=1`` waits for ``release`` (after setting ``entered``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def update(self, data: bytes) -> int:
+        if data == b"block=1":
+            self.entered.set()
+            self.release.wait(60)
+        return super().update(data)
+
+
+def test_max_pending_per_node_bounds_the_waiting_proposals(tmp_path: Path) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    sm = Blocking()
+    nh = NodeHost(NodeHostConfig(node_host_dir=str(tmp_path / "nh"), raft_address=address,
+                                 rtt_millisecond=10, max_pending_per_node=2))
+    try:
+        assert nh.node_host_config().max_pending_per_node == 2
+        nh.start_cluster({1: address}, False, lambda c, n: sm, Config(node_id=1, cluster_id=1))
+        s = nh.get_noop_session(1)
+        retry(lambda: nh.sync_propose(s, b"warm=1", 5.0))
+        # A proposal waits until applied: one blocked in update, one behind it.
+        first = nh.propose(s, b"block=1", 60.0)
+        assert sm.entered.wait(30)
+        second = nh.propose(s, b"b=2", 60.0)
+        with pytest.raises(errors.SystemBusyError, match="pending"):
+            nh.propose(s, b"c=3", 60.0)
+        sm.release.set()
+        _done(first)
+        _done(second)
+        nh.sync_propose(s, b"d=4", 5.0)  # room again
+        assert nh.stale_read(1, None) == {"warm": "1", "block": "1", "b": "2", "d": "4"}
+    finally:
+        sm.release.set()
+        nh.stop()
+
+
+def _threads_named(prefix: str) -> int:
+    """How many threads of this process have a name starting with ``prefix``."""
+    names: collections.Counter[str] = collections.Counter()
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            names[(task / "comm").read_text().strip()] += 1
+        except OSError:  # the thread ended meanwhile
+            continue
+    return sum(n for name, n in names.items() if name.startswith(prefix))
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_snapshot_workers_sets_the_snapshot_thread_count(tmp_path: Path) -> None:
+    before = _threads_named("db-snap-")  # other NodeHosts of this process
+
+    def running(n: int) -> Callable[[], None]:
+        def check() -> None:  # the engine names its threads as they start
+            if _threads_named("db-snap-") - before != n:
+                raise errors.TemporaryError(f"not {n} snapshot threads (yet)")
+
+        return check
+
+    address = f"127.0.0.1:{free_port()}"
+    with NodeHost(NodeHostConfig(node_host_dir=str(tmp_path / "nh"), raft_address=address,
+                                 rtt_millisecond=10, snapshot_workers=3)) as nh:
+        assert nh.node_host_config().snapshot_workers == 3
+        retry(running(3), limit=10.0, idempotent=True)
+        nh.start_cluster({1: address}, False, lambda c, n: KV(), Config(node_id=1, cluster_id=1))
+        retry(lambda: nh.sync_propose(nh.get_noop_session(1), b"a=1", 5.0))
+        assert nh.sync_request_snapshot(1, None, 5.0) > 0
+    retry(running(0), limit=10.0, idempotent=True)  # joined by stop()

@@ -41,7 +41,9 @@ struct Config {
   // stops handing out more (they wait in the log, not in memory): a slow
   // state machine holds back its own group only. Not in the reference.
   uint64_t max_apply_backlog = 16384;
-  // Keep the log after snapshots (compaction only on request).
+  // Log entries are dropped after every snapshot either way; by default the
+  // LogDB space they took is reclaimed at once (a storage compaction on the
+  // snapshot worker). With this set, that waits for request_compaction.
   bool disable_auto_compactions = false;
   bool is_observer = false;  // non-voting member
   bool is_witness = false;   // voting member without a state machine
@@ -70,7 +72,7 @@ inline constexpr uint64_t kMaxRttMillisecond = 86'400'000;
 // Per NodeHost (one per process, normally).
 struct NodeHostConfig {
   uint64_t deployment_id = 0;     // hosts of different deployments never talk
-  std::string wal_dir;            // unused yet: the LogDB lives in node_host_dir
+  std::string wal_dir;            // the LogDB's write-ahead log (<wal_dir>/shard-<i>); empty: in node_host_dir
   std::string node_host_dir;      // required; created when missing
   uint64_t rtt_millisecond = 200; // one logical tick; in [1, kMaxRttMillisecond]
   std::string raft_address;       // "host:port" other hosts reach us at; required

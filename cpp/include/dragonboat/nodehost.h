@@ -220,8 +220,9 @@ class NodeHost {
   // is gone when it returns), so `timeout` is only checked (kInvalidDeadline).
   Status sync_remove_data(uint64_t cluster_id, uint64_t node_id, Timeout timeout);
   // Reclaims the disk space of log entries already dropped after snapshots
-  // (a RocksDB compaction of their range). The RequestState completes when
-  // done; kRejected when nothing was dropped since the last compaction.
+  // (a RocksDB compaction of their range): what every snapshot does by
+  // itself unless Config::disable_auto_compactions. The RequestState
+  // completes when done; kRejected while no entry was ever dropped.
   Status request_compaction(uint64_t cluster_id, uint64_t node_id, RequestStatePtr* rs);
 
   // ---- information -------------------------------------------------------------

@@ -86,10 +86,19 @@ class RequestState {
 
   // With NodeHostConfig::notify_commit, a proposal is also marked committed
   // as soon as its entry is committed (before it is applied; the reference's
-  // CommittedC). Without it, committed() turns true only with completion.
+  // CommittedC). Without it, committed() turns true only with completion
+  // (code kCompleted; never for the other outcomes).
   bool committed() const;
-  // Blocks up to `wait` until committed (or completed); false on timeout.
+  // Blocks up to `wait` until marked committed or done (with any code);
+  // false on timeout. Then committed() tells which.
   bool wait_committed(std::chrono::milliseconds wait) const;
+  // Runs `cb` exactly once, with committed(), when the request is marked
+  // committed or is done, whichever comes first: now if that already
+  // happened (on this thread), else on the marking or completing thread,
+  // outside the internal lock (at completion, before the on_complete
+  // callbacks). The non-blocking form of wait_committed.
+  using CommittedCallback = std::function<void(bool committed)>;
+  void on_committed(CommittedCallback cb);
   // The engine: marks the request committed (idempotent).
   void set_committed();
 
@@ -102,6 +111,7 @@ class RequestState {
   bool committed_ = false;
   RequestResult result_;
   std::vector<Callback> callbacks_;
+  std::vector<CommittedCallback> committed_callbacks_;  // until marked committed or done
 };
 
 using RequestStatePtr = std::shared_ptr<RequestState>;

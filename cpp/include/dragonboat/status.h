@@ -22,7 +22,8 @@ enum class ErrorCode : uint8_t {
   kPendingSnapshotRequestExist, // a snapshot is already being taken: retry.
   kPendingLeaderTransferExist,  // a leader transfer is in progress: retry.
   kDropped,             // request dropped (e.g. leader changed): retry.
-  kClusterNotInitialized, // the group is still starting: retry.
+  kClusterNotInitialized, // the replica has not joined its group yet: retry.
+  kClusterClosed,       // the replica stopped (or is stopping): retry, here once restarted or on another host.
   // Give up or fix the request.
   kNodeRemoved,         // this node was removed from the group.
   kClusterNotFound,     // no such group on this NodeHost.
@@ -30,7 +31,6 @@ enum class ErrorCode : uint8_t {
   kClusterNotStopped,
   kInvalidClusterSettings,
   kClusterNotBootstrapped,
-  kDeadlineNotSet,
   kInvalidDeadline,
   kDirNotExist,
   kInvalidOperation,    // e.g. a proposal on a witness.
@@ -38,10 +38,12 @@ enum class ErrorCode : uint8_t {
   kInvalidSession,
   kTimeoutTooSmall,
   kPayloadTooBig,
-  kClusterClosed,
-  kBadKey,
   kSystemStopped,
   kCanceled,
+  // Returned by a state machine's save_snapshot to abandon that save (the
+  // reference's statemachine.ErrSnapshotAborted): the snapshot request
+  // completes aborted (kCanceled), the replica goes on.
+  kSnapshotAborted,
   kRejected,            // refused by the state of the group (e.g. stale config change ID).
   kInvalidTarget,       // the named node cannot be the target of this operation.
   kNoSnapshot,
@@ -61,8 +63,11 @@ enum class ErrorCode : uint8_t {
 // Returns the stable, snake_case name of a code, e.g. "system_busy".
 const char* error_code_name(ErrorCode code);
 
-// True for codes after which the same request may succeed if retried later
-// (the reference's IsTempError).
+// True for codes after which the same request may succeed if retried later:
+// the reference's IsTempError (system busy, cluster closed, not initialized,
+// not ready, timeout), plus the codes v3.3 folds into those under other
+// names: the three kPending*Exist (aliases of ErrSystemBusy there) and
+// kDropped (reported as ErrClusterNotReady there).
 bool is_temp_error(ErrorCode code);
 
 class [[nodiscard]] Status {

@@ -56,9 +56,15 @@ struct HostDirInfo {
   std::vector<NodeDirInfo> nodes;
 };
 
-// Reads `dir` (the NodeHost must be stopped: this takes the directory lock).
+// Reads `dir` (the NodeHost must be stopped: this takes the directory lock)
+// whose LogDB keeps its write-ahead log in `wal_dir` (the NodeHost's
+// NodeHostConfig::wal_dir; empty: none, the WAL is beside the data).
 // Errors: kDirNotExist / kIncompatibleData (no or bad flag file),
-// kLockDirectory (the NodeHost runs), the LogDB's errors.
+// kLockDirectory (the NodeHost runs), kHardSettingsChanged (the WAL is not
+// where wal_dir says: without it the LogDB would look empty), the LogDB's
+// errors.
+Status read_host_dir(const std::string& dir, const std::string& wal_dir, HostDirInfo* out);
+// The same for a NodeHost without a wal_dir.
 Status read_host_dir(const std::string& dir, HostDirInfo* out);
 
 // An exported snapshot, verified.
@@ -79,10 +85,13 @@ Status check_exported_snapshot(const std::string& src, ExportedSnapshotInfo* out
 // `src_dir` is an exported snapshot: either its own directory
 // (<export path>/snapshot-<index>) or the export path holding it (the newest
 // complete snapshot there is used). The snapshot file is verified block by
-// block before anything is changed. Errors: kInvalidOperation (members
-// without node_id, bad arguments), kNoSnapshot (nothing complete in
-// src_dir), kCorrupted (the file fails verification), kLockDirectory (the
-// NodeHost is running), and the NodeHostConfig validation errors.
+// block before anything is changed. `config` is the NodeHost's own:
+// node_host_dir, raft_address, deployment_id, logdb_shards and wal_dir are
+// used. Errors: kInvalidOperation (members without node_id, bad arguments),
+// kNoSnapshot (nothing complete in src_dir), kCorrupted (the file fails
+// verification), kLockDirectory (the NodeHost is running),
+// kHardSettingsChanged (wal_dir is not where the LogDB's WAL is, or another
+// recorded setting differs), and the NodeHostConfig validation errors.
 Status import_snapshot(const NodeHostConfig& config, const std::string& src_dir,
                        const std::map<uint64_t, std::string>& members, uint64_t node_id);
 

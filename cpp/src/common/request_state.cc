@@ -28,7 +28,9 @@ Status RequestResult::status() const {
 
 bool RequestState::complete(RequestResultCode code, Result result, uint64_t snapshot_index) {
   std::vector<Callback> cbs;
+  std::vector<CommittedCallback> committed_cbs;  // empty when already marked committed
   RequestResult r;
+  bool committed;
   {
     std::lock_guard<std::mutex> g(mu_);
     if (done_) return false;
@@ -37,9 +39,13 @@ bool RequestState::complete(RequestResultCode code, Result result, uint64_t snap
     result_.result = std::move(result);
     result_.snapshot_index = snapshot_index;
     r = result_;
+    committed = committed_ || code == RequestResultCode::kCompleted;
     cbs.swap(callbacks_);
+    committed_cbs.swap(committed_callbacks_);
   }
   cv_.notify_all();
+  // The committed mark first: no waiter learns of completion before it.
+  for (auto& cb : committed_cbs) cb(committed);
   for (auto& cb : cbs) cb(r);
   return true;
 }
@@ -54,13 +60,29 @@ bool RequestState::wait_committed(std::chrono::milliseconds wait) const {
   return cv_.wait_for(lk, wait, [this] { return committed_ || done_; });
 }
 
+void RequestState::on_committed(CommittedCallback cb) {
+  bool committed;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!committed_ && !done_) {
+      committed_callbacks_.push_back(std::move(cb));
+      return;
+    }
+    committed = committed_ || result_.code == RequestResultCode::kCompleted;
+  }
+  cb(committed);
+}
+
 void RequestState::set_committed() {
+  std::vector<CommittedCallback> cbs;
   {
     std::lock_guard<std::mutex> g(mu_);
     if (committed_) return;
     committed_ = true;
+    cbs.swap(committed_callbacks_);  // empty once done: they ran at completion
   }
   cv_.notify_all();
+  for (auto& cb : cbs) cb(true);
 }
 
 bool RequestState::done() const {

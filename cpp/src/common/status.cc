@@ -21,7 +21,6 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kClusterNotStopped: return "cluster_not_stopped";
     case ErrorCode::kInvalidClusterSettings: return "invalid_cluster_settings";
     case ErrorCode::kClusterNotBootstrapped: return "cluster_not_bootstrapped";
-    case ErrorCode::kDeadlineNotSet: return "deadline_not_set";
     case ErrorCode::kInvalidDeadline: return "invalid_deadline";
     case ErrorCode::kDirNotExist: return "dir_not_exist";
     case ErrorCode::kInvalidOperation: return "invalid_operation";
@@ -30,9 +29,9 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kTimeoutTooSmall: return "timeout_too_small";
     case ErrorCode::kPayloadTooBig: return "payload_too_big";
     case ErrorCode::kClusterClosed: return "cluster_closed";
-    case ErrorCode::kBadKey: return "bad_key";
     case ErrorCode::kSystemStopped: return "system_stopped";
     case ErrorCode::kCanceled: return "canceled";
+    case ErrorCode::kSnapshotAborted: return "snapshot_aborted";
     case ErrorCode::kRejected: return "rejected";
     case ErrorCode::kInvalidTarget: return "invalid_target";
     case ErrorCode::kNoSnapshot: return "no_snapshot";
@@ -53,7 +52,7 @@ bool is_temp_error(ErrorCode code) {
   using E = ErrorCode;
   return one_of(code, {E::kSystemBusy, E::kClusterNotReady, E::kTimeout, E::kPendingConfigChangeExist,
                        E::kPendingSnapshotRequestExist, E::kPendingLeaderTransferExist, E::kDropped,
-                       E::kClusterNotInitialized});
+                       E::kClusterNotInitialized, E::kClusterClosed});
 }
 
 std::string Status::to_string() const {

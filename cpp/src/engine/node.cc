@@ -68,6 +68,8 @@ Status Node::open(const NodeOptions& options, logdb::LogDB* db, transport::Trans
   n->applied_ = std::max(applied, durable);
   n->last_snapshot_index_ = ss.index;
   n->applied_membership_ = n->peer_->membership();
+  n->removed_ = n->applied_membership_.removed.count(c.node_id) > 0;
+  n->initialized_ = !n->peer_->membership().addresses.empty();
   n->removed_to_ = n->log_->first_index() - 1;
   if (registry) {
     const raft::Membership& m = n->peer_->membership();
@@ -96,6 +98,8 @@ Status Node::queue_request(PendingRequests& table, uint64_t timeout_ticks, Reque
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+    if (removed_) return removed_status();
+    if (!initialized_) return not_initialized_status();
     uint64_t key = new_key();
     Status s = table.add(key, now_tick_ + inbox_.ticks + timeout_ticks, rs, tag);
     if (!s.ok()) return s;
@@ -131,18 +135,25 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
 
 Status Node::propose_config_change(const raft::ConfigChange& cc, uint64_t timeout_ticks, RequestStatePtr* rs) {
   if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness cannot propose");
-  return queue_request(pending_, timeout_ticks, rs, RequestTag{}, [&](uint64_t key) {
+  Status s = queue_request(config_changes_, timeout_ticks, rs, RequestTag{}, [&](uint64_t key) {
     raft::Entry e;
     e.type = raft::EntryType::kConfigChange;
     e.key = key;
     e.cmd = raft::encode_config_change(cc);
     inbox_.proposals.push_back(std::move(e));
   });
+  if (s.code() == ErrorCode::kSystemBusy) {  // its table holds one
+    return Status(ErrorCode::kPendingConfigChangeExist, "a membership change is already pending on this replica");
+  }
+  return s;
 }
 
 Status Node::request_compaction(RequestStatePtr* rs) {
-  if (removed_to_ <= reclaimed_to_) {
-    return Status(ErrorCode::kRejected, "nothing to reclaim: no log entries were dropped since the last compaction");
+  // As the reference: rejected only while no log entry was ever dropped;
+  // otherwise the LogDB range up to the last dropped entry is compacted
+  // (again, if an automatic compaction already did it).
+  if (removed_to_ == 0) {
+    return Status(ErrorCode::kRejected, "nothing to reclaim: no log entries were dropped yet");
   }
   {
     std::lock_guard<std::mutex> g(mu_);
@@ -163,6 +174,10 @@ Status Node::request_leader_transfer(uint64_t target) {
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+    if (removed_) return removed_status();
+    if (inbox_.transfer_target != 0 || transferring_) {
+      return Status(ErrorCode::kPendingLeaderTransferExist, "a leader transfer is already under way");
+    }
     inbox_.transfer_target = target;
   }
   wake_step();
@@ -183,6 +198,7 @@ Status Node::request_snapshot(const SnapshotOption& r, uint64_t timeout_ticks, R
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
+    if (removed_) return removed_status();
     key = new_key();
     deadline = now_tick_ + inbox_.ticks + timeout_ticks;
   }
@@ -213,8 +229,8 @@ void Node::deliver(raft::Message m) {
 }
 
 bool Node::idle() const {
-  return quiesced_.load() && pending_.approx_size() == 0 && reads_.approx_size() == 0 &&
-         snapshot_reqs_.approx_size() == 0;
+  return quiesced_.load() && pending_.approx_size() == 0 && config_changes_.approx_size() == 0 &&
+         reads_.approx_size() == 0 && snapshot_reqs_.approx_size() == 0;
 }
 
 bool Node::tick() {
@@ -256,6 +272,7 @@ void Node::report_snapshot_status(uint64_t node_id, bool failed) {
 Status Node::check_readable() const {
   if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
   if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness has no state machine");
+  if (!initialized_) return not_initialized_status();
   return Status::OK();
 }
 
@@ -336,6 +353,7 @@ Status Node::run_once() {
 void Node::stop() {
   if (stopped_.exchange(true)) return;
   pending_.complete_all(RequestResultCode::kTerminated);
+  config_changes_.complete_all(RequestResultCode::kTerminated);
   reads_.complete_all(RequestResultCode::kTerminated);
   snapshot_reqs_.complete_all(RequestResultCode::kTerminated);
   compactions_.complete_all(RequestResultCode::kTerminated);

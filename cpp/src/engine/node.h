@@ -101,10 +101,12 @@ class Node {
   }
   // Queues a membership change; completes when the change entry is
   // applied (rejected when the group refuses it: stale config change ID,
-  // removed node, ...).
+  // removed node, ...). One at a time per replica: kPendingConfigChangeExist
+  // while another is waiting.
   Status propose_config_change(const raft::ConfigChange& cc, uint64_t timeout_ticks, RequestStatePtr* rs);
   // Queues a leader transfer to `target` (kInvalidTarget when it is not a
-  // voting member as this replica knows).
+  // voting member as this replica knows; kPendingLeaderTransferExist while
+  // another transfer is queued or under way).
   Status request_leader_transfer(uint64_t target);
   // Reclaims the LogDB space of entries the log already dropped (RocksDB
   // compaction of that range), on the snapshot worker. kRejected when
@@ -214,10 +216,19 @@ class Node {
   Node(const NodeOptions& o, logdb::LogDB* db, transport::Transport* t, transport::NodeRegistry* r,
        rsm::ManagedSM* sm)
       : opt_(o), db_(db), transport_(t), registry_(r), sm_(sm), applier_(sm, &sessions_),
-        pending_(o.max_pending, o.raft.cluster_id), reads_(o.max_pending, o.raft.cluster_id),
-        snapshot_reqs_(16, o.raft.cluster_id) {}
+        pending_(o.max_pending, o.raft.cluster_id), config_changes_(1, o.raft.cluster_id),
+        reads_(o.max_pending, o.raft.cluster_id), snapshot_reqs_(16, o.raft.cluster_id) {}
 
   // ---- any thread (node.cc) ----
+  Status not_initialized_status() const {
+    return Status(ErrorCode::kClusterNotInitialized,
+                  "node " + std::to_string(node_id()) + " has not joined cluster " + std::to_string(cluster_id()) +
+                      " yet: no membership known");
+  }
+  Status removed_status() const {
+    return Status(ErrorCode::kNodeRemoved, "node " + std::to_string(node_id()) + " was removed from cluster " +
+                                               std::to_string(cluster_id()));
+  }
   // Registers a request in `table` with its deadline and, under mu_, lets
   // `queue(key)` put what the step side needs into inbox_; then wakes the
   // step side (and the tick thread: the deadline needs ticks).
@@ -276,7 +287,8 @@ class Node {
 
   // The pending table of each request type: added to by client threads,
   // completed by whichever side finishes the request (thread-safe).
-  PendingRequests pending_;        // proposals and config changes by key
+  PendingRequests pending_;         // proposals by key
+  PendingRequests config_changes_;  // membership changes: one at a time (kPendingConfigChangeExist)
   PendingRequests reads_;          // reads by key
   PendingRequests snapshot_reqs_;  // snapshot requests by key
   PendingRequests compactions_{4};
@@ -303,9 +315,18 @@ class Node {
   // The LogDB shard stalls writes (LogDB::busy), as of the last pass.
   std::atomic<bool> storage_busy_{false};
   std::atomic<bool> quiesced_{false};  // the peer is quiesced, as of the last pass
+  std::atomic<bool> transferring_{false};  // the peer is transferring leadership, as of the last pass
+  // This replica applied its own removal from the group: requests get
+  // kNodeRemoved (set by the step side when it applies the change).
+  std::atomic<bool> removed_{false};
+  // The replica knows its group's membership: a joining replica does not
+  // until the leader reaches it (requests and reads get
+  // kClusterNotInitialized until then, as the reference's uninitialized node).
+  std::atomic<bool> initialized_{false};
   std::atomic<uint64_t> commit_{0};
   std::atomic<uint64_t> removed_to_{0};    // log entries up to here are dropped
   std::atomic<uint64_t> reclaimed_to_{0};  // LogDB space reclaimed up to here (snapshot worker)
+  std::atomic<bool> auto_compaction_{false};  // a snapshot dropped entries: reclaim their space
   // Out of the tick thread's active set. Set only by the tick thread (when
   // idle), cleared by whoever sees the replica busy first (the tick thread or
   // after_pass): the exchange decides who re-activates it, exactly once.

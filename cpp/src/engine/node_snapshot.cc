@@ -40,6 +40,14 @@ Status Node::save_snapshot_op(const SnapshotOp& op) {
     if (op.requested()) snapshot_reqs_.complete(op.request_key, RequestResultCode::kTerminated);
     return Status::OK();  // given up because the node stops: not a failure
   }
+  if (s.code() == ErrorCode::kSnapshotAborted) {
+    // The state machine abandoned this save (the reference's
+    // ErrSnapshotAborted): the request completes aborted, the replica goes on,
+    // and the next automatic snapshot is due snapshot_entries later.
+    if (op.requested()) snapshot_reqs_.complete(op.request_key, RequestResultCode::kAborted);
+    log_message(LogLevel::kInfo, "engine", "snapshot " + std::to_string(op.index) + " aborted: " + s.message());
+    return Status::OK();
+  }
   if (!s.ok()) {
     if (op.requested()) snapshot_reqs_.complete(op.request_key, RequestResultCode::kRejected);
     if (s.code() == ErrorCode::kRejected) return Status::OK();  // that snapshot exists already
@@ -146,7 +154,7 @@ void Node::compact_logdb() {
 }
 
 Status Node::run_snapshot_op() {
-  if (compactions_.size() > 0) compact_logdb();
+  if (compactions_.size() > 0 || auto_compaction_.exchange(false)) compact_logdb();
   SnapshotOp* op;
   {
     std::lock_guard<std::mutex> g(amu_);

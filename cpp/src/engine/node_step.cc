@@ -17,6 +17,9 @@ Status Node::step_inputs() {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
     std::swap(in, inbox_);
+    // A transfer taken out of the inbox counts as under way at once, so a
+    // second request cannot slip in before after_pass publishes the core's.
+    if (in.transfer_target) transferring_ = true;
     now_tick_ += in.ticks;
     now = now_tick_;
   }
@@ -24,6 +27,7 @@ Status Node::step_inputs() {
   for (uint64_t i = 0; i < in.ticks; ++i) peer_->tick();
   if (in.ticks) {
     pending_.expire(now);
+    config_changes_.expire(now);
     reads_.expire(now);
     snapshot_reqs_.expire(now);
   }
@@ -44,8 +48,8 @@ Status Node::step_inputs() {
     Status s = peer_->propose(std::move(in.proposals));
     if (!s.ok()) {
       for (uint64_t k : keys) {
-        pending_.complete(k, s.code() == ErrorCode::kSystemBusy ? RequestResultCode::kDropped
-                                                                : RequestResultCode::kRejected);
+        auto code = s.code() == ErrorCode::kSystemBusy ? RequestResultCode::kDropped : RequestResultCode::kRejected;
+        if (!pending_.complete(k, code)) config_changes_.complete(k, code);
       }
     }
   }
@@ -92,7 +96,7 @@ void Node::apply_config_changes(const std::vector<raft::Entry>& committed, Apply
     if (e.type != raft::EntryType::kConfigChange) continue;
     raft::ConfigChange cc;
     if (!raft::decode_config_change(e.cmd, &cc)) {
-      pending_.complete_entry(e.key, RequestTag{e.client_id, e.series_id}, RequestResultCode::kRejected);
+      config_changes_.complete_entry(e.key, RequestTag{e.client_id, e.series_id}, RequestResultCode::kRejected);
       continue;
     }
     // Peer contract: every config change of an Update is applied before the
@@ -106,7 +110,8 @@ void Node::apply_config_changes(const std::vector<raft::Entry>& committed, Apply
         registry_->add(opt_.raft.cluster_id, cc.node_id, cc.address);
       }
     }
-    pending_.complete_entry(e.key, RequestTag{e.client_id, e.series_id},
+    if (cs.ok() && cc.type == raft::ConfigChangeType::kRemoveNode && cc.node_id == node_id()) removed_ = true;
+    config_changes_.complete_entry(e.key, RequestTag{e.client_id, e.series_id},
                             cs.ok() ? RequestResultCode::kCompleted : RequestResultCode::kRejected);
     task->membership_changed = true;
     if (cs.ok() && events) {
@@ -143,7 +148,10 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
     }
   }
   for (uint64_t key : u->dropped_entries) {
-    if (pending_.complete(key, RequestResultCode::kDropped)) ++counters.proposals_dropped;
+    if (pending_.complete(key, RequestResultCode::kDropped) ||
+        config_changes_.complete(key, RequestResultCode::kDropped)) {
+      ++counters.proposals_dropped;
+    }
   }
   for (const auto& c : u->dropped_read_indexes) {
     auto it = rounds_.find(c.high);
@@ -158,6 +166,7 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
     if (!u->snapshot.empty()) {
       task.membership_changed = true;
       task.membership = u->snapshot.membership;
+      if (task.membership.removed.count(node_id())) removed_ = true;
       if (registry_) {
         for (const auto* group : {&task.membership.addresses, &task.membership.observers, &task.membership.witnesses})
           for (const auto& [id, addr] : *group) registry_->add(opt_.raft.cluster_id, id, addr);
@@ -165,8 +174,11 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
     }
     apply_config_changes(u->committed_entries, &task);
     if (opt_.notify_commit) {
-      for (const auto& e : u->committed_entries)
-        if (e.key) pending_.notify_committed(e.key, RequestTag{e.client_id, e.series_id});
+      for (const auto& e : u->committed_entries) {
+        if (!e.key) continue;
+        PendingRequests& table = e.type == raft::EntryType::kConfigChange ? config_changes_ : pending_;
+        table.notify_committed(e.key, RequestTag{e.client_id, e.series_id});
+      }
     }
   }
   // The entries are handed over only now: commit_update() reads them to
@@ -204,6 +216,8 @@ void Node::after_pass() {
   rate_limited_ = peer_->rate_limited();
   commit_ = peer_->raft().log().committed();
   quiesced_ = peer_->quiesced();
+  transferring_ = peer_->raft().leader_transfer_target() != 0;
+  initialized_ = !peer_->membership().addresses.empty();
   if (!idle()) wake_if_dormant();  // back into the active set
   std::lock_guard<std::mutex> g(mu_);
   leader_ = peer_->leader_id();
@@ -216,7 +230,7 @@ void Node::record_snapshot(const MadeSnapshot& made) {
   Status s = Status::OK();
   if (ss.index > log_->snapshot().index) {
     s = log_->save_snapshot(ss);
-    if (s.ok() && !opt_.config.disable_auto_compactions && ss.index > made.compaction_overhead) {
+    if (s.ok() && ss.index > made.compaction_overhead) {
       // Keep compaction_overhead entries so followers slightly behind catch
       // up from the log rather than by snapshot.
       uint64_t to = ss.index - made.compaction_overhead;
@@ -225,6 +239,13 @@ void Node::record_snapshot(const MadeSnapshot& made) {
         if (s.ok() && events) {
           EntryInfo ei{cluster_id(), node_id(), to};
           events->system([ei](ISystemEventListener& l) { l.log_compacted(ei); });
+        }
+        if (s.ok() && !opt_.config.disable_auto_compactions) {
+          // The reference's default: the LogDB space of the dropped entries
+          // is reclaimed at once, on the snapshot worker. With
+          // disable_auto_compactions it waits for request_compaction.
+          auto_compaction_ = true;
+          wake_snapshot();
         }
       }
       if (s.ok()) removed_to_ = log_->first_index() - 1;

@@ -47,9 +47,9 @@ void NodeHost::Impl::connection_event(const std::string& address, bool snapshot,
   });
 }
 
-void NodeHost::Impl::handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, bool failed) {
+void NodeHost::Impl::handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, uint64_t index, bool failed) {
   if (auto n = find(cluster_id)) {
-    SnapshotInfo si{cluster_id, n->node_id(), node_id, 0};
+    SnapshotInfo si{cluster_id, n->node_id(), node_id, index};
     events->system([si, failed](ISystemEventListener& l) {
       if (failed) {
         l.send_snapshot_aborted(si);

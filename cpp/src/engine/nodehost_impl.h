@@ -108,7 +108,7 @@ struct NodeHost::Impl : public transport::MessageHandler {
   void learn_address(uint64_t cluster_id, uint64_t node_id, const std::string& address) override;
   void handle_unreachable(uint64_t cluster_id, uint64_t node_id) override;
   void connection_event(const std::string& address, bool snapshot, bool failed) override;
-  void handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, bool failed) override;
+  void handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, uint64_t index, bool failed) override;
 
   // Ticker::ListNodes: every replica when the set changed since `seen`.
   uint64_t list_nodes(uint64_t seen, std::vector<std::shared_ptr<Node>>* out) const {

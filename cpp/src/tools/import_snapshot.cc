@@ -10,6 +10,7 @@
 #include "common/file_io.h"
 #include "snapshot/snapshot_dir.h"
 #include "snapshot/snapshot_file.h"
+#include "tools/tool_storage.h"
 
 namespace dragonboat::tools {
 namespace {
@@ -76,11 +77,8 @@ Status import_snapshot(const NodeHostConfig& config, const std::string& src_dir,
   hi.raft_address = config.raft_address;
   hi.deployment_id = config.deployment_id;
   hi.logdb_shards = config.resolved_logdb_shards();
-  logdb::RocksLogDBOptions lo;
-  lo.shards = hi.logdb_shards;
-  lo.wal_dir = config.wal_dir;
   logdb::HostStorage storage;
-  s = logdb::open_host_storage(config.node_host_dir, hi, lo, &storage);
+  s = open_tool_storage(config.node_host_dir, hi, config.wal_dir, &storage);
   if (!s.ok()) return s;
   // Copy the snapshot in with the directory protocol (crash-safe).
   std::string root = config.node_host_dir + "/snapshots/" + std::to_string(meta.cluster_id) + "-" + std::to_string(node_id);

@@ -4,10 +4,13 @@
 #include "logdb/host_storage.h"
 #include "snapshot/snapshot_dir.h"
 #include "snapshot/snapshot_file.h"
+#include "tools/tool_storage.h"
 
 namespace dragonboat::tools {
 
-Status read_host_dir(const std::string& dir, HostDirInfo* out) {
+Status read_host_dir(const std::string& dir, HostDirInfo* out) { return read_host_dir(dir, "", out); }
+
+Status read_host_dir(const std::string& dir, const std::string& wal_dir, HostDirInfo* out) {
   logdb::HostDirInfo flag;
   Status s = logdb::read_host_dir_info(dir, &flag);
   if (!s.ok()) return s;
@@ -19,10 +22,8 @@ Status read_host_dir(const std::string& dir, HostDirInfo* out) {
   out->format_version = flag.format_version;
   // Opening the LogDB takes the directory lock: the NodeHost must be stopped.
   logdb::HostStorage storage;
-  logdb::RocksLogDBOptions o;
-  o.shards = flag.logdb_shards;
   std::vector<logdb::NodeInfo> nodes;
-  s = logdb::open_host_storage(dir, flag, o, &storage);
+  s = open_tool_storage(dir, flag, wal_dir, &storage);
   if (s.ok()) s = storage.logdb->list_nodes(&nodes);
   if (!s.ok()) return s;
   for (const auto& n : nodes) {

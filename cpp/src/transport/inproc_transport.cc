@@ -181,7 +181,7 @@ void InProcTransport::run() {
           break;
         case Item::kSnapshotStatus:
           flush();
-          handler_->handle_snapshot_status(i.m.cluster_id, i.m.to, i.failed);
+          handler_->handle_snapshot_status(i.m.cluster_id, i.m.to, i.m.snapshot.index, i.failed);
           break;
       }
     }

@@ -246,8 +246,8 @@ void TcpTransport::Impl::stream_snapshot(Stream* st, raft::Message m) {
   }
   if (ok) ++stats.snapshots_sent;
   if (running) {
-    uint64_t c = m.cluster_id, n = m.to;
-    asio::post(io, [this, c, n, ok] { handler->handle_snapshot_status(c, n, !ok); });
+    uint64_t c = m.cluster_id, n = m.to, index = m.snapshot.index;
+    asio::post(io, [this, c, n, index, ok] { handler->handle_snapshot_status(c, n, index, !ok); });
   }
   st->done = true;
 }

@@ -441,12 +441,12 @@ void TcpTransport::hello(const std::string& address) {
 bool TcpTransport::send_snapshot(raft::Message m) {
   Impl& d = *impl_;
   if (!d.running) return false;
-  uint64_t c = m.cluster_id, n = m.to;
+  uint64_t c = m.cluster_id, n = m.to, index = m.snapshot.index;
   std::lock_guard<std::mutex> g(d.streams_mu);
   d.reap_streams(false);
   if (d.streams.size() >= d.opt.max_snapshot_streams) {
     // Too many streams at once: fail now; Raft sends the snapshot again.
-    asio::post(d.io, [&d, c, n] { d.handler->handle_snapshot_status(c, n, true); });
+    asio::post(d.io, [&d, c, n, index] { d.handler->handle_snapshot_status(c, n, index, true); });
     return false;
   }
   auto st = std::make_unique<Impl::Stream>();

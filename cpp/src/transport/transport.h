@@ -46,8 +46,8 @@ class MessageHandler {
   }
   // The remote node could not be reached; Raft should fall back to probing.
   virtual void handle_unreachable(uint64_t cluster_id, uint64_t node_id) = 0;
-  // Outcome of a snapshot this host sent to (cluster_id, node_id).
-  virtual void handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, bool failed) = 0;
+  // Outcome of the snapshot at `index` this host sent to (cluster_id, node_id).
+  virtual void handle_snapshot_status(uint64_t cluster_id, uint64_t node_id, uint64_t index, bool failed) = 0;
 };
 
 // (cluster ID, node ID) -> raft address, following membership changes.
