@@ -23,7 +23,7 @@ namespace {
 template <typename S>
 struct Field {
   const char* name;
-  std::variant<uint64_t S::*, bool S::*, std::string S::*> member;
+  std::variant<uint64_t S::*, bool S::*, std::string S::*, CompressionType S::*> member;
 };
 
 const Field<Config> kConfigFields[] = {
@@ -41,6 +41,7 @@ const Field<Config> kConfigFields[] = {
     {"is_observer", &Config::is_observer},
     {"is_witness", &Config::is_witness},
     {"quiesce", &Config::quiesce},
+    {"snapshot_compression_type", &Config::snapshot_compression_type},
 };
 
 // The listeners are not in the table: they are objects (listeners.h).
@@ -110,6 +111,12 @@ Config raft_config(const py::object& c) { return from_python(c, kConfigFields); 
 SnapshotOption snapshot_option(const py::object& o) { return from_python(o, kSnapshotFields); }
 
 void register_config(py::module_& m) {
+  py::enum_<CompressionType> ct(m, "CompressionType", "How snapshot files are compressed (config.CompressionType).");
+  ct.value("NO_COMPRESSION", CompressionType::kNoCompression)
+      .value("SNAPPY", CompressionType::kSnappy)
+      .value("LZ4", CompressionType::kLZ4);
+  // pybind11 leaves the enum's value property without a docstring.
+  ct.attr("value").attr("__doc__") = "The C++ enum's integer value.";
   m.def(
       "config_fields",
       [](const std::string& which) {

@@ -81,7 +81,9 @@ struct PyNodeHost {
   }
   // Calls the Python lookup under the state machine's mutex (mutex, then
   // GIL); a plugin's lookup takes and returns bytes, without the GIL.
-  py::object lookup(uint64_t cluster_id, const py::object& query) {
+  // `na`: the reference's NALookup: the Python state machine's
+  // na_lookup(bytes) -> bytes (NotImplementedError when it has none).
+  py::object lookup(uint64_t cluster_id, const py::object& query, bool na = false) {
     bool is_native;
     {
       std::lock_guard<std::mutex> g(mu);
@@ -107,7 +109,18 @@ struct PyNodeHost {
       g.lock();
     }
     if (s->closed) throw StatusError{"cluster_closed", "the replica of cluster " + std::to_string(cluster_id) + " stopped"};
-    return s->obj.attr("lookup")(query);
+    if (!na) return s->obj.attr("lookup")(query);
+    py::object fn = py::getattr(s->obj, "na_lookup", py::none());
+    if (fn.is_none()) {
+      PyErr_SetString(PyExc_NotImplementedError,
+                      "the state machine has no na_lookup(query: bytes) -> bytes (the reference's IExtended)");
+      throw py::error_already_set();
+    }
+    py::object answer = fn(query);
+    if (!py::isinstance<py::bytes>(answer)) {
+      throw py::type_error(std::string("na_lookup() must return bytes, not ") + Py_TYPE(answer.ptr())->tp_name);
+    }
+    return answer;
   }
 };
 
@@ -215,6 +228,8 @@ void register_nodehost(py::module_& m) {
              check(h.host().read_index(c, to_timeout(timeout), &rs));
              return rs;
            })
+      .def("na_lookup", [](PyNodeHost& h, uint64_t c, const py::bytes& q) { return h.lookup(c, q, true); },
+           "The state machine's na_lookup(bytes) -> bytes (a plugin's lookup); NotImplementedError without one.")
       .def("lookup", [](PyNodeHost& h, uint64_t c, const py::object& q) { return h.lookup(c, q); },
            "Queries the Python state machine of cluster c (mutex, then GIL).")
       .def("get_leader_id",

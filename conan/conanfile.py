@@ -1,7 +1,7 @@
 """Conan 2 recipe for the dragonboat C++ library.
 
 `conan create conan/` builds the library from this repository with the
-system's RocksDB, asio, OpenSSL, xxHash and LZ4 (Debian packages; offline),
+system's RocksDB, asio, OpenSSL, xxHash, LZ4 and Snappy (Debian packages; offline),
 installs it and runs test_package against it. See docs/cpp.md for using
 ConanCenter packages instead of the system libraries.
 """
@@ -47,9 +47,9 @@ class DragonboatConan(ConanFile):
 
     def package_info(self):
         # System dependencies, resolved offline (Debian): librocksdb-dev, libssl-dev,
-        # libxxhash-dev, liblz4-dev; asio is header-only and used inside the library.
+        # libxxhash-dev, liblz4-dev, libsnappy-dev; asio is header-only and used inside the library.
         self.cpp_info.libs = ["dragonboat"]
-        self.cpp_info.system_libs = ["rocksdb", "xxhash", "lz4", "ssl", "crypto", "pthread", "dl"]
+        self.cpp_info.system_libs = ["rocksdb", "xxhash", "lz4", "snappy", "ssl", "crypto", "pthread", "dl"]
         self.cpp_info.set_property("cmake_file_name", "dragonboat")
         self.cpp_info.set_property("cmake_target_name", "dragonboat::dragonboat")
         self.cpp_info.set_property("pkg_config_name", "dragonboat")

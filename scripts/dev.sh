@@ -39,6 +39,7 @@ install_system_deps() {
     "openssl:/usr/bin/openssl"
     "libxxhash-dev:/usr/include/xxhash.h"
     "liblz4-dev:/usr/include/lz4.h"
+    "libsnappy-dev:/usr/include/snappy-c.h"
     "cmake:/usr/bin/cmake"
     "g++:/usr/bin/g++"
     "ccache:/usr/bin/ccache"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dragonboat import _core, errors, events, tools
 from dragonboat.config import (
     ClusterInfo,
+    CompressionType,
     Config,
     Membership,
     NodeHostConfig,
@@ -34,6 +35,7 @@ __version__: str = _core.__version__
 
 __all__ = [
     "ClusterInfo",
+    "CompressionType",
     "ConcurrentStateMachine",
     "NodeHostInfo",
     "Config",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dragonboat import _check, _core
+from dragonboat._core import CompressionType as CompressionType
 from dragonboat.errors import InvalidAddressError, InvalidClusterSettingsError
 
 #: The longest tick (C++ ``kMaxRttMillisecond``): the engine's clocks count
@@ -34,6 +35,9 @@ def _check_fields(settings: Any) -> None:
                 _check.boolean(value, field.name)
             elif field.type == "str":
                 _check.string(value, field.name)
+            elif field.type == "CompressionType" and not isinstance(value, CompressionType):
+                raise TypeError(f"{field.name} must be a dragonboat.CompressionType, "
+                                f"not {_check.kind(value)}")
         except ValueError as e:
             raise InvalidClusterSettingsError(str(e)) from None
 
@@ -56,6 +60,7 @@ class Config:
     is_observer: bool = False
     is_witness: bool = False
     quiesce: bool = False
+    snapshot_compression_type: CompressionType = CompressionType.NO_COMPRESSION
 
     def validate(self) -> None:
         """Raises :class:`InvalidClusterSettingsError` naming the bad field

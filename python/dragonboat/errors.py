@@ -74,8 +74,9 @@ class ClusterNotReadyError(TemporaryError):
     """No leader is known yet, or the request was dropped: retry.
 
     A dropped proposal never entered any Raft log (a candidate, a follower
-    knowing no leader, a leader transfer, a second concurrent membership
-    change): it is not applied, and retrying it is safe.
+    knowing no leader, a leader transfer, a membership change while another
+    one proposed through another replica is pending): it is not applied, and
+    retrying it is safe.
     """
 
     code = "cluster_not_ready"

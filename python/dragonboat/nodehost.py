@@ -39,6 +39,16 @@ from dragonboat.statemachine import (
 Session = _core.Session
 
 
+def _completed_read(rs: RequestState, what: str) -> int:
+    """The cluster ID of ``rs``, a completed read_index request."""
+    if not isinstance(rs, RequestState):
+        raise TypeError(f"rs must be a dragonboat.RequestState, not {_check.kind(rs)}")
+    r = rs.wait(0)
+    if r is None or not r.completed():
+        raise InvalidOperationError(f"{what} needs a completed read_index request")
+    return rs.cluster_id
+
+
 class NodeHost:
     """One per process: runs many Raft groups over one LogDB and one transport."""
 
@@ -216,16 +226,15 @@ class NodeHost:
 
     def read_local_node(self, rs: RequestState, query: Any) -> Any:
         """Queries the state machine after ``rs`` (a read_index) completed."""
-        if not isinstance(rs, RequestState):
-            raise TypeError(f"rs must be a dragonboat.RequestState, not {_check.kind(rs)}")
-        r = rs.wait(0)
-        if r is None or not r.completed():
-            raise InvalidOperationError("read_local_node needs a completed read_index request")
-        return self._core.lookup(rs.cluster_id, query)
+        return self._core.lookup(_completed_read(rs, "read_local_node"), query)
 
-    def na_read_local_node(self, rs: RequestState, query: bytes) -> Any:
-        """read_local_node with a bytes query (the reference's byte-slice variant)."""
-        return self.read_local_node(rs, _check.payload(query, "query"))
+    def na_read_local_node(self, rs: RequestState, query: bytes) -> bytes:
+        """read_local_node through the state machine's ``na_lookup(query: bytes) -> bytes``
+        (the reference's IExtended.NALookup: bytes in and out, no object conversion);
+        NotImplementedError when the state machine has none. A C++ plugin's
+        lookup is that already."""
+        return self._core.na_lookup(_completed_read(rs, "na_read_local_node"),
+                                    _check.payload(query, "query"))
 
     def sync_read(self, cluster_id: int, query: Any, timeout: float) -> Any:
         """A linearizable read: read_index, wait, read_local_node."""

@@ -95,7 +95,7 @@ TEST_P(SnapshotRoundTrip, WritesAndReadsBack) {
 INSTANTIATE_TEST_SUITE_P(
     All, SnapshotRoundTrip,
     ::testing::Combine(::testing::ValuesIn(kRoundTripCases),
-                       ::testing::Values(Compression::kNone, Compression::kLz4),
+                       ::testing::Values(Compression::kNone, Compression::kLz4, Compression::kSnappy),
                        ::testing::Bool()),
     [](const auto& info) {
       return std::string(std::get<0>(info.param).name) + "_" +
@@ -105,7 +105,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(SnapshotFileTest, StreamingReadsWithOddBufferSizes) {
   const Bytes payload = text_bytes(300000);
-  for (Compression comp : {Compression::kNone, Compression::kLz4}) {
+  for (Compression comp : {Compression::kNone, Compression::kLz4, Compression::kSnappy}) {
     WriterOptions opts;
     opts.compression = comp;
     opts.block_size = 7000;
@@ -137,28 +137,56 @@ TEST_F(SnapshotFileTest, WriteChunkingDoesNotChangeTheFile) {
   }
 }
 
-TEST_F(SnapshotFileTest, Lz4BlockThatDoesNotShrinkIsStoredRaw) {
+TEST_F(SnapshotFileTest, CompressedBlockThatDoesNotShrinkIsStoredRaw) {
   // Block 0 random (stays raw), block 1 repetitive (compressed).
   Bytes payload = random_bytes(4096, 1);
   Bytes text = text_bytes(4096);
   payload.insert(payload.end(), text.begin(), text.end());
+  for (auto [comp, enc] : {std::pair{Compression::kLz4, BlockEncoding::kLz4},
+                           std::pair{Compression::kSnappy, BlockEncoding::kSnappy}}) {
+    SCOPED_TRACE(compression_name(comp));
+    WriterOptions opts;
+    opts.compression = comp;
+    opts.block_size = 4096;
+    const std::string p = path("mixed");
+    ASSERT_TRUE(write_snapshot(p, payload, opts).ok());
+    const Bytes f = read_file_bytes(p);
+    BlockHeader b0 = decode_block_header(f.data() + kHeaderSize);
+    EXPECT_EQ(b0.encoding, static_cast<uint32_t>(BlockEncoding::kRaw));
+    EXPECT_EQ(b0.stored_length, 4096u);
+    EXPECT_EQ(b0.uncompressed_length, 4096u);
+    BlockHeader b1 = decode_block_header(f.data() + kHeaderSize + kBlockHeaderSize + 4096);
+    EXPECT_EQ(b1.encoding, static_cast<uint32_t>(enc));
+    EXPECT_LT(b1.stored_length, 4096u);
+    EXPECT_EQ(b1.uncompressed_length, 4096u);
+    Bytes back;
+    ASSERT_TRUE(read_snapshot(p, 1000, &back).ok());
+    EXPECT_TRUE(back == payload);
+  }
+}
+
+TEST_F(SnapshotFileTest, ABlockOfTheOtherCompressionIsCorrupt) {
+  // An LZ4 block in a Snappy file (or the reverse) is refused by name, not
+  // handed to the wrong decoder.
+  const Bytes payload = text_bytes(4096);
   WriterOptions opts;
-  opts.compression = Compression::kLz4;
+  opts.compression = Compression::kSnappy;
   opts.block_size = 4096;
-  const std::string p = path("mixed");
+  const std::string p = path("swap");
   ASSERT_TRUE(write_snapshot(p, payload, opts).ok());
-  const Bytes f = read_file_bytes(p);
-  BlockHeader b0 = decode_block_header(f.data() + kHeaderSize);
-  EXPECT_EQ(b0.encoding, static_cast<uint32_t>(BlockEncoding::kRaw));
-  EXPECT_EQ(b0.stored_length, 4096u);
-  EXPECT_EQ(b0.uncompressed_length, 4096u);
-  BlockHeader b1 = decode_block_header(f.data() + kHeaderSize + kBlockHeaderSize + 4096);
-  EXPECT_EQ(b1.encoding, static_cast<uint32_t>(BlockEncoding::kLz4));
-  EXPECT_LT(b1.stored_length, 4096u);
-  EXPECT_EQ(b1.uncompressed_length, 4096u);
+  Bytes f = read_file_bytes(p);
+  // Rewrite block 0's encoding to LZ4, its checksum with it.
+  uint8_t* hdr = f.data() + kHeaderSize;
+  BlockHeader b = decode_block_header(hdr);
+  ASSERT_EQ(b.encoding, static_cast<uint32_t>(BlockEncoding::kSnappy));
+  b.encoding = static_cast<uint32_t>(BlockEncoding::kLz4);
+  encode_block_header(b, hdr);
+  put_u64(hdr + kBlockChecksumOffset, block_checksum(0, hdr, hdr + kBlockHeaderSize, b.stored_length));
+  write_file_bytes(p, f);
   Bytes back;
-  ASSERT_TRUE(read_snapshot(p, 1000, &back).ok());
-  EXPECT_TRUE(back == payload);
+  Status s = read_snapshot(p, 1000, &back);
+  EXPECT_EQ(s.code(), ErrorCode::kCorrupted) << s.to_string();
+  EXPECT_NE(s.message().find("lz4 block in a file without lz4 compression"), std::string::npos) << s.to_string();
 }
 
 TEST_F(SnapshotFileTest, HeaderLayoutIsAsDocumented) {
@@ -252,7 +280,7 @@ TEST_F(SnapshotFileTest, ValidHeaderWithUnsupportedVersionIsRejected) {
 }
 
 TEST_F(SnapshotFileTest, CorruptByteInABlockNamesTheBlock) {
-  for (Compression comp : {Compression::kNone, Compression::kLz4}) {
+  for (Compression comp : {Compression::kNone, Compression::kLz4, Compression::kSnappy}) {
     const std::string p = path("b");
     const Bytes payload = text_bytes(4 * 4096);
     WriterOptions opts;
@@ -291,7 +319,7 @@ TEST_F(SnapshotFileTest, CorruptByteInABlockNamesTheBlock) {
 TEST_F(SnapshotFileTest, EveryFlippedByteIsDetected) {
   // Exhaustive over a small file: header, three block headers and bodies,
   // and the tail.
-  for (Compression comp : {Compression::kNone, Compression::kLz4}) {
+  for (Compression comp : {Compression::kNone, Compression::kLz4, Compression::kSnappy}) {
     const std::string p = path("flip");
     Bytes payload = text_bytes(250);
     WriterOptions opts;
@@ -359,7 +387,7 @@ TEST_F(SnapshotFileTest, TailMismatchWithholdsTheLastBlock) {
 }
 
 TEST_F(SnapshotFileTest, TruncatedFileIsDetectedAtEveryLength) {
-  for (Compression comp : {Compression::kNone, Compression::kLz4}) {
+  for (Compression comp : {Compression::kNone, Compression::kLz4, Compression::kSnappy}) {
     const std::string p = path("trunc");
     const Bytes payload = text_bytes(350);
     WriterOptions opts;

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import faulthandler
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,6 +16,13 @@ import pytest
 import dragonboat
 from dragonboat import Config, NodeHost, NodeHostConfig, Session, StateMachine
 from dragonboat.errors import ClusterNotFoundError, TemporaryError
+from dragonboat.events import (
+    ConnectionInfo,
+    EntryInfo,
+    NodeInfo,
+    SnapshotInfo,
+    SystemEventListener,
+)
 from dragonboat.statemachine import SnapshotReader, SnapshotWriter
 
 if TYPE_CHECKING:
@@ -50,6 +59,10 @@ class KV(StateMachine):
         if isinstance(query, bytes):  # na_read_local_node and C++-style callers
             query = query.decode()
         return self.data.get(query)
+
+    def na_lookup(self, query: bytes) -> bytes:
+        """The reference's NALookup: bytes in, bytes out."""
+        return self.data.get(query.decode(), "").encode()
 
     def save_snapshot(self, writer: SnapshotWriter) -> None:
         for k, v in sorted(self.data.items()):
@@ -137,6 +150,125 @@ class Hosts:
         for nh in self.hosts:
             if nh is not None:
                 nh.stop()
+
+
+class ConfiguredHosts(Hosts):
+    """Hosts with extra NodeHostConfig fields (``settings[i]`` for host i) and
+    groups of any Config fields; ``with`` stops them all."""
+
+    def __init__(self, tmp: Path, n: int, settings: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(tmp, n)
+        self.settings = settings if settings is not None else [{} for _ in range(n)]
+
+    def config(self, i: int) -> NodeHostConfig:
+        return dataclasses.replace(super().config(i), **self.settings[i])
+
+    def __enter__(self) -> ConfiguredHosts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start_all(self) -> ConfiguredHosts:
+        for i in range(len(self.hosts)):
+            self.start(i)
+        return self
+
+    def group_config(self, i: int, cluster_id: int = 1, **fields: Any) -> Config:
+        """Host i's node (i + 1): election_rtt 10, check_quorum on, then ``fields``."""
+        return Config(**{"node_id": i + 1, "cluster_id": cluster_id, "election_rtt": 10,
+                         "check_quorum": True, **fields})
+
+    def start_configured(self, i: int, members: int, cluster_id: int = 1,
+                         **fields: Any) -> None:
+        """As start_replica, with any Config ``fields``."""
+        initial = {j + 1: self.addresses[j] for j in range(members)}
+        self.host(i).start_cluster(initial, False, self.factory(i),
+                                   self.group_config(i, cluster_id, **fields))
+
+    def start_configured_group(self, members: int, cluster_id: int = 1, **fields: Any) -> None:
+        for i in range(members):
+            self.start_configured(i, members, cluster_id, **fields)
+
+
+class EventLog(SystemEventListener):
+    """Records every system event of a NodeHost, in order, as ``(name, info)``;
+    ``wait`` blocks (on a condition, with a timeout) until a matching one arrived."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, Any]] = []
+        self._cond = threading.Condition()
+
+    def _add(self, name: str, info: Any) -> None:
+        with self._cond:
+            self.seen.append((name, info))
+            self._cond.notify_all()
+
+    def of(self, name: str) -> list[Any]:
+        """The infos of the ``name`` events so far, in order."""
+        with self._cond:
+            return [info for n, info in self.seen if n == name]
+
+    def position(self, name: str, pred: Callable[[Any], bool] = lambda info: True) -> int:
+        """Where the first matching ``name`` event is in ``seen`` (-1: none yet)."""
+        with self._cond:
+            return next((i for i, (n, info) in enumerate(self.seen) if n == name and pred(info)),
+                        -1)
+
+    def wait(self, name: str, pred: Callable[[Any], bool] = lambda info: True,
+             timeout: float = 30.0) -> Any:
+        """The first ``name`` event whose info satisfies ``pred`` (AssertionError
+        naming what did arrive if none does within ``timeout`` seconds)."""
+        with self._cond:
+            def find() -> Any:
+                return next((info for n, info in self.seen if n == name and pred(info)), None)
+
+            if not self._cond.wait_for(lambda: find() is not None, timeout):
+                raise AssertionError(f"no matching {name} event within {timeout}s; "
+                                     f"seen: {[n for n, _ in self.seen]}")
+            return find()
+
+    def node_ready(self, info: NodeInfo) -> None:
+        self._add("node_ready", info)
+
+    def node_unloaded(self, info: NodeInfo) -> None:
+        self._add("node_unloaded", info)
+
+    def membership_changed(self, info: NodeInfo) -> None:
+        self._add("membership_changed", info)
+
+    def connection_established(self, info: ConnectionInfo) -> None:
+        self._add("connection_established", info)
+
+    def connection_failed(self, info: ConnectionInfo) -> None:
+        self._add("connection_failed", info)
+
+    def send_snapshot_started(self, info: SnapshotInfo) -> None:
+        self._add("send_snapshot_started", info)
+
+    def send_snapshot_completed(self, info: SnapshotInfo) -> None:
+        self._add("send_snapshot_completed", info)
+
+    def send_snapshot_aborted(self, info: SnapshotInfo) -> None:
+        self._add("send_snapshot_aborted", info)
+
+    def snapshot_received(self, info: SnapshotInfo) -> None:
+        self._add("snapshot_received", info)
+
+    def snapshot_recovered(self, info: SnapshotInfo) -> None:
+        self._add("snapshot_recovered", info)
+
+    def snapshot_created(self, info: SnapshotInfo) -> None:
+        self._add("snapshot_created", info)
+
+    def snapshot_compacted(self, info: SnapshotInfo) -> None:
+        self._add("snapshot_compacted", info)
+
+    def log_compacted(self, info: EntryInfo) -> None:
+        self._add("log_compacted", info)
+
+    def logdb_compacted(self, info: EntryInfo) -> None:
+        self._add("logdb_compacted", info)
 
 
 @contextlib.contextmanager

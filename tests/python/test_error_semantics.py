@@ -78,3 +78,39 @@ def test_a_state_machine_may_abort_a_snapshot_save(tmp_path: Path) -> None:
         assert nh.stale_read(1, "b") == "2"
     finally:
         h.stop()
+
+
+class PlainKV(KV):
+    """A state machine without na_lookup (no IExtended)."""
+
+    na_lookup = None  # type: ignore[assignment]
+
+
+def test_na_read_local_node_needs_na_lookup(tmp_path: Path) -> None:
+    h = Hosts(tmp_path, 1)
+    try:
+        nh = h.start(0)
+        nh.start_cluster({1: h.addresses[0]}, False, lambda c, n: KV(),
+                         dragonboat.Config(node_id=1, cluster_id=1, election_rtt=10))
+        nh.start_cluster({1: h.addresses[0]}, False, lambda c, n: PlainKV(),
+                         dragonboat.Config(node_id=1, cluster_id=2, election_rtt=10))
+        def write(cid: int) -> None:
+            retry(lambda: nh.sync_propose(nh.get_noop_session(cid), b"k=v", 5.0))
+
+        write(1)
+        write(2)
+        rs1 = retry(lambda: _completed(nh.read_index(1, 5.0)), idempotent=True)
+        assert nh.na_read_local_node(rs1, b"k") == b"v"
+        rs2 = retry(lambda: _completed(nh.read_index(2, 5.0)), idempotent=True)
+        with pytest.raises(NotImplementedError, match="na_lookup"):
+            nh.na_read_local_node(rs2, b"k")
+        assert nh.read_local_node(rs2, "k") == "v"  # lookup still serves
+    finally:
+        h.stop()
+
+
+def _completed(rs: dragonboat.RequestState) -> dragonboat.RequestState:
+    r = rs.wait(10.0)
+    assert r is not None
+    r.raise_for_outcome()
+    return rs

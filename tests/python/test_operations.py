@@ -119,7 +119,7 @@ def test_na_read_local_node_and_done_callbacks(three: Hosts) -> None:
     nh = three.host(three.leader())
     retry(lambda: nh.sync_propose(nh.get_noop_session(1), b"n=5", 5.0))
     rs = retry(lambda: _done_rs(nh.read_index(1, 5.0)), idempotent=True)
-    assert nh.na_read_local_node(rs, b"n") == "5"
+    assert nh.na_read_local_node(rs, b"n") == b"5"  # through KV.na_lookup
     # Callbacks: each registered one runs once with the outcome, also when
     # registered after completion; one that raises does not stop the others.
     seen: list[RequestResult] = []

@@ -16,6 +16,9 @@
 namespace dragonboat {
 
 // Per Raft node (one replica of one group).
+// How snapshot files are compressed (the reference's config.CompressionType).
+enum class CompressionType : uint8_t { kNoCompression = 0, kSnappy = 1, kLZ4 = 2 };
+
 struct Config {
   uint64_t node_id = 0;     // non-zero, unique within the group
   uint64_t cluster_id = 0;  // the group
@@ -49,6 +52,10 @@ struct Config {
   bool is_witness = false;   // voting member without a state machine
   // Idle groups stop heartbeating (thousands of idle groups cost little).
   bool quiesce = false;
+  // Snapshot files are written compressed block by block (a block is kept
+  // compressed only when that makes it smaller), and streamed to followers
+  // as stored. Readers take any compression, so it may change between runs.
+  CompressionType snapshot_compression_type = CompressionType::kNoCompression;
 
   // OK, or kInvalidClusterSettings naming the field.
   Status validate() const;

@@ -222,7 +222,8 @@ class NodeHost {
   // Reclaims the disk space of log entries already dropped after snapshots
   // (a RocksDB compaction of their range): what every snapshot does by
   // itself unless Config::disable_auto_compactions. The RequestState
-  // completes when done; kRejected while no entry was ever dropped.
+  // completes when done; kRejected when no entry was dropped since the last
+  // compaction (requested or automatic).
   Status request_compaction(uint64_t cluster_id, uint64_t node_id, RequestStatePtr* rs);
 
   // ---- information -------------------------------------------------------------

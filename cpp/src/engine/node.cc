@@ -149,11 +149,10 @@ Status Node::propose_config_change(const raft::ConfigChange& cc, uint64_t timeou
 }
 
 Status Node::request_compaction(RequestStatePtr* rs) {
-  // As the reference: rejected only while no log entry was ever dropped;
-  // otherwise the LogDB range up to the last dropped entry is compacted
-  // (again, if an automatic compaction already did it).
-  if (removed_to_ == 0) {
-    return Status(ErrorCode::kRejected, "nothing to reclaim: no log entries were dropped yet");
+  // As the reference: rejected when no log entry was dropped since the last
+  // compaction (requested, or automatic after a snapshot).
+  if (removed_to_ <= reclaimed_to_) {
+    return Status(ErrorCode::kRejected, "nothing to reclaim: no log entries were dropped since the last compaction");
   }
   {
     std::lock_guard<std::mutex> g(mu_);

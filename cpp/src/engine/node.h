@@ -41,6 +41,7 @@
 #include "raft/peer.h"
 #include "rsm/applier.h"
 #include "rsm/managed_sm.h"
+#include "snapshot/format.h"
 #include "transport/transport.h"
 
 namespace dragonboat::engine {
@@ -263,6 +264,7 @@ class Node {
   Status save_snapshot_op(const SnapshotOp& op);
   Status recover_snapshot_op(const SnapshotOp& op);
   void compact_logdb();  // request_compaction's work
+  snapshot::Compression snapshot_compression() const;  // Config::snapshot_compression_type
 
   // ---- fixed at open ----
   NodeOptions opt_;

@@ -29,13 +29,22 @@ void Node::note_snapshot_sent(uint64_t to, uint64_t index) {
   }
 }
 
+snapshot::Compression Node::snapshot_compression() const {
+  switch (opt_.config.snapshot_compression_type) {
+    case CompressionType::kSnappy: return snapshot::Compression::kSnappy;
+    case CompressionType::kLZ4: return snapshot::Compression::kLz4;
+    case CompressionType::kNoCompression: break;
+  }
+  return snapshot::Compression::kNone;
+}
+
 Status Node::save_snapshot_op(const SnapshotOp& op) {
   bool exported = op.exported();
   std::string root = exported ? op.request.export_path : opt_.snapshot_root;
   snapshot::SnapshotMeta meta;
   Status s = rsm::save_prepared_snapshot(root, cluster_id(), node_id(), op.index, op.term,
                                          op.metadata_only ? nullptr : sm_, op.ctx, op.session_table, &meta,
-                                         &stopped_, op.synced_index);
+                                         &stopped_, op.synced_index, snapshot_compression());
   if (!s.ok() && stopped_) {
     if (op.requested()) snapshot_reqs_.complete(op.request_key, RequestResultCode::kTerminated);
     return Status::OK();  // given up because the node stops: not a failure
@@ -108,7 +117,7 @@ Status Node::stream_snapshot_op(const SnapshotOp& op) {
   (void)snapshot::remove_snapshots_before(root, op.index);  // older streamed copies
   snapshot::SnapshotMeta meta;
   Status s = rsm::save_prepared_snapshot(root, cluster_id(), node_id(), op.index, op.term, sm_, op.ctx,
-                                         op.session_table, &meta);
+                                         op.session_table, &meta, nullptr, 0, snapshot_compression());
   if (s.code() == ErrorCode::kRejected) {
     // Made already for another follower: reuse it.
     std::vector<snapshot::SnapshotMeta> all;

@@ -73,14 +73,17 @@ Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node
 Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
                               uint64_t term, ManagedSM* sm, const std::string& ctx,
                               const std::string& table, snapshot::SnapshotMeta* meta,
-                              const std::atomic<bool>* stopped, uint64_t synced_index) {
+                              const std::atomic<bool>* stopped, uint64_t synced_index,
+                              snapshot::Compression compression) {
   snapshot::SnapshotMeta id;
   id.cluster_id = cluster_id;
   id.node_id = node_id;
   id.index = index;
   id.term = term;
   std::unique_ptr<snapshot::SnapshotBuilder> b;
-  Status s = snapshot::SnapshotBuilder::begin(root, id, snapshot::WriterOptions{}, &b);
+  snapshot::WriterOptions options;
+  options.compression = compression;
+  Status s = snapshot::SnapshotBuilder::begin(root, id, options, &b);
   if (!s.ok()) return s;
   std::string header(1, static_cast<char>(sm ? kPayloadV1 : kPayloadMetadataOnly));
   bytes::append_u64(&header, table.size());

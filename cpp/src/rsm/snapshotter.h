@@ -17,6 +17,7 @@
 #include "dragonboat/statemachine.h"
 #include "rsm/managed_sm.h"
 #include "rsm/session.h"
+#include "snapshot/format.h"
 #include "snapshot/snapshot_dir.h"
 
 namespace dragonboat::rsm {
@@ -40,11 +41,13 @@ Status save_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node
 // A metadata-only snapshot also records `synced_index`: the last entry the
 // (on-disk) state machine had received when it was synced for it, which may
 // be below `index` when the entries after it never reach the state machine
-// (no-ops, membership changes).
+// (no-ops, membership changes). `compression`: how the file's blocks are
+// stored (readers take any).
 Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint64_t node_id, uint64_t index,
                               uint64_t term, ManagedSM* sm, const std::string& ctx,
                               const std::string& session_table, snapshot::SnapshotMeta* meta,
-                              const std::atomic<bool>* stopped = nullptr, uint64_t synced_index = 0);
+                              const std::atomic<bool>* stopped = nullptr, uint64_t synced_index = 0,
+                              snapshot::Compression compression = snapshot::Compression::kNone);
 
 // OK when `path` is a metadata-only snapshot; *synced_index gets the index
 // it recorded (left unchanged for a snapshot written before it was

@@ -55,6 +55,7 @@ const char* compression_name(Compression c) {
   switch (c) {
     case Compression::kNone: return "none";
     case Compression::kLz4: return "lz4";
+    case Compression::kSnappy: return "snappy";
   }
   return "unknown";
 }

@@ -22,12 +22,14 @@ namespace dragonboat::snapshot {
 enum class Compression : uint32_t {
   kNone = 0,  // every block stored as is
   kLz4 = 1,   // blocks LZ4 block-compressed when that makes them smaller
+  kSnappy = 2,  // blocks Snappy-compressed when that makes them smaller
 };
 
 // How one block's bytes are stored (recorded in the block header).
 enum class BlockEncoding : uint32_t {
   kRaw = 0,  // stored bytes are the payload bytes
   kLz4 = 1,  // stored bytes are one LZ4 block decompressing to the payload bytes
+  kSnappy = 2,  // stored bytes are one Snappy buffer decompressing to the payload bytes
 };
 
 // Which checksum protects blocks (recorded in the header). Only XXH3-64.
@@ -35,7 +37,7 @@ enum class ChecksumType : uint32_t {
   kXxh3_64 = 1,
 };
 
-// Returns "none" / "lz4", or "unknown".
+// Returns "none" / "lz4" / "snappy", or "unknown".
 const char* compression_name(Compression c);
 
 inline constexpr uint32_t kFormatVersion = 1;

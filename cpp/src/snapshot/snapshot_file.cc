@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lz4.h>
+#include <snappy-c.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/enum_util.h"
 #include "common/file_io.h"
 
 namespace dragonboat::snapshot {
@@ -40,7 +42,7 @@ Status SnapshotWriter::create(const std::string& path, const WriterOptions& opti
                       " outside [" + std::to_string(kMinBlockSize) + ", " +
                       std::to_string(kMaxBlockSize) + "]");
   }
-  if (options.compression != Compression::kNone && options.compression != Compression::kLz4) {
+  if (!one_of(options.compression, {Compression::kNone, Compression::kLz4, Compression::kSnappy})) {
     return Status(ErrorCode::kInvalidOperation,
                   "snapshot writer: unknown compression " +
                       std::to_string(static_cast<uint32_t>(options.compression)));
@@ -66,6 +68,7 @@ SnapshotWriter::SnapshotWriter(std::string path, int fd, const WriterOptions& op
     : path_(std::move(path)), fd_(fd), options_(options) {
   buffer_.reserve(options_.block_size);
   if (options_.compression == Compression::kLz4) compressed_.resize(options_.block_size);
+  if (options_.compression == Compression::kSnappy) compressed_.resize(snappy_max_compressed_length(options_.block_size));
 }
 
 SnapshotWriter::~SnapshotWriter() {
@@ -122,6 +125,15 @@ Status SnapshotWriter::emit_block(const uint8_t* data, size_t n) {
       stored = compressed_.data();
       stored_len = static_cast<size_t>(c);
       b.encoding = static_cast<uint32_t>(BlockEncoding::kLz4);
+    }
+  } else if (options_.compression == Compression::kSnappy && n > 1) {
+    size_t c = compressed_.size();
+    if (snappy_compress(reinterpret_cast<const char*>(data), n, reinterpret_cast<char*>(compressed_.data()), &c) ==
+            SNAPPY_OK &&
+        c < n) {  // kept only when the block shrinks
+      stored = compressed_.data();
+      stored_len = c;
+      b.encoding = static_cast<uint32_t>(BlockEncoding::kSnappy);
     }
   }
   b.stored_length = static_cast<uint32_t>(stored_len);
@@ -216,8 +228,8 @@ Status SnapshotReader::open(const std::string& path, std::unique_ptr<SnapshotRea
   if (h.checksum_type != static_cast<uint32_t>(ChecksumType::kXxh3_64)) {
     return corrupted(path, "unknown checksum type " + std::to_string(h.checksum_type));
   }
-  if (h.compression != static_cast<uint32_t>(Compression::kNone) &&
-      h.compression != static_cast<uint32_t>(Compression::kLz4)) {
+  if (!one_of(static_cast<Compression>(h.compression),
+              {Compression::kNone, Compression::kLz4, Compression::kSnappy})) {
     return corrupted(path, "unknown compression type " + std::to_string(h.compression));
   }
   if (h.block_size < kMinBlockSize || h.block_size > kMaxBlockSize) {
@@ -338,12 +350,18 @@ Status SnapshotReader::load_block() {
       return corrupt_block("raw block with stored length " + std::to_string(b.stored_length) +
                            " != uncompressed length " + std::to_string(b.uncompressed_length));
     }
-  } else if (b.encoding == static_cast<uint32_t>(BlockEncoding::kLz4)) {
-    if (header_.compression != static_cast<uint32_t>(Compression::kLz4)) {
-      return corrupt_block("lz4 block in a file without compression");
+  } else if (b.encoding == static_cast<uint32_t>(BlockEncoding::kLz4) ||
+             b.encoding == static_cast<uint32_t>(BlockEncoding::kSnappy)) {
+    // A compressed block must match the file's compression and be smaller
+    // than what it decompresses to (the writer keeps it only then).
+    const bool lz4 = b.encoding == static_cast<uint32_t>(BlockEncoding::kLz4);
+    const char* what = lz4 ? "lz4" : "snappy";
+    const Compression want = lz4 ? Compression::kLz4 : Compression::kSnappy;
+    if (header_.compression != static_cast<uint32_t>(want)) {
+      return corrupt_block(std::string(what) + " block in a file without " + what + " compression");
     }
     if (b.stored_length == 0 || b.stored_length >= b.uncompressed_length) {
-      return corrupt_block("lz4 block with stored length " + std::to_string(b.stored_length) +
+      return corrupt_block(std::string(what) + " block with stored length " + std::to_string(b.stored_length) +
                            " not below uncompressed length " +
                            std::to_string(b.uncompressed_length));
     }
@@ -373,13 +391,25 @@ Status SnapshotReader::load_block() {
   }
   if (!raw) {
     if (data_.size() < b.uncompressed_length) data_.resize(header_.block_size);
-    int n = LZ4_decompress_safe(reinterpret_cast<const char*>(stored_.data()),
-                                reinterpret_cast<char*>(data_.data()),
-                                static_cast<int>(b.stored_length),
-                                static_cast<int>(b.uncompressed_length));
-    if (n != static_cast<int>(b.uncompressed_length)) {
-      return corrupt_block("lz4 data does not decode to " +
-                           std::to_string(b.uncompressed_length) + " bytes");
+    if (b.encoding == static_cast<uint32_t>(BlockEncoding::kLz4)) {
+      int n = LZ4_decompress_safe(reinterpret_cast<const char*>(stored_.data()),
+                                  reinterpret_cast<char*>(data_.data()),
+                                  static_cast<int>(b.stored_length),
+                                  static_cast<int>(b.uncompressed_length));
+      if (n != static_cast<int>(b.uncompressed_length)) {
+        return corrupt_block("lz4 data does not decode to " +
+                             std::to_string(b.uncompressed_length) + " bytes");
+      }
+    } else {
+      // Snappy records the decompressed length itself: it must agree
+      // before anything is written into the block buffer.
+      const char* in = reinterpret_cast<const char*>(stored_.data());
+      size_t n = 0;
+      if (snappy_uncompressed_length(in, b.stored_length, &n) != SNAPPY_OK || n != b.uncompressed_length ||
+          snappy_uncompress(in, b.stored_length, reinterpret_cast<char*>(data_.data()), &n) != SNAPPY_OK ||
+          n != b.uncompressed_length) {
+        return corrupt_block("snappy data does not decode to " + std::to_string(b.uncompressed_length) + " bytes");
+      }
     }
   }
   digest_.add(b.checksum);
