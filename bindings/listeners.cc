@@ -18,12 +18,12 @@ namespace {
 // Python listeners, called on the NodeHost's events thread (no engine lock
 // held there): `method` gets the event's bound struct (a copy), called with
 // the GIL taken.
-template <typename Info>
-void call_listener(const py::object& obj, const char* method, const Info& info) {
+template <typename... Info>
+void call_listener(const py::object& obj, const char* method, const Info&... info) {
   EngineGIL gil;
   if (!py::hasattr(obj, method)) return;
   try {
-    obj.attr(method)(info);
+    obj.attr(method)(info...);
   } catch (py::error_already_set& e) {
     log_message(LogLevel::kError, "python", std::string("event listener ") + method + " raised " + e.what());
   }
@@ -54,6 +54,7 @@ struct PySystemListener : ISystemEventListener {
   void snapshot_compacted(const SnapshotInfo& i) override { snap("snapshot_compacted", i); }
   void log_compacted(const EntryInfo& i) override { entry("log_compacted", i); }
   void logdb_compacted(const EntryInfo& i) override { entry("logdb_compacted", i); }
+  void node_host_shutting_down() override { call_listener(*obj, "node_host_shutting_down"); }
 };
 
 // The docstring of an event field (the same name means the same thing in

@@ -4,8 +4,9 @@ Set ``NodeHostConfig.raft_event_listener`` / ``system_event_listener`` to
 objects implementing any of the methods below, or to plain callables:
 ``raft_event_listener(info: LeaderInfo)`` and
 ``system_event_listener(event: str, info)`` (``event`` is the method name,
-e.g. ``"node_ready"``). They are called in order on one NodeHost thread
-(never an engine thread), with the GIL; a slow listener delays only later
+e.g. ``"node_ready"``; ``info`` is None for ``node_host_shutting_down``).
+They are called in order on one NodeHost thread (never an engine thread),
+with the GIL; a slow listener delays only later
 events. An exception in a listener is logged and ignored.
 """
 
@@ -82,6 +83,9 @@ class SystemEventListener:
     def logdb_compacted(self, info: EntryInfo) -> None:  # noqa: B027
         """The LogDB reclaimed the disk space of dropped entries."""
 
+    def node_host_shutting_down(self) -> None:  # noqa: B027
+        """NodeHost.stop() began (the replicas' node_unloaded follow)."""
+
 
 _RAFT_EVENTS = {"leader_updated"}
 _SYSTEM_EVENTS = {name for name in vars(SystemEventListener) if not name.startswith("_")}
@@ -100,7 +104,7 @@ class _FunctionAdapter:
             raise AttributeError(name)
         fn = self._fn
         if self._system:
-            return lambda info: fn(name, info)
+            return lambda info=None: fn(name, info)  # node_host_shutting_down: no info
         return fn
 
 

@@ -197,6 +197,10 @@ def test_listeners_may_be_plain_callables(tmp_path: Path) -> None:
         retry(lambda: nh.sync_propose(nh.get_noop_session(7), b"a=1", 5.0))
         assert wait_for(lambda: any(i.cluster_id == 7 and i.leader_id == 1 for i in leaders))
         assert wait_for(lambda: ("node_ready", NodeInfo(7, 1)) in system)
+    # stop() delivers what was queued: the host's shutdown, then its replicas unloading.
+    names = [event for event, _ in system]
+    assert ("node_host_shutting_down", None) in system
+    assert names.index("node_host_shutting_down") < names.index("node_unloaded")
 
 
 def test_engine_log_lines_reach_python_logging(three: Hosts) -> None:

@@ -70,6 +70,7 @@ class ISystemEventListener {
   virtual void snapshot_compacted(const SnapshotInfo&) {}  // older snapshot files removed
   virtual void log_compacted(const EntryInfo&) {}          // log entries up to index dropped
   virtual void logdb_compacted(const EntryInfo&) {}        // their disk space reclaimed
+  virtual void node_host_shutting_down() {}                 // NodeHost::stop began
 };
 
 }  // namespace dragonboat

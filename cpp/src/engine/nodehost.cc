@@ -191,6 +191,8 @@ void NodeHost::Impl::stop_all() {
     stopped = true;
     for (auto& [id, e] : nodes) ids.push_back(id);
   }
+  // First of the host's last events: its replicas' node_unloaded follow.
+  events->system([](ISystemEventListener& l) { l.node_host_shutting_down(); });
   if (ticker) ticker->stop();
   for (uint64_t id : ids) (void)stop_cluster(id);
   if (transport) transport->stop();
