@@ -7,6 +7,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <tuple>
 
 #include "dragonboat/nodehost.h"
 #include "errors.h"
@@ -14,6 +15,19 @@
 #include "state_machines.h"
 
 namespace dragonboat::bindings {
+
+namespace {
+// Python callbacks run on the completion dispatcher (gil.h), never on the
+// engine thread that completes the request.
+void on_committed(RequestState& rs, py::function cb) {
+  auto holder = std::make_shared<py::function>(std::move(cb));
+  rs.on_committed([holder](bool committed) { post_committed(holder, committed); });
+}
+void on_complete(RequestState& rs, py::function cb) {
+  auto holder = std::make_shared<py::function>(std::move(cb));
+  rs.on_complete([holder](const RequestResult& r) { post_completion(holder, r); });
+}
+}  // namespace
 
 void register_requests(py::module_& m) {
   // The no-op session has no series: the reference panics when one is
@@ -36,30 +50,37 @@ void register_requests(py::module_& m) {
       .def_readonly("series_id", &Session::series_id, "The ID of the proposal being made.")
       .def_readonly("responded_to", &Session::responded_to,
                     "The last series ID whose result the client has seen (the group may forget it).")
-      .def("is_noop", &Session::is_noop, "Whether this is the no-op session (never deduplicated).")
-      .def("proposal_completed", regular_only(&Session::proposal_completed, "proposal_completed"),
-           "Call after a proposal completed, before the next one (not after a timeout: retry unchanged).")
-      .def("prepare_for_register", regular_only(&Session::prepare_for_register, "prepare_for_register"),
-           "Makes propose_session register this session.")
-      .def("prepare_for_unregister", regular_only(&Session::prepare_for_unregister, "prepare_for_unregister"),
-           "Makes propose_session unregister this session.")
-      .def("prepare_for_propose", regular_only(&Session::prepare_for_propose, "prepare_for_propose"),
-           "Call once propose_session registered this session: it is ready for proposals.");
+      .def("is_noop", &Session::is_noop, "Whether this is the no-op session (never deduplicated).");
+  // The session's steps: (name, step, docstring), each refused on the no-op session.
+  const std::tuple<const char*, void (Session::*)(), const char*> steps[] = {
+      {"proposal_completed", &Session::proposal_completed,
+       "Call after a proposal completed, before the next one (not after a timeout: retry unchanged)."},
+      {"prepare_for_register", &Session::prepare_for_register, "Makes propose_session register this session."},
+      {"prepare_for_unregister", &Session::prepare_for_unregister, "Makes propose_session unregister this session."},
+      {"prepare_for_propose", &Session::prepare_for_propose,
+       "Call once propose_session registered this session: it is ready for proposals."},
+  };
+  auto session = py::reinterpret_borrow<py::class_<Session>>(m.attr("Session"));
+  for (const auto& [name, step, doc] : steps) session.def(name, regular_only(step, name), doc);
 
   // A value type bound directly (not a dict wrapped in Python): completion
   // callbacks are the hottest Python path of a busy client.
-  py::class_<RequestResult>(m, "RequestResult", "The outcome of a request (the reference's RequestResult).")
+  py::class_<RequestResult> result(m, "RequestResult", "The outcome of a request (the reference's RequestResult).");
+  // The outcome predicates: (name, predicate, docstring).
+  const std::tuple<const char*, bool (RequestResult::*)() const, const char*> outcomes[] = {
+      {"completed", &RequestResult::completed, "Done; get_result() holds the state machine's result."},
+      {"timeout", &RequestResult::timeout, "The deadline passed first (the request may still be applied)."},
+      {"terminated", &RequestResult::terminated, "The replica or the NodeHost stopped."},
+      {"rejected", &RequestResult::rejected, "The group refused it (e.g. an evicted session, a stale config change)."},
+      {"dropped", &RequestResult::dropped, "Dropped (no leader, leader changed, busy): retry."},
+      {"aborted", &RequestResult::aborted, "Aborted (e.g. a snapshot save the state machine abandoned)."},
+  };
+  for (const auto& [name, predicate, doc] : outcomes) result.def(name, predicate, doc);
+  result
       .def_property_readonly("code", [](const RequestResult& r) { return request_result_code_name(r.code); },
                              "One of completed, timeout, terminated, rejected, dropped, aborted.")
       .def_readonly("snapshot_index", &RequestResult::snapshot_index,
                     "The snapshot's index (completed snapshot requests).")
-      .def("completed", &RequestResult::completed, "Done; get_result() holds the state machine's result.")
-      .def("timeout", &RequestResult::timeout, "The deadline passed first (the request may still be applied).")
-      .def("terminated", &RequestResult::terminated, "The replica or the NodeHost stopped.")
-      .def("rejected", &RequestResult::rejected,
-           "The group refused it (e.g. an evicted session, a stale config change).")
-      .def("dropped", &RequestResult::dropped, "Dropped (no leader, leader changed, busy): retry.")
-      .def("aborted", &RequestResult::aborted, "Aborted.")
       .def("get_result", [](const RequestResult& r) { return make_py_result(r.result); },
            "The state machine's result (completed proposals) as a dragonboat.Result.")
       .def("raise_for_outcome", &raise_for_outcome,
@@ -96,13 +117,7 @@ void register_requests(py::module_& m) {
           py::arg("timeout") = -1.0,
           "Waits (GIL released) up to timeout seconds (a negative one or more than 1e9: until marked "
           "committed or done); then committed(): False on timeout or for an outcome other than completed.")
-      .def(
-          "on_committed",
-          [](RequestState& rs, py::function cb) {
-            auto holder = std::make_shared<py::function>(std::move(cb));
-            rs.on_committed([holder](bool committed) { post_committed(holder, committed); });
-          },
-          py::arg("callback"),
+      .def("on_committed", &on_committed, py::arg("callback"),
           "Calls callback(committed: bool) once, on the completion dispatcher thread, when the request "
           "is marked committed or is done (before its completion callbacks).")
       .def(
@@ -126,13 +141,8 @@ void register_requests(py::module_& m) {
           py::arg("timeout") = -1.0,
           "Waits (GIL released) up to timeout seconds (a negative one or more than 1e9: until done); "
           "the RequestResult, or None if still pending.")
-      .def(
-          "on_complete",
-          [](RequestState& rs, py::function cb) {
-            auto holder = std::make_shared<py::function>(std::move(cb));
-            rs.on_complete([holder](const RequestResult& r) { post_completion(holder, r); });
-          },
-          py::arg("callback"), "Calls callback(RequestResult) once, on the completion dispatcher thread.");
+      .def("on_complete", &on_complete, py::arg("callback"),
+           "Calls callback(RequestResult) once, on the completion dispatcher thread.");
 }
 
 }  // namespace dragonboat::bindings

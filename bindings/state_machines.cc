@@ -380,28 +380,29 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
 
 }  // namespace
 
+namespace {
+// Starts the group through `start` (one of NodeHost's three) with a factory
+// wrapping `sm` in the adapter A for the engine's interface I.
+template <typename I, typename A, typename Start>
+Status start_adapted(NodeHost* nh, Start start, const std::map<uint64_t, std::string>& members, bool join,
+                     const std::shared_ptr<PySM>& sm, const Config& config) {
+  return (nh->*start)(members, join, [sm](uint64_t, uint64_t) -> std::unique_ptr<I> { return std::make_unique<A>(sm); },
+                      config);
+}
+}  // namespace
+
 Status start_python_cluster(NodeHost* nh, const std::map<uint64_t, std::string>& initial_members, bool join,
                             std::shared_ptr<PySM> sm, StateMachineType type, const Config& config) {
   switch (type) {
     case StateMachineType::kRegular:
-      return nh->start_cluster(
-          initial_members, join,
-          [sm](uint64_t, uint64_t) -> std::unique_ptr<IStateMachine> { return std::make_unique<PyRegularAdapter>(sm); },
-          config);
+      return start_adapted<IStateMachine, PyRegularAdapter>(nh, &NodeHost::start_cluster, initial_members, join, sm,
+                                                            config);
     case StateMachineType::kConcurrent:
-      return nh->start_concurrent_cluster(
-          initial_members, join,
-          [sm](uint64_t, uint64_t) -> std::unique_ptr<IConcurrentStateMachine> {
-            return std::make_unique<PyBatchAdapter>(sm);
-          },
-          config);
+      return start_adapted<IConcurrentStateMachine, PyBatchAdapter>(nh, &NodeHost::start_concurrent_cluster,
+                                                                    initial_members, join, sm, config);
     case StateMachineType::kOnDisk:
-      return nh->start_on_disk_cluster(
-          initial_members, join,
-          [sm](uint64_t, uint64_t) -> std::unique_ptr<IOnDiskStateMachine> {
-            return std::make_unique<PyBatchAdapter>(sm);
-          },
-          config);
+      return start_adapted<IOnDiskStateMachine, PyBatchAdapter>(nh, &NodeHost::start_on_disk_cluster, initial_members,
+                                                                join, sm, config);
   }
   return Status(ErrorCode::kInvalidClusterSettings, "unknown state machine type");
 }

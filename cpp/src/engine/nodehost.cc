@@ -22,13 +22,7 @@ raft::Config to_raft_config(const Config& c) {
 }
 
 Membership to_public_membership(const raft::Membership& m) {
-  Membership out;
-  out.config_change_id = m.config_change_id;
-  out.nodes = m.addresses;
-  out.observers = m.observers;
-  out.witnesses = m.witnesses;
-  out.removed = m.removed;
-  return out;
+  return Membership{m.config_change_id, m.addresses, m.observers, m.witnesses, m.removed};
 }
 
 

@@ -98,31 +98,16 @@ bool decode_membership(const std::string& data, Membership* m) {
 }
 
 const char* message_type_name(MessageType t) {
-  switch (t) {
-    case MessageType::kElection: return "Election";
-    case MessageType::kLeaderHeartbeat: return "LeaderHeartbeat";
-    case MessageType::kCheckQuorum: return "CheckQuorum";
-    case MessageType::kPropose: return "Propose";
-    case MessageType::kSnapshotStatus: return "SnapshotStatus";
-    case MessageType::kUnreachable: return "Unreachable";
-    case MessageType::kLeaderTransfer: return "LeaderTransfer";
-    case MessageType::kReplicate: return "Replicate";
-    case MessageType::kReplicateResp: return "ReplicateResp";
-    case MessageType::kRequestVote: return "RequestVote";
-    case MessageType::kRequestVoteResp: return "RequestVoteResp";
-    case MessageType::kRequestPreVote: return "RequestPreVote";
-    case MessageType::kRequestPreVoteResp: return "RequestPreVoteResp";
-    case MessageType::kHeartbeat: return "Heartbeat";
-    case MessageType::kHeartbeatResp: return "HeartbeatResp";
-    case MessageType::kInstallSnapshot: return "InstallSnapshot";
-    case MessageType::kReadIndex: return "ReadIndex";
-    case MessageType::kReadIndexResp: return "ReadIndexResp";
-    case MessageType::kTimeoutNow: return "TimeoutNow";
-    case MessageType::kRateLimit: return "RateLimit";
-    case MessageType::kQuiesce: return "Quiesce";
-    case MessageType::kNoOp: return "NoOp";
-  }
-  return "Unknown";
+  // In MessageType's order (the wire pins the values: wire_internal.h).
+  static const char* const kNames[] = {
+      "Election",       "LeaderHeartbeat", "CheckQuorum",    "Propose",         "SnapshotStatus",
+      "Unreachable",    "LeaderTransfer",  "Replicate",      "ReplicateResp",   "RequestVote",
+      "RequestVoteResp", "RequestPreVote", "RequestPreVoteResp", "Heartbeat",     "HeartbeatResp",
+      "InstallSnapshot", "ReadIndex",      "ReadIndexResp",  "TimeoutNow",      "RateLimit",
+      "Quiesce",        "NoOp"};
+  static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(MessageType::kNoOp) + 1,
+                "one name per MessageType");
+  return enum_name(t, kNames, MessageType::kElection, "Unknown");
 }
 
 bool is_local_message(MessageType t) {

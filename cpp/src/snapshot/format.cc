@@ -7,6 +7,8 @@
 #include <new>
 #include <tuple>
 
+#include "common/enum_util.h"
+
 namespace dragonboat::snapshot {
 
 namespace {
@@ -52,12 +54,8 @@ constexpr auto kTailLayout =
 }  // namespace
 
 const char* compression_name(Compression c) {
-  switch (c) {
-    case Compression::kNone: return "none";
-    case Compression::kLz4: return "lz4";
-    case Compression::kSnappy: return "snappy";
-  }
-  return "unknown";
+  static const char* const kNames[] = {"none", "lz4", "snappy"};  // in Compression's order
+  return enum_name(c, kNames);
 }
 
 void encode_header(const FileHeader& h, uint8_t out[kHeaderSize]) {
