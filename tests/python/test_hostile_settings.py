@@ -68,6 +68,8 @@ def _hostile_field(kind: str) -> st.SearchStrategy[Any]:
         return NOT_BOOL
     if kind == "str":
         return st.one_of(NOT_STR, BAD_STR)
+    if kind == "CompressionType":  # an enum: anything else, its integer values included
+        return st.one_of(HOSTILE_U64, NOT_BOOL, NOT_STR)
     raise AssertionError(kind)
 
 
