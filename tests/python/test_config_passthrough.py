@@ -237,11 +237,6 @@ def test_a_small_receive_queue_still_makes_progress(tmp_path: Path) -> None:
     _burst_commits(send_queue=2 << 20, receive_queue=4 << 10, tmp_path=tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "TcpTransport::send drops a message when queued_bytes + size > max_send_queue_size, so "
-    "a Replicate message larger than the queue (the burst's backlog, batched up to 1 MiB) is "
-    "dropped on every retransmission and the group never commits it; the reference drops "
-    "only while the queue is already over its limit"))
 def test_a_send_queue_smaller_than_a_replicate_message_still_makes_progress(
         tmp_path: Path) -> None:
     _burst_commits(send_queue=64 << 10, receive_queue=0, tmp_path=tmp_path)

@@ -419,7 +419,11 @@ bool TcpTransport::send(raft::Message m) {
     return false;
   }
   uint64_t size = message_bytes(m);
-  if (r->queued_bytes + size > d.opt.max_send_queue_bytes) {
+  // Dropped only while the queue is already at its limit (as the
+  // reference): a message larger than the whole limit still goes out when
+  // the queue is empty, or a Replicate of a big batch would be dropped on
+  // every retransmission and never commit.
+  if (r->queued_bytes > 0 && r->queued_bytes + size > d.opt.max_send_queue_bytes) {
     ++d.stats.send_queue_drops;
     return false;
   }
