@@ -99,6 +99,12 @@ class PowerLossTest : public ::testing::Test {
   static Config group_config(uint64_t cluster_id, uint64_t node_id) {
     Config c = TestCluster::config(cluster_id, node_id);
     c.snapshot_entries = 40;
+    // Debian's RocksDB keeps an assertion (removed upstream, RocksDB PR
+    // #12796) that aborts when a memtable switch is retried after a failed
+    // write; automatic compactions after every snapshot force such switches
+    // while the simulated cuts fail writes. Reclaiming space is not what
+    // this test is about: the entries are still dropped after snapshots.
+    c.disable_auto_compactions = true;
     c.compaction_overhead = 10;
     return c;
   }

@@ -266,7 +266,7 @@ TEST(RaftProgress, SnapshotDone) {
   // match 2, snapshot at 10.
   const std::vector<Case> cases = {
       {false, 11, true},  // delivered: continue after it, once the follower answers
-      {true, 3, false},   // failed: probe again at once from match
+      {true, 3, true},    // failed: probe from match again, after the next heartbeat reply
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.failed ? "failed" : "delivered");

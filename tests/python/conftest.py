@@ -215,6 +215,12 @@ class EventLog(SystemEventListener):
             return next((i for i, (n, info) in enumerate(self.seen) if n == name and pred(info)),
                         -1)
 
+    def wait_count(self, name: str, n: int, timeout: float) -> bool:
+        """Whether ``n`` ``name`` events arrived (waiting up to ``timeout`` seconds)."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: sum(1 for e, _ in self.seen if e == name) >= n, timeout)
+
     def wait(self, name: str, pred: Callable[[Any], bool] = lambda info: True,
              timeout: float = 30.0) -> Any:
         """The first ``name`` event whose info satisfies ``pred`` (AssertionError

@@ -5,7 +5,10 @@ the IDs and index a user would act on."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,25 +98,45 @@ def test_a_lagging_follower_catching_up_by_snapshot(tmp_path: Path) -> None:
         assert logs[third].of("snapshot_received") == []
 
 
-def test_send_snapshot_aborted_when_the_target_stops_mid_stream(tmp_path: Path) -> None:
-    # Paced at 1 MiB/s, the second 2 MiB chunk of this ~3 MiB snapshot leaves
-    # about 2 s after the first: the target stops well before.
+@contextlib.contextmanager
+def _stream_cut(tmp_path: Path) -> Iterator[tuple[ConfiguredHosts, list[EventLog], int, int, int]]:
+    """A lagging follower's host stops as the leader starts streaming it a
+    snapshot; yields (hosts, logs, leader, follower, snapshot index) once the
+    leader's send_snapshot_started came. Paced at 1 MiB/s, the second 2 MiB
+    chunk of this ~3 MiB snapshot would leave about 2 s after the first: the
+    target stops well before."""
     h, logs = _logged_hosts(tmp_path, max_snapshot_send_bytes_per_second=1 << 20)
     with h:
         values = {f"s{i}": base64.b64encode(os.urandom(200_000)).decode() for i in range(12)}
         leader, follower, index = _lagging_follower(h, values)
         h.start_configured(follower, 3)
-        lnode, fnode = leader + 1, follower + 1
-        to_follower = lambda i: i.from_node == fnode  # noqa: E731
-        assert logs[leader].wait("send_snapshot_started", to_follower) == SnapshotInfo(
-            1, lnode, fnode, index)
+        started = logs[leader].wait("send_snapshot_started", lambda i: i.from_node == follower + 1)
+        assert started == SnapshotInfo(1, leader + 1, follower + 1, index)
         h.host(follower).stop()
-        aborted = logs[leader].wait("send_snapshot_aborted", to_follower)
-        assert aborted == SnapshotInfo(1, lnode, fnode, index)
+        yield h, logs, leader, follower, index
+
+
+def test_send_snapshot_aborted_when_the_target_stops_mid_stream(tmp_path: Path) -> None:
+    with _stream_cut(tmp_path) as (h, logs, leader, follower, index):
+        fnode = follower + 1
+        aborted = logs[leader].wait("send_snapshot_aborted", lambda i: i.from_node == fnode)
+        assert aborted == SnapshotInfo(1, leader + 1, fnode, index)
         assert logs[leader].of("send_snapshot_completed") == []
         assert logs[follower].of("snapshot_recovered") == []
-        # The group goes on without it.
-        _propose(h.host(leader), b"after=1")
+        _propose(h.host(leader), b"after=1")  # the group goes on without it
+
+
+def test_a_failed_snapshot_is_not_resent_in_a_tight_loop(tmp_path: Path) -> None:
+    with _stream_cut(tmp_path) as (_, logs, leader, _, _):
+        log = logs[leader]
+        log.wait("send_snapshot_aborted")
+        start, before = time.monotonic(), len(log.of("send_snapshot_started"))
+        # Either 200 more attempts come, or 2 s pass: the rate either way.
+        log.wait_count("send_snapshot_started", before + 200, timeout=2.0)
+        attempts = len(log.of("send_snapshot_started")) - before
+        elapsed = time.monotonic() - start
+        # Not more than one a tick (10 ms), with a tolerance of twice that.
+        assert attempts <= 2 * elapsed / 0.01 + 2, f"{attempts} attempts in {elapsed:.3f}s"
 
 
 def test_snapshot_compacted_when_a_third_snapshot_is_kept(tmp_path: Path) -> None:

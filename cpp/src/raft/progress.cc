@@ -76,9 +76,11 @@ void Progress::snapshot_done(bool failed) {
   if (state_ != State::kSnapshot) return;
   if (failed) snapshot_index_ = 0;
   become_probe();
-  // After a success wait for the follower's reply before probing again;
-  // after a failure probe at once (the leader may send the snapshot again).
-  probe_sent_ = !failed;
+  // Either way wait for the follower's next heartbeat reply before probing
+  // again: after a success it answers the snapshot; after a failure an
+  // immediate retry would resend the snapshot in a tight loop to a follower
+  // that cannot take it (the reference waits the same way).
+  probe_sent_ = true;
 }
 
 void Progress::free_inflights_to(uint64_t index) {

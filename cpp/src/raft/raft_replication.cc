@@ -298,8 +298,8 @@ void Raft::handle_install_snapshot(const Message& m) {
 void Raft::handle_snapshot_status(const Message& m) {
   Progress* pr = progress_of(m.from);
   if (pr == nullptr) return;
+  // A failed send is retried from the next heartbeat reply (Progress::snapshot_done).
   pr->snapshot_done(m.reject);
-  if (m.reject) send_replicate(m.from, true);
 }
 
 void Raft::handle_unreachable(const Message& m) {
