@@ -1,5 +1,5 @@
-// bindings/config.cc — see config.h. One table per C++ settings struct names
-// every field Python sets; conversion, the defaults Python reads and
+// bindings/config.cc — see config.h. One table names every field Python sets
+// of the C++ settings structs; conversion, the defaults Python reads and
 // validation all go through it. Adding an option touches the C++ struct
 // (dragonboat/config.h), its line here and the Python dataclass
 // (python/dragonboat/config.py); tests/python/test_config_parity.py fails
@@ -20,13 +20,28 @@ namespace py = pybind11;
 
 namespace {
 
-template <typename S>
-struct Field {
-  const char* name;
-  std::variant<uint64_t S::*, bool S::*, std::string S::*, CompressionType S::*> member;
+// Which struct a member pointer belongs to, and the member's type.
+template <typename M>
+struct MemberOf;
+template <typename S, typename T>
+struct MemberOf<T S::*> {
+  using Struct = S;
+  using Type = T;
 };
 
-const Field<Config> kConfigFields[] = {
+// A pointer to a member of any of the settings structs, of any type Python sets.
+template <typename... S>
+using AnyMember = std::variant<uint64_t S::*..., bool S::*..., std::string S::*..., CompressionType S::*...>;
+
+struct Field {
+  const char* name;
+  AnyMember<Config, NodeHostConfig, SnapshotOption> member;
+};
+
+// Every field Python sets, of every settings struct, in the struct's order;
+// the member pointer says which struct a row belongs to. NodeHostConfig's
+// listeners are not here: they are objects (listeners.h).
+const Field kFields[] = {
     {"node_id", &Config::node_id},
     {"cluster_id", &Config::cluster_id},
     {"check_quorum", &Config::check_quorum},
@@ -42,10 +57,7 @@ const Field<Config> kConfigFields[] = {
     {"is_witness", &Config::is_witness},
     {"quiesce", &Config::quiesce},
     {"snapshot_compression_type", &Config::snapshot_compression_type},
-};
-
-// The listeners are not in the table: they are objects (listeners.h).
-const Field<NodeHostConfig> kHostFields[] = {
+    {"entry_compression_type", &Config::entry_compression_type},
     {"deployment_id", &NodeHostConfig::deployment_id},
     {"wal_dir", &NodeHostConfig::wal_dir},
     {"node_host_dir", &NodeHostConfig::node_host_dir},
@@ -66,49 +78,51 @@ const Field<NodeHostConfig> kHostFields[] = {
     {"apply_workers", &NodeHostConfig::apply_workers},
     {"snapshot_workers", &NodeHostConfig::snapshot_workers},
     {"max_pending_per_node", &NodeHostConfig::max_pending_per_node},
-};
-
-const Field<SnapshotOption> kSnapshotFields[] = {
     {"exported", &SnapshotOption::exported},
     {"export_path", &SnapshotOption::export_path},
     {"override_compaction_overhead", &SnapshotOption::override_compaction_overhead},
     {"compaction_overhead", &SnapshotOption::compaction_overhead},
 };
 
-// The struct from the Python object's attributes of the same names (their
-// types were checked by the dataclass's validate()).
-template <typename S, size_t N>
-S from_python(const py::object& o, const Field<S> (&fields)[N]) {
-  S s;
-  for (const Field<S>& f : fields) {
+// Calls fn(name, member) for each field of S.
+template <typename S, typename Fn>
+void for_each_field(Fn&& fn) {
+  for (const Field& f : kFields) {
     std::visit(
         [&](auto member) {
-          using T = std::decay_t<decltype(s.*member)>;
-          s.*member = o.attr(f.name).template cast<T>();
+          if constexpr (std::is_same_v<typename MemberOf<decltype(member)>::Struct, S>) fn(f.name, member);
         },
         f.member);
   }
+}
+
+// The struct from the Python object's attributes of the same names (their
+// types were checked by the dataclass's validate()).
+template <typename S>
+S from_python(const py::object& o) {
+  S s;
+  for_each_field<S>([&](const char* name, auto member) {
+    s.*member = o.attr(name).template cast<typename MemberOf<decltype(member)>::Type>();
+  });
   return s;
 }
 
 // [(name, default)] of every field, the defaults of a default-constructed S.
-template <typename S, size_t N>
-py::list describe(const Field<S> (&fields)[N]) {
+template <typename S>
+py::list describe() {
   const S defaults{};
   py::list out;
-  for (const Field<S>& f : fields) {
-    std::visit([&](auto member) { out.append(py::make_tuple(f.name, py::cast(defaults.*member))); }, f.member);
-  }
+  for_each_field<S>([&](const char* name, auto member) { out.append(py::make_tuple(name, py::cast(defaults.*member))); });
   return out;
 }
 
 }  // namespace
 
-NodeHostConfig host_config(const py::object& c) { return from_python(c, kHostFields); }
+NodeHostConfig host_config(const py::object& c) { return from_python<NodeHostConfig>(c); }
 
-Config raft_config(const py::object& c) { return from_python(c, kConfigFields); }
+Config raft_config(const py::object& c) { return from_python<Config>(c); }
 
-SnapshotOption snapshot_option(const py::object& o) { return from_python(o, kSnapshotFields); }
+SnapshotOption snapshot_option(const py::object& o) { return from_python<SnapshotOption>(o); }
 
 void register_config(py::module_& m) {
   py::enum_<CompressionType> ct(m, "CompressionType", "How snapshot files are compressed (config.CompressionType).");
@@ -120,9 +134,9 @@ void register_config(py::module_& m) {
   m.def(
       "config_fields",
       [](const std::string& which) {
-        if (which == "Config") return describe(kConfigFields);
-        if (which == "NodeHostConfig") return describe(kHostFields);
-        if (which == "SnapshotOption") return describe(kSnapshotFields);
+        if (which == "Config") return describe<Config>();
+        if (which == "NodeHostConfig") return describe<NodeHostConfig>();
+        if (which == "SnapshotOption") return describe<SnapshotOption>();
         throw py::value_error("which must be Config, NodeHostConfig or SnapshotOption, not " + which);
       },
       py::arg("which"), "[(field, C++ default)] of a settings struct, in the engine's order.");

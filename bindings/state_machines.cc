@@ -34,6 +34,27 @@ struct PyWriter {
   }
 };
 
+// save_snapshot's `files` (dragonboat.SnapshotFileCollection).
+struct PyFiles {
+  ISnapshotWriter* w = nullptr;
+  void add_file(uint64_t file_id, const std::string& path, const py::bytes& metadata) {
+    if (!w) throw py::value_error("the file collection is closed (used after save_snapshot returned)");
+    std::string meta = metadata;
+    check_nogil([&] { return w->add_file(file_id, path, meta); });
+  }
+};
+
+// How many parameters a bound method takes (0 when it has no signature to
+// read): the optional trailing parameters (open's `stopped`, the snapshot
+// methods' `files`) are passed only to methods that declare them.
+size_t param_count(const py::object& fn) {
+  try {
+    return py::len(py::module_::import("inspect").attr("signature")(fn).attr("parameters"));
+  } catch (py::error_already_set&) {
+    return 0;
+  }
+}
+
 struct PyReader {
   ISnapshotReader* r = nullptr;
   // n < 0: everything left; an n beyond any size is the same.
@@ -165,14 +186,22 @@ Status py_lookup(PySM& sm, std::string_view q, std::string* a) {
   return Status::OK();
 }
 
-// Calls save(writer) with a Python view of `w` valid only during the call.
-template <typename Save>
-Status py_save(ISnapshotWriter* w, Save save) {
+// Calls the state machine's save_snapshot(*leading, writer[, files]) with
+// Python views of `w` valid only during the call; `files` goes to a method
+// that declares it.
+Status py_save(PySM& sm, ISnapshotWriter* w, const std::vector<py::object>& leading) {
   PyWriter pw{w};
+  PyFiles pf{w};
   py::object writer = py::cast(&pw, py::return_value_policy::reference);
+  py::object files = py::cast(&pf, py::return_value_policy::reference);
   Status s = Status::OK();
   try {
-    save(writer);
+    py::object fn = sm.obj.attr("save_snapshot");
+    py::list args;
+    for (const py::object& a : leading) args.append(a);
+    args.append(writer);
+    if (param_count(fn) > args.size()) args.append(files);
+    fn(*py::tuple(args));
   } catch (py::error_already_set& e) {
     // SnapshotAbortedError abandons this save only; anything else stops the replica.
     if (e.matches(py::module_::import("dragonboat.errors").attr("SnapshotAbortedError"))) {
@@ -182,15 +211,26 @@ Status py_save(ISnapshotWriter* w, Save save) {
     }
   }
   pw.w = nullptr;
+  pf.w = nullptr;
   return s;
 }
 
+// Calls recover_from_snapshot(reader[, files]); `files` (a list of
+// dragonboat.SnapshotFile) goes to a method that declares it.
 Status py_recover(PySM& sm, ISnapshotReader* r) {
   PyReader pr{r};
   py::object reader = py::cast(&pr, py::return_value_policy::reference);
   Status s = Status::OK();
   try {
-    sm.obj.attr("recover_from_snapshot")(reader);
+    py::object fn = sm.obj.attr("recover_from_snapshot");
+    if (param_count(fn) > 1) {
+      py::object file_cls = py::module_::import("dragonboat.statemachine").attr("SnapshotFile");
+      py::list files;
+      for (const SnapshotFile& f : r->files()) files.append(file_cls(f.file_id, f.filepath, py::bytes(f.metadata)));
+      fn(reader, files);
+    } else {
+      fn(reader);
+    }
   } catch (py::error_already_set& e) {
     s = py_failure("recover_from_snapshot()", e);
   }
@@ -263,7 +303,7 @@ class PyRegularAdapter : public IStateMachine {
   Status save_snapshot(ISnapshotWriter* w) override {
     std::lock_guard<std::mutex> g(s_->mu);
     EngineGIL gil;
-    return py_save(w, [&](const py::object& writer) { s_->obj.attr("save_snapshot")(writer); });
+    return py_save(*s_, w, {});
   }
   Status recover_from_snapshot(ISnapshotReader* r) override {
     std::lock_guard<std::mutex> g(s_->mu);
@@ -297,10 +337,24 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
     EngineGIL gil;
     ctx_ = py::object();
   }
-  Status open(uint64_t* applied) override {
+  Status open(const StopSignal& stop, uint64_t* applied) override {
     EngineGIL gil;
+    // open(stopped) gets a callable valid during the call only; an open()
+    // without the parameter (written before it existed) is called without.
+    auto signal = std::make_shared<const StopSignal*>(&stop);
+    py::cpp_function stopped(
+        [signal]() {
+          if (!*signal) throw std::runtime_error("stopped() is valid only during open()");
+          return (*signal)->stopped();
+        },
+        py::doc("True once the NodeHost is stopping: give up by raising OpenStoppedError."));
+    struct Expire {
+      std::shared_ptr<const StopSignal*> s;
+      ~Expire() { *s = nullptr; }
+    } expire{signal};
     try {
-      py::object v = s_->obj.attr("open")();
+      py::object fn = s_->obj.attr("open");
+      py::object v = param_count(fn) > 0 ? fn(stopped) : fn();
       if (!result_value(v, applied)) {
         std::string msg = std::string("open() returned a value of type ") + Py_TYPE(v.ptr())->tp_name +
                           ", not an index (an int in [0, 2**64))";
@@ -308,6 +362,9 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
         return Status(ErrorCode::kInvalidOperation, msg);
       }
     } catch (py::error_already_set& e) {
+      if (e.matches(py::module_::import("dragonboat.errors").attr("OpenStoppedError"))) {
+        return Status(ErrorCode::kOpenStopped, std::string("open() raised ") + e.what());
+      }
       return py_failure("open()", e);
     }
     return Status::OK();
@@ -358,7 +415,7 @@ class PyBatchAdapter : public IConcurrentStateMachine, public IOnDiskStateMachin
     EngineGIL gil;
     py::object ctx = std::move(ctx_);
     ctx_ = py::object();
-    return py_save(w, [&](const py::object& writer) { s_->obj.attr("save_snapshot")(ctx, writer); });
+    return py_save(*s_, w, {ctx});
   }
   Status recover_from_snapshot(ISnapshotReader* r) override {
     EngineGIL gil;
@@ -431,6 +488,9 @@ void register_state_machines(py::module_& m) {
       .def("read", &PyReader::read, py::arg("n") = -1, "Reads up to n bytes (all with -1); b'' at the end.")
       .def("stopped", [](const PyReader& r) { return r.r != nullptr && r.r->stopped(); },
            "True once the node is stopping: return early.");
+  py::class_<PyFiles>(m, "SnapshotFileCollection", "Where save_snapshot attaches external files.")
+      .def("add_file", &PyFiles::add_file, py::arg("file_id"), py::arg("path"), py::arg("metadata") = py::bytes(),
+           "Attaches the file at path under file_id: copied into the snapshot when the save returns.");
 }
 
 }  // namespace dragonboat::bindings

@@ -12,6 +12,7 @@ import json
 import socket
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 import dragonboat
@@ -27,7 +28,9 @@ class SQLiteKV(OnDiskStateMachine):
         assert self.db is not None, "open() first"
         return self.db
 
-    def open(self) -> int:
+    def open(self, stopped: Callable[[], bool]) -> int:
+        # Quick here; a store with a long recovery would poll stopped() and
+        # raise dragonboat.errors.OpenStoppedError once it is true.
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         db = self.db
         db.execute("PRAGMA journal_mode=WAL")

@@ -19,6 +19,7 @@ std::string format_entry(const raft::Entry& e) {
       }
       break;
     case EntryType::kMetadata: s << "meta"; break;
+    case EntryType::kEncodedApplication: s << "encoded(" << e.cmd.size() << " bytes)"; break;
     case EntryType::kConfigChange: {
       raft::ConfigChange cc;
       if (!raft::decode_config_change(e.cmd, &cc)) {

@@ -23,6 +23,9 @@ class SnapshotReader:
     def read(self, n: int = -1) -> bytes: ...
     def stopped(self) -> bool: ...
 
+class SnapshotFileCollection:
+    def add_file(self, file_id: int, path: str, metadata: bytes = b"") -> None: ...
+
 class Session:
     cluster_id: int
     client_id: int

@@ -31,6 +31,7 @@ import os
 import struct
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from dragonboat import _core
@@ -293,8 +294,9 @@ class OnDiskChecker(ConcurrentChecker, OnDiskStateMachine):
         """The Raft index of the last applied entry."""
         return self._state.index
 
-    def open(self) -> int:
-        """Loads the durable state; returns its index (0 if none)."""
+    def open(self, stopped: Callable[[], bool]) -> int:
+        """Loads the durable state; returns its index (0 if none). Quick: it
+        does not poll ``stopped``."""
         os.makedirs(self.directory, exist_ok=True)
         path = os.path.join(self.directory, _STATE_FILE)
         state = CheckerState()

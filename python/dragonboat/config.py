@@ -61,6 +61,7 @@ class Config:
     is_witness: bool = False
     quiesce: bool = False
     snapshot_compression_type: CompressionType = CompressionType.NO_COMPRESSION
+    entry_compression_type: CompressionType = CompressionType.NO_COMPRESSION
 
     def validate(self) -> None:
         """Raises :class:`InvalidClusterSettingsError` naming the bad field

@@ -232,6 +232,16 @@ class SnapshotAbortedError(DragonboatError):
     maybe_applied = False
 
 
+class OpenStoppedError(DragonboatError):
+    """Raise it from an on-disk state machine's ``open(stopped)`` once
+    ``stopped()`` turns true, to give up opening (the reference's
+    ``ErrOpenStopped``); ``start_cluster`` then raises it: the NodeHost
+    stopped while the state machine was opening."""
+
+    code = "open_stopped"
+    maybe_applied = False
+
+
 class SystemStoppedError(DragonboatError):
     """The NodeHost is stopped."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -27,6 +29,32 @@ class SnapshotReader(Protocol):
     def stopped(self) -> bool:
         """True once the node is stopping: a long recovery may return early."""
         ...
+
+
+class SnapshotFileCollection(Protocol):
+    """Where ``save_snapshot(..., files)`` attaches external files (the
+    reference's ``ISnapshotFileCollection``); valid during the save only."""
+
+    def add_file(self, file_id: int, path: str, metadata: bytes = b"") -> None:
+        """Attaches the regular file at ``path`` under ``file_id`` (unique in
+        this snapshot). Its bytes are copied into the snapshot when the save
+        returns (leave the file alone until then), checksummed with it,
+        streamed with it to followers, and handed to
+        ``recover_from_snapshot(reader, files)`` as a :class:`SnapshotFile`."""
+        ...
+
+
+@dataclass(frozen=True)
+class SnapshotFile:
+    """An external file a snapshot carries (the reference's ``SnapshotFile``).
+
+    At recovery ``filepath`` is a scratch copy that exists while
+    ``recover_from_snapshot`` runs: copy or link what you keep.
+    """
+
+    file_id: int
+    filepath: str
+    metadata: bytes
 
 
 class Result:
@@ -55,6 +83,12 @@ class StateMachine:
     any method stops this replica (the traceback is logged); the entry is
     never skipped. The engine calls ``update``, ``lookup`` and the snapshot
     methods one at a time.
+
+    External snapshot files (every kind): a ``save_snapshot`` that takes one
+    more parameter, ``files`` (a :class:`SnapshotFileCollection`), may attach
+    files; a ``recover_from_snapshot`` that takes one more, ``files``, gets
+    them as a list of :class:`SnapshotFile`. Methods without the parameter are
+    called without it.
     """
 
     def update(self, data: bytes) -> int | Result | tuple[int, bytes]:
@@ -135,8 +169,15 @@ class OnDiskStateMachine(ConcurrentStateMachine):
     Only the no-op session may be used with it.
     """
 
-    def open(self) -> int:
-        """Opens the store; returns the index of the last entry it holds durably (0 if none)."""
+    def open(self, stopped: Callable[[], bool]) -> int:
+        """Opens the store; returns the index of the last entry it holds durably (0 if none).
+
+        ``stopped()`` turns true once the NodeHost begins stopping (the
+        reference's stop channel): a long open may then give up by raising
+        :class:`dragonboat.errors.OpenStoppedError`, which ``start_cluster``
+        raises. ``stopped`` is valid only during the call. An ``open(self)``
+        without the parameter is called without it.
+        """
         raise NotImplementedError
 
     def sync(self) -> None:

@@ -223,7 +223,7 @@ class OnDiskCheckerSM : public IOnDiskStateMachine {
       : dir_(std::move(dir)),
         path_(dir_ + "/checker-" + std::to_string(cluster_id) + "-" + std::to_string(node_id) + ".state"),
         save_delay_(save_delay) {}
-  Status open(uint64_t* applied) override {
+  Status open(const StopSignal&, uint64_t* applied) override {
     std::lock_guard<std::mutex> g(mu_);
     std::string data;
     FILE* f = std::fopen(path_.c_str(), "rb");

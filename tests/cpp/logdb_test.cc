@@ -267,13 +267,17 @@ TEST_P(LogDBConformance, RemoveNodeDataRemovesEverythingOfThatNodeOnly) {
   RaftState rs;
   EXPECT_EQ(db_->read_raft_state(5, 1, &rs).code(), ErrorCode::kUnavailable);
   Bootstrap got;
-  EXPECT_EQ(db_->get_bootstrap(5, 1, &got).code(), ErrorCode::kClusterNotBootstrapped);
+  EXPECT_EQ(db_->get_bootstrap(5, 1, &got).code(), ErrorCode::kNodeRemoved) << "the tombstone stays";
+  EXPECT_EQ(db_->get_bootstrap(5, 3, &got).code(), ErrorCode::kClusterNotBootstrapped) << "never there";
   ASSERT_TRUE(db_->read_raft_state(5, 2, &rs).ok());
   EXPECT_EQ(rs.last_index, 5u);
   std::vector<NodeInfo> nodes;
   ASSERT_TRUE(db_->list_nodes(&nodes).ok());
   ASSERT_EQ(nodes.size(), 1u);
   EXPECT_EQ(nodes[0], (NodeInfo{5, 2}));
+  // Importing a snapshot (an operator's repair) is the one way back.
+  ASSERT_TRUE(db_->import_snapshot(1, 5, snap(100, 9).with_members({{1, "x"}})).ok());
+  EXPECT_TRUE(db_->get_bootstrap(5, 1, &got).ok());
 }
 
 TEST_P(LogDBConformance, SnapshotRecordsKeepTheLatestAndPrune) {

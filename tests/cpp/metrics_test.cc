@@ -39,6 +39,19 @@ TEST(PrometheusText, FamiliesSamplesAndLabels) {
             "db_saves_total 12345678901234\n");
 }
 
+TEST(HealthMetrics, TotalSumsAFamilyOverItsLabels) {
+  HealthMetrics m;
+  MetricFamily sent{"bytes_sent_total", MetricType::kCounter, "Bytes.", {}};
+  sent.samples.push_back(MetricSample{"", {{"to", "a"}}, 100});
+  sent.samples.push_back(MetricSample{"", {{"to", "b"}}, 23.5});
+  MetricFamily other{"other", MetricType::kGauge, "Other.", {}};
+  other.samples.push_back(MetricSample{"", {}, 7});
+  m.families = {sent, other};
+  EXPECT_EQ(m.total("bytes_sent_total"), 123.5);
+  EXPECT_EQ(m.total("other"), 7);
+  EXPECT_EQ(m.total("missing"), 0);
+}
+
 TEST(PrometheusText, LabelValuesAreEscaped) {
   HealthMetrics m;
   MetricFamily f{"x", MetricType::kGauge, "h", {}};

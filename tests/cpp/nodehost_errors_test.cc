@@ -2,10 +2,13 @@
 // them (docs/cpp.md, "Which failures are temporary"): one membership change
 // and one leader transfer at a time per replica, requests on a replica that
 // applied its own removal, requests and reads on a joining replica the
-// leader has not reached, and which codes are temporary.
+// leader has not reached, an on-disk state machine's open() giving up when
+// the host stops, and which codes are temporary.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
+#include <thread>
 
 #include "nodehost_fixture.h"
 #include "test_state_machines.h"
@@ -165,6 +168,37 @@ TEST(NodeHostErrors, AStateMachineMayAbortASnapshotSaveAndTheReplicaGoesOn) {
   uint64_t index = 0;
   ASSERT_TRUE(nh.sync_request_snapshot(9, SnapshotOption{}, 5s, &index).ok());
   EXPECT_GT(index, 0u);
+}
+
+// ErrOpenStopped: a slow open() polls its stop signal; stopping the host
+// fires it (before stop waits for the start in progress), the open gives
+// up, and start_on_disk_cluster reports kOpenStopped.
+TEST(OpenStopped, AnOpenThatGivesUpWhenTheHostStopsFailsTheStart) {
+  TestCluster tc(1);
+  ASSERT_TRUE(tc.start_host(0).ok());
+  std::promise<void> entered;
+  std::atomic<bool> saw_stop{false};
+  auto make = [&](uint64_t, uint64_t) -> std::unique_ptr<IOnDiskStateMachine> {
+    auto sm = std::make_unique<test::OnDiskCounter>(tc.dirs[0] + "/counter");
+    sm->on_open = [&](const StopSignal& stop) {
+      EXPECT_FALSE(stop.stopped());
+      entered.set_value();
+      while (!stop.stopped()) std::this_thread::yield();  // a long recovery, polling
+      saw_stop = true;
+      return Status(ErrorCode::kOpenStopped, "gave up opening");
+    };
+    return sm;
+  };
+  Status start;
+  std::thread starter([&] {
+    start = tc.hosts[0]->start_on_disk_cluster({{1, tc.addresses[0]}}, false, make, TestCluster::config(1, 1));
+  });
+  entered.get_future().wait();
+  tc.hosts[0]->stop();
+  starter.join();
+  EXPECT_TRUE(saw_stop.load());
+  EXPECT_EQ(start.code(), ErrorCode::kOpenStopped) << start.to_string();
+  EXPECT_FALSE(is_temp_error(ErrorCode::kOpenStopped));
 }
 
 }  // namespace

@@ -306,6 +306,10 @@ TEST(NodeHostData, CompactionAndRemoveData) {
   ASSERT_TRUE(tc.hosts[2]->sync_remove_data(6, 3, 5s).ok());
   EXPECT_FALSE(tc.hosts[2]->has_node_info(6, 3));
   EXPECT_FALSE(std::filesystem::exists(tc.dirs[2] + "/snapshots/6-3"));
+  // As the reference: a node whose data was removed is never started again.
+  EXPECT_EQ(tc.hosts[2]->start_cluster({}, true, make_kv, node_config(6, 3)).code(), ErrorCode::kNodeRemoved);
+  EXPECT_EQ(tc.hosts[2]->start_cluster(tc.members(), false, make_kv, node_config(6, 3)).code(),
+            ErrorCode::kNodeRemoved);
   // The group goes on with two.
   ASSERT_TRUE(tc.propose(1, tc.hosts[1]->get_noop_session(6), "after=1").ok());
 }

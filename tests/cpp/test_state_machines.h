@@ -13,6 +13,8 @@
 //    in a file and reports its own applied index on open().
 //  - GatedSave<SM>: any concurrent or on-disk kind whose snapshot save raises
 //    `saving` and then waits for a gate.
+//  - FileSnapshotChecker (regular): the checker whose snapshot keeps its state
+//    in an external snapshot file (ISnapshotWriter::add_file).
 //
 // Every member a test inspects is public. Thread-safety: as the engine calls
 // them (dragonboat/statemachine.h); fields read by a test while the engine
@@ -25,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <future>
 #include <map>
 #include <mutex>
@@ -40,6 +43,7 @@ namespace dragonboat::test {
 
 // The checker set, under the name every other test state machine has.
 using dragonboat::testing::CheckerSM;
+using dragonboat::testing::CheckerState;
 using dragonboat::testing::ConcurrentCheckerSM;
 using dragonboat::testing::OnDiskCheckerSM;
 
@@ -175,12 +179,19 @@ class ConcurrentCounter : public IConcurrentStateMachine {
 // total after the entry; any query answers the total. The counters given
 // outlive the instance (a test compares them across a restart): `updates`
 // counts entries applied, `saves` snapshot saves (either may be null).
+// `on_open`, when set, runs first in open() with its stop signal and may end
+// it with an error (a slow store that gives up when the NodeHost stops).
 class OnDiskCounter : public IOnDiskStateMachine {
  public:
   explicit OnDiskCounter(std::string path, std::atomic<uint64_t>* updates = nullptr,
                          std::atomic<uint64_t>* saves = nullptr)
       : path_(std::move(path)), updates_(updates), saves_(saves) {}
-  Status open(uint64_t* applied) override {
+  std::function<Status(const StopSignal&)> on_open;
+  Status open(const StopSignal& stop, uint64_t* applied) override {
+    if (on_open) {
+      Status s = on_open(stop);
+      if (!s.ok()) return s;
+    }
     std::lock_guard<std::mutex> g(mu_);
     std::ifstream in(path_);
     if (!(in >> applied_ >> total_)) applied_ = total_ = 0;
@@ -261,6 +272,53 @@ class GatedSave : public SM {
 
  private:
   std::shared_future<void> gate_;
+};
+
+// ---- FileSnapshotChecker -------------------------------------------------------
+// The regular checker (CheckerSM's state and queries) whose snapshot puts the
+// whole state in an external file (`dir`/state-<n>, ID 7, metadata
+// "checker-state") and only "files:1" in the stream; recovery refuses a
+// snapshot whose files or stream differ, so a lost, renamed or damaged file
+// shows. `recovered_files` counts recoveries that got their file.
+class FileSnapshotChecker : public IStateMachine {
+ public:
+  explicit FileSnapshotChecker(std::string dir) : dir_(std::move(dir)) { std::filesystem::create_directories(dir_); }
+  Status update(std::string_view cmd, Result* r) override {
+    r->value = st_.apply(cmd);
+    return Status::OK();
+  }
+  Status lookup(std::string_view q, std::string* a) override { return st_.lookup(q, a); }
+  Status save_snapshot(ISnapshotWriter* w) override {
+    const std::string path = dir_ + "/state-" + std::to_string(++saves_);
+    std::ofstream(path, std::ios::binary) << st_.encode();
+    Status s = w->add_file(7, path, "checker-state");
+    return s.ok() ? dragonboat::testing::write_all(w, "files:1") : s;
+  }
+  Status recover_from_snapshot(ISnapshotReader* r) override {
+    std::string stream;
+    Status s = dragonboat::testing::read_all(r, &stream);
+    if (!s.ok()) return s;
+    const std::vector<SnapshotFile>& files = r->files();
+    if (stream != "files:1" || files.size() != 1 || files[0].file_id != 7 || files[0].metadata != "checker-state") {
+      return Status(ErrorCode::kCorrupted, "file checker: the snapshot lost its file");
+    }
+    std::ifstream in(files[0].filepath, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!st_.decode(data)) return Status(ErrorCode::kCorrupted, "file checker: bad state file");
+    ++recovered_files;
+    return Status::OK();
+  }
+  bool hash(uint64_t* out) override {
+    *out = st_.hash;
+    return true;
+  }
+  const CheckerState& state() const { return st_; }
+  std::atomic<int> recovered_files{0};
+
+ private:
+  std::string dir_;
+  uint64_t saves_ = 0;
+  CheckerState st_;
 };
 
 }  // namespace dragonboat::test

@@ -243,10 +243,10 @@ TEST(WireDecode, MalformedFields) {
                ErrorCode::kCorrupted, "batch: message 0: unknown message flags 0x04");
   EXPECT_TRUE(decode_batch_str(batch_prefix() + varint(1) + message_head(21) + ok_tail).ok());
 
-  std::string entry = varint(1) + varint(1) + std::string(1, '\3') + std::string(5, '\0');
+  std::string entry = varint(1) + varint(1) + std::string(1, '\4') + std::string(5, '\0');
   EXPECT_FAILS(
       decode_batch_str(batch_prefix() + varint(1) + message_head() + varint(1) + entry),
-      ErrorCode::kCorrupted, "batch: message 0: entry 0: unknown entry type 3");
+      ErrorCode::kCorrupted, "batch: message 0: entry 0: unknown entry type 4");
 
   std::string snap = std::string(1, '\x02') + varint(1) + varint(1);
   EXPECT_FAILS(decode_batch_str(batch_prefix() + varint(1) + message_head(15, 0x02) + ok_tail +

@@ -269,7 +269,7 @@ class BadOnDisk(OnDiskStateMachine):
     def __init__(self, opened: Any) -> None:
         self.opened = opened
 
-    def open(self) -> Any:
+    def open(self, stopped: Any) -> Any:
         return self.opened
 
     def update(self, entries: Any) -> None:

@@ -173,13 +173,13 @@ def test_the_kinds_agree() -> None:
 def test_on_disk_open_after_sync_returns_the_index(tmp_path: Path) -> None:
     d = str(tmp_path / "sm")
     sm = OnDiskChecker(d)
-    assert sm.open() == 0
+    assert sm.open(lambda: False) == 0
     sm.update(entries(CMDS[:3], first=10))
     sm.sync()
     sm.update(entries(CMDS[3:], first=13))  # applied, not synced: lost by a crash
     assert sm.index == 14
     again = OnDiskChecker(d)
-    assert again.open() == 12
+    assert again.open(lambda: False) == 12
     assert again.count == 3
     assert again.get_hash() == reference_hash(CMDS[:3])
     assert not list(Path(d).glob("*.tmp"))
@@ -187,17 +187,17 @@ def test_on_disk_open_after_sync_returns_the_index(tmp_path: Path) -> None:
 
 def test_on_disk_snapshot_round_trip_persists(tmp_path: Path) -> None:
     src = OnDiskChecker(str(tmp_path / "a"), save_delay=0.001)
-    src.open()
+    src.open(lambda: False)
     src.update(entries(CMDS, first=5))
     ctx = src.prepare_snapshot()
     w = Writer()
     src.save_snapshot(ctx, w)
     dst = OnDiskChecker(str(tmp_path / "b"))
-    assert dst.open() == 0
+    assert dst.open(lambda: False) == 0
     dst.recover_from_snapshot(Reader(w.getvalue()))
     assert (dst.index, dst.count, dst.hash) == (src.index, src.count, src.hash)
     reopened = OnDiskChecker(str(tmp_path / "b"))
-    assert reopened.open() == src.index  # recover_from_snapshot made it durable
+    assert reopened.open(lambda: False) == src.index  # recover_from_snapshot made it durable
     assert reopened.lookup(b"state") == src.lookup(b"state")
 
 

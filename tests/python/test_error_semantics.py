@@ -4,6 +4,9 @@ a snapshot save (docs/cpp.md, "Which failures are temporary")."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -114,3 +117,67 @@ def _completed(rs: dragonboat.RequestState) -> dragonboat.RequestState:
     assert r is not None
     r.raise_for_outcome()
     return rs
+
+
+class SlowOpen(dragonboat.OnDiskStateMachine):
+    """An on-disk state machine whose open polls ``stopped`` until the host
+    stops, then gives up (the reference's ErrOpenStopped)."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.saw_stop = False
+        self.signal: Callable[[], bool] | None = None
+
+    def open(self, stopped: Callable[[], bool]) -> int:
+        assert not stopped()
+        self.signal = stopped
+        self.entered.set()
+        while not stopped():
+            time.sleep(0.001)  # a long recovery's work, polling between steps
+        self.saw_stop = True
+        raise errors.OpenStoppedError("gave up opening")
+
+    def update(self, entries: list[dragonboat.Entry]) -> None:
+        raise AssertionError("never opened")
+
+    def lookup(self, query: object) -> object:
+        return None
+
+    def sync(self) -> None:
+        pass
+
+    def prepare_snapshot(self) -> object:
+        return None
+
+    def save_snapshot(self, context: object, writer: SnapshotWriter) -> None:
+        pass
+
+    def recover_from_snapshot(self, reader: object) -> None:
+        pass
+
+
+def test_an_open_that_gives_up_when_the_host_stops_fails_the_start(tmp_path: Path) -> None:
+    h = Hosts(tmp_path, 1)
+    nh = h.start(0)
+    sm = SlowOpen()
+    outcome: list[BaseException | None] = []
+
+    def start() -> None:
+        try:
+            nh.start_on_disk_cluster({1: h.addresses[0]}, False, lambda c, n: sm,
+                                     dragonboat.Config(node_id=1, cluster_id=1, election_rtt=10))
+            outcome.append(None)
+        except BaseException as e:  # noqa: BLE001 - the test inspects it
+            outcome.append(e)
+
+    starter = threading.Thread(target=start)
+    starter.start()
+    assert sm.entered.wait(30)
+    nh.stop()
+    starter.join(30)
+    assert sm.saw_stop
+    assert len(outcome) == 1 and isinstance(outcome[0], errors.OpenStoppedError), outcome
+    assert not dragonboat.is_temp_error(outcome[0])
+    assert sm.signal is not None
+    with pytest.raises(RuntimeError, match="only during open"):
+        sm.signal()

@@ -176,6 +176,8 @@ def test_replica_lifecycle_and_host_accessors(three: Hosts) -> None:
     assert nh.has_node_info(1, i + 1)
     nh.sync_remove_data(1, i + 1, 5.0)
     assert not nh.has_node_info(1, i + 1)
+    with pytest.raises(errors.NodeRemovedError):  # as the reference: never started again
+        three.start_replica(i, 3)
     info = nh.get_node_host_info()
     assert all(c.cluster_id != 1 for c in info.cluster_info) and (1, i + 1) not in info.log_info
 

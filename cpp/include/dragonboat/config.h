@@ -56,6 +56,12 @@ struct Config {
   // compressed only when that makes it smaller), and streamed to followers
   // as stored. Readers take any compression, so it may change between runs.
   CompressionType snapshot_compression_type = CompressionType::kNoCompression;
+  // Proposals are compressed by the node that takes them (on the caller's
+  // thread), stored and replicated compressed, and decompressed just before
+  // they are applied; one that would not shrink is kept as it is.
+  // max_proposal_payload_size limits the uncompressed size. Every replica
+  // reads either form, so it may differ between replicas and runs.
+  CompressionType entry_compression_type = CompressionType::kNoCompression;
 
   // OK, or kInvalidClusterSettings naming the field.
   Status validate() const;

@@ -35,6 +35,10 @@ struct MetricFamily {
 // value (not across values).
 struct HealthMetrics {
   std::vector<MetricFamily> families;
+
+  // The sum of every sample of the family `name` (e.g. a counter over all
+  // its labels); 0 when there is no such family.
+  double total(const std::string& name) const;
 };
 
 // The Prometheus text exposition format (version 0.0.4) of `m`.

@@ -110,7 +110,9 @@ class NodeHost {
   // kClusterAlreadyExist when running; kInvalidClusterSettings for a bad
   // config or an inconsistent request (e.g. restarting with another state
   // machine type, joining with members); kClusterNotBootstrapped when a
-  // node with no data is started with neither members nor join.
+  // node with no data is started with neither members nor join;
+  // kOpenStopped when the NodeHost stopped while an on-disk state machine's
+  // open() ran and it gave up (IOnDiskStateMachine::open).
   Status start_cluster(const std::map<uint64_t, std::string>& initial_members, bool join,
                        StateMachineFactory factory, const Config& config);
   Status start_concurrent_cluster(const std::map<uint64_t, std::string>& initial_members, bool join,
@@ -214,7 +216,8 @@ class NodeHost {
   // Removes everything this NodeHost stores for (cluster, node): LogDB records
   // and snapshot directories. Only for a node that is not running here
   // (kClusterNotStopped otherwise) and that was deleted from its group —
-  // removing a member's data corrupts the group.
+  // removing a member's data corrupts the group. Leaves a tombstone: starting
+  // that node again returns kNodeRemoved (as the reference).
   Status remove_data(uint64_t cluster_id, uint64_t node_id);
   // The reference's SyncRemoveData: remove_data is synchronous here (the data
   // is gone when it returns), so `timeout` is only checked (kInvalidDeadline).

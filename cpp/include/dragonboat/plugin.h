@@ -25,7 +25,9 @@ namespace dragonboat {
 
 // Bumped whenever dragonboat/statemachine.h changes incompatibly.
 // 2: IStateMachine::batch_update.
-inline constexpr uint32_t kPluginABIVersion = 2;
+// 3: IOnDiskStateMachine::open takes a StopSignal; snapshot writers and
+//    readers carry external files (add_file, files).
+inline constexpr uint32_t kPluginABIVersion = 3;
 
 // What a plugin's factory reports in *kind (as a uint32_t).
 using PluginKind = StateMachineType;

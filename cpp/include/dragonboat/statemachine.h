@@ -26,6 +26,14 @@ namespace dragonboat {
 // IStateMachine, IConcurrentStateMachine and IOnDiskStateMachine below.
 enum class StateMachineType : uint8_t { kRegular = 1, kConcurrent = 2, kOnDisk = 3 };
 
+// An external file a snapshot carries (the reference's SnapshotFile): see
+// ISnapshotWriter::add_file and ISnapshotReader::files.
+struct SnapshotFile {
+  uint64_t file_id = 0;
+  std::string filepath;
+  std::string metadata;
+};
+
 // Streams snapshot bytes out (the engine's writer puts them in a checksummed
 // snapshot file; see docs/storage.md).
 class ISnapshotWriter {
@@ -35,6 +43,18 @@ class ISnapshotWriter {
   // True once the node is stopping: a long save may give up early (the
   // snapshot is then discarded, never published).
   virtual bool stopped() const { return false; }
+  // Attaches the regular file at `path` to the snapshot under `file_id`,
+  // unique within it (the reference's ISnapshotFileCollection::AddFile).
+  // Its bytes are copied into the snapshot when save_snapshot returns (leave
+  // the file alone until then), checksummed with it, streamed with it to the
+  // followers that need it, and handed to recover_from_snapshot
+  // (ISnapshotReader::files). kInvalidOperation for a path that is not a
+  // regular file or a repeated ID; the engine's writers accept files, a
+  // writer that does not returns kInvalidOperation.
+  virtual Status add_file(uint64_t file_id, const std::string& path, std::string_view metadata) {
+    (void)file_id, (void)metadata;
+    return Status(ErrorCode::kInvalidOperation, "this snapshot writer takes no files (" + path + ")");
+  }
 };
 
 // Streams snapshot bytes back in; *got == 0 with OK means the end.
@@ -45,6 +65,22 @@ class ISnapshotReader {
   // True once the node is stopping: a long recovery may give up early (the
   // node is stopping anyway).
   virtual bool stopped() const { return false; }
+  // The files the snapshot carries (ISnapshotWriter::add_file at save time),
+  // in the order they were added. Each filepath is a scratch copy that
+  // exists while recover_from_snapshot runs: copy or link what you keep.
+  virtual const std::vector<SnapshotFile>& files() const {
+    static const std::vector<SnapshotFile> kNone;
+    return kNone;
+  }
+};
+
+// Tells a long call that the engine is stopping (the reference's stop
+// channel): stopped() turns true, and stays true, once the NodeHost begins
+// stopping. Poll it from the call it was handed to, during that call only.
+class StopSignal {
+ public:
+  virtual ~StopSignal() = default;
+  virtual bool stopped() const = 0;
 };
 
 // One entry handed to a batched update.
@@ -114,7 +150,11 @@ class IConcurrentStateMachine {
 class IOnDiskStateMachine {
  public:
   virtual ~IOnDiskStateMachine() = default;
-  virtual Status open(uint64_t* applied_index) = 0;
+  // Opens the store and sets *applied_index to the last entry it holds
+  // durably (0 if none). Runs in start_cluster, on the caller's thread. A
+  // long open should poll stop.stopped() and, once it is true, give up with
+  // Status(ErrorCode::kOpenStopped): start_cluster then returns that status.
+  virtual Status open(const StopSignal& stop, uint64_t* applied_index) = 0;
   virtual Status update(std::vector<SMEntry>* entries) = 0;
   virtual Status lookup(std::string_view query, std::string* answer) = 0;
   // Makes every applied update durable.

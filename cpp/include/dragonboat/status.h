@@ -44,6 +44,10 @@ enum class ErrorCode : uint8_t {
   // reference's statemachine.ErrSnapshotAborted): the snapshot request
   // completes aborted (kCanceled), the replica goes on.
   kSnapshotAborted,
+  // Returned by an on-disk state machine's open() that gave up because its
+  // StopSignal fired (the reference's statemachine.ErrOpenStopped):
+  // start_cluster returns it, the NodeHost is stopping.
+  kOpenStopped,
   kRejected,            // refused by the state of the group (e.g. stale config change ID).
   kInvalidTarget,       // the named node cannot be the target of this operation.
   kNoSnapshot,

@@ -32,6 +32,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kSystemStopped: return "system_stopped";
     case ErrorCode::kCanceled: return "canceled";
     case ErrorCode::kSnapshotAborted: return "snapshot_aborted";
+    case ErrorCode::kOpenStopped: return "open_stopped";
     case ErrorCode::kRejected: return "rejected";
     case ErrorCode::kInvalidTarget: return "invalid_target";
     case ErrorCode::kNoSnapshot: return "no_snapshot";

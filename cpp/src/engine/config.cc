@@ -1,5 +1,7 @@
 #include "dragonboat/config.h"
 
+#include <utility>
+
 #include "common/address.h"
 
 namespace dragonboat {
@@ -20,8 +22,11 @@ Status Config::validate() const {
   if (is_observer && is_witness) return bad("is_witness", "a node cannot be both an observer and a witness");
   if (is_witness && snapshot_entries > 0) return bad("snapshot_entries", "a witness takes no snapshots; set 0");
   if (max_apply_backlog == 0) return bad("max_apply_backlog", "must be positive");
-  if (static_cast<uint8_t>(snapshot_compression_type) > static_cast<uint8_t>(CompressionType::kLZ4)) {
-    return bad("snapshot_compression_type", "must be kNoCompression, kSnappy or kLZ4");
+  for (auto [field, type] : {std::pair{"snapshot_compression_type", snapshot_compression_type},
+                              std::pair{"entry_compression_type", entry_compression_type}}) {
+    if (static_cast<uint8_t>(type) > static_cast<uint8_t>(CompressionType::kLZ4)) {
+      return bad(field, "must be kNoCompression, kSnappy or kLZ4");
+    }
   }
   if (max_in_mem_log_size > 0 && max_in_mem_log_size < (1u << 10)) {
     return bad("max_in_mem_log_size", "must be 0 (unlimited) or at least 1 KiB");

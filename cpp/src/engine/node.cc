@@ -8,6 +8,7 @@
 #include <random>
 
 #include "dragonboat/logger.h"
+#include "rsm/entry_payload.h"
 #include "rsm/snapshotter.h"
 
 namespace dragonboat::engine {
@@ -30,7 +31,11 @@ Status Node::open(const NodeOptions& options, logdb::LogDB* db, transport::Trans
   // An on-disk state machine reports what it already holds durably.
   uint64_t durable = 0;
   if (!c.is_witness) {
-    s = sm->open(&durable);
+    // Without a host to stop (the engine's own tests), nothing stops it.
+    struct Never : StopSignal {
+      bool stopped() const override { return false; }
+    } never;
+    s = sm->open(options.stop ? *options.stop : never, &durable);
     if (!s.ok()) return Status(s.code(), "opening the on-disk state machine: " + s.message());
   }
   // Election timeouts must differ between replicas: seed by node ID.
@@ -121,10 +126,21 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
     return Status(ErrorCode::kSystemBusy, "max_in_mem_log_size reached: entries wait to be committed and applied");
   }
   if (storage_busy_) return Status(ErrorCode::kSystemBusy, "the LogDB is stalling writes; retry later");
+  // Compressed here, on the caller's thread and outside the lock, so the
+  // step side, the LogDB and the wire all carry the smaller bytes.
+  raft::EntryType type = raft::EntryType::kApplication;
+  if (!p.cmd.empty()) {
+    std::string encoded;
+    if (rsm::encode_payload(opt_.config.entry_compression_type, p.cmd, &encoded)) {
+      p.cmd = std::move(encoded);
+      type = raft::EntryType::kEncodedApplication;
+    }
+  }
   return queue_request(pending_, timeout_ticks, rs, RequestTag{p.client_id, p.series_id}, [&](uint64_t key) {
     ++counters.proposals;
     raft::Entry e;
     e.key = key;
+    e.type = type;
     e.cmd = std::move(p.cmd);
     e.client_id = p.client_id;
     e.series_id = p.series_id;

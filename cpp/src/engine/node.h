@@ -59,6 +59,8 @@ struct NodeOptions {
   size_t max_pending = 4096;                    // proposals and reads waiting
   uint64_t max_entry_bytes = 8 << 20;           // larger proposals: kPayloadTooBig
   std::string snapshot_root;                    // this node's snapshot directory
+  // What an on-disk state machine's open() polls (the NodeHost stopping).
+  const StopSignal* stop = nullptr;
   // Mark proposals committed when their entry commits (RequestState::committed).
   bool notify_commit = false;
   // Bytes of received messages queued for the node before further ones

@@ -116,6 +116,7 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
   o.notify_commit = config.notify_commit;
   o.max_receive_queue_bytes = config.max_receive_queue_size;
   o.snapshot_root = snapshot_root() + "/" + std::to_string(c.cluster_id) + "-" + std::to_string(c.node_id);
+  o.stop = &stopping;
   std::unique_ptr<Node> node;
   s = Node::open(o, db, transport.get(), &registry, e.sm.get(), &node);
   if (!s.ok()) return s;
@@ -183,6 +184,7 @@ void NodeHost::Impl::stop_all() {
     std::unique_lock<std::shared_mutex> g(mu);
     if (stopped) return;
     stopped = true;
+    stopping.fired.store(true, std::memory_order_release);
     for (auto& [id, e] : nodes) ids.push_back(id);
   }
   // First of the host's last events: its replicas' node_unloaded follow.

@@ -46,6 +46,13 @@ struct NodeHost::Impl : public transport::MessageHandler {
   bool stopped = false;
   std::mutex start_mu;                           // one start/stop of a group at a time
 
+  // Fires when stop_all begins, before it waits for a start_cluster in
+  // progress: an on-disk state machine's open() polls it (kOpenStopped).
+  struct Stopping : StopSignal {
+    std::atomic<bool> fired{false};
+    bool stopped() const override { return fired.load(std::memory_order_acquire); }
+  } stopping;
+
   std::unique_ptr<engine::Ticker> ticker;  // started last, stopped first
 
   std::string snapshot_root() const { return config.node_host_dir + "/snapshots"; }

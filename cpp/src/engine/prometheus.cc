@@ -8,6 +8,15 @@
 
 namespace dragonboat {
 
+double HealthMetrics::total(const std::string& name) const {
+  double v = 0;
+  for (const MetricFamily& f : families) {
+    if (f.name != name) continue;
+    for (const MetricSample& s : f.samples) v += s.value;
+  }
+  return v;
+}
+
 const char* metric_type_name(MetricType t) {
   static const char* const kNames[] = {"counter", "gauge", "histogram"};  // in MetricType's order
   return enum_name(t, kNames, MetricType::kCounter, "untyped");

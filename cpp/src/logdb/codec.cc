@@ -45,7 +45,7 @@ void append_entry_fields(std::string* out, const raft::Entry& e) {
 }
 bool read_entry_fields(bytes::Reader* in, raft::Entry* e) {
   uint8_t type = 0;
-  if (!in->u8(&type) || type > 2 || !in->varint(&e->key) || !in->varint(&e->client_id) ||
+  if (!in->u8(&type) || type > raft::kMaxEntryType || !in->varint(&e->key) || !in->varint(&e->client_id) ||
       !in->varint(&e->series_id) || !in->varint(&e->responded_to) || !in->varint_prefixed(&e->cmd)) {
     return false;
   }
@@ -74,7 +74,7 @@ bool parse_key(const char* data, size_t size, KeyKind* kind, uint64_t* cluster_i
                uint64_t* node_id, uint64_t* index) {
   if (size != kNodeKeySize && size != kIndexKeySize) return false;
   uint8_t k = static_cast<uint8_t>(data[0]);
-  if (k < 1 || k > 4) return false;
+  if (k < 1 || k > static_cast<uint8_t>(KeyKind::kRemoved)) return false;
   *kind = static_cast<KeyKind>(k);
   *cluster_id = get_be64(data + 1);
   *node_id = get_be64(data + 9);

@@ -21,6 +21,9 @@ enum class KeyKind : uint8_t {
   kHardState = 0x02,  // [kind][cluster][node]        -> hard state
   kSnapshot = 0x03,   // [kind][cluster][node][index] -> snapshot record
   kBootstrap = 0x04,  // [kind][cluster][node]        -> bootstrap record
+  // [kind][cluster][node] -> empty: remove_node_data removed the node; its ID
+  // cannot be started again (kNodeRemoved), as in the reference.
+  kRemoved = 0x05,
 };
 
 constexpr size_t kNodeKeySize = 17;   // kind + cluster + node

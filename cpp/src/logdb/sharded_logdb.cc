@@ -319,8 +319,14 @@ Status ShardedLogDB::get_bootstrap(uint64_t c, uint64_t n, Bootstrap* out) {
   bool found = false;
   Status st = s.kv->get(node_key(KeyKind::kBootstrap, c, n), &v, &found);
   if (!st.ok()) return st;
-  if (!found) return Status(ErrorCode::kClusterNotBootstrapped, "no bootstrap record");
-  return decode_bootstrap(v, out);
+  if (found) return decode_bootstrap(v, out);
+  st = s.kv->get(node_key(KeyKind::kRemoved, c, n), &v, &found);
+  if (!st.ok()) return st;
+  if (found) {
+    return Status(ErrorCode::kNodeRemoved, "node " + std::to_string(n) + " of cluster " + std::to_string(c) +
+                                               " was removed (remove_data): its ID cannot be started again");
+  }
+  return Status(ErrorCode::kClusterNotBootstrapped, "no bootstrap record");
 }
 
 Status ShardedLogDB::save_snapshot_record(uint64_t c, uint64_t n, const raft::Snapshot& ss) {
@@ -401,6 +407,7 @@ Status ShardedLogDB::remove_node_data(uint64_t c, uint64_t n) {
       std::string p = node_key(k, c, n);
       batch->del_range(p, prefix_end(p));
     }
+    batch->put(node_key(KeyKind::kRemoved, c, n), "");  // the tombstone: never start this node again
     Status st = commit(s, batch);
     if (st.ok()) s.last_index.erase({c, n});
     return st;
@@ -412,8 +419,10 @@ Status ShardedLogDB::import_snapshot(uint64_t n, uint64_t c, const raft::Snapsho
     if (ss.empty()) return Status(ErrorCode::kInvalidOperation, "import: empty snapshot");
     Bootstrap b;
     Status bs = get_bootstrap(c, n, &b);
-    if (!bs.ok() && bs.code() != ErrorCode::kClusterNotBootstrapped) return bs;
+    if (!bs.ok() && bs.code() != ErrorCode::kClusterNotBootstrapped && bs.code() != ErrorCode::kNodeRemoved) return bs;
     b.addresses = ss.membership.addresses;
+    // An operator importing a snapshot for a removed node brings it back.
+    batch->del(node_key(KeyKind::kRemoved, c, n));
     b.join = false;
     remove_all_entries(batch, c, n);
     std::string sp = node_key(KeyKind::kSnapshot, c, n);

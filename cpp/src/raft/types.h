@@ -24,7 +24,15 @@ enum class EntryType : uint8_t {
   // What a witness stores instead of an Application entry: index and term
   // only (the command is stripped by the leader), so log matching still holds.
   kMetadata = 2,
+  // A user command compressed by the proposing node
+  // (Config::entry_compression_type); cmd holds the encoded payload of
+  // rsm/entry_payload.h, decoded just before the command is applied. To the
+  // protocol it is an Application entry like any other.
+  kEncodedApplication = 3,
 };
+
+// The largest EntryType value (decoders reject anything above it).
+inline constexpr uint8_t kMaxEntryType = static_cast<uint8_t>(EntryType::kEncodedApplication);
 
 struct Entry {
   uint64_t term = 0;

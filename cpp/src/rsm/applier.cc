@@ -1,8 +1,11 @@
 #include "rsm/applier.h"
 
+#include <deque>
 #include <set>
 #include <string_view>
 #include <utility>
+
+#include "rsm/entry_payload.h"
 
 namespace dragonboat::rsm {
 
@@ -36,6 +39,9 @@ Status Applier::apply(const std::vector<Entry>& entries, ApplyOutput* out) {
   std::vector<SMEntry> batch;
   std::vector<Pending> meta;
   std::set<std::pair<uint64_t, uint64_t>> in_batch;  // (client, series) awaiting the batch
+  // The decompressed commands of kEncodedApplication entries: the batch's
+  // views point into them until the last flush below.
+  std::deque<std::string> decoded;
   uint64_t next = applied_ + 1;
   for (const Entry& e : entries) {
     if (e.index != next) {
@@ -51,7 +57,8 @@ Status Applier::apply(const std::vector<Entry>& entries, ApplyOutput* out) {
         // Applied to the peer, and its request completed, by the step side
         // when the entry is handed out (Node::apply_config_changes).
         break;
-      case EntryType::kApplication: {
+      case EntryType::kApplication:
+      case EntryType::kEncodedApplication: {
         if (e.series_id == kSeriesIDForRegister || e.series_id == kSeriesIDForUnregister) {
           // The session table changes: earlier entries must see the old one.
           Status s = flush(&batch, &meta, out);
@@ -89,6 +96,11 @@ Status Applier::apply(const std::vector<Entry>& entries, ApplyOutput* out) {
         SMEntry se;
         se.index = e.index;
         se.cmd = std::string_view(e.cmd);
+        if (e.type == EntryType::kEncodedApplication) {
+          Status s = decode_payload(e.cmd, &decoded.emplace_back());
+          if (!s.ok()) return Status(ErrorCode::kFatal, "apply: entry " + std::to_string(e.index) + ": " + s.message());
+          se.cmd = std::string_view(decoded.back());
+        }
         batch.push_back(std::move(se));
         meta.push_back(Pending{e.key, e.client_id, e.series_id, e.term, out->completions.size()});
         out->completions.push_back(Completion{e.key, e.client_id, e.series_id, RequestResultCode::kCompleted, {}});

@@ -48,7 +48,7 @@ class Regular : public Guarded<IStateMachine> {
     if (owned_) close();
   }
   StateMachineType kind() const override { return StateMachineType::kRegular; }
-  Status open(uint64_t* applied) override {
+  Status open(const StopSignal&, uint64_t* applied) override {
     *applied = 0;
     return Status::OK();
   }
@@ -86,9 +86,9 @@ class Batched : public Guarded<SM> {
   explicit Batched(std::unique_ptr<SM> sm) : Guarded<SM>(sm.get()), owned_(std::move(sm)) {}
   ~Batched() override { this->close(); }
   StateMachineType kind() const override { return K; }
-  Status open(uint64_t* applied) override {
+  Status open(const StopSignal& stop, uint64_t* applied) override {
     if constexpr (K == StateMachineType::kOnDisk) {
-      return sm_->open(applied);
+      return sm_->open(stop, applied);
     } else {
       *applied = 0;
       return Status::OK();

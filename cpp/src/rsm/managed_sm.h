@@ -38,9 +38,9 @@ class ManagedSM {
 
   virtual ~ManagedSM() = default;
   virtual StateMachineType kind() const = 0;
-  // On-disk kind: opens the store and reports its durably applied index;
-  // others report 0.
-  virtual Status open(uint64_t* applied_index) = 0;
+  // On-disk kind: opens the store and reports its durably applied index
+  // (giving up with kOpenStopped once `stop` fires); others report 0.
+  virtual Status open(const StopSignal& stop, uint64_t* applied_index) = 0;
   // Applies a batch; each entry's result is filled in. On error the state
   // of entries after the failing one is unspecified: the node stops.
   virtual Status update(std::vector<SMEntry>* batch) = 0;

@@ -1,6 +1,11 @@
 #include "rsm/snapshotter.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "common/bytes.h"
+#include "common/file_io.h"
+#include "rsm/snapshot_files.h"
 #include "snapshot/snapshot_file.h"
 
 namespace dragonboat::rsm {
@@ -8,27 +13,38 @@ namespace {
 
 constexpr uint8_t kPayloadV1 = 1;            // full: session table + state machine
 constexpr uint8_t kPayloadMetadataOnly = 2;  // session table only
+// full with external files: session table + files section + state machine
+// (rsm/snapshot_files.h), so recovery has the files before the first byte.
+constexpr uint8_t kPayloadWithFiles = 3;
 
 class BuilderWriter : public ISnapshotWriter {
  public:
   BuilderWriter(snapshot::SnapshotBuilder* b, const std::atomic<bool>* stopped) : b_(b), stopped_(stopped) {}
   Status write(const void* data, size_t size) override { return b_->write(data, size); }
   bool stopped() const override { return stopped_ && stopped_->load(); }
+  Status add_file(uint64_t file_id, const std::string& path, std::string_view metadata) override {
+    return files_.add(file_id, path, metadata);
+  }
+  const std::vector<SnapshotFile>& files() const { return files_.files(); }
 
  private:
   snapshot::SnapshotBuilder* b_;
   const std::atomic<bool>* stopped_;
+  SnapshotFileList files_;
 };
 
 class FileReader : public ISnapshotReader {
  public:
-  FileReader(snapshot::SnapshotReader* r, const std::atomic<bool>* stopped) : r_(r), stopped_(stopped) {}
+  FileReader(snapshot::SnapshotReader* r, const std::atomic<bool>* stopped, const std::vector<SnapshotFile>* files)
+      : r_(r), stopped_(stopped), files_(files) {}
   Status read(void* buf, size_t size, size_t* got) override { return r_->read(buf, size, got); }
   bool stopped() const override { return stopped_ && stopped_->load(); }
+  const std::vector<SnapshotFile>& files() const override { return *files_; }
 
  private:
   snapshot::SnapshotReader* r_;
   const std::atomic<bool>* stopped_;
+  const std::vector<SnapshotFile>* files_;
 };
 
 Status read_exact(snapshot::SnapshotReader* r, void* buf, size_t n) {
@@ -57,6 +73,38 @@ Status open_payload(const std::string& path, std::unique_ptr<snapshot::SnapshotR
   if (n > (1ull << 32)) return Status(ErrorCode::kCorrupted, "session table size " + std::to_string(n) + " in " + path);
   *table_size = n;
   return Status::OK();
+}
+
+// The payload so far is [kind 1][table][state machine bytes]; with files it
+// must be [kind 3][table][files section][state machine bytes]. Sets the data
+// file aside and writes it again in that order: the state machine's bytes
+// are copied once, and only for snapshots with files (the state machine
+// attaches them during its save, after the payload began).
+Status put_files_first(snapshot::SnapshotBuilder* b, const std::string& table, const std::vector<SnapshotFile>& files) {
+  std::string aside;
+  Status s = b->set_aside(&aside);
+  if (!s.ok()) return s;
+  std::string header(1, static_cast<char>(kPayloadWithFiles));
+  bytes::append_u64(&header, table.size());
+  s = b->write(header.data(), header.size());
+  if (s.ok()) s = b->write(table.data(), table.size());
+  if (s.ok()) s = write_files_section(b, files);
+  std::unique_ptr<snapshot::SnapshotReader> r;
+  if (s.ok()) s = snapshot::SnapshotReader::open(aside, &r);
+  std::vector<char> buf(1 << 20);
+  for (uint64_t skip = 9 + table.size(); s.ok() && skip > 0;) {  // the old header and table
+    size_t got = 0;
+    s = r->read(buf.data(), static_cast<size_t>(std::min<uint64_t>(skip, buf.size())), &got);
+    if (s.ok() && got == 0) s = Status(ErrorCode::kFatal, "set-aside snapshot payload " + aside + " ends early");
+    skip -= got;
+  }
+  for (size_t got = 1; s.ok() && got > 0;) {
+    s = r->read(buf.data(), buf.size(), &got);
+    if (s.ok() && got > 0) s = b->write(buf.data(), got);
+  }
+  r.reset();
+  if (s.ok()) s = io::remove_tree(aside);
+  return s;
 }
 
 }  // namespace
@@ -97,6 +145,7 @@ Status save_prepared_snapshot(const std::string& root, uint64_t cluster_id, uint
   BuilderWriter w(b.get(), stopped);
   if (s.ok() && sm) s = sm->save_snapshot(ctx, &w);
   if (s.ok() && w.stopped()) s = Status(ErrorCode::kCanceled, "the node stopped during the snapshot save");
+  if (s.ok() && !w.files().empty()) s = put_files_first(b.get(), table, w.files());
   if (s.ok()) s = b->commit(meta);
   if (!s.ok()) (void)b->abort();
   return s;
@@ -112,15 +161,29 @@ Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* 
   if (kind == kPayloadMetadataOnly) {
     return Status(ErrorCode::kNoSnapshot, path + " is a metadata-only snapshot: it holds no state machine data");
   }
-  if (kind != kPayloadV1) return Status(ErrorCode::kIncompatibleData, "snapshot payload version " + std::to_string(kind));
+  if (kind != kPayloadV1 && kind != kPayloadWithFiles) {
+    return Status(ErrorCode::kIncompatibleData, "snapshot payload version " + std::to_string(kind));
+  }
   std::string table(n, '\0');
   s = read_exact(r.get(), table.data(), n);
   if (!s.ok()) return s;
   SessionManager restored(sessions->max_sessions());
   s = restored.decode(table);
   if (!s.ok()) return s;
-  FileReader fr(r.get(), stopped);
+  // External files go to a scratch directory beside the data file, there
+  // while the state machine recovers (it copies or links what it keeps).
+  std::vector<SnapshotFile> files;
+  const std::string files_dir = io::parent_dir(path) + "/files.recovering";
+  if (kind == kPayloadWithFiles) {
+    s = extract_files_section(r.get(), files_dir, &files);
+    if (!s.ok()) {
+      (void)io::remove_tree(files_dir);
+      return s;
+    }
+  }
+  FileReader fr(r.get(), stopped, &files);
   s = sm->recover_from_snapshot(&fr);
+  if (kind == kPayloadWithFiles) (void)io::remove_tree(files_dir);  // best effort: it is scratch
   if (!s.ok()) return s;
   // Drain: the reader verifies the tail only when the payload is consumed.
   char sink[4096];

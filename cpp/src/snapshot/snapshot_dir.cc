@@ -312,8 +312,8 @@ Status remove_snapshots_before(const std::string& root, uint64_t index,
 // ---- SnapshotBuilder --------------------------------------------------------
 
 SnapshotBuilder::SnapshotBuilder(std::string root, const SnapshotMeta& id, std::string temp_dir,
-                                 std::unique_ptr<SnapshotWriter> writer)
-    : root_(std::move(root)), id_(id), temp_dir_(std::move(temp_dir)), writer_(std::move(writer)) {}
+                                 const WriterOptions& options, std::unique_ptr<SnapshotWriter> writer)
+    : root_(std::move(root)), id_(id), options_(options), temp_dir_(std::move(temp_dir)), writer_(std::move(writer)) {}
 
 Status SnapshotBuilder::begin(const std::string& root, const SnapshotMeta& id,
                               const WriterOptions& options,
@@ -332,7 +332,7 @@ Status SnapshotBuilder::begin(const std::string& root, const SnapshotMeta& id,
   m.node_id = id.node_id;
   m.index = id.index;
   m.term = id.term;
-  out->reset(new SnapshotBuilder(root, m, dir, std::move(w)));
+  out->reset(new SnapshotBuilder(root, m, dir, options, std::move(w)));
   return Status::OK();
 }
 
@@ -366,6 +366,24 @@ Status SnapshotBuilder::commit(SnapshotMeta* meta) {
   committed_ = true;
   writer_.reset();
   if (meta != nullptr) *meta = m;
+  return Status::OK();
+}
+
+Status SnapshotBuilder::set_aside(std::string* path) {
+  if (committed_ || aborted_) {
+    return Status(ErrorCode::kInvalidOperation,
+                  "snapshot builder " + temp_dir_ + ": already committed or aborted");
+  }
+  Status s = writer_->finish();
+  if (!s.ok()) return s;
+  writer_.reset();
+  const std::string data = data_file_path(temp_dir_, id_.index);
+  const std::string aside = temp_dir_ + "/payload.aside";
+  s = io::rename_path(data, aside);
+  if (!s.ok()) return s;
+  s = SnapshotWriter::create(data, options_, &writer_);
+  if (!s.ok()) return s;
+  *path = aside;
   return Status::OK();
 }
 

@@ -167,6 +167,14 @@ class SnapshotBuilder {
   // No-op after a successful commit().
   Status abort();
 
+  // Finishes the data file written so far, moves it aside within the
+  // temporary directory (*path gets where) and starts an empty data file
+  // with the same options: for a payload that must be composed again in
+  // another order (a snapshot with external files puts them first). The
+  // caller reads the set-aside file, writes the new payload and removes it
+  // before commit().
+  Status set_aside(std::string* path);
+
   // The temporary directory; other files of the snapshot (e.g. external
   // files of an on-disk state machine) may be placed here before commit().
   const std::string& temp_dir() const { return temp_dir_; }
@@ -174,11 +182,12 @@ class SnapshotBuilder {
   std::string final_dir() const { return snapshot_dir(root_, id_.index); }
 
  private:
-  SnapshotBuilder(std::string root, const SnapshotMeta& id, std::string temp_dir,
+  SnapshotBuilder(std::string root, const SnapshotMeta& id, std::string temp_dir, const WriterOptions& options,
                   std::unique_ptr<SnapshotWriter> writer);
 
   std::string root_;
   SnapshotMeta id_;
+  WriterOptions options_;
   std::string temp_dir_;
   std::unique_ptr<SnapshotWriter> writer_;
   bool committed_ = false;

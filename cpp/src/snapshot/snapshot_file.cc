@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <lz4.h>
-#include <snappy-c.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,12 +11,26 @@
 #include <cstring>
 #include <utility>
 
+#include "common/compression.h"
 #include "common/enum_util.h"
 #include "common/file_io.h"
 
 namespace dragonboat::snapshot {
 
 namespace {
+
+// The shared codec behind a file's compression.
+CompressionType codec(Compression c) {
+  switch (c) {
+    case Compression::kLz4:
+      return CompressionType::kLZ4;
+    case Compression::kSnappy:
+      return CompressionType::kSnappy;
+    case Compression::kNone:
+      break;
+  }
+  return CompressionType::kNoCompression;
+}
 
 std::string hex64(uint64_t v) {
   char buf[24];
@@ -67,8 +79,7 @@ Status SnapshotWriter::create(const std::string& path, const WriterOptions& opti
 SnapshotWriter::SnapshotWriter(std::string path, int fd, const WriterOptions& options)
     : path_(std::move(path)), fd_(fd), options_(options) {
   buffer_.reserve(options_.block_size);
-  if (options_.compression == Compression::kLz4) compressed_.resize(options_.block_size);
-  if (options_.compression == Compression::kSnappy) compressed_.resize(snappy_max_compressed_length(options_.block_size));
+  compressed_.resize(compression::max_compressed_size(codec(options_.compression), options_.block_size));
 }
 
 SnapshotWriter::~SnapshotWriter() {
@@ -116,25 +127,14 @@ Status SnapshotWriter::emit_block(const uint8_t* data, size_t n) {
   b.uncompressed_length = static_cast<uint32_t>(n);
   const uint8_t* stored = data;
   size_t stored_len = n;
-  if (options_.compression == Compression::kLz4 && n > 1) {
-    // Capacity n - 1: LZ4 gives up (returns 0) unless the block shrinks.
-    int c = LZ4_compress_default(reinterpret_cast<const char*>(data),
-                                 reinterpret_cast<char*>(compressed_.data()),
-                                 static_cast<int>(n), static_cast<int>(n - 1));
-    if (c > 0) {
-      stored = compressed_.data();
-      stored_len = static_cast<size_t>(c);
-      b.encoding = static_cast<uint32_t>(BlockEncoding::kLz4);
-    }
-  } else if (options_.compression == Compression::kSnappy && n > 1) {
-    size_t c = compressed_.size();
-    if (snappy_compress(reinterpret_cast<const char*>(data), n, reinterpret_cast<char*>(compressed_.data()), &c) ==
-            SNAPPY_OK &&
-        c < n) {  // kept only when the block shrinks
-      stored = compressed_.data();
-      stored_len = c;
-      b.encoding = static_cast<uint32_t>(BlockEncoding::kSnappy);
-    }
+  // Kept compressed only when the block shrinks (compress_into returns 0 otherwise).
+  const size_t c = compression::compress_into(codec(options_.compression), reinterpret_cast<const char*>(data), n,
+                                              reinterpret_cast<char*>(compressed_.data()));
+  if (c > 0) {
+    stored = compressed_.data();
+    stored_len = c;
+    b.encoding = static_cast<uint32_t>(options_.compression == Compression::kLz4 ? BlockEncoding::kLz4
+                                                                                   : BlockEncoding::kSnappy);
   }
   b.stored_length = static_cast<uint32_t>(stored_len);
   uint8_t hdr[kBlockHeaderSize];
@@ -391,25 +391,12 @@ Status SnapshotReader::load_block() {
   }
   if (!raw) {
     if (data_.size() < b.uncompressed_length) data_.resize(header_.block_size);
-    if (b.encoding == static_cast<uint32_t>(BlockEncoding::kLz4)) {
-      int n = LZ4_decompress_safe(reinterpret_cast<const char*>(stored_.data()),
-                                  reinterpret_cast<char*>(data_.data()),
-                                  static_cast<int>(b.stored_length),
-                                  static_cast<int>(b.uncompressed_length));
-      if (n != static_cast<int>(b.uncompressed_length)) {
-        return corrupt_block("lz4 data does not decode to " +
-                             std::to_string(b.uncompressed_length) + " bytes");
-      }
-    } else {
-      // Snappy records the decompressed length itself: it must agree
-      // before anything is written into the block buffer.
-      const char* in = reinterpret_cast<const char*>(stored_.data());
-      size_t n = 0;
-      if (snappy_uncompressed_length(in, b.stored_length, &n) != SNAPPY_OK || n != b.uncompressed_length ||
-          snappy_uncompress(in, b.stored_length, reinterpret_cast<char*>(data_.data()), &n) != SNAPPY_OK ||
-          n != b.uncompressed_length) {
-        return corrupt_block("snappy data does not decode to " + std::to_string(b.uncompressed_length) + " bytes");
-      }
+    const bool lz4 = b.encoding == static_cast<uint32_t>(BlockEncoding::kLz4);
+    if (!compression::decompress_into(lz4 ? CompressionType::kLZ4 : CompressionType::kSnappy,
+                                      reinterpret_cast<const char*>(stored_.data()), b.stored_length,
+                                      reinterpret_cast<char*>(data_.data()), b.uncompressed_length)) {
+      return corrupt_block(std::string(lz4 ? "lz4" : "snappy") + " data does not decode to " +
+                           std::to_string(b.uncompressed_length) + " bytes");
     }
   }
   digest_.add(b.checksum);

@@ -27,7 +27,6 @@ constexpr size_t kMinEntrySize = 8;     // 7 one-byte fields + empty cmd length
 constexpr size_t kMinMessageSize = 12;  // type, flags, 9 varints, entry count
 
 constexpr uint8_t kMaxMessageType = static_cast<uint8_t>(raft::MessageType::kNoOp);
-constexpr uint8_t kMaxEntryType = static_cast<uint8_t>(raft::EntryType::kMetadata);
 
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string format(const char* fmt, ...) {
@@ -147,7 +146,7 @@ bool read_entry(Reader& r, const Limits& limits, Entry* e) {
       !r.u8(&type, "entry type")) {
     return false;
   }
-  if (type > kMaxEntryType) {
+  if (type > raft::kMaxEntryType) {
     return r.fail(ErrorCode::kCorrupted, format("unknown entry type %u", type));
   }
   e->type = static_cast<raft::EntryType>(type);

@@ -46,7 +46,7 @@ static_assert(num(MT::kElection) == 0 && num(MT::kLeaderHeartbeat) == 1 &&
                   num(MT::kQuiesce) == 20 && num(MT::kNoOp) == 21,
               "raft::MessageType values changed: bump kBatchFormatVersion and map them");
 static_assert(num(raft::EntryType::kApplication) == 0 && num(raft::EntryType::kConfigChange) == 1 &&
-                  num(raft::EntryType::kMetadata) == 2,
+                  num(raft::EntryType::kMetadata) == 2 && num(raft::EntryType::kEncodedApplication) == 3,
               "raft::EntryType values changed: bump kBatchFormatVersion and map them");
 
 inline bool membership_empty(const raft::Membership& m) {
