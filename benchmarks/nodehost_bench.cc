@@ -135,6 +135,8 @@ struct Report {
   double base_heap_mb = 0;
   uint64_t disk_bytes = 0;  // written to storage during the run (/proc/self/io)
   uint64_t wire_bytes = 0;  // transport bytes sent during the run
+  uint64_t refused = 0;     // errors at propose/read time (the slot stops)
+  uint64_t by_code[6] = {};  // failed completions by RequestResultCode
   uint32_t nlat = 0;  // latency samples (microseconds) follow
 };
 
@@ -169,6 +171,8 @@ struct Driver {
   std::atomic<uint64_t>* writes;
   std::atomic<uint64_t>* reads;
   std::atomic<uint64_t>* errors;
+  std::atomic<uint64_t>* refused;
+  std::atomic<uint64_t>* by_code;  // [6], by RequestResultCode
   std::mutex* lat_mu;
   std::vector<uint32_t>* lat;
   std::atomic<int>* outstanding;
@@ -186,6 +190,7 @@ struct Driver {
                     : nh->propose(nh->get_noop_session(cluster), payload, std::chrono::seconds(5), &rs);
     if (!s.ok()) {
       errors->fetch_add(1);
+      refused->fetch_add(1);
       outstanding->fetch_sub(1);  // this slot stops (busy / stopped)
       return;
     }
@@ -197,6 +202,7 @@ struct Driver {
         if (lat->size() < 2'000'000) lat->push_back(uint32_t(us));
       } else {
         errors->fetch_add(1);
+        by_code[static_cast<size_t>(r.code) % 6].fetch_add(1);
       }
       issue();
     });
@@ -296,7 +302,8 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
     return 0;
   }
   std::atomic<bool> running{true};
-  std::atomic<uint64_t> writes{0}, reads{0}, errors{0};
+  std::atomic<uint64_t> writes{0}, reads{0}, errors{0}, refused{0};
+  std::atomic<uint64_t> by_code[6] = {};
   std::atomic<int> outstanding{0};
   std::mutex lat_mu;
   std::vector<uint32_t> lat;
@@ -312,6 +319,8 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
       d->writes = &writes;
       d->reads = &reads;
       d->errors = &errors;
+      d->refused = &refused;
+      d->by_code = by_code;
       d->lat_mu = &lat_mu;
       d->lat = &lat;
       d->outstanding = &outstanding;
@@ -347,6 +356,8 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
   while (outstanding.load() > 0 && Clock::now() - t0 < std::chrono::seconds(int(o.seconds) + 15))
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   r.errors = errors.load();
+  r.refused = refused.load();
+  for (int i = 0; i < 6; ++i) r.by_code[i] = by_code[i].load();
   r.led = led.size();
   r.disk_bytes = disk_write_bytes() - disk0;
   r.wire_bytes = uint64_t(nh->get_health_metrics().total("dragonboat_transport_bytes_sent_total") - wire0);
@@ -470,6 +481,8 @@ int main(int argc, char** argv) {
     total.errors += r.errors;
     total.led += r.led;
     total.disk_bytes += r.disk_bytes;
+    total.refused += r.refused;
+    for (int k = 0; k < 6; ++k) total.by_code[k] += r.by_code[k];
     total.wire_bytes += r.wire_bytes;
     secs = std::max(secs, r.seconds);
     lat.insert(lat.end(), l.begin(), l.end());
@@ -488,6 +501,15 @@ int main(int argc, char** argv) {
               (unsigned long long)o.groups, o.payload, o.inflight, o.read_ratio, total.writes / secs,
               total.reads / secs, pct(0.50), pct(0.99), pct(0.999), (unsigned long long)total.errors,
               (unsigned long long)total.led);
+  if (total.errors > 0) {
+    std::printf("errors: %llu refused at propose/read time;", (unsigned long long)total.refused);
+    for (int k = 0; k < 6; ++k) {
+      if (total.by_code[k] == 0) continue;
+      std::printf(" %s %llu", request_result_code_name(static_cast<RequestResultCode>(k)),
+                  (unsigned long long)total.by_code[k]);
+    }
+    std::printf("\n");
+  }
   if (o.read_ratio < 1 && total.writes > 0) {
     // Includes what the drain after the measured seconds wrote: a ratio.
     const double payload_bytes = double(total.writes) * double(o.payload);
