@@ -16,6 +16,7 @@ void register_state_machines(py::module_& m);  // bindings/state_machines.cc
 void register_requests(py::module_& m);        // bindings/requests.cc
 void register_nodehost(py::module_& m);        // bindings/nodehost.cc
 void register_events(py::module_& m);          // bindings/listeners.cc
+void register_plugins(py::module_& m);         // bindings/plugins.cc
 void start_completion_queue();                 // bindings/gil.cc
 }  // namespace dragonboat::bindings
 
@@ -55,6 +56,7 @@ PYBIND11_MODULE(_core, m) {
   b::register_state_machines(m);
   b::register_requests(m);
   b::register_events(m);
+  b::register_plugins(m);
   b::register_nodehost(m);
   register_sim(m);
   register_tools(m);

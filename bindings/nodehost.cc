@@ -19,6 +19,7 @@
 #include "fields.h"
 #include "gil.h"
 #include "listeners.h"
+#include "plugins.h"
 #include "state_machines.h"
 
 namespace dragonboat::bindings {
@@ -140,6 +141,7 @@ void register_nodehost(py::module_& m) {
              auto h = std::make_unique<PyNodeHost>();
              NodeHostConfig c = host_config(cfg);
              attach_listeners(cfg, &c);
+             attach_plugins(cfg, &c);
              check_nogil([&] { return NodeHost::create(c, &h->nh); });
              return h;
            }),

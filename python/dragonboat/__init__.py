@@ -6,7 +6,7 @@ subclass and :class:`Config` per group; errors are in :mod:`dragonboat.errors`.
 
 from __future__ import annotations
 
-from dragonboat import _core, errors, events, tools
+from dragonboat import _core, errors, events, plugins, tools
 from dragonboat.config import (
     ClusterInfo,
     CompressionType,
@@ -45,6 +45,7 @@ __all__ = [
     "NodeUser",
     "OnDiskStateMachine",
     "events",
+    "plugins",
     "DragonboatError",
     "Membership",
     "NodeHost",

@@ -14,6 +14,7 @@ from typing import Any
 
 from dragonboat import _check, _core
 from dragonboat._core import CompressionType as CompressionType
+from dragonboat._core import LogDBFactory, TransportFactory
 from dragonboat.errors import InvalidAddressError, InvalidClusterSettingsError
 
 #: The longest tick (C++ ``kMaxRttMillisecond``): the engine's clocks count
@@ -101,6 +102,12 @@ class NodeHostConfig:
     raft_event_listener: Any = None
     #: An object with any of the system event methods (see dragonboat.events).
     system_event_listener: Any = None
+    #: Where the Raft state is stored (the reference's LogDBFactory): None for
+    #: the built-in RocksDB LogDB, or ``dragonboat.plugins.memory_logdb()``.
+    logdb_factory: LogDBFactory | None = None
+    #: How messages travel (the reference's RaftRPCFactory): None for TCP, or
+    #: an ``dragonboat.plugins.InProcessNetwork().transport_factory()``.
+    transport_factory: TransportFactory | None = None
 
     def validate(self) -> None:
         """Raises an error naming the bad field: InvalidAddressError for an

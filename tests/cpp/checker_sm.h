@@ -66,9 +66,14 @@ struct CheckerState {
     return count;
   }
 
+  // What a "state" query answers: "<count> <hash> <distinct commands>".
+  std::string summary() const {
+    return std::to_string(count) + " " + std::to_string(hash) + " " + std::to_string(applied.size());
+  }
+
   Status lookup(std::string_view q, std::string* a) const {
     if (q == "state") {
-      *a = std::to_string(count) + " " + std::to_string(hash) + " " + std::to_string(applied.size());
+      *a = summary();
       return Status::OK();
     }
     if (q.substr(0, 8) == "applied:") {

@@ -10,6 +10,7 @@
 #include <map>
 #include <thread>
 
+#include "delegating_logdb.h"
 #include "engine/node.h"
 #include "logdb/logdb.h"
 #include "message_builder.h"
@@ -180,32 +181,11 @@ struct Solo {
 
 // A LogDB whose shard reports a write stall on demand (everything else is
 // the in-memory LogDB).
-class StallingLogDB : public logdb::LogDB {
+class StallingLogDB : public test::DelegatingLogDB {
  public:
-  std::unique_ptr<logdb::LogDB> in = logdb::new_mem_logdb(1);
   std::atomic<bool> stalled{false};
   std::string name() const override { return "stalling"; }
-  uint64_t shard_count() const override { return 1; }
   bool busy(uint64_t) const override { return stalled.load(); }
-  Status save(const std::vector<logdb::NodeUpdate>& u) override { return in->save(u); }
-  Status read_raft_state(uint64_t c, uint64_t n, logdb::RaftState* o) override { return in->read_raft_state(c, n, o); }
-  Status entries(uint64_t c, uint64_t n, uint64_t lo, uint64_t hi, uint64_t mb, std::vector<raft::Entry>* o) override {
-    return in->entries(c, n, lo, hi, mb, o);
-  }
-  Status save_bootstrap(uint64_t c, uint64_t n, const logdb::Bootstrap& b) override { return in->save_bootstrap(c, n, b); }
-  Status get_bootstrap(uint64_t c, uint64_t n, logdb::Bootstrap* o) override { return in->get_bootstrap(c, n, o); }
-  Status save_snapshot_record(uint64_t c, uint64_t n, const raft::Snapshot& ss) override {
-    return in->save_snapshot_record(c, n, ss);
-  }
-  Status get_snapshot(uint64_t c, uint64_t n, raft::Snapshot* o) override { return in->get_snapshot(c, n, o); }
-  Status remove_snapshots_before(uint64_t c, uint64_t n, uint64_t i) override {
-    return in->remove_snapshots_before(c, n, i);
-  }
-  Status remove_entries_to(uint64_t c, uint64_t n, uint64_t i) override { return in->remove_entries_to(c, n, i); }
-  Status compact(uint64_t c, uint64_t n, uint64_t i) override { return in->compact(c, n, i); }
-  Status remove_node_data(uint64_t c, uint64_t n) override { return in->remove_node_data(c, n); }
-  Status import_snapshot(uint64_t n, uint64_t c, const raft::Snapshot& ss) override { return in->import_snapshot(n, c, ss); }
-  Status list_nodes(std::vector<logdb::NodeInfo>* o) override { return in->list_nodes(o); }
 };
 
 TEST(EngineNode, StallingLogDBRefusesProposalsWithSystemBusy) {

@@ -118,8 +118,14 @@ TEST_F(InProcTest, SnapshotStatusReachesTheSender) {
   EXPECT_EQ(ra_.snapshot_status[0].index, 10u) << "the sender learns which snapshot arrived";
   ASSERT_TRUE(rb_.wait([](Recorder& r) { return r.received.size() == 1; }));
   EXPECT_EQ(rb_.received_copy()[0].snapshot.filepath, "/tmp/x");
+  // Unreachable: send_snapshot says so at once, and no status follows (the
+  // caller reports the failure; raftio::ITransport::send_snapshot).
   net_.partition("a", "b");
   EXPECT_FALSE(a_->send_snapshot(m));
+  // A lost snapshot (the fault hook) comes back failed, once.
+  net_.heal();
+  net_.set_fault_hook([](const Message&) { return transport::Fault{true, 1, 0}; });
+  ASSERT_TRUE(a_->send_snapshot(m));
   ASSERT_TRUE(ra_.wait([](Recorder& r) { return r.snapshot_status.size() == 2; }));
   EXPECT_TRUE(ra_.snapshot_status[1].failed);
   EXPECT_EQ(ra_.snapshot_status[1].index, 10u);

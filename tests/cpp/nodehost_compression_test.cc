@@ -117,8 +117,7 @@ TEST(EntryCompression, FewerBytesOnTheWireAndEveryReplicaAppliesTheOriginals) {
   constexpr int kEntries = 150;
   CheckerState want;  // what each replica must have applied, in this order
   for (int i = 0; i < kEntries; ++i) want.apply(command(i));
-  const std::string want_state =
-      std::to_string(want.count) + " " + std::to_string(want.hash) + " " + std::to_string(want.applied.size());
+  const std::string want_state = want.summary();
   // Group 3 plain, then group 4 compressed, the same commands: the bytes
   // each adds to the hosts' transport counters.
   double sent[2] = {0, 0};

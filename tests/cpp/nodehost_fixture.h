@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "checker_sm.h"
 #include "dragonboat/nodehost.h"
 #include "test_util.h"
 
@@ -153,6 +154,24 @@ struct TestCluster {
   std::vector<std::string> dirs;
   std::vector<std::string> addresses;
   std::vector<std::unique_ptr<NodeHost>> hosts;
+};
+
+// Checker commands ("cmd-<i>") proposed through one host with the no-op
+// session; `want` is what every replica must end up with (checker_sm.h), to
+// compare with a "state" read (CheckerState::summary).
+struct CheckerLoad {
+  CheckerLoad(TestCluster* cluster, size_t host, uint64_t cluster_id = 1) : tc(cluster), via(host), cluster_id(cluster_id) {}
+
+  TestCluster* tc;
+  size_t via;
+  uint64_t cluster_id;
+  testing::CheckerState want;
+
+  Status write(int i) {
+    const std::string cmd = "cmd-" + std::to_string(i);
+    want.apply(cmd);
+    return tc->propose(via, tc->hosts[via]->get_noop_session(cluster_id), cmd);
+  }
 };
 
 }  // namespace dragonboat::test

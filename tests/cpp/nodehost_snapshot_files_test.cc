@@ -12,7 +12,6 @@
 namespace dragonboat {
 namespace {
 
-using test::CheckerState;
 using test::FileSnapshotChecker;
 using test::TestCluster;
 
@@ -37,22 +36,15 @@ TEST(SnapshotFiles, AFollowerBehindTheCompactedLogRecoversFromStreamedFiles) {
   int leader = tc.leader(1);
   ASSERT_GE(leader, 0);
   const size_t f = (static_cast<size_t>(leader) + 1) % 3;
-  CheckerState want;
-  auto write = [&](int i) {
-    const std::string cmd = "cmd-" + std::to_string(i);
-    want.apply(cmd);
-    return tc.propose(static_cast<size_t>(leader), tc.hosts[leader]->get_noop_session(1), cmd);
-  };
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(write(i).ok());
+  test::CheckerLoad load{&tc, static_cast<size_t>(leader)};
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(load.write(i).ok());
   tc.hosts[f].reset();  // falls behind
-  for (int i = 10; i < 120; ++i) ASSERT_TRUE(write(i).ok());
+  for (int i = 10; i < 120; ++i) ASSERT_TRUE(load.write(i).ok());
   ASSERT_TRUE(tc.start_host(f).ok());
   ASSERT_TRUE(tc.hosts[f]->start_cluster({}, false, factory(f), config(f + 1)).ok());
-  const std::string want_state =
-      std::to_string(want.count) + " " + std::to_string(want.hash) + " " + std::to_string(want.applied.size());
   std::string st;  // a ReadIndex read: the follower has applied every write acknowledged before it
   ASSERT_TRUE(tc.read(f, 1, "state", &st).ok());
-  EXPECT_EQ(st, want_state);
+  EXPECT_EQ(st, load.want.summary());
   EXPECT_GE(latest[f].load()->recovered_files.load(), 1) << "the follower caught up through a snapshot with its file";
 }
 

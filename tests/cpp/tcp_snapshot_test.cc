@@ -108,7 +108,7 @@ TEST_F(TcpSnapshotTest, LargeSnapshotArrivesVerifiedAndComplete) {
   ASSERT_TRUE(snapshot::latest_snapshot((root_ / "recv" / "4-2").string(), &meta).ok());
   EXPECT_EQ(meta.index, 300u);
   EXPECT_FALSE(leftovers());
-  EXPECT_EQ(b_->stats().snapshots_received.load(), 1u);
+  EXPECT_EQ(b_->tcp_stats().snapshots_received.load(), 1u);
 }
 
 TEST_F(TcpSnapshotTest, WitnessSnapshotCarriesTheMembershipOnly) {
@@ -142,7 +142,7 @@ TEST_F(TcpSnapshotTest, CorruptSnapshotFileIsRefusedAndNothingStays) {
   ASSERT_TRUE(a_->send_snapshot(snapshot_message(path)));
   ASSERT_TRUE(ra_.wait([&] { return ra_.snapshot_status.size() == 1; }));
   EXPECT_TRUE(ra_.snapshot_status[0].failed) << "the sender must learn it failed, so Raft retries";
-  ASSERT_TRUE(eventually([&] { return b_->stats().bad_frames.load() == 1; }));
+  ASSERT_TRUE(eventually([&] { return b_->tcp_stats().bad_frames.load() == 1; }));
   EXPECT_NE(b_->last_error().find("fails verification"), std::string::npos) << b_->last_error();
   EXPECT_TRUE(rb_.received.empty());
   EXPECT_FALSE(leftovers());
@@ -178,7 +178,7 @@ TEST_F(TcpSnapshotTest, CorruptChunkInTransitAbortsTheStream) {
   encode_frame_header(Method::kSnapshotChunk, payload, &bad);
   bad += payload;
   asio::write(s, asio::buffer(bad));
-  ASSERT_TRUE(eventually([&] { return b_->stats().bad_frames.load() == 1; }));
+  ASSERT_TRUE(eventually([&] { return b_->tcp_stats().bad_frames.load() == 1; }));
   EXPECT_NE(b_->last_error().find("checksum"), std::string::npos) << b_->last_error();
   ASSERT_TRUE(eventually([&] { return !leftovers(); })) << "the half-received snapshot must be removed";
   EXPECT_TRUE(rb_.received.empty());
@@ -217,7 +217,7 @@ TEST_F(TcpSnapshotTest, ReceiverWithoutSnapshotDirRefuses) {
   ASSERT_TRUE(a_->send_snapshot(m));
   ASSERT_TRUE(ra_.wait([&] { return ra_.snapshot_status.size() == 1; }));
   EXPECT_TRUE(ra_.snapshot_status[0].failed);
-  ASSERT_TRUE(eventually([&] { return c.stats().bad_frames.load() == 1; }));
+  ASSERT_TRUE(eventually([&] { return c.tcp_stats().bad_frames.load() == 1; }));
   EXPECT_NE(c.last_error().find("no snapshot_dir"), std::string::npos) << c.last_error();
   c.stop();
 }

@@ -81,7 +81,7 @@ TEST_F(TlsTest, PeersSignedByTheCaExchangeMessages) {
   ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 100; }));
   ASSERT_TRUE(b.send(heartbeat(1, 1, 1)));
   ASSERT_TRUE(ra.wait([&] { return ra.received.size() == 1; }));
-  EXPECT_EQ(a.stats().tls_refusals.load() + b.stats().tls_refusals.load(), 0u);
+  EXPECT_EQ(a.tcp_stats().tls_refusals.load() + b.tcp_stats().tls_refusals.load(), 0u);
 }
 
 TEST_F(TlsTest, PeerWithAnotherCasCertificateIsRefused) {
@@ -104,8 +104,8 @@ TEST_F(TlsTest, PeerWithAnotherCasCertificateIsRefused) {
     rogue.send(heartbeat(1, 2, ++seq));
     return rr.wait([&] { return !rr.unreachable.empty(); });
   })) << "the refused sender learns it";
-  ASSERT_TRUE(eventually([&] { return b.stats().tls_refusals.load() >= 1; }));
-  ASSERT_TRUE(eventually([&] { return b.stats().bad_frames.load() >= 1; }));
+  ASSERT_TRUE(eventually([&] { return b.tcp_stats().tls_refusals.load() >= 1; }));
+  ASSERT_TRUE(eventually([&] { return b.tcp_stats().bad_frames.load() >= 1; }));
   EXPECT_NE(b.last_error().find("TLS handshake refused"), std::string::npos) << b.last_error();
   EXPECT_TRUE(rb.received.empty());
 }
@@ -120,7 +120,7 @@ TEST_F(TlsTest, PlainTcpClientIsRefused) {
   ASSERT_TRUE(b.start().ok());
   reg.add(1, 2, b.address());
   ASSERT_TRUE(p.send(heartbeat(1, 2, 1)));
-  ASSERT_TRUE(eventually([&] { return b.stats().tls_refusals.load() >= 1; }));
+  ASSERT_TRUE(eventually([&] { return b.tcp_stats().tls_refusals.load() >= 1; }));
   EXPECT_TRUE(rb.received.empty());
 }
 

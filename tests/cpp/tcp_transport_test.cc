@@ -64,9 +64,9 @@ TEST(TcpTransport, ManyGroupsBatchedInOrderPerGroup) {
     ASSERT_EQ(m.entries.size(), 1u);
     EXPECT_EQ(m.entries[0].cmd, std::string(16, 'x'));
   }
-  EXPECT_EQ(a->stats().messages_sent.load(), 50 * per_group);
-  EXPECT_LT(a->stats().frames_sent.load(), a->stats().messages_sent.load()) << "messages must share frames";
-  EXPECT_EQ(b->stats().bad_frames.load(), 0u);
+  EXPECT_EQ(a->tcp_stats().messages_sent.load(), 50 * per_group);
+  EXPECT_LT(a->tcp_stats().frames_sent.load(), a->tcp_stats().messages_sent.load()) << "messages must share frames";
+  EXPECT_EQ(b->tcp_stats().bad_frames.load(), 0u);
 }
 
 TEST(TcpTransport, OtherDeploymentIsDroppedAndCounted) {
@@ -76,7 +76,7 @@ TEST(TcpTransport, OtherDeploymentIsDroppedAndCounted) {
   auto b = make(2, &reg, &rb);
   reg.add(1, 2, b->address());
   ASSERT_TRUE(a->send(replicate(1, 2, 1)));
-  ASSERT_TRUE(eventually([&] { return b->stats().deployment_mismatches.load() == 1; }));
+  ASSERT_TRUE(eventually([&] { return b->tcp_stats().deployment_mismatches.load() == 1; }));
   EXPECT_EQ(rb.received_count(), 0u);
   EXPECT_NE(b->last_error().find("deployment 1"), std::string::npos) << b->last_error();
 }
@@ -92,7 +92,7 @@ TEST(TcpTransport, IncompatibleVersionIsDroppedAndCounted) {
   auto b = make(0, &reg, &rb);  // bin_version 1
   reg.add(1, 2, b->address());
   ASSERT_TRUE(a.send(replicate(1, 2, 1)));
-  ASSERT_TRUE(eventually([&] { return b->stats().version_mismatches.load() == 1; }));
+  ASSERT_TRUE(eventually([&] { return b->tcp_stats().version_mismatches.load() == 1; }));
   EXPECT_EQ(rb.received_count(), 0u);
   EXPECT_NE(b->last_error().find("version 2"), std::string::npos) << b->last_error();
 }
@@ -112,7 +112,7 @@ TEST(TcpTransport, UnreachableRemoteIsReportedAndBackedOff) {
   ASSERT_TRUE(a->send(replicate(5, 9, 1)));
   ASSERT_TRUE(ra.wait([&] { return !ra.unreachable.empty(); }));
   EXPECT_EQ(ra.unreachable[0], (std::pair<uint64_t, uint64_t>{5, 9}));
-  EXPECT_GE(a->stats().connect_failures.load(), 1u);
+  EXPECT_GE(a->tcp_stats().connect_failures.load(), 1u);
   // While backing off, sends are refused at once instead of queueing.
   EXPECT_FALSE(a->send(replicate(5, 9, 2)));
   // Unknown targets are unreachable too.
@@ -163,7 +163,7 @@ TEST(TcpTransport, APeerThatConnectsEndsOurBackOffTowardIt) {
   uint64_t seq = 1;
   ASSERT_TRUE(eventually([&] {
     (void)a->send(replicate(5, 9, seq++));
-    return a->stats().connect_failures.load() >= 5;
+    return a->tcp_stats().connect_failures.load() >= 5;
   }));
   ASSERT_FALSE(a->send(replicate(5, 9, seq++))) << "backing off";
   auto b = make(1, &reg, &rb, b_addr);  // the node is back and talks to us
@@ -176,7 +176,7 @@ TEST(TcpTransport, APeerThatConnectsEndsOurBackOffTowardIt) {
   b->stop();
   ASSERT_TRUE(eventually([&] {
     (void)a->send(replicate(5, 9, seq++));
-    return a->stats().connect_failures.load() >= 8;
+    return a->tcp_stats().connect_failures.load() >= 8;
   }));
   ASSERT_FALSE(a->send(replicate(5, 9, seq++))) << "backing off again";
   Recorder rb2;
@@ -218,7 +218,7 @@ TEST(TcpTransport, BadFramesCloseTheConnectionAndAreCounted) {
     if (level == LogLevel::kWarning && std::string(component) == "transport") logged.push_back(line);
   });
   EXPECT_TRUE(raw_send(std::string(kFrameHeaderSize, 'G')));
-  ASSERT_TRUE(eventually([&] { return b->stats().bad_frames.load() == 1; }));
+  ASSERT_TRUE(eventually([&] { return b->tcp_stats().bad_frames.load() == 1; }));
   EXPECT_NE(b->last_error().find("bad magic"), std::string::npos) << b->last_error();
   {
     std::lock_guard<std::mutex> g(log_mu);
@@ -233,7 +233,7 @@ TEST(TcpTransport, BadFramesCloseTheConnectionAndAreCounted) {
   // build one with a large payload string would be wasteful; instead send a
   // valid header for a 1-byte payload followed by a corrupted payload.
   EXPECT_TRUE(raw_send(header + "y"));
-  ASSERT_TRUE(eventually([&] { return b->stats().bad_frames.load() == 2; }));
+  ASSERT_TRUE(eventually([&] { return b->tcp_stats().bad_frames.load() == 2; }));
   EXPECT_NE(b->last_error().find("checksum"), std::string::npos) << b->last_error();
   // The transport still serves good peers.
   reg.add(1, 2, b->address());
@@ -259,7 +259,7 @@ TEST(TcpTransport, OversizedFrameIsRefusedBeforeAllocation) {
   asio::ip::tcp::socket s(io);
   s.connect(asio::ip::tcp::endpoint(asio::ip::make_address(host), port));
   asio::write(s, asio::buffer(frame));  // the header only
-  ASSERT_TRUE(eventually([&] { return b.stats().bad_frames.load() == 1; }));
+  ASSERT_TRUE(eventually([&] { return b.tcp_stats().bad_frames.load() == 1; }));
   EXPECT_NE(b.last_error().find("exceeds limit"), std::string::npos) << b.last_error();
 }
 
@@ -304,7 +304,7 @@ TEST(TcpTransport, LocalMessageTypesFromTheNetworkAreDropped) {
   ASSERT_TRUE(a->send(replicate(1, 2, 2)));
   ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 1; }));
   EXPECT_EQ(rb.received_copy()[0].type, MessageType::kReplicate);
-  ASSERT_TRUE(eventually([&] { return b->stats().local_messages_dropped.load() == 1; }));
+  ASSERT_TRUE(eventually([&] { return b->tcp_stats().local_messages_dropped.load() == 1; }));
 }
 
 TEST(TcpTransport, LargeQueuesAreSplitIntoFramesWithinTheLimit) {
@@ -319,8 +319,8 @@ TEST(TcpTransport, LargeQueuesAreSplitIntoFramesWithinTheLimit) {
   reg.add(1, 2, b.address());
   for (uint64_t i = 1; i <= 200; ++i) ASSERT_TRUE(a.send(replicate(1, 2, i, 1024)));
   ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 200; }));
-  EXPECT_EQ(b.stats().bad_frames.load(), 0u) << b.last_error();
-  EXPECT_GT(a.stats().frames_sent.load(), 3u);
+  EXPECT_EQ(b.tcp_stats().bad_frames.load(), 0u) << b.last_error();
+  EXPECT_GT(a.tcp_stats().frames_sent.load(), 3u);
 }
 
 }  // namespace

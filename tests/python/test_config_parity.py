@@ -14,7 +14,7 @@ from dragonboat import Config, NodeHostConfig, SnapshotOption, _core
 from dragonboat.errors import InvalidClusterSettingsError
 
 # Python-only fields: objects, not settings (the bindings attach them).
-PYTHON_ONLY = {"raft_event_listener", "system_event_listener"}
+PYTHON_ONLY = {"raft_event_listener", "system_event_listener", "logdb_factory", "transport_factory"}
 
 
 @pytest.mark.parametrize("cls", [Config, NodeHostConfig, SnapshotOption])

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "dragonboat/events.h"
+#include "dragonboat/raftio.h"
 #include "dragonboat/status.h"
 
 namespace dragonboat {
@@ -127,6 +128,15 @@ struct NodeHostConfig {
   // thread, off the engine's paths.
   std::shared_ptr<IRaftEventListener> raft_event_listener;
   std::shared_ptr<ISystemEventListener> system_event_listener;
+  // Where the Raft state is stored (the reference's LogDBFactory); empty:
+  // the built-in RocksDB LogDB. dragonboat/plugins.h has an in-memory one.
+  // The NodeHost directory records the LogDB's name(): a directory written
+  // by one LogDB is refused by another (kHardSettingsChanged).
+  raftio::LogDBFactory logdb_factory;
+  // How messages and snapshots travel (the reference's RaftRPCFactory);
+  // empty: the built-in TCP transport (TLS, queue and bandwidth settings
+  // above are its own). dragonboat/plugins.h has an in-process one.
+  raftio::TransportFactory transport_factory;
 
   // OK, or an error naming the field: kInvalidAddress for a bad
   // raft_address/listen_address, kInvalidClusterSettings for the others.

@@ -141,7 +141,11 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
         wake_apply();
       } else {
         note_snapshot_sent(m.to, m.snapshot.index);
-        transport_->send_snapshot(m);
+        const uint64_t to = m.to;
+        if (!transport_->send_snapshot(std::move(m))) {  // could not start: no status will come
+          report_snapshot_status(to, true);
+          wake_step();
+        }
       }
     } else {
       transport_->send(m);

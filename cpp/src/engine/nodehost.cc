@@ -218,32 +218,49 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
   info.raft_address = config.raft_address;
   info.deployment_id = config.deployment_id;
   info.logdb_shards = d->config.logdb_shards;
-  logdb::RocksLogDBOptions lo;
-  lo.shards = d->config.logdb_shards;
-  lo.wal_dir = config.wal_dir;
-  s = logdb::open_host_storage(config.node_host_dir, info, lo, &d->storage);
+  if (config.logdb_factory) {
+    raftio::LogDBArgs args;
+    args.wal_dir = config.wal_dir;
+    s = logdb::open_host_storage(config.node_host_dir, info, config.logdb_factory, args, &d->storage);
+  } else {
+    logdb::RocksLogDBOptions lo;
+    lo.shards = d->config.logdb_shards;
+    lo.wal_dir = config.wal_dir;
+    s = logdb::open_host_storage(config.node_host_dir, info, lo, &d->storage);
+  }
   if (!s.ok()) return s;
   for (uint64_t i = 0; i < d->config.logdb_shards; ++i)
     d->step_workers.push_back(std::make_unique<engine::StepWorker>(d->storage.logdb.get()));
   for (uint64_t i = 0; i < config.apply_workers; ++i) d->apply_workers.push_back(std::make_unique<engine::ApplyWorker>());
   for (uint64_t i = 0; i < config.snapshot_workers; ++i)
     d->snapshot_workers.push_back(std::make_unique<engine::SnapshotWorker>());
-  transport::TcpTransportOptions to;
-  to.listen_address = d->config.listen_address;
-  to.raft_address = config.raft_address;
-  to.deployment_id = config.deployment_id;
-  if (config.max_send_queue_size) to.max_send_queue_bytes = config.max_send_queue_size;
-  to.mutual_tls = config.mutual_tls;
-  to.ca_file = config.ca_file;
-  to.cert_file = config.cert_file;
-  to.key_file = config.key_file;
-  to.snapshot_dir = d->snapshot_root();
-  to.max_snapshot_send_bytes_per_second = config.max_snapshot_send_bytes_per_second;
-  to.max_snapshot_recv_bytes_per_second = config.max_snapshot_recv_bytes_per_second;
   std::error_code ec;
-  std::filesystem::create_directories(to.snapshot_dir, ec);
-  if (ec) return Status(ErrorCode::kDirNotExist, "cannot create " + to.snapshot_dir + ": " + ec.message());
-  d->transport = std::make_unique<transport::TcpTransport>(to, &d->registry, d.get());
+  std::filesystem::create_directories(d->snapshot_root(), ec);
+  if (ec) return Status(ErrorCode::kDirNotExist, "cannot create " + d->snapshot_root() + ": " + ec.message());
+  if (config.transport_factory) {
+    raftio::TransportArgs args;
+    args.config = &d->config;
+    args.handler = d.get();
+    args.resolver = &d->registry;
+    args.snapshot_dir = d->snapshot_root();
+    s = config.transport_factory(args, &d->transport);
+    if (s.ok() && !d->transport) s = Status(ErrorCode::kInvalidOperation, "the transport factory returned none");
+    if (!s.ok()) return Status(s.code(), "transport_factory: " + s.message());
+  } else {
+    transport::TcpTransportOptions to;
+    to.listen_address = d->config.listen_address;
+    to.raft_address = config.raft_address;
+    to.deployment_id = config.deployment_id;
+    if (config.max_send_queue_size) to.max_send_queue_bytes = config.max_send_queue_size;
+    to.mutual_tls = config.mutual_tls;
+    to.ca_file = config.ca_file;
+    to.cert_file = config.cert_file;
+    to.key_file = config.key_file;
+    to.snapshot_dir = d->snapshot_root();
+    to.max_snapshot_send_bytes_per_second = config.max_snapshot_send_bytes_per_second;
+    to.max_snapshot_recv_bytes_per_second = config.max_snapshot_recv_bytes_per_second;
+    d->transport = std::make_unique<transport::TcpTransport>(to, &d->registry, d.get());
+  }
   s = d->transport->start();
   if (!s.ok()) return s;
   for (size_t i = 0; i < d->step_workers.size(); ++i) d->step_workers[i]->start(i);

@@ -30,7 +30,7 @@ struct NodeHost::Impl : public transport::MessageHandler {
   NodeHostConfig config;
   logdb::HostStorage storage;
   transport::NodeRegistry registry;
-  std::unique_ptr<transport::TcpTransport> transport;
+  std::unique_ptr<raftio::ITransport> transport;  // TCP, or NodeHostConfig::transport_factory's
   std::vector<std::unique_ptr<engine::StepWorker>> step_workers;
   std::vector<std::unique_ptr<engine::ApplyWorker>> apply_workers;
   std::vector<std::unique_ptr<engine::SnapshotWorker>> snapshot_workers;

@@ -65,26 +65,26 @@ HealthMetrics NodeHost::get_health_metrics() const {
   sync.samples.push_back(MetricSample{"_sum", {}, sync_sum});
   sync.samples.push_back(MetricSample{"_count", {}, double(sync_count)});
   out.push_back(std::move(sync));
-  const transport::TcpTransportStats& ts = d.transport->stats();
+  const raftio::TransportStats ts = d.transport->stats();
   struct C {
     const char* name;
     const char* help;
     uint64_t v;
   };
   const C host[] = {
-      {"dragonboat_transport_bytes_sent_total", "Bytes of message frames sent.", ts.bytes_sent.load()},
-      {"dragonboat_transport_bytes_received_total", "Bytes of frames received.", ts.bytes_received.load()},
-      {"dragonboat_transport_messages_sent_total", "Raft messages sent.", ts.messages_sent.load()},
-      {"dragonboat_transport_messages_received_total", "Raft messages received.", ts.messages_received.load()},
+      {"dragonboat_transport_bytes_sent_total", "Bytes of message frames sent.", ts.bytes_sent},
+      {"dragonboat_transport_bytes_received_total", "Bytes of frames received.", ts.bytes_received},
+      {"dragonboat_transport_messages_sent_total", "Raft messages sent.", ts.messages_sent},
+      {"dragonboat_transport_messages_received_total", "Raft messages received.", ts.messages_received},
       {"dragonboat_transport_messages_dropped_total", "Messages dropped because a send queue was full.",
-       ts.send_queue_drops.load()},
+       ts.send_queue_drops},
       {"dragonboat_transport_bad_frames_total", "Connections closed on a malformed or corrupt frame.",
-       ts.bad_frames.load()},
-      {"dragonboat_transport_connect_failures_total", "Failed connection attempts.", ts.connect_failures.load()},
+       ts.bad_frames},
+      {"dragonboat_transport_connect_failures_total", "Failed connection attempts.", ts.connect_failures},
       {"dragonboat_transport_deployment_mismatches_total", "Batches refused: they came from another deployment ID.",
-       ts.deployment_mismatches.load()},
-      {"dragonboat_transport_snapshots_sent_total", "Snapshots streamed to other hosts.", ts.snapshots_sent.load()},
-      {"dragonboat_transport_snapshots_received_total", "Snapshots received.", ts.snapshots_received.load()},
+       ts.deployment_mismatches},
+      {"dragonboat_transport_snapshots_sent_total", "Snapshots streamed to other hosts.", ts.snapshots_sent},
+      {"dragonboat_transport_snapshots_received_total", "Snapshots received.", ts.snapshots_received},
       {"dragonboat_events_dropped_total", "Events dropped because a listener was too slow.", d.events->dropped()},
   };
   for (const C& c : host) out.push_back(host_value(c.name, MetricType::kCounter, c.help, double(c.v)));

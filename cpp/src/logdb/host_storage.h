@@ -26,4 +26,11 @@ struct HostStorage {
 Status open_host_storage(const std::string& dir, const HostDirInfo& info, RocksLogDBOptions options,
                          HostStorage* out);
 
+// The same with an application's LogDB (NodeHostConfig::logdb_factory): the
+// factory makes it first (args.dir = <dir>/logdb), then the directory is
+// locked and its flag file checked against the LogDB's name() and
+// info.logdb_shards (the LogDB's shard_count() must equal them).
+Status open_host_storage(const std::string& dir, HostDirInfo info, const raftio::LogDBFactory& factory,
+                         raftio::LogDBArgs args, HostStorage* out);
+
 }  // namespace dragonboat::logdb

@@ -369,6 +369,22 @@ Status SnapshotBuilder::commit(SnapshotMeta* meta) {
   return Status::OK();
 }
 
+Status publish_received(const std::string& root, const std::string& temp_dir, SnapshotMeta* meta) {
+  DataFileInfo info;
+  Status s = validate_file(data_file_path(temp_dir, meta->index), &info);
+  if (!s.ok()) return Status(s.code(), "received snapshot fails verification: " + s.message());
+  meta->file_size = info.file_size;
+  meta->payload_size = info.payload_size;
+  meta->data_checksum = info.data_checksum;
+  s = write_meta_file(meta_file_path(temp_dir), *meta);
+  if (s.ok()) s = commit_snapshot_dir(root, temp_dir, *meta);
+  if (s.code() == ErrorCode::kRejected) {  // a retry of a snapshot already held
+    (void)io::remove_tree(temp_dir);
+    return Status::OK();
+  }
+  return s;
+}
+
 Status SnapshotBuilder::set_aside(std::string* path) {
   if (committed_ || aborted_) {
     return Status(ErrorCode::kInvalidOperation,

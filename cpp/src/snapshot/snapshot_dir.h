@@ -111,6 +111,13 @@ Status create_temp_dir(const std::string& root, uint64_t index, TempKind kind, s
 Status commit_snapshot_dir(const std::string& root, const std::string& temp_dir,
                            const SnapshotMeta& meta);
 
+// The receiving end's steps 3 to 5 for a temporary directory holding a
+// received, fsynced data file: verifies every block (kCorrupted otherwise),
+// fills *meta's sizes and checksum (its IDs, index and term are the
+// sender's), writes the flag file and publishes the directory. A snapshot
+// already held at that index is kept and `temp_dir` removed: OK, a retry.
+Status publish_received(const std::string& root, const std::string& temp_dir, SnapshotMeta* meta);
+
 // Start-up clean-up: removes every <root>/snapshot-*.generating, .receiving
 // and .deleting entry, then fsyncs `root`. Appends the removed names to
 // *removed if given. OK if `root` does not exist.

@@ -48,15 +48,18 @@ void InProcNetwork::tick() {
 }
 
 InProcNetwork::Route InProcNetwork::route(const std::string& from, const std::string& to,
-                                          const raft::Message& m) {
+                                          const raft::Message& m, bool snapshot) {
   std::lock_guard<std::mutex> g(mu_);
   auto it = transports_.find(to);
   if (it == transports_.end() || cut_.count({from, to})) return Route::kUnreachable;
   Fault f = hook_ ? hook_(m) : Fault{};
-  if (f.drop) return Route::kQueued;  // lost in the network: the sender cannot tell
+  if (f.drop) return Route::kLost;
   Route r = Route::kQueued;
-  for (int i = 0; i < std::max(1, f.copies); ++i) {
+  // A snapshot is one transfer: never duplicated.
+  const int copies = snapshot ? 1 : std::max(1, f.copies);
+  for (int i = 0; i < copies; ++i) {
     InProcTransport::Item item;
+    item.kind = snapshot ? InProcTransport::Item::kSnapshot : InProcTransport::Item::kMessage;
     item.from = from;
     item.m = m;
     item.due = f.delay_ticks ? now_ + f.delay_ticks : 0;
@@ -66,12 +69,18 @@ InProcNetwork::Route InProcNetwork::route(const std::string& from, const std::st
   return r;
 }
 
+void InProcNetwork::snapshot_status(const std::string& sender, const raft::Message& m, bool failed) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = transports_.find(sender);
+  if (it != transports_.end()) it->second->report(InProcTransport::Item::kSnapshotStatus, m, failed);
+}
+
 // ----------------------------------------------------------- transport --
 
-InProcTransport::InProcTransport(std::string address, InProcNetwork* network, const NodeRegistry* registry,
-                                 MessageHandler* handler, size_t max_queue)
-    : address_(std::move(address)), network_(network), registry_(registry), handler_(handler),
-      max_queue_(max_queue) {}
+InProcTransport::InProcTransport(std::string address, InProcNetwork* network, const raftio::INodeResolver* resolver,
+                                 MessageHandler* handler, size_t max_queue, std::string snapshot_dir)
+    : address_(std::move(address)), network_(network), registry_(resolver), handler_(handler),
+      max_queue_(max_queue), snapshot_dir_(std::move(snapshot_dir)) {}
 
 InProcTransport::~InProcTransport() { stop(); }
 
@@ -123,7 +132,8 @@ bool InProcTransport::send(raft::Message m) {
     return false;
   }
   switch (network_->route(address_, to, m)) {
-    case InProcNetwork::Route::kQueued: return true;
+    case InProcNetwork::Route::kQueued:
+    case InProcNetwork::Route::kLost: return true;  // lost in the network: the sender cannot tell
     case InProcNetwork::Route::kQueueFull: return false;  // dropped; Raft retries
     case InProcNetwork::Route::kUnreachable: break;
   }
@@ -132,11 +142,19 @@ bool InProcTransport::send(raft::Message m) {
 }
 
 bool InProcTransport::send_snapshot(raft::Message m) {
-  bool ok = send(m);
-  // In process the snapshot file is on the same machine: delivery is the
-  // whole transfer.
-  report(Item::kSnapshotStatus, m, !ok);
-  return ok;
+  // The receiving transport's thread copies the file in and delivers the
+  // message; its outcome comes back here as one status (snapshot_status).
+  std::string to;
+  if (!registry_->resolve(m.cluster_id, m.to, &to)) return false;
+  switch (network_->route(address_, to, m, /*snapshot=*/true)) {
+    case InProcNetwork::Route::kQueued: return true;
+    case InProcNetwork::Route::kLost:
+      report(Item::kSnapshotStatus, m, true);
+      return true;
+    case InProcNetwork::Route::kQueueFull:
+    case InProcNetwork::Route::kUnreachable: break;
+  }
+  return false;
 }
 
 void InProcTransport::run() {
@@ -173,8 +191,28 @@ void InProcTransport::run() {
             flush();
             source = i.from;
           }
+          // A joining node answers at the address the leader's messages came from.
+          handler_->learn_address(i.m.cluster_id, i.m.from, i.from);
           msgs.push_back(std::move(i.m));
           break;
+        case Item::kSnapshot: {
+          flush();
+          bool ok = true;
+          if (!snapshot_dir_.empty() && !i.m.snapshot.filepath.empty()) {
+            std::string path;
+            Status s = raftio::receive_snapshot_file(snapshot_dir_, i.m, i.m.snapshot.filepath, &path);
+            ok = s.ok();
+            i.m.snapshot.filepath = path;
+          }
+          if (ok) {
+            handler_->learn_address(i.m.cluster_id, i.m.from, i.from);
+            std::vector<raft::Message> one;
+            one.push_back(i.m);
+            handler_->handle_messages(std::move(one));
+          }
+          network_->snapshot_status(i.from, i.m, !ok);
+          break;
+        }
         case Item::kUnreachable:
           flush();
           handler_->handle_unreachable(i.m.cluster_id, i.m.to);

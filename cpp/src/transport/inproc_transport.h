@@ -49,9 +49,14 @@ class InProcNetwork {
   friend class InProcTransport;
   void attach(const std::string& address, InProcTransport* t);
   void detach(const std::string& address);
-  enum class Route { kQueued, kUnreachable, kQueueFull };
-  // Routes one message to the transport at `to`.
-  Route route(const std::string& from, const std::string& to, const raft::Message& m);
+  enum class Route { kQueued, kUnreachable, kQueueFull, kLost };
+  // Routes one message (a snapshot when `snapshot`) to the transport at
+  // `to`. kLost: the fault hook dropped it (the sender cannot tell, except
+  // that a snapshot's status comes back failed).
+  Route route(const std::string& from, const std::string& to, const raft::Message& m, bool snapshot = false);
+  // Hands the outcome of a snapshot to the transport at `sender`, if it is
+  // still attached.
+  void snapshot_status(const std::string& sender, const raft::Message& m, bool failed);
 
   std::mutex mu_;
   std::map<std::string, InProcTransport*> transports_;
@@ -62,9 +67,12 @@ class InProcNetwork {
 
 class InProcTransport : public Transport {
  public:
-  // `registry` resolves targets; `handler` receives. Both outlive the transport.
-  InProcTransport(std::string address, InProcNetwork* network, const NodeRegistry* registry,
-                  MessageHandler* handler, size_t max_queue = 8192);
+  // `resolver` resolves targets; `handler` receives. Both outlive the
+  // transport. With a `snapshot_dir`, a snapshot that arrives is copied
+  // into it first (raftio::receive_snapshot_file), as a NodeHost needs;
+  // without, the message carries the sender's path (engine tests).
+  InProcTransport(std::string address, InProcNetwork* network, const raftio::INodeResolver* resolver,
+                  MessageHandler* handler, size_t max_queue = 8192, std::string snapshot_dir = "");
   ~InProcTransport() override;
 
   Status start() override;
@@ -76,7 +84,7 @@ class InProcTransport : public Transport {
  private:
   friend class InProcNetwork;
   struct Item {
-    enum Kind { kMessage, kUnreachable, kSnapshotStatus } kind = kMessage;
+    enum Kind { kMessage, kSnapshot, kUnreachable, kSnapshotStatus } kind = kMessage;
     std::string from;
     raft::Message m;
     uint64_t due = 0;  // network tick
@@ -89,9 +97,10 @@ class InProcTransport : public Transport {
 
   std::string address_;
   InProcNetwork* network_;
-  const NodeRegistry* registry_;
+  const raftio::INodeResolver* registry_;
   MessageHandler* handler_;
   size_t max_queue_;
+  std::string snapshot_dir_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -114,21 +114,12 @@ void TcpTransport::Impl::handle_chunk(const std::shared_ptr<Inbound>& in) {
   ::close(rx.fd);
   rx.fd = -1;
   if (!synced) return drop_inbound(in, "snapshot receive: fsync of " + rx.path + " failed");
-  snapshot::DataFileInfo info;
-  s = snapshot::validate_file(rx.path, &info);
-  if (!s.ok()) return drop_inbound(in, "received snapshot fails verification: " + s.to_string());
-  const snapshot::SnapshotMeta meta{ch.cluster_id,   ch.node_id,         ch.index,          ch.term,
-                                    info.file_size, info.payload_size, info.data_checksum};
-  s = snapshot::write_meta_file(snapshot::meta_file_path(rx.tmp), meta);
-  if (s.ok()) s = snapshot::commit_snapshot_dir(rx.root, rx.tmp, meta);
-  if (s.code() == ErrorCode::kRejected) {
-    in->abort_receiving();  // a retry of a snapshot we already hold
-    s = Status::OK();
-  }
+  snapshot::SnapshotMeta meta{ch.cluster_id, ch.node_id, ch.index, ch.term, 0, 0, 0};
+  s = snapshot::publish_received(rx.root, rx.tmp, &meta);
   if (!s.ok()) return drop_inbound(in, "snapshot receive: " + s.to_string());
-  rx.active = false;
+  rx.active = false;  // published, or removed as a retry of one already held
   std::string final_dir = snapshot::snapshot_dir(rx.root, ch.index);
-  deliver_snapshot(in, snapshot::data_file_path(final_dir, ch.index), info.file_size);
+  deliver_snapshot(in, snapshot::data_file_path(final_dir, ch.index), meta.file_size);
 }
 
 void TcpTransport::Impl::stream_snapshot(Stream* st, raft::Message m) {

@@ -445,12 +445,11 @@ void TcpTransport::hello(const std::string& address) {
 bool TcpTransport::send_snapshot(raft::Message m) {
   Impl& d = *impl_;
   if (!d.running) return false;
-  uint64_t c = m.cluster_id, n = m.to, index = m.snapshot.index;
   std::lock_guard<std::mutex> g(d.streams_mu);
   d.reap_streams(false);
   if (d.streams.size() >= d.opt.max_snapshot_streams) {
-    // Too many streams at once: fail now; Raft sends the snapshot again.
-    asio::post(d.io, [&d, c, n, index] { d.handler->handle_snapshot_status(c, n, index, true); });
+    // Too many streams at once: fail now (the caller reports it); Raft
+    // sends the snapshot again.
     return false;
   }
   auto st = std::make_unique<Impl::Stream>();
@@ -464,7 +463,23 @@ bool TcpTransport::send_snapshot(raft::Message m) {
 }
 
 const std::string& TcpTransport::address() const { return impl_->address; }
-const TcpTransportStats& TcpTransport::stats() const { return impl_->stats; }
+const TcpTransportStats& TcpTransport::tcp_stats() const { return impl_->stats; }
+
+raftio::TransportStats TcpTransport::stats() const {
+  const TcpTransportStats& s = impl_->stats;
+  raftio::TransportStats out;
+  out.bytes_sent = s.bytes_sent.load();
+  out.bytes_received = s.bytes_received.load();
+  out.messages_sent = s.messages_sent.load();
+  out.messages_received = s.messages_received.load();
+  out.send_queue_drops = s.send_queue_drops.load();
+  out.bad_frames = s.bad_frames.load();
+  out.connect_failures = s.connect_failures.load();
+  out.deployment_mismatches = s.deployment_mismatches.load();
+  out.snapshots_sent = s.snapshots_sent.load();
+  out.snapshots_received = s.snapshots_received.load();
+  return out;
+}
 
 std::string TcpTransport::last_error() const {
   std::lock_guard<std::mutex> g(impl_->err_mu);

@@ -101,7 +101,10 @@ class TcpTransport : public Transport {
   void hello(const std::string& address) override;
   const std::string& address() const override;
 
-  const TcpTransportStats& stats() const;
+  // Every counter, live.
+  const TcpTransportStats& tcp_stats() const;
+  // The counters the NodeHost's metrics report (ITransport::stats).
+  raftio::TransportStats stats() const override;
   // The reason the last bad frame was refused (for logs and tests).
   std::string last_error() const;
 
