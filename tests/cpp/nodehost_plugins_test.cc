@@ -65,6 +65,27 @@ TEST(Plugins, MemoryLogDBAndInProcessTransportRunAGroupAndStreamSnapshots) {
   }
 }
 
+// The in-memory LogDB forgets everything with its host; the snapshots the
+// earlier run left in the directory must not get in the new node's way.
+TEST(Plugins, AHostRestartedOnTheMemoryLogDBStartsCleanInTheSameDirectory) {
+  TestCluster tc(1);
+  auto memory = [](NodeHostConfig* c) { c->logdb_factory = plugins::memory_logdb(); };
+  Config c = small_snapshots(1);
+  for (int run = 0; run < 2; ++run) {
+    ASSERT_TRUE(tc.start_host(0, memory).ok());
+    ASSERT_TRUE(tc.hosts[0]->start_cluster({{1, tc.addresses[0]}}, false, make_checker, c).ok());
+    ASSERT_GE(tc.leader(1), 0);
+    test::CheckerLoad load{&tc, 0};
+    for (int i = 0; i < 45; ++i) ASSERT_TRUE(load.write(i).ok()) << "run " << run;
+    uint64_t index = 0;
+    ASSERT_TRUE(tc.hosts[0]->sync_request_snapshot(1, SnapshotOption{}, std::chrono::seconds(5), &index).ok());
+    std::string st;
+    ASSERT_TRUE(tc.read(0, 1, "state", &st).ok());
+    EXPECT_EQ(st, load.want.summary()) << "run " << run << ": the same commands from an empty state";
+    tc.hosts[0].reset();
+  }
+}
+
 // An application's LogDB: the in-memory one, counting what the engine saves.
 class CountingLogDB : public test::DelegatingLogDB {
  public:

@@ -100,6 +100,12 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
     b.addresses = members;
     b.join = join;
     b.state_machine_type = static_cast<uint8_t>(kind);
+    // A node the LogDB knows nothing of owns no snapshot: any left in its
+    // directory belong to a LogDB that is gone (the in-memory one of an
+    // earlier run) and would collide with the new node's snapshots.
+    std::error_code ec;
+    std::filesystem::remove_all(node_snapshot_root(c.cluster_id, c.node_id), ec);
+    if (ec) return Status(ErrorCode::kFatal, "removing stale snapshots: " + ec.message());
     s = db->save_bootstrap(c.cluster_id, c.node_id, b);
     if (!s.ok()) return s;
   }
@@ -115,7 +121,7 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
   o.max_entry_bytes = config.max_proposal_payload_size;
   o.notify_commit = config.notify_commit;
   o.max_receive_queue_bytes = config.max_receive_queue_size;
-  o.snapshot_root = snapshot_root() + "/" + std::to_string(c.cluster_id) + "-" + std::to_string(c.node_id);
+  o.snapshot_root = node_snapshot_root(c.cluster_id, c.node_id);
   o.stop = &stopping;
   std::unique_ptr<Node> node;
   s = Node::open(o, db, transport.get(), &registry, e.sm.get(), &node);

@@ -56,6 +56,10 @@ struct NodeHost::Impl : public transport::MessageHandler {
   std::unique_ptr<engine::Ticker> ticker;  // started last, stopped first
 
   std::string snapshot_root() const { return config.node_host_dir + "/snapshots"; }
+  // One node's snapshot directory (received snapshots land there too).
+  std::string node_snapshot_root(uint64_t cluster_id, uint64_t node_id) const {
+    return snapshot_root() + "/" + std::to_string(cluster_id) + "-" + std::to_string(node_id);
+  }
   engine::StepWorker& step_worker(uint64_t cluster_id) {
     return *step_workers[cluster_id % step_workers.size()];
   }

@@ -80,7 +80,7 @@ Status NodeHost::remove_data(uint64_t cluster_id, uint64_t node_id) {
   }
   Status s = impl_->storage.logdb->remove_node_data(cluster_id, node_id);
   if (!s.ok()) return s;
-  std::string root = impl_->snapshot_root() + "/" + std::to_string(cluster_id) + "-" + std::to_string(node_id);
+  std::string root = impl_->node_snapshot_root(cluster_id, node_id);
   std::error_code ec;
   std::filesystem::remove_all(root, ec);
   if (!ec) std::filesystem::remove_all(root + "-stream", ec);

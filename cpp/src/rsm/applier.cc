@@ -1,6 +1,6 @@
 #include "rsm/applier.h"
 
-#include <deque>
+#include <forward_list>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -40,8 +40,9 @@ Status Applier::apply(const std::vector<Entry>& entries, ApplyOutput* out) {
   std::vector<Pending> meta;
   std::set<std::pair<uint64_t, uint64_t>> in_batch;  // (client, series) awaiting the batch
   // The decompressed commands of kEncodedApplication entries: the batch's
-  // views point into them until the last flush below.
-  std::deque<std::string> decoded;
+  // views point into them until the last flush below (a list: stable
+  // addresses, and nothing allocated for batches without one).
+  std::forward_list<std::string> decoded;
   uint64_t next = applied_ + 1;
   for (const Entry& e : entries) {
     if (e.index != next) {
@@ -97,9 +98,9 @@ Status Applier::apply(const std::vector<Entry>& entries, ApplyOutput* out) {
         se.index = e.index;
         se.cmd = std::string_view(e.cmd);
         if (e.type == EntryType::kEncodedApplication) {
-          Status s = decode_payload(e.cmd, &decoded.emplace_back());
+          Status s = decode_payload(e.cmd, &decoded.emplace_front());
           if (!s.ok()) return Status(ErrorCode::kFatal, "apply: entry " + std::to_string(e.index) + ": " + s.message());
-          se.cmd = std::string_view(decoded.back());
+          se.cmd = std::string_view(decoded.front());
         }
         batch.push_back(std::move(se));
         meta.push_back(Pending{e.key, e.client_id, e.series_id, e.term, out->completions.size()});
