@@ -20,7 +20,7 @@ using test::KV;
 using test::TestCluster;
 using namespace std::chrono_literals;
 
-std::unique_ptr<IStateMachine> make_kv(uint64_t, uint64_t) { return std::make_unique<KV>(); }
+using test::make_kv;
 
 // Three hosts running group `cid`; returns the leader's host index.
 int start_group(TestCluster& tc, uint64_t cid) {

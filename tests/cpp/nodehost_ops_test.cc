@@ -19,7 +19,7 @@ using test::KV;
 using test::TestCluster;
 using namespace std::chrono_literals;
 
-std::unique_ptr<IStateMachine> make_kv(uint64_t, uint64_t) { return std::make_unique<KV>(); }
+using test::make_kv;
 
 Config node_config(uint64_t cid, uint64_t nid) {
   Config c = TestCluster::config(cid, nid);

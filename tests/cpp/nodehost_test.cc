@@ -22,7 +22,7 @@ using test::OnDiskCounter;
 using test::TestCluster;
 using namespace std::chrono_literals;
 
-std::unique_ptr<IStateMachine> make_kv(uint64_t, uint64_t) { return std::make_unique<KV>(); }
+using test::make_kv;
 
 // Starts cluster `cid` with members 1..n on every running host.
 void start_group(TestCluster& tc, uint64_t cid, Config proto = TestCluster::config(0, 0)) {

@@ -128,6 +128,9 @@ class KV : public IStateMachine {
   std::function<void(std::string_view)> before_update;
 };
 
+// A StateMachineFactory of KVs (every replica its own).
+inline std::unique_ptr<IStateMachine> make_kv(uint64_t, uint64_t) { return std::make_unique<KV>(); }
+
 // ---- counters: the concurrent and on-disk kinds ----------------------------
 // The amount a command adds: its value when it is a decimal number (an
 // optional leading '+'), otherwise 1.

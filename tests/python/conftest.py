@@ -73,6 +73,23 @@ class KV(StateMachine):
         self.data = dict(line.split("=", 1) for line in text.splitlines() if line)
 
 
+class GatedKV(KV):
+    """A KV whose update of ``gate`` sets ``entered`` and then waits for
+    ``release`` (at most 60 s): a request the test holds in the state machine."""
+
+    def __init__(self, gate: bytes = b"gate=1") -> None:
+        super().__init__()
+        self.gate = gate
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def update(self, data: bytes) -> int:
+        if data == self.gate:
+            self.entered.set()
+            self.release.wait(60)
+        return super().update(data)
+
+
 def retry(fn: Callable[[], T], limit: float = 30.0, *, session: Session | None = None,
           idempotent: bool = False) -> T:
     """Calls fn until it stops raising a temporary error (a leader is elected...).

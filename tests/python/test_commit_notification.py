@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from conftest import KV, Hosts, retry
+from conftest import KV, GatedKV, Hosts, retry
 from hostile_util import ANY_OBJECT, BAD_TIMEOUT, FAST, Env, call_cleanly
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,35 +28,20 @@ from dragonboat import Config, NodeHostConfig, RequestState
 GATE = b"gate=1"
 
 
-class Gated(KV):
-    """A KV whose update of GATE sets ``entered`` and waits for ``release``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def update(self, data: bytes) -> int:
-        if data == GATE:
-            self.entered.set()
-            self.release.wait(60)
-        return super().update(data)
-
-
 class GatedHosts(Hosts):
     """Three NodeHosts (notify_commit as given) whose replicas of cluster 1 are Gated."""
 
     def __init__(self, tmp: Path, notify_commit: bool) -> None:
         super().__init__(tmp, 3)
         self.notify_commit = notify_commit
-        self.gates: dict[int, Gated] = {}
+        self.gates: dict[int, GatedKV] = {}
 
     def config(self, i: int) -> NodeHostConfig:
         return dataclasses.replace(super().config(i), notify_commit=self.notify_commit)
 
     def factory(self, i: int) -> Callable[[int, int], KV]:
         def make(cluster_id: int, node_id: int) -> KV:
-            sm = self.gates[i] = Gated()
+            sm = self.gates[i] = GatedKV(GATE)
             return sm
 
         return make

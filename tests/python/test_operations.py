@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import KV, Hosts, free_port, retry, running_hosts
+from conftest import KV, GatedKV, Hosts, free_port, retry, running_hosts
 
 from dragonboat import (
     Config,
@@ -282,24 +282,9 @@ def test_get_cluster_membership_is_the_local_view(three: Hosts) -> None:
         nh.get_cluster_membership(42)
 
 
-class Blocking(KV):
-    """A KV whose update of ``block=1`` waits for ``release`` (after setting ``entered``)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def update(self, data: bytes) -> int:
-        if data == b"block=1":
-            self.entered.set()
-            self.release.wait(60)
-        return super().update(data)
-
-
 def test_max_pending_per_node_bounds_the_waiting_proposals(tmp_path: Path) -> None:
     address = f"127.0.0.1:{free_port()}"
-    sm = Blocking()
+    sm = GatedKV(b"block=1")
     nh = NodeHost(NodeHostConfig(node_host_dir=str(tmp_path / "nh"), raft_address=address,
                                  rtt_millisecond=10, max_pending_per_node=2))
     try:

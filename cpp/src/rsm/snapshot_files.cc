@@ -21,22 +21,9 @@ constexpr uint64_t kMaxMetadata = 64 << 20;
 
 Status corrupt(const std::string& what) { return Status(ErrorCode::kCorrupted, "snapshot files section: " + what); }
 
-// Reads exactly n bytes of payload; kCorrupted if it ends first.
-Status read_payload(snapshot::SnapshotReader* r, void* buf, size_t n, const char* what) {
-  size_t done = 0;
-  while (done < n) {
-    size_t got = 0;
-    Status s = r->read(static_cast<char*>(buf) + done, n - done, &got);
-    if (!s.ok()) return s;
-    if (got == 0) return corrupt(std::string("payload ends inside ") + what);
-    done += got;
-  }
-  return Status::OK();
-}
-
 Status read_u64(snapshot::SnapshotReader* r, uint64_t* v, const char* what) {
   char b[8];
-  Status s = read_payload(r, b, sizeof b, what);
+  Status s = r->read_exact(b, sizeof b, what);
   if (s.ok()) *v = bytes::get_u64(b);
   return s;
 }
@@ -120,7 +107,7 @@ Status extract_files_section(snapshot::SnapshotReader* r, const std::string& dir
     if (meta_len > kMaxMetadata) return corrupt("metadata of " + std::to_string(meta_len) + " bytes");
     if (!ids.insert(f.file_id).second) return corrupt("file ID " + std::to_string(f.file_id) + " twice");
     f.metadata.resize(static_cast<size_t>(meta_len));
-    s = read_payload(r, f.metadata.data(), f.metadata.size(), "a file's metadata");
+    s = r->read_exact(f.metadata.data(), f.metadata.size(), "a file's metadata");
     if (s.ok()) s = read_u64(r, &size, "a file header");
     if (!s.ok()) return s;
     f.filepath = dir + "/" + std::to_string(f.file_id);
@@ -128,7 +115,7 @@ Status extract_files_section(snapshot::SnapshotReader* r, const std::string& dir
     s = io::create_file(f.filepath, &out.fd);
     for (uint64_t left = size; s.ok() && left > 0;) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(left, buf.size()));
-      s = read_payload(r, buf.data(), n, "a file's bytes");
+      s = r->read_exact(buf.data(), n, "a file's bytes");
       if (s.ok()) s = io::write_all(out.fd, buf.data(), n, f.filepath);
       left -= n;
     }

@@ -47,18 +47,6 @@ class FileReader : public ISnapshotReader {
   const std::vector<SnapshotFile>* files_;
 };
 
-Status read_exact(snapshot::SnapshotReader* r, void* buf, size_t n) {
-  size_t done = 0;
-  while (done < n) {
-    size_t got = 0;
-    Status s = r->read(static_cast<char*>(buf) + done, n - done, &got);
-    if (!s.ok()) return s;
-    if (got == 0) return Status(ErrorCode::kCorrupted, "snapshot payload ends inside its header");
-    done += got;
-  }
-  return Status::OK();
-}
-
 // Opens the data file at `path` and reads the payload header: its kind and
 // the size of the session table that follows.
 Status open_payload(const std::string& path, std::unique_ptr<snapshot::SnapshotReader>* r, uint8_t* kind,
@@ -66,7 +54,7 @@ Status open_payload(const std::string& path, std::unique_ptr<snapshot::SnapshotR
   Status s = snapshot::SnapshotReader::open(path, r);
   if (!s.ok()) return s;
   unsigned char header[9];
-  s = read_exact(r->get(), header, sizeof(header));
+  s = (*r)->read_exact(header, sizeof(header), "its header");
   if (!s.ok()) return s;
   *kind = header[0];
   uint64_t n = bytes::get_u64(header + 1);
@@ -165,7 +153,7 @@ Status recover_snapshot(const std::string& path, ManagedSM* sm, SessionManager* 
     return Status(ErrorCode::kIncompatibleData, "snapshot payload version " + std::to_string(kind));
   }
   std::string table(n, '\0');
-  s = read_exact(r.get(), table.data(), n);
+  s = r->read_exact(table.data(), n, "its session table");
   if (!s.ok()) return s;
   SessionManager restored(sessions->max_sessions());
   s = restored.decode(table);

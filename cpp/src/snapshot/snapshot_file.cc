@@ -415,6 +415,17 @@ Status SnapshotReader::load_block() {
   return Status::OK();
 }
 
+Status SnapshotReader::read_exact(void* buf, size_t n, const char* what) {
+  for (size_t done = 0; done < n;) {
+    size_t got = 0;
+    Status s = read(static_cast<char*>(buf) + done, n - done, &got);
+    if (!s.ok()) return s;
+    if (got == 0) return corrupted(path_, std::string("payload ends inside ") + what);
+    done += got;
+  }
+  return Status::OK();
+}
+
 Status SnapshotReader::read(void* buf, size_t n, size_t* got) {
   *got = 0;
   if (!error_.ok()) return error_;

@@ -119,6 +119,9 @@ class SnapshotReader {
   // any verification failure, kFatal for I/O errors; on an error *got is 0
   // (discard buf) and the error is sticky.
   Status read(void* buf, size_t n, size_t* got);
+  // Reads exactly n payload bytes: kCorrupted "... payload ends inside
+  // <what>" (naming the file) when the payload ends first; errors as read().
+  Status read_exact(void* buf, size_t n, const char* what);
 
   // True once read() reached the verified end of the payload.
   bool done() const { return done_; }
