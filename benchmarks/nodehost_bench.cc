@@ -18,6 +18,10 @@
 // sent on the wire (transport metrics) per payload byte written.
 // --idle 1 sends no load: it reports the CPU each NodeHost process spends on
 // idle groups and its memory per group (--quiesce 1 lets groups quiesce).
+// --trace 1 records every proposal's hops through the engine
+// (dragonboat/tracing.h) in all three processes and prints the median
+// timeline of one proposal: queued, step pass, Replicate sent, leader and
+// follower saves, acknowledgement, commit, apply (use with --inflight 1).
 // Beside the result it prints the raw fdatasync latency of the same disk.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -42,6 +46,8 @@
 #include <vector>
 
 #include "dragonboat/nodehost.h"
+#include "dragonboat/tracing.h"
+#include "trace_timeline.h"
 
 using namespace dragonboat;
 using Clock = std::chrono::steady_clock;
@@ -64,6 +70,7 @@ struct Options {
   uint64_t shards = 0;  // LogDB shards per host; 0 = the NodeHostConfig default
   CompressionType compression = CompressionType::kNoCompression;
   bool compressible = false;
+  bool trace = false;
 };
 
 // A compressible command of n bytes: JSON-like records whose numbers differ.
@@ -138,6 +145,7 @@ struct Report {
   uint64_t refused = 0;     // errors at propose/read time (the slot stops)
   uint64_t by_code[6] = {};  // failed completions by RequestResultCode
   uint32_t nlat = 0;  // latency samples (microseconds) follow
+  uint32_t ntrace = 0;  // then tracing::Event records (--trace)
 };
 
 bool write_all(int fd, const void* p, size_t n) {
@@ -330,6 +338,7 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
   }
   const uint64_t disk0 = disk_write_bytes();
   const double wire0 = nh->get_health_metrics().total("dragonboat_transport_bytes_sent_total");
+  if (o.trace) tracing::enable();
   auto t0 = Clock::now();
   outstanding = int(drivers.size());
   for (auto& d : drivers) d->issue();
@@ -361,11 +370,15 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
   r.led = led.size();
   r.disk_bytes = disk_write_bytes() - disk0;
   r.wire_bytes = uint64_t(nh->get_health_metrics().total("dragonboat_transport_bytes_sent_total") - wire0);
+  tracing::disable();
+  const std::vector<tracing::Event> trace = tracing::take();
+  r.ntrace = uint32_t(trace.size());
   {
     std::lock_guard<std::mutex> g(lat_mu);
     r.nlat = uint32_t(lat.size());
     write_all(to_parent, &r, sizeof(r));
     write_all(to_parent, lat.data(), lat.size() * sizeof(uint32_t));
+    write_all(to_parent, trace.data(), trace.size() * sizeof(tracing::Event));
   }
   read_all(from_parent, &c, 1);  // everyone reported: stop together
   if (idx == 0 && !o.metrics.empty()) {
@@ -412,6 +425,7 @@ int main(int argc, char** argv) {
     else if (k == "--rtt") o.rtt_ms = std::stoull(v);
     else if (k == "--shards") o.shards = std::stoull(v);
     else if (k == "--compressible") o.compressible = v != "0";
+    else if (k == "--trace") o.trace = v != "0";
     else if (k == "--compression") {
       if (v == "none") o.compression = CompressionType::kNoCompression;
       else if (v == "snappy") o.compression = CompressionType::kSnappy;
@@ -470,12 +484,16 @@ int main(int argc, char** argv) {
   }
   Report total;
   std::vector<uint32_t> lat;
+  std::vector<tracing::Event> events;
   double secs = 0;
   for (int i = 0; i < 3 && ok; ++i) {
     Report r;
     ok &= read_all(up[i][0], &r, sizeof(r));
     std::vector<uint32_t> l(r.nlat);
     ok &= read_all(up[i][0], l.data(), l.size() * sizeof(uint32_t));
+    std::vector<tracing::Event> ev(r.ntrace);
+    ok &= read_all(up[i][0], ev.data(), ev.size() * sizeof(tracing::Event));
+    events.insert(events.end(), ev.begin(), ev.end());
     total.writes += r.writes;
     total.reads += r.reads;
     total.errors += r.errors;
@@ -520,6 +538,7 @@ int main(int argc, char** argv) {
                 o.compressible ? "compressible" : "one-byte", total.disk_bytes / payload_bytes,
                 total.wire_bytes / payload_bytes);
   }
+  if (o.trace) bench::TraceTimeline(events).print();
   std::printf("baseline: fdatasync of 64 B on %s: %.0f us\n", o.dir.c_str(), fdatasync_us(o.dir));
   return 0;
 }

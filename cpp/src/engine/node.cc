@@ -138,6 +138,7 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
   }
   return queue_request(pending_, timeout_ticks, rs, RequestTag{p.client_id, p.series_id}, [&](uint64_t key) {
     ++counters.proposals;
+    tracing::trace(tracing::Hop::kQueued, cluster_id(), node_id(), 0, key);
     raft::Entry e;
     e.key = key;
     e.type = type;
@@ -233,6 +234,13 @@ Status Node::request_snapshot(const SnapshotOption& r, uint64_t timeout_ticks, R
 
 void Node::deliver(raft::Message m) {
   uint64_t bytes = 64 + raft::entries_size_bytes(m.entries);
+  if (tracing::enabled()) {
+    if (m.type == raft::MessageType::kReplicate && !m.entries.empty()) {
+      tracing::trace(tracing::Hop::kReceived, m.cluster_id, m.to, m.entries.back().index, 0, m.from);
+    } else if (m.type == raft::MessageType::kReplicateResp && !m.reject) {
+      tracing::trace(tracing::Hop::kAckReceived, m.cluster_id, m.to, m.log_index, 0, m.from);
+    }
+  }
   std::lock_guard<std::mutex> g(mu_);
   if (opt_.max_receive_queue_bytes && inbox_.message_bytes + bytes > opt_.max_receive_queue_bytes &&
       !inbox_.messages.empty()) {

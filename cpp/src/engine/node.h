@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "common/thread_annotations.h"
+#include "common/trace_point.h"
 #include "dragonboat/config.h"
 #include "dragonboat/request_state.h"
 #include "dragonboat/statemachine.h"

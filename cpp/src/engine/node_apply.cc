@@ -114,6 +114,9 @@ Status Node::apply_pending() {
     for (auto& c : out.completions) {
       pending_.complete_entry(c.key, RequestTag{c.client_id, c.series_id}, c.code, std::move(c.result));
     }
+    if (!t.entries.empty()) {
+      tracing::trace(tracing::Hop::kApplied, cluster_id(), node_id(), t.entries.back().index);
+    }
     drained += t.entries.size();
     applied_ = std::max(applied_.load(), applier_.applied());
     if (t.membership_changed) {

@@ -46,6 +46,12 @@ Status Node::step_inputs() {
     std::vector<uint64_t> keys;
     for (const auto& e : in.proposals) keys.push_back(e.key);
     Status s = peer_->propose(std::move(in.proposals));
+    if (s.ok() && tracing::enabled()) {
+      // The proposals took the last keys.size() indexes of the log.
+      const uint64_t first = peer_->raft().log().last_index() - keys.size() + 1;
+      for (size_t i = 0; i < keys.size(); ++i)
+        tracing::trace(tracing::Hop::kProposed, cluster_id(), node_id(), first + i, keys[i]);
+    }
     if (!s.ok()) {
       for (uint64_t k : keys) {
         auto code = s.code() == ErrorCode::kSystemBusy ? RequestResultCode::kDropped : RequestResultCode::kRejected;
@@ -73,11 +79,17 @@ bool Node::prepare(raft::Update* u, logdb::NodeUpdate* nu) {
   if (!peer_->has_update(more_to_apply)) return false;
   *u = peer_->get_update(more_to_apply);
   // Thesis §10.2.1: replicate to followers while persisting locally.
-  for (const auto& m : u->messages)
-    if (raft::can_send_before_persist(m)) transport_->send(m);
+  for (const auto& m : u->messages) {
+    if (!raft::can_send_before_persist(m)) continue;
+    if (!m.entries.empty()) {
+      tracing::trace(tracing::Hop::kReplicateSent, cluster_id(), node_id(), m.entries.back().index, 0, m.to);
+    }
+    transport_->send(m);
+  }
   nu->cluster_id = opt_.raft.cluster_id;
   nu->node_id = opt_.raft.node_id;
   nu->state = u->state;
+  nu->must_sync = u->must_sync;
   if (!u->entries_to_save.empty()) {
     // The entries move to the LogDB batch; commit_update() only needs the
     // last one's index and term.
@@ -148,6 +160,9 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
         }
       }
     } else {
+      if (m.type == raft::MessageType::kReplicateResp && !m.reject) {
+        tracing::trace(tracing::Hop::kAckSent, cluster_id(), node_id(), m.log_index, 0, m.to);
+      }
       transport_->send(m);
     }
   }
@@ -189,6 +204,9 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
   // advance the core's processed index.
   peer_->commit_update(*u);
   if (has_task) {
+    if (!u->committed_entries.empty()) {
+      tracing::trace(tracing::Hop::kCommitted, cluster_id(), node_id(), u->committed_entries.back().index);
+    }
     task.entries = std::move(u->committed_entries);
     size_t n = task.entries.size();
     std::lock_guard<std::mutex> g(amu_);

@@ -4,6 +4,14 @@
 
 namespace dragonboat::engine {
 
+namespace {
+void trace_saves(tracing::Hop hop, const std::vector<logdb::NodeUpdate>& saves) {
+  if (!tracing::enabled()) return;
+  for (const auto& nu : saves)
+    if (!nu.entries.empty()) tracing::trace(hop, nu.cluster_id, nu.node_id, nu.entries.back().index);
+}
+}  // namespace
+
 Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
   {
     std::lock_guard<std::mutex> g(mu_);
@@ -32,8 +40,10 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
     }
     if (stepped.empty()) break;
     if (!saves.empty()) {
+      trace_saves(tracing::Hop::kSaveStart, saves);
       auto t0 = std::chrono::steady_clock::now();
       Status s = db_->save(saves);  // ONE write batch, ONE fsync for all of them
+      trace_saves(tracing::Hop::kSaveEnd, saves);
       sync_latency_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       {
         std::lock_guard<std::mutex> g(mu_);
