@@ -143,6 +143,7 @@ struct Report {
   uint64_t disk_bytes = 0;  // written to storage during the run (/proc/self/io)
   uint64_t wire_bytes = 0;  // transport bytes sent during the run
   uint64_t refused = 0;     // errors at propose/read time (the slot stops)
+  uint64_t busy = 0;        // SystemBusy at propose time (retried after 1 ms)
   uint64_t by_code[6] = {};  // failed completions by RequestResultCode
   uint32_t nlat = 0;  // latency samples (microseconds) follow
   uint32_t ntrace = 0;  // then tracing::Event records (--trace)
@@ -184,6 +185,9 @@ struct Driver {
   std::mutex* lat_mu;
   std::vector<uint32_t>* lat;
   std::atomic<int>* outstanding;
+  std::atomic<uint64_t>* busy;  // SystemBusy at propose time: retried, not an error
+  std::mutex* retry_mu;
+  std::vector<Driver*>* retry;  // slots to issue again after a short pause
   std::mt19937_64 rng{12345};
 
   void issue() {
@@ -196,6 +200,13 @@ struct Driver {
     auto start = Clock::now();
     Status s = read ? nh->read_index(cluster, std::chrono::seconds(5), &rs)
                     : nh->propose(nh->get_noop_session(cluster), payload, std::chrono::seconds(5), &rs);
+    if (s.code() == ErrorCode::kSystemBusy) {
+      // Backpressure: the engine refused at the door; try again shortly.
+      busy->fetch_add(1);
+      std::lock_guard<std::mutex> g(*retry_mu);
+      retry->push_back(this);
+      return;
+    }
     if (!s.ok()) {
       errors->fetch_add(1);
       refused->fetch_add(1);
@@ -310,7 +321,9 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
     return 0;
   }
   std::atomic<bool> running{true};
-  std::atomic<uint64_t> writes{0}, reads{0}, errors{0}, refused{0};
+  std::atomic<uint64_t> writes{0}, reads{0}, errors{0}, refused{0}, busy{0};
+  std::mutex retry_mu;
+  std::vector<Driver*> retry;
   std::atomic<uint64_t> by_code[6] = {};
   std::atomic<int> outstanding{0};
   std::mutex lat_mu;
@@ -332,6 +345,9 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
       d->lat_mu = &lat_mu;
       d->lat = &lat;
       d->outstanding = &outstanding;
+      d->busy = &busy;
+      d->retry_mu = &retry_mu;
+      d->retry = &retry;
       d->rng.seed(g * 1000 + k);
       drivers.push_back(std::move(d));
     }
@@ -342,6 +358,19 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
   auto t0 = Clock::now();
   outstanding = int(drivers.size());
   for (auto& d : drivers) d->issue();
+  // Slots refused with SystemBusy are issued again every millisecond.
+  std::atomic<bool> retrying{true};
+  std::thread retrier([&] {
+    while (retrying.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      std::vector<Driver*> again;
+      {
+        std::lock_guard<std::mutex> g(retry_mu);
+        again.swap(retry);
+      }
+      for (Driver* d : again) d->issue();
+    }
+  });
   if (o.progress) {
     // One line a second per process: what this NodeHost's leaders committed.
     uint64_t last = 0;
@@ -364,8 +393,11 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
   // Drain: requests in flight finish (or time out) before the host stops.
   while (outstanding.load() > 0 && Clock::now() - t0 < std::chrono::seconds(int(o.seconds) + 15))
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  retrying = false;
+  retrier.join();
   r.errors = errors.load();
   r.refused = refused.load();
+  r.busy = busy.load();
   for (int i = 0; i < 6; ++i) r.by_code[i] = by_code[i].load();
   r.led = led.size();
   r.disk_bytes = disk_write_bytes() - disk0;
@@ -500,6 +532,7 @@ int main(int argc, char** argv) {
     total.led += r.led;
     total.disk_bytes += r.disk_bytes;
     total.refused += r.refused;
+    total.busy += r.busy;
     for (int k = 0; k < 6; ++k) total.by_code[k] += r.by_code[k];
     total.wire_bytes += r.wire_bytes;
     secs = std::max(secs, r.seconds);
@@ -519,6 +552,10 @@ int main(int argc, char** argv) {
               (unsigned long long)o.groups, o.payload, o.inflight, o.read_ratio, total.writes / secs,
               total.reads / secs, pct(0.50), pct(0.99), pct(0.999), (unsigned long long)total.errors,
               (unsigned long long)total.led);
+  if (total.busy > 0) {
+    std::printf("backpressure: %llu proposals refused with SystemBusy at propose time (retried)\n",
+                (unsigned long long)total.busy);
+  }
   if (total.errors > 0) {
     std::printf("errors: %llu refused at propose/read time;", (unsigned long long)total.refused);
     for (int k = 0; k < 6; ++k) {

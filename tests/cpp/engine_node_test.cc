@@ -253,5 +253,104 @@ TEST(EngineNode, ReceiveQueueIsBoundedByMaxReceiveQueueSize) {
   node->stop();
 }
 
+// A follower whose step side fell behind (its worker busy with a long save)
+// must judge the leader by when its messages ARRIVED, not by when they were
+// stepped: ticks and messages are stepped in arrival order (§5.2). Logical
+// ticks, nothing runs unless the test says so.
+TEST(EngineNode, LateStepCountsTicksBetweenMessagesNotBeforeThem) {
+  auto db = logdb::new_mem_logdb(1);
+  // Without pre-vote a timeout is visible at once: the term moves.
+  Solo solo(db.get(), [](NodeOptions* o) {
+    o->raft.election_rtt = 10;
+    o->raft.pre_vote = false;
+  }, {{1, "solo"}, {2, "n2"}, {3, "n3"}});
+  auto& node = solo.node;
+  ASSERT_TRUE(node);
+  const raft::Message heartbeat = msg(raft::MessageType::kHeartbeat, 2, 1, 2);
+  node->deliver(heartbeat);
+  ASSERT_TRUE(node->run_once().ok());
+  ASSERT_EQ(node->leader_id(), 2u);
+  // Ten heartbeats, five ticks apart, all queued before the next step: 50
+  // ticks in all, more than twice the longest randomized election timeout.
+  for (int i = 0; i < 10; ++i) {
+    for (int t = 0; t < 5; ++t) ASSERT_TRUE(node->tick());
+    node->deliver(heartbeat);
+  }
+  ASSERT_TRUE(node->run_once().ok());
+  EXPECT_EQ(node->leader_id(), 2u) << "the leader spoke every 5 ticks: no election";
+  EXPECT_EQ(node->term(), 2u);
+  // Silence does count: 50 ticks without a message start an election.
+  for (int t = 0; t < 50; ++t) ASSERT_TRUE(node->tick());
+  ASSERT_TRUE(node->run_once().ok());
+  EXPECT_NE(node->leader_id(), 2u);
+  EXPECT_GT(node->term(), 2u);
+}
+
+// Backpressure at the door: proposals queued for the step side are bounded
+// by bytes; a caller over the bound gets kSystemBusy (a temporary error) and
+// nothing accepted is dropped.
+TEST(EngineNode, QueuedProposalBytesAreBoundedWithSystemBusy) {
+  auto db = logdb::new_mem_logdb(1);
+  Solo solo(db.get(), [](NodeOptions* o) { o->max_queued_proposal_bytes = 100; });
+  auto& node = solo.node;
+  ASSERT_TRUE(node);
+  for (int i = 0; i < 100 && !node->is_leader(); ++i) {
+    node->tick();
+    ASSERT_TRUE(node->run_once().ok());
+  }
+  ASSERT_TRUE(node->is_leader());
+  const std::string cmd = "k=" + std::string(58, 'v');  // 60 bytes
+  RequestStatePtr first, refused, second, big;
+  ASSERT_TRUE(node->propose(cmd, 100, &first).ok());
+  Status s = node->propose(cmd, 100, &refused);
+  EXPECT_EQ(s.code(), ErrorCode::kSystemBusy) << s.to_string();
+  EXPECT_TRUE(is_temp_error(s.code()));
+  EXPECT_EQ(node->counters.proposals_refused_busy.load(), 1u);
+  ASSERT_TRUE(node->run_once().ok());  // the step side took the queue
+  ASSERT_TRUE(node->propose(cmd, 100, &second).ok());
+  ASSERT_TRUE(node->run_once().ok());
+  // One proposal larger than the bound still enters an empty queue.
+  ASSERT_TRUE(node->propose("k=" + std::string(300, 'w'), 100, &big).ok());
+  for (int i = 0; i < 10 && !big->done(); ++i) ASSERT_TRUE(node->run_once().ok());
+  // The count result shows each accepted proposal applied once, in order.
+  EXPECT_EQ(first->wait().result.value, 1u);
+  EXPECT_EQ(second->wait().result.value, 2u);
+  EXPECT_EQ(big->wait().result.value, 3u);
+  EXPECT_EQ(solo.kv.updates, 3u);
+}
+
+// A step pass takes in only its budget of entry bytes (at least one
+// proposal); the rest waits in order for the next pass, and is neither
+// dropped nor reordered.
+TEST(EngineNode, StepPassTakesProposalsWithinItsBudget) {
+  auto db = logdb::new_mem_logdb(1);
+  Solo solo(db.get());
+  auto& node = solo.node;
+  ASSERT_TRUE(node);
+  for (int i = 0; i < 100 && !node->is_leader(); ++i) {
+    node->tick();
+    ASSERT_TRUE(node->run_once().ok());
+  }
+  ASSERT_TRUE(node->is_leader());
+  std::vector<RequestStatePtr> rs(3);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(node->propose("k" + std::to_string(i) + "=" + std::string(40000, 'x'), 100, &rs[i]).ok());
+  uint64_t budget = 50000;  // one 40 KB proposal fits, a second does not
+  ASSERT_TRUE(node->step_inputs(&budget).ok());
+  raft::Update u;
+  logdb::NodeUpdate nu;
+  ASSERT_TRUE(node->prepare(&u, &nu));
+  ASSERT_EQ(nu.entries.size(), 1u);
+  EXPECT_EQ(nu.entries[0].key, rs[0]->key());
+  ASSERT_TRUE(db->save({nu}).ok());
+  ASSERT_TRUE(node->finish(&u, &nu, true).ok());
+  node->after_pass();
+  for (int i = 0; i < 10 && !rs[2]->done(); ++i) ASSERT_TRUE(node->run_once().ok());
+  for (int i = 0; i < 3; ++i) {
+    RequestResult r = rs[i]->wait();
+    ASSERT_TRUE(r.completed()) << i;
+    EXPECT_EQ(r.result.value, uint64_t(i + 1)) << "applied once each, in proposal order";
+  }
+}
+
 }  // namespace
 }  // namespace dragonboat::engine

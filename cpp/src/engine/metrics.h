@@ -13,6 +13,7 @@ namespace dragonboat::engine {
 struct NodeCounters {
   std::atomic<uint64_t> proposals{0};          // accepted by propose()
   std::atomic<uint64_t> proposals_dropped{0};  // completed dropped (no leader, busy core, transfer)
+  std::atomic<uint64_t> proposals_refused_busy{0};  // refused at propose(): too many bytes queued
   std::atomic<uint64_t> reads{0};              // read_index requests accepted
   std::atomic<uint64_t> entries_applied{0};
   std::atomic<uint64_t> leader_changes{0};

@@ -99,12 +99,18 @@ Status Node::open(const NodeOptions& options, logdb::LogDB* db, transport::Trans
 
 template <typename Queue>
 Status Node::queue_request(PendingRequests& table, uint64_t timeout_ticks, RequestStatePtr* rs, RequestTag tag,
-                           Queue&& queue) {
+                           uint64_t proposal_bytes, Queue&& queue) {
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
     if (removed_) return removed_status();
     if (!initialized_) return not_initialized_status();
+    if (proposal_bytes && inbox_.proposal_bytes &&
+        inbox_.proposal_bytes + proposal_bytes > opt_.max_queued_proposal_bytes) {
+      ++counters.proposals_refused_busy;
+      return Status(ErrorCode::kSystemBusy, "proposals waiting for the disk exceed " +
+                                                std::to_string(opt_.max_queued_proposal_bytes) + " bytes; retry later");
+    }
     uint64_t key = new_key();
     Status s = table.add(key, now_tick_ + inbox_.ticks + timeout_ticks, rs, tag);
     if (!s.ok()) return s;
@@ -136,8 +142,10 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
       type = raft::EntryType::kEncodedApplication;
     }
   }
-  return queue_request(pending_, timeout_ticks, rs, RequestTag{p.client_id, p.series_id}, [&](uint64_t key) {
+  const uint64_t bytes = std::max<uint64_t>(1, p.cmd.size());
+  return queue_request(pending_, timeout_ticks, rs, RequestTag{p.client_id, p.series_id}, bytes, [&](uint64_t key) {
     ++counters.proposals;
+    inbox_.proposal_bytes += bytes;
     tracing::trace(tracing::Hop::kQueued, cluster_id(), node_id(), 0, key);
     raft::Entry e;
     e.key = key;
@@ -152,7 +160,7 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
 
 Status Node::propose_config_change(const raft::ConfigChange& cc, uint64_t timeout_ticks, RequestStatePtr* rs) {
   if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness cannot propose");
-  Status s = queue_request(config_changes_, timeout_ticks, rs, RequestTag{}, [&](uint64_t key) {
+  Status s = queue_request(config_changes_, timeout_ticks, rs, RequestTag{}, 0, [&](uint64_t key) {
     raft::Entry e;
     e.type = raft::EntryType::kConfigChange;
     e.key = key;
@@ -202,7 +210,7 @@ Status Node::request_leader_transfer(uint64_t target) {
 
 Status Node::read_index(uint64_t timeout_ticks, RequestStatePtr* rs) {
   if (opt_.raft.is_witness) return Status(ErrorCode::kInvalidOperation, "a witness serves no reads");
-  return queue_request(reads_, timeout_ticks, rs, RequestTag{}, [&](uint64_t key) {
+  return queue_request(reads_, timeout_ticks, rs, RequestTag{}, 0, [&](uint64_t key) {
     ++counters.reads;
     inbox_.reads.push_back(key);
   });
@@ -249,6 +257,7 @@ void Node::deliver(raft::Message m) {
   }
   inbox_.message_bytes += bytes;
   inbox_.messages.push_back(std::move(m));
+  inbox_.message_ticks.push_back(inbox_.ticks);
 }
 
 bool Node::idle() const {

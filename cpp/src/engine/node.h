@@ -67,6 +67,11 @@ struct NodeOptions {
   // Bytes of received messages queued for the node before further ones
   // are dropped (Raft retransmits); 0: unbounded.
   uint64_t max_receive_queue_bytes = 0;
+  // Bytes of proposals waiting for the step side beyond which propose()
+  // refuses more with kSystemBusy (backpressure at the caller, instead of
+  // accepting work the disk cannot absorb in time). One proposal is always
+  // admitted into an empty queue.
+  uint64_t max_queued_proposal_bytes = 8 << 20;
 };
 
 // A client's proposal: the command plus its session fields.
@@ -163,11 +168,18 @@ class Node {
   //  3. the worker saves every node's *nu in one LogDB::save();
   //  4. finish(): the rest of the Update (other messages, config changes,
   //     queue committed entries for the apply side, reads).
-  Status step_inputs();
+  //     `budget` (when set, shared by the nodes of a pass): entry bytes of
+  //     proposals and received Replicates this pass may still take; the
+  //     rest waits in the inbox for the next pass (the node is woken again),
+  //     so one pass's save, and the silence of everything behind it
+  //     (heartbeats, acknowledgements), stays short. A node always takes at
+  //     least one of each, so every node progresses.
+  Status step_inputs(uint64_t* budget = nullptr);
   bool prepare(raft::Update* u, logdb::NodeUpdate* nu);
   // Takes *nu's entries (into the log's cache).
   Status finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved);
-  // Refreshes the leader info other threads read.
+  // Refreshes the leader info other threads read; wakes the step side
+  // again when step_inputs left input for the next pass.
   void after_pass();
   // The worker's reading of LogDB::busy for this node's shard (once a pass).
   void set_storage_busy(bool busy) { storage_busy_ = busy; }
@@ -235,13 +247,19 @@ class Node {
   }
   // Registers a request in `table` with its deadline and, under mu_, lets
   // `queue(key)` put what the step side needs into inbox_; then wakes the
-  // step side (and the tick thread: the deadline needs ticks).
+  // step side (and the tick thread: the deadline needs ticks). A proposal
+  // of `proposal_bytes` is refused (kSystemBusy) when the inbox holds
+  // proposals and would then exceed max_queued_proposal_bytes.
   template <typename Queue>
   Status queue_request(PendingRequests& table, uint64_t timeout_ticks, RequestStatePtr* rs, RequestTag tag,
-                       Queue&& queue);
+                       uint64_t proposal_bytes, Queue&& queue);
 
   // ---- step side (node_step.cc) ----
   void apply_config_changes(const std::vector<raft::Entry>& committed, ApplyTask* task);
+  // Puts the input step_inputs did not take (messages from `taken`, the
+  // ticks after `ticked`, proposals from `proposed`) back at the front of
+  // the inbox for the next pass.
+  void defer(StepInbox* in, size_t taken, uint64_t ticked, size_t proposed, uint64_t proposed_bytes);
   void record_snapshot(const MadeSnapshot& made);
   // Quiesced with no request waiting on a deadline: ticks are not needed.
   bool idle() const;
@@ -314,6 +332,7 @@ class Node {
 
   // ---- published by the step side each pass, read anywhere ----
   std::atomic<bool> held_back_{false};  // committed entries held back by max_apply_backlog
+  bool deferred_ = false;  // step side: step_inputs left input for the next pass
   // The core's rate limiter (max_in_mem_log_size) as of the last pass:
   // proposals are refused with kSystemBusy at once while it holds.
   std::atomic<bool> rate_limited_{false};

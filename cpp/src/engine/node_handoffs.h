@@ -40,8 +40,14 @@ struct MadeSnapshot {
 struct StepInbox {
   uint64_t ticks = 0;
   std::vector<raft::Message> messages;
+  // For each message, `ticks` when it arrived: the step side interleaves
+  // ticks and messages as they happened, so a pass that started late (the
+  // worker was busy with a long save) does not count the time the leader's
+  // messages waited here as silence (a false election timeout).
+  std::vector<uint64_t> message_ticks;
   uint64_t message_bytes = 0;  // bounded by NodeOptions::max_receive_queue_bytes
   std::vector<raft::Entry> proposals;
+  uint64_t proposal_bytes = 0;  // bounded by NodeOptions::max_queued_proposal_bytes
   std::vector<uint64_t> reads;                              // read keys
   std::vector<uint64_t> unreachable;                        // node IDs
   std::vector<std::pair<uint64_t, bool>> snapshot_status;  // (node, failed)

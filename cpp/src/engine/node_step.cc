@@ -4,15 +4,25 @@
 // the rest of the Update: messages, config changes, committed entries handed
 // to the apply side, confirmed reads; snapshots the apply side made are
 // recorded into the log here.
+#include <algorithm>
+
 #include "dragonboat/logger.h"
 #include "engine/node.h"
 #include "snapshot/snapshot_dir.h"
 
 namespace dragonboat::engine {
 
-Status Node::step_inputs() {
+namespace {
+// What a queued proposal counts against max_queued_proposal_bytes (as
+// Node::propose counted it; membership changes do not count).
+uint64_t queued_bytes(const raft::Entry& e) {
+  return e.type == raft::EntryType::kConfigChange ? 0 : std::max<uint64_t>(1, e.cmd.size());
+}
+}  // namespace
+
+Status Node::step_inputs(uint64_t* budget) {
   StepInbox in;
-  uint64_t now;
+  uint64_t base;  // the logical time before this pass's ticks
   {
     std::lock_guard<std::mutex> g(mu_);
     if (stopped_) return Status(ErrorCode::kClusterClosed, "node stopped");
@@ -20,20 +30,52 @@ Status Node::step_inputs() {
     // A transfer taken out of the inbox counts as under way at once, so a
     // second request cannot slip in before after_pass publishes the core's.
     if (in.transfer_target) transferring_ = true;
+    base = now_tick_;
     now_tick_ += in.ticks;
-    now = now_tick_;
   }
   for (const MadeSnapshot& m : in.made_snapshots) record_snapshot(m);
-  for (uint64_t i = 0; i < in.ticks; ++i) peer_->tick();
-  if (in.ticks) {
+  for (uint64_t id : in.unreachable) peer_->report_unreachable(id);
+  for (auto& [id, failed] : in.snapshot_status) peer_->report_snapshot_status(id, failed);
+  // Messages in arrival order, each after the ticks that passed before it
+  // arrived: the election and quorum timers see when the leader (or a
+  // follower) last spoke, not when this worker got round to it (§5.2).
+  auto charge = [budget](uint64_t bytes) {
+    if (budget) *budget -= std::min(*budget, bytes);
+  };
+  uint64_t ticked = 0;
+  size_t taken = 0;
+  bool took_entries = false;
+  for (; taken < in.messages.size(); ++taken) {
+    const uint64_t bytes = raft::entries_size_bytes(in.messages[taken].entries);
+    if (budget && bytes && took_entries && bytes > *budget) break;  // the rest waits for the next pass
+    for (; ticked < in.message_ticks[taken]; ++ticked) peer_->tick();
+    (void)peer_->step(in.messages[taken]);
+    if (bytes) {
+      took_entries = true;
+      charge(bytes);
+    }
+  }
+  if (taken == in.messages.size()) {
+    for (; ticked < in.ticks; ++ticked) peer_->tick();
+  }
+  // Proposals likewise, within the budget (at least one).
+  size_t proposed = 0;
+  uint64_t proposed_bytes = 0;
+  for (; proposed < in.proposals.size(); ++proposed) {
+    const uint64_t bytes = queued_bytes(in.proposals[proposed]);
+    if (budget && proposed > 0 && bytes > *budget) break;
+    charge(bytes);
+    proposed_bytes += bytes;
+  }
+  deferred_ = taken < in.messages.size() || proposed < in.proposals.size();
+  if (deferred_) defer(&in, taken, ticked, proposed, proposed_bytes);
+  if (ticked) {
+    const uint64_t now = base + ticked;
     pending_.expire(now);
     config_changes_.expire(now);
     reads_.expire(now);
     snapshot_reqs_.expire(now);
   }
-  for (uint64_t id : in.unreachable) peer_->report_unreachable(id);
-  for (auto& [id, failed] : in.snapshot_status) peer_->report_snapshot_status(id, failed);
-  for (auto& m : in.messages) (void)peer_->step(m);
   if (in.transfer_target) {
     uint64_t transfer = in.transfer_target;
     Status ts = peer_->request_leader_transfer(transfer);
@@ -41,6 +83,7 @@ Status Node::step_inputs() {
       log_message(LogLevel::kWarning, "engine", "leader transfer to " + std::to_string(transfer) + ": " + ts.to_string());
     }
   }
+  in.proposals.resize(proposed);
   if (!in.proposals.empty()) {
     // All queued proposals of the node become one propose.
     std::vector<uint64_t> keys;
@@ -234,6 +277,33 @@ Status Node::finish(raft::Update* u, logdb::NodeUpdate* nu, bool saved) {
   return Status::OK();
 }
 
+void Node::defer(StepInbox* in, size_t taken, uint64_t ticked, size_t proposed, uint64_t proposed_bytes) {
+  std::lock_guard<std::mutex> g(mu_);
+  // Back to the front of the inbox, before what arrived meanwhile; the ticks
+  // not yet stepped go back with them (and out of the node's time).
+  const uint64_t rest_ticks = in->ticks - ticked;
+  now_tick_ -= rest_ticks;
+  for (uint64_t& t : inbox_.message_ticks) t += rest_ticks;
+  inbox_.ticks += rest_ticks;
+  if (taken < in->messages.size()) {
+    uint64_t bytes = 0;
+    for (size_t i = taken; i < in->messages.size(); ++i) {
+      bytes += 64 + raft::entries_size_bytes(in->messages[i].entries);
+      in->message_ticks[i] -= ticked;
+    }
+    inbox_.messages.insert(inbox_.messages.begin(), std::make_move_iterator(in->messages.begin() + long(taken)),
+                           std::make_move_iterator(in->messages.end()));
+    inbox_.message_ticks.insert(inbox_.message_ticks.begin(), in->message_ticks.begin() + long(taken),
+                                in->message_ticks.end());
+    inbox_.message_bytes += bytes;
+  }
+  if (proposed < in->proposals.size()) {
+    inbox_.proposals.insert(inbox_.proposals.begin(), std::make_move_iterator(in->proposals.begin() + long(proposed)),
+                            std::make_move_iterator(in->proposals.end()));
+    inbox_.proposal_bytes += in->proposal_bytes - proposed_bytes;
+  }
+}
+
 void Node::after_pass() {
   rate_limited_ = peer_->rate_limited();
   commit_ = peer_->raft().log().committed();
@@ -241,6 +311,7 @@ void Node::after_pass() {
   transferring_ = peer_->raft().leader_transfer_target() != 0;
   initialized_ = !peer_->membership().addresses.empty();
   if (!idle()) wake_if_dormant();  // back into the active set
+  if (deferred_) wake_step();      // what step_inputs left for the next pass
   std::lock_guard<std::mutex> g(mu_);
   leader_ = peer_->leader_id();
   term_ = peer_->term();

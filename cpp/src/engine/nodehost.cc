@@ -129,6 +129,7 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
   e.node = std::shared_ptr<Node>(std::move(node));
   std::weak_ptr<Node> weak = e.node;
   engine::StepWorker* sw = &step_worker(c.cluster_id);
+  sw->note_election_timeout(double(config.rtt_millisecond) * double(c.election_rtt) / 1000.0);
   engine::ApplyWorker* aw = &apply_worker(c.cluster_id);
   engine::SnapshotWorker* ssw = &snapshot_worker(c.cluster_id);
   e.node->wake_step = [sw, weak] {

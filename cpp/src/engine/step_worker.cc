@@ -1,5 +1,6 @@
 #include "engine/step_worker.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace dragonboat::engine {
@@ -12,14 +13,36 @@ void trace_saves(tracing::Hop hop, const std::vector<logdb::NodeUpdate>& saves) 
 }
 }  // namespace
 
+void StepWorker::note_election_timeout(double seconds) {
+  const uint64_t us = uint64_t(seconds * 1e6);
+  uint64_t cur = election_timeout_us_.load();
+  while (us < cur && !election_timeout_us_.compare_exchange_weak(cur, us)) {
+  }
+}
+
+uint64_t StepWorker::pass_budget() const {
+  const uint64_t timeout_us = election_timeout_us_.load();
+  if (save_rate_ == 0 || timeout_us == UINT64_MAX) return kInitialPassEntryBytes;
+  const double bytes = save_rate_ * (double(timeout_us) / 1e6) / 10;
+  return std::clamp<uint64_t>(uint64_t(bytes), kMinPassEntryBytes, kMaxPassEntryBytes);
+}
+
 Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
   {
     std::lock_guard<std::mutex> g(mu_);
     ++stats_.passes;
   }
   std::vector<Node*> live;
-  for (const auto& n : nodes)
-    if (n->step_inputs().ok()) live.push_back(n.get());
+  // The entry bytes this pass takes in (the rest waits for the next one): a
+  // pass's save, and every heartbeat and acknowledgement behind it, then
+  // takes milliseconds, never an election timeout. Each pass starts at
+  // another node, so none always gets the budget's leftovers.
+  uint64_t budget = pass_budget();
+  const size_t start = nodes.empty() ? 0 : size_t(passes_++ % nodes.size());
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    const auto& n = nodes[(start + k) % nodes.size()];
+    if (n->step_inputs(&budget).ok()) live.push_back(n.get());
+  }
   // Nodes may produce further updates after finishing one (e.g. a leader's
   // commit after its own persist); keep going until all are quiet.
   Status result = Status::OK();
@@ -41,10 +64,18 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
     if (stepped.empty()) break;
     if (!saves.empty()) {
       trace_saves(tracing::Hop::kSaveStart, saves);
+      uint64_t bytes = 0;
+      for (const auto& nu : saves) bytes += raft::entries_size_bytes(nu.entries);
       auto t0 = std::chrono::steady_clock::now();
       Status s = db_->save(saves);  // ONE write batch, ONE fsync for all of them
       trace_saves(tracing::Hop::kSaveEnd, saves);
-      sync_latency_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      sync_latency_.observe(took);
+      if (bytes >= kMinPassEntryBytes && took > 0) {
+        // Small saves measure the disk's latency, not its rate: left out.
+        const double rate = double(bytes) / took;
+        save_rate_ = save_rate_ == 0 ? rate : 0.8 * save_rate_ + 0.2 * rate;
+      }
       {
         std::lock_guard<std::mutex> g(mu_);
         ++stats_.saves;

@@ -12,6 +12,7 @@
 // (or a test's thread when the worker was not start()ed).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,17 @@ struct StepWorkerStats {
 
 class StepWorker {
  public:
+  // A pass takes in at most a budget of entry bytes (proposals and received
+  // Replicates, over all its nodes; each node takes at least one of each),
+  // sized so that the pass's save takes about a tenth of the shortest
+  // election timeout of its groups at the save rate measured so far: the
+  // heartbeats and acknowledgements that wait behind a save then never
+  // starve into an election, whatever the disk. Bounds of the budget, and
+  // the budget until a rate is known:
+  static constexpr uint64_t kMinPassEntryBytes = 64 << 10;
+  static constexpr uint64_t kMaxPassEntryBytes = 8 << 20;
+  static constexpr uint64_t kInitialPassEntryBytes = 1 << 20;
+
   explicit StepWorker(logdb::LogDB* db)
       : db_(db), worker_(Node::Worker::kStep, [this](const NodeBatch& nodes) { (void)run_pass(nodes); }) {}
   ~StepWorker() { stop(); }
@@ -41,6 +53,11 @@ class StepWorker {
   void start(size_t index = 0) { worker_.start(index); }
   // Joins the thread; nodes still queued are released.
   void stop() { worker_.stop(); }
+  // A group with this election timeout runs on the worker (any thread).
+  void note_election_timeout(double seconds);
+  // The entry bytes the next pass takes in (see kMinPassEntryBytes).
+  uint64_t pass_budget() const;
+
   // Queues `n` for the next pass (no-op when already queued).
   void wake(const std::shared_ptr<Node>& n) { worker_.wake(n); }
 
@@ -59,6 +76,9 @@ class StepWorker {
   mutable std::mutex mu_;
   StepWorkerStats stats_ DB_GUARDED_BY(mu_);
   LatencyHistogram sync_latency_;
+  uint64_t passes_ = 0;  // worker thread only: rotates the pass's first node
+  double save_rate_ = 0;  // worker thread only: entry bytes per second of large saves (EWMA); 0: unknown
+  std::atomic<uint64_t> election_timeout_us_{UINT64_MAX};
   NodeWorker worker_;  // last: its thread stops before the rest goes
 };
 
