@@ -9,9 +9,11 @@ load is also driven from one asyncio event loop (coroutines awaiting their
 proposals).
 PySyncObj: three SyncObj nodes in this process, a replicated counter, async
 calls, with the same number of requests in flight in total as dragonboat.
-Two rows: --groups x --inflight in flight, and --low in flight on one group
-(PySyncObj scales with requests in flight until its one GIL is busy, so the
-ratio depends on it: both rows are printed).
+Rows at --groups x --inflight in flight, --low in flight on one group, and ONE
+request in flight (a plain loop of sync_propose calls; PySyncObj's blocking
+call); PySyncObj both at its defaults and tuned for latency (no append
+batching, 1 ms append period). PySyncObj scales with requests in flight until
+its one GIL is busy, so the ratio depends on it: every row is printed.
 
 Usage: python benchmarks/python_bench.py [--groups 48] [--inflight 64] [--seconds 5]
        [--low 100] [--plugin build/dev/examples/plugin/libdragonboat_kv_plugin.so]
@@ -77,6 +79,20 @@ def bench_dragonboat(groups: int, inflight: int, seconds: float, plugin: str | N
         return total / elapsed
 
 
+def bench_dragonboat_sequential(seconds: float) -> float:
+    """One client thread: ``sync_propose`` calls one after the other."""
+    with three_hosts(1, None) as (_, leaders):
+        nh = leaders[1]
+        session = nh.get_noop_session(1)
+        done = 0
+        start = time.monotonic()
+        until = start + seconds
+        while time.monotonic() < until:
+            if nh.sync_propose(session, PAYLOAD, 5.0) is not None:
+                done += 1
+        return done / (time.monotonic() - start)
+
+
 def bench_dragonboat_asyncio(groups: int, inflight: int, seconds: float) -> float:
     """asyncio: one event loop, ``groups x inflight`` coroutines each awaiting
     its proposals one after the other."""
@@ -134,12 +150,18 @@ def print_engine_stats(before: list[dict[str, float]], after: list[dict[str, flo
           f"({per_save:.1f} replica updates each), {messages:,.0f} messages/s")
 
 
-def bench_pysyncobj(inflight: int, seconds: float) -> float:
+def bench_pysyncobj(inflight: int, seconds: float, tuned: bool = False) -> float:
+    """Requests/s with ``inflight`` async calls in flight; 0 in flight means
+    one blocking call after the other (``sync=True``). ``tuned``: batching off
+    and a 1 ms append period (its latency settings) instead of its defaults."""
     from pysyncobj import SyncObj, SyncObjConf, replicated
+
+    conf = (SyncObjConf(appendEntriesUseBatch=False, appendEntriesPeriod=0.001)
+            if tuned else SyncObjConf())
 
     class Counter(SyncObj):  # type: ignore[misc]
         def __init__(self, me: str, others: list[str]) -> None:
-            super().__init__(me, others, conf=SyncObjConf(appendEntriesUseBatch=True))
+            super().__init__(me, others, conf=conf)
             self.n = 0
 
         @replicated  # type: ignore[untyped-decorator]
@@ -170,6 +192,12 @@ def bench_pysyncobj(inflight: int, seconds: float) -> float:
             leader.inc(callback=cb)
 
         start = time.monotonic()
+        if inflight == 0:
+            until = start + seconds
+            while time.monotonic() < until:
+                leader.inc(sync=True, timeout=5)
+                done += 1
+            return done / (time.monotonic() - start)
         for _ in range(inflight):
             issue()
         time.sleep(seconds)
@@ -197,7 +225,7 @@ def main() -> None:
     ap.add_argument("--engine-stats", action="store_true", help="print fsyncs/s and the like")
     a = ap.parse_args()
     high = a.groups * a.inflight
-    rows: list[tuple[str, float, float | None]] = []
+    rows: list[tuple[str, float, float | None, float | None]] = []
     ours = bench_dragonboat(a.groups, a.inflight, a.seconds, None, a.apply_workers,
                             a.engine_stats, a.logdb_shards)
     print(f"dragonboat, Python state machine: {ours:,.0f} writes/s "
@@ -205,23 +233,28 @@ def main() -> None:
     if a.no_pysyncobj:
         return
     rows.append((f"{high:,} in flight ({a.groups} groups x {a.inflight})", ours,
-                 bench_pysyncobj(high, a.seconds)))
+                 bench_pysyncobj(high, a.seconds), bench_pysyncobj(high, a.seconds, tuned=True)))
     low = bench_dragonboat(1, a.low, a.seconds, None, a.apply_workers)
-    rows.append((f"{a.low:,} in flight (1 group)", low, bench_pysyncobj(a.low, a.seconds)))
+    rows.append((f"{a.low:,} in flight (1 group)", low, bench_pysyncobj(a.low, a.seconds),
+                 bench_pysyncobj(a.low, a.seconds, tuned=True)))
+    rows.append(("1 in flight (a sync_propose loop)", bench_dragonboat_sequential(a.seconds),
+                 bench_pysyncobj(0, a.seconds), bench_pysyncobj(0, a.seconds, tuned=True)))
     rows.append((f"{high:,} in flight, asyncio (one event loop)",
-                 bench_dragonboat_asyncio(a.groups, a.inflight, a.seconds), None))
+                 bench_dragonboat_asyncio(a.groups, a.inflight, a.seconds), None, None))
     if a.plugin:
         rows.append((f"{high:,} in flight, C++ plugin state machine",
-                     bench_dragonboat(a.groups, a.inflight, a.seconds, a.plugin), None))
+                     bench_dragonboat(a.groups, a.inflight, a.seconds, a.plugin), None, None))
     # PySyncObj keeps its log in memory and never fsyncs (its file journal is
     # an mmap it does not flush); dragonboat fsyncs every batch.
     title = "writes/s, 16 B, one Python process"
-    print(f"\n{title:44} {'dragonboat':>12} {'PySyncObj':>12} {'ratio':>8}")
-    print(f"{'':44} {'(fsync on)':>12} {'(no fsync)':>12}")
-    for label, d, p in rows:
+    print(f"\n{title:44} {'dragonboat':>12} {'PySyncObj':>12} {'PySyncObj':>12} {'ratios':>16}")
+    print(f"{'':44} {'(fsync on)':>12} {'defaults':>12} {'tuned':>12}")
+    print(f"{'':44} {'':>12} {'(no fsync)':>12} {'(no fsync)':>12}")
+    for label, d, p, t in rows:
         ps = f"{p:12,.0f}" if p else f"{'-':>12}"
-        ratio = f"{d / p:7.1f}x" if p else f"{'-':>8}"
-        print(f"{label:44} {d:12,.0f} {ps} {ratio}")
+        ts = f"{t:12,.0f}" if t else f"{'-':>12}"
+        ratios = f"{d / p:6.1f}x / {d / t:.1f}x" if p and t else f"{'-':>16}"
+        print(f"{label:44} {d:12,.0f} {ps} {ts} {ratios}")
 
 
 if __name__ == "__main__":

@@ -250,6 +250,8 @@ case "$cmd" in
     ./benchmarks/logdb.sh build/bench
     ./benchmarks/transport.sh build/bench
     ./benchmarks/nodehost.sh build/bench
+    ./benchmarks/latency.sh build/bench
+    ./benchmarks/payloads.sh build/bench
     ./build/bench/benchmarks/wire_bench
     install_python_pkg
     "$PY" -c 'import pysyncobj' 2>/dev/null || "$PY" -m pip install -q --root-user-action=ignore pysyncobj

@@ -23,7 +23,7 @@ void StepWorker::note_election_timeout(double seconds) {
 uint64_t StepWorker::pass_budget() const {
   const uint64_t timeout_us = election_timeout_us_.load();
   if (save_rate_ == 0 || timeout_us == UINT64_MAX) return kInitialPassEntryBytes;
-  const double bytes = save_rate_ * (double(timeout_us) / 1e6) / 10;
+  const double bytes = save_rate_ * (double(timeout_us) / 1e6) / 5;
   return std::clamp<uint64_t>(uint64_t(bytes), kMinPassEntryBytes, kMaxPassEntryBytes);
 }
 

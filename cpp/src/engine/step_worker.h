@@ -36,7 +36,7 @@ class StepWorker {
  public:
   // A pass takes in at most a budget of entry bytes (proposals and received
   // Replicates, over all its nodes; each node takes at least one of each),
-  // sized so that the pass's save takes about a tenth of the shortest
+  // sized so that the pass's save takes about a fifth of the shortest
   // election timeout of its groups at the save rate measured so far: the
   // heartbeats and acknowledgements that wait behind a save then never
   // starve into an election, whatever the disk. Bounds of the budget, and

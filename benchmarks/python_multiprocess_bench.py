@@ -1,0 +1,148 @@
+"""Python as deployed: one NodeHost per process, beside the C++ engine in the same run.
+
+Three processes (multiprocessing, spawn), each running ONE NodeHost with a
+Python state machine (the counter of ``dragonboat.bench``) for --groups
+groups replicated on all three; loopback TCP, RocksDB, fsync on. Each process
+is also the client of the groups it leads (as a service in front of its
+replica would be): --inflight requests in flight per group, a completion
+callback issuing the next, for --seconds. Then, with --cpp-bench, the C++
+engine's own benchmark (``nodehost_bench``: the same shape, C++ state
+machine and client) runs with the same groups, payload and depth, and the
+ratio is printed. Each process reports writes/s; the total is their sum.
+
+Usage: python benchmarks/python_multiprocess_bench.py [--groups 48] [--inflight 128]
+       [--payload 16] [--seconds 5] [--cpp-bench build/dev/benchmarks/nodehost_bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from typing import Any
+
+import dragonboat
+from dragonboat import Config, NodeHost, NodeHostConfig
+from dragonboat.bench import Counter, _port
+
+
+def host(index: int, addresses: list[str], directory: str, groups: int, inflight: int,
+         payload: int, seconds: float, ready: Any, go: Any, results: Any) -> None:
+    """One NodeHost process: start every group, wait for leaders, drive the
+    groups this host leads, report (index, writes, seconds, errors)."""
+    nh = NodeHost(NodeHostConfig(node_host_dir=f"{directory}/{index}",
+                                 raft_address=addresses[index], rtt_millisecond=5))
+    try:
+        members = {i + 1: a for i, a in enumerate(addresses)}
+        for g in range(1, groups + 1):
+            nh.start_cluster(members, False, lambda c, n: Counter(),
+                             Config(node_id=index + 1, cluster_id=g, election_rtt=20,
+                                    heartbeat_rtt=2, check_quorum=True,
+                                    snapshot_entries=100_000, compaction_overhead=10_000))
+        deadline = time.monotonic() + 60
+        leaders: dict[int, int] = {}
+        while len(leaders) < groups and time.monotonic() < deadline:
+            for g in range(1, groups + 1):
+                lid, ok = nh.get_leader_id(g)
+                if ok:
+                    leaders[g] = lid
+            time.sleep(0.02)  # start-up only; not measured
+        ready.put(index)
+        go.wait()
+        led = [g for g, lid in leaders.items() if lid == index + 1]
+        cmd = b"x" * payload
+        done = errors = 0
+        lock = threading.Lock()
+        running = True
+
+        def issue(g: int) -> None:
+            def completed(r: dragonboat.RequestResult) -> None:
+                nonlocal done, errors
+                with lock:
+                    if r.completed():
+                        done += 1
+                    else:
+                        errors += 1
+                if running:
+                    issue(g)
+
+            try:
+                nh.propose(nh.get_noop_session(g), cmd, 5.0).add_done_callback(completed)
+            except dragonboat.errors.SystemBusyError:
+                threading.Timer(0.001, issue, (g,)).start()  # backpressure: retry shortly
+            except dragonboat.errors.DragonboatError:
+                with lock:
+                    errors += 1
+
+        start = time.monotonic()
+        for g in led:
+            for _ in range(inflight):
+                issue(g)
+        time.sleep(seconds)  # the measured duration
+        with lock:
+            total, failed = done, errors
+        elapsed = time.monotonic() - start
+        running = False
+        results.put((index, total, elapsed, failed, len(led)))
+        go2 = time.monotonic() + 2
+        while time.monotonic() < go2:
+            time.sleep(0.1)  # in-flight requests drain before the host stops
+    finally:
+        nh.stop()
+
+
+def run_python(groups: int, inflight: int, payload: int, seconds: float) -> tuple[float, int]:
+    ctx = mp.get_context("spawn")
+    addresses = [f"127.0.0.1:{_port()}" for _ in range(3)]
+    ready, results = ctx.Queue(), ctx.Queue()
+    go = ctx.Event()
+    with tempfile.TemporaryDirectory() as d:
+        procs = [ctx.Process(target=host, args=(i, addresses, d, groups, inflight, payload,
+                                                seconds, ready, go, results)) for i in range(3)]
+        for p in procs:
+            p.start()
+        for _ in procs:
+            ready.get(timeout=120)
+        go.set()
+        rows = [results.get(timeout=seconds + 120) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+    writes = sum(r[1] / r[2] for r in rows)
+    errors = sum(r[3] for r in rows)
+    return writes, errors
+
+
+def run_cpp(bench: str, groups: int, inflight: int, payload: int, seconds: float) -> float:
+    out = subprocess.run([bench, "--groups", str(groups), "--inflight", str(inflight),
+                          "--payload", str(payload), "--seconds", str(seconds)],
+                         capture_output=True, text=True, check=True).stdout
+    print("  " + out.strip().replace("\n", "\n  "))
+    m = re.search(r": (\d+) writes/s", out)
+    return float(m.group(1)) if m else 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--groups", type=int, default=48)
+    ap.add_argument("--inflight", type=int, default=128, help="per group")
+    ap.add_argument("--payload", type=int, default=16)
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--cpp-bench", default=None, help="path of nodehost_bench to run beside")
+    a = ap.parse_args()
+    shape = f"{a.groups} groups x {a.inflight} in flight, {a.payload} B, fsync on"
+    py, errors = run_python(a.groups, a.inflight, a.payload, a.seconds)
+    print(f"Python, one NodeHost per process, Python state machine: {py:,.0f} writes/s "
+          f"({shape}; failed requests {errors})", flush=True)
+    if a.cpp_bench:
+        cpp = run_cpp(a.cpp_bench, a.groups, a.inflight, a.payload, a.seconds)
+        print(f"C++ engine benchmark, same shape: {cpp:,.0f} writes/s")
+        if cpp:
+            print(f"Python / C++: {py / cpp:.0%}")
+
+
+if __name__ == "__main__":
+    main()
