@@ -60,6 +60,8 @@ def host(index: int, addresses: list[str], directory: str, groups: int, inflight
         running = True
 
         def issue(g: int) -> None:
+            nonlocal errors
+
             def completed(r: dragonboat.RequestResult) -> None:
                 nonlocal done, errors
                 with lock:

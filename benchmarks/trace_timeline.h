@@ -28,7 +28,10 @@ class TraceTimeline {
         queued_[{e.cluster_id, e.node_id, e.key}] = e.time_ns;
         continue;
       }
-      const uint64_t peer = e.hop == Hop::kAckReceived ? e.peer : 0;
+      // Acknowledgements are told apart by follower; so are a leader's
+      // Replicates written to each follower.
+      const bool per_peer = e.hop == Hop::kAckReceived || e.hop == Hop::kWireSent || e.hop == Hop::kWireReceived;
+      const uint64_t peer = per_peer ? e.peer : 0;
       lists_[{e.cluster_id, e.node_id, int(e.hop), peer}].push_back({e.index, e.time_ns});
       if (e.hop == Hop::kProposed) proposed_.push_back(e);
       nodes_[e.cluster_id].insert(e.node_id);
@@ -56,12 +59,23 @@ class TraceTimeline {
  private:
   using Hop = dragonboat::tracing::Hop;
   using Entry = std::pair<uint64_t, uint64_t>;  // index, time
-  static constexpr size_t kRows = 12;
-  static constexpr const char* kNames[kRows] = {
-      "step pass: proposed to Raft",  "leader: Replicate sent",      "leader: LogDB save started",
-      "leader: LogDB save done (fsync)", "follower: Replicate received", "follower: LogDB save started",
-      "follower: LogDB save done (fsync)", "follower: acknowledgement sent", "leader: acknowledgement received",
-      "leader: committed, handed to apply", "leader: applied, request completed", "follower: committed"};
+  static constexpr size_t kRows = 16;
+  static constexpr const char* kNames[kRows] = {"step pass: proposed to Raft",
+                                                "leader: Replicate handed to the transport",
+                                                "leader: LogDB save started",
+                                                "leader: LogDB save done (fsync)",
+                                                "leader I/O thread: Replicate written",
+                                                "follower I/O thread: Replicate read",
+                                                "follower: Replicate reached the node",
+                                                "follower: LogDB save started",
+                                                "follower: LogDB save done (fsync)",
+                                                "follower: acknowledgement handed to transport",
+                                                "follower I/O thread: acknowledgement written",
+                                                "leader I/O thread: acknowledgement read",
+                                                "leader: acknowledgement reached the node",
+                                                "leader: committed, handed to apply",
+                                                "leader: applied (request completed next)",
+                                                "follower: committed"};
 
   // Time of the first event of `hop` at (cluster, node[, peer]) covering index.
   bool first(uint64_t c, uint64_t n, Hop hop, uint64_t peer, uint64_t index, uint64_t* t) const {
@@ -87,15 +101,19 @@ class TraceTimeline {
       }
     }
     if (follower == 0) return false;
-    const std::tuple<uint64_t, Hop> hops[kRows] = {
-        {leader, Hop::kProposed},   {leader, Hop::kReplicateSent}, {leader, Hop::kSaveStart},
-        {leader, Hop::kSaveEnd},    {follower, Hop::kReceived},    {follower, Hop::kSaveStart},
-        {follower, Hop::kSaveEnd},  {follower, Hop::kAckSent},     {leader, Hop::kAckReceived},
-        {leader, Hop::kCommitted},  {leader, Hop::kApplied},       {follower, Hop::kCommitted}};
+    // (node, hop, peer of a per-peer hop)
+    const std::tuple<uint64_t, Hop, uint64_t> hops[kRows] = {
+        {leader, Hop::kProposed, 0},           {leader, Hop::kReplicateSent, 0},
+        {leader, Hop::kSaveStart, 0},          {leader, Hop::kSaveEnd, 0},
+        {leader, Hop::kWireSent, follower},    {follower, Hop::kWireReceived, leader},
+        {follower, Hop::kReceived, 0},         {follower, Hop::kSaveStart, 0},
+        {follower, Hop::kSaveEnd, 0},          {follower, Hop::kAckSent, 0},
+        {follower, Hop::kWireSent, leader},    {leader, Hop::kWireReceived, follower},
+        {leader, Hop::kAckReceived, follower}, {leader, Hop::kCommitted, 0},
+        {leader, Hop::kApplied, 0},            {follower, Hop::kCommitted, 0}};
     row->clear();
-    for (const auto& [node, hop] : hops) {
+    for (const auto& [node, hop, peer] : hops) {
       uint64_t t;
-      const uint64_t peer = hop == Hop::kAckReceived ? follower : 0;
       if (!first(c, node, hop, peer, i, &t)) return false;
       row->push_back((double(t) - double(q->second)) / 1000.0);
     }

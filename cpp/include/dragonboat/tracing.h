@@ -24,13 +24,16 @@ enum class Hop : uint8_t {
   kQueued,         // a proposal entered its node's inbox (caller's thread); key set
   kProposed,       // the step worker handed it to Raft; key and its index set
   kReplicateSent,  // leader: a Replicate carrying entries up to index handed to the transport
+  kWireSent,       // a Replicate (leader) or an acknowledgement (follower) covering index
+                   // written to the socket by the transport's I/O thread; peer: its receiver
+  kWireReceived,   // ... read and decoded by the receiver's I/O thread; peer: its sender
   kSaveStart,      // a LogDB save holding this node's entries up to index began
   kSaveEnd,        // ... and returned (written and synced)
   kReceived,       // follower: a Replicate with entries up to index reached its node
   kAckSent,        // follower: its acknowledgement of index handed to the transport
   kAckReceived,    // leader: an acknowledgement of index from `peer` reached its node
   kCommitted,      // entries up to index handed to the apply side
-  kApplied,        // entries up to index applied and their requests completed
+  kApplied,        // entries up to index applied (their requests are completed next)
 };
 
 // The name of a hop ("queued", "proposed", ...).

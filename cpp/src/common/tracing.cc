@@ -26,6 +26,8 @@ const char* hop_name(Hop hop) {
     case Hop::kQueued: return "queued";
     case Hop::kProposed: return "proposed";
     case Hop::kReplicateSent: return "replicate_sent";
+    case Hop::kWireSent: return "wire_sent";
+    case Hop::kWireReceived: return "wire_received";
     case Hop::kSaveStart: return "save_start";
     case Hop::kSaveEnd: return "save_end";
     case Hop::kReceived: return "received";

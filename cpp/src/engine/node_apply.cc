@@ -111,11 +111,11 @@ Status Node::apply_pending() {
     }
     rsm::ApplyOutput out;
     s = applier_.apply(t.entries, &out);
-    for (auto& c : out.completions) {
-      pending_.complete_entry(c.key, RequestTag{c.client_id, c.series_id}, c.code, std::move(c.result));
-    }
     if (!t.entries.empty()) {
       tracing::trace(tracing::Hop::kApplied, cluster_id(), node_id(), t.entries.back().index);
+    }
+    for (auto& c : out.completions) {
+      pending_.complete_entry(c.key, RequestTag{c.client_id, c.series_id}, c.code, std::move(c.result));
     }
     drained += t.entries.size();
     applied_ = std::max(applied_.load(), applier_.applied());

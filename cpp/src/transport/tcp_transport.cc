@@ -5,6 +5,7 @@
 #include "transport/tcp_transport_impl.h"
 
 #include "common/thread_name.h"
+#include "common/trace_point.h"
 #include "dragonboat/logger.h"
 #include "snapshot/snapshot_dir.h"
 #include "snapshot/snapshot_file.h"
@@ -134,6 +135,9 @@ void TcpTransport::Impl::handle_frame(const std::shared_ptr<Inbound>& in) {
           handler->learn_address(m.cluster_id, m.from, in->batch.source_address);
         }
       }
+      if (tracing::enabled()) {
+        for (const auto& m : reqs) tracing::trace_wire(tracing::Hop::kWireReceived, m);
+      }
       if (!reqs.empty()) handler->handle_messages(std::move(reqs));
       in->batch.requests.clear();
       break;
@@ -226,6 +230,9 @@ void TcpTransport::Impl::pump(const std::shared_ptr<Remote>& r) {
   batch.bin_version = opt.bin_version;
   r->in_flight.clear();
   for (const auto& m : batch.requests) r->in_flight.push_back({m.cluster_id, m.to});
+  if (tracing::enabled()) {
+    for (const auto& m : batch.requests) tracing::trace_wire(tracing::Hop::kWireSent, m);
+  }
   r->wbuf.clear();
   encode_batch_frame(batch, &r->wbuf);
   r->writing = true;
