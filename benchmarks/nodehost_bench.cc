@@ -22,6 +22,7 @@
 // (dragonboat/tracing.h) in all three processes and prints the median
 // timeline of one proposal: queued, step pass, Replicate sent, leader and
 // follower saves, acknowledgement, commit, apply (use with --inflight 1).
+// --check-quorum 0 turns Config::check_quorum off (on by default here).
 // Beside the result it prints the raw fdatasync latency of the same disk.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -71,6 +72,7 @@ struct Options {
   CompressionType compression = CompressionType::kNoCompression;
   bool compressible = false;
   bool trace = false;
+  bool check_quorum = true;
 };
 
 // A compressible command of n bytes: JSON-like records whose numbers differ.
@@ -269,7 +271,7 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
     c.node_id = idx + 1;
     c.election_rtt = 20;
     c.heartbeat_rtt = 2;
-    c.check_quorum = true;
+    c.check_quorum = o.check_quorum;
     c.snapshot_entries = 100000;
     c.compaction_overhead = 10000;
     c.quiesce = o.quiesce;
@@ -482,6 +484,7 @@ int main(int argc, char** argv) {
     else if (k == "--shards") o.shards = std::stoull(v);
     else if (k == "--compressible") o.compressible = v != "0";
     else if (k == "--trace") o.trace = v != "0";
+    else if (k == "--check-quorum") o.check_quorum = v != "0";
     else if (k == "--compression") {
       if (v == "none") o.compression = CompressionType::kNoCompression;
       else if (v == "snappy") o.compression = CompressionType::kSnappy;
