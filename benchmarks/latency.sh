@@ -10,14 +10,7 @@
 set -euo pipefail
 build=${1:-build/bench}
 shift || true
-bench="$build/benchmarks/nodehost_bench"
-secs=${SECONDS_PER_RUN:-5}
-repeats=${REPEATS:-3}
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-run() {
-  echo "command: $bench --seconds $secs $* (x$repeats)"
-  for ((i = 0; i < repeats; i++)); do "$bench" --seconds "$secs" "$@" 2>/dev/null; done | sed 's/^/  /'
-}
+. "$(dirname "$0")/nodehost_runs.sh"  # bench, secs, repeats, run()
 run --groups 1 --inflight 1 --payload 16 --trace 1 "$@"
 run --groups 1 --inflight 1 --payload 16 --read-ratio 1 "$@"
 run --groups 1 --inflight 128 --payload 16 "$@"

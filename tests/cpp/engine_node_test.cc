@@ -169,6 +169,14 @@ struct Solo {
   ~Solo() {
     if (node) node->stop();
   }
+  // Logical time: ticks the single member into leadership.
+  void elect() {
+    for (int i = 0; i < 100 && !node->is_leader(); ++i) {
+      node->tick();
+      ASSERT_TRUE(node->run_once().ok());
+    }
+    ASSERT_TRUE(node->is_leader());
+  }
   transport::InProcNetwork net;
   transport::NodeRegistry reg;
   Null sink;
@@ -193,12 +201,7 @@ TEST(EngineNode, StallingLogDBRefusesProposalsWithSystemBusy) {
   Solo solo(&db);
   auto& node = solo.node;
   ASSERT_TRUE(node);
-  // Logical time: tick the single member into leadership.
-  for (int i = 0; i < 100 && !node->is_leader(); ++i) {
-    node->tick();
-    ASSERT_TRUE(node->run_once().ok());
-  }
-  ASSERT_TRUE(node->is_leader());
+  ASSERT_NO_FATAL_FAILURE(solo.elect());
   db.stalled = true;
   ASSERT_TRUE(node->run_once().ok());  // the worker reads the stall once a pass
   RequestStatePtr rs;
@@ -294,11 +297,7 @@ TEST(EngineNode, QueuedProposalBytesAreBoundedWithSystemBusy) {
   Solo solo(db.get(), [](NodeOptions* o) { o->max_queued_proposal_bytes = 100; });
   auto& node = solo.node;
   ASSERT_TRUE(node);
-  for (int i = 0; i < 100 && !node->is_leader(); ++i) {
-    node->tick();
-    ASSERT_TRUE(node->run_once().ok());
-  }
-  ASSERT_TRUE(node->is_leader());
+  ASSERT_NO_FATAL_FAILURE(solo.elect());
   const std::string cmd = "k=" + std::string(58, 'v');  // 60 bytes
   RequestStatePtr first, refused, second, big;
   ASSERT_TRUE(node->propose(cmd, 100, &first).ok());
@@ -327,11 +326,7 @@ TEST(EngineNode, StepPassTakesProposalsWithinItsBudget) {
   Solo solo(db.get());
   auto& node = solo.node;
   ASSERT_TRUE(node);
-  for (int i = 0; i < 100 && !node->is_leader(); ++i) {
-    node->tick();
-    ASSERT_TRUE(node->run_once().ok());
-  }
-  ASSERT_TRUE(node->is_leader());
+  ASSERT_NO_FATAL_FAILURE(solo.elect());
   std::vector<RequestStatePtr> rs(3);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(node->propose("k" + std::to_string(i) + "=" + std::string(40000, 'x'), 100, &rs[i]).ok());
   uint64_t budget = 50000;  // one 40 KB proposal fits, a second does not
