@@ -356,6 +356,32 @@ TEST(RaftPaper, Thesis10_2_1_ReplicateMayBeSentBeforePersist) {
   EXPECT_FALSE(can_send_before_persist(of_type(vu.messages, MT::kRequestVoteResp)[0]));
 }
 
+// Thesis §3.8: what must be durable before acting is the log and the term
+// and vote; a commit index that moved alone needs no sync (a lost one is
+// learned again from the leader), so the leader's commit costs no fsync.
+TEST(RaftPaper, Thesis3_8_OnlyEntriesTermAndVoteNeedSync) {
+  Cluster c({1, 2, 3}, nullptr, {1});
+  make_solo_leader(c);
+  c.drain(1);
+  ASSERT_TRUE(c.propose(1, "x", 1).ok());
+  Update u = c.process(1, false);
+  ASSERT_EQ(u.entries_to_save.size(), 1u);
+  EXPECT_TRUE(u.must_sync);  // new entries
+  const uint64_t index = u.entries_to_save.back().index;
+  (void)c.peer(1).step(msg(MT::kReplicateResp, 2, 1, 2).with_log(index));
+  Update cu = c.process(1, false);
+  ASSERT_EQ(cu.state.commit, index);
+  ASSERT_FALSE(cu.committed_entries.empty());
+  EXPECT_TRUE(cu.entries_to_save.empty());
+  EXPECT_FALSE(cu.must_sync);  // the commit index alone moved
+
+  Cluster f({1, 2, 3}, nullptr, {1});
+  (void)f.peer(1).step(vote_request(3, 3, 4, 2));
+  Update vu = f.process(1, false);
+  ASSERT_EQ(vu.state.vote, 3u);
+  EXPECT_TRUE(vu.must_sync);  // a vote is a promise
+}
+
 // ============================== §7 ========================================
 
 // §7: when the leader has compacted away entries a follower still needs, it

@@ -37,6 +37,11 @@ struct NodeUpdate {
   raftpb::HardState state;             // empty(): unchanged
   std::vector<raftpb::Entry> entries;  // contiguous; overwrite any stored suffix from entries[0].index
   raftpb::Snapshot snapshot;           // empty(): none; when set, installed: entries up to it are dropped
+  // False when nothing here must be durable before save() returns: only the
+  // commit index moved (Raft learns a lost one again from the leader). A
+  // save() whose updates all have must_sync == false may skip its sync; the
+  // next synced save makes these changes durable with it.
+  bool must_sync = true;
 };
 
 // What a restarting node reads back (entries [first_index, last_index]).
@@ -63,7 +68,8 @@ struct NodeInfo {
 // The engine persists what Raft asks for through save(): the hard states,
 // new entries and snapshot records of MANY groups in one call, which an
 // implementation commits atomically and durably (one sync per shard): an
-// acknowledged write depends on it. Groups are spread over shards by
+// acknowledged write depends on it. (Updates with must_sync == false only,
+// e.g. a leader's new commit index, may be written without the sync.) Groups are spread over shards by
 // cluster ID (shard_of); the engine's step worker for shard k calls save()
 // with that shard's groups only, so shards may sync independently.
 // Thread-safety: every method may be called concurrently; save() calls for
@@ -78,7 +84,8 @@ class ILogDB {
   virtual uint64_t shard_count() const = 0;
   uint64_t shard_of(uint64_t cluster_id) const { return cluster_id % shard_count(); }
 
-  // Persists every update atomically and durably. After a failed write or
+  // Persists every update atomically, and durably unless no update has
+  // must_sync (then the write may stay unsynced until the next save). After a failed write or
   // sync the LogDB must stay failed: this and every later write return
   // kFatal (retrying after a failed fsync is unsafe), and the engine stops.
   [[nodiscard]] virtual Status save(const std::vector<NodeUpdate>& updates) = 0;

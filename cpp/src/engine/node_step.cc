@@ -132,6 +132,7 @@ bool Node::prepare(raft::Update* u, logdb::NodeUpdate* nu) {
   nu->cluster_id = opt_.raft.cluster_id;
   nu->node_id = opt_.raft.node_id;
   nu->state = u->state;
+  nu->must_sync = u->must_sync;
   if (!u->entries_to_save.empty()) {
     // The entries move to the LogDB batch; commit_update() only needs the
     // last one's index and term.

@@ -55,6 +55,7 @@ struct Folded {
   raft::HardState state;
   raft::Snapshot snapshot;
   std::vector<Entry> entries;
+  bool must_sync = false;
 };
 
 void fold(Folded* f, const NodeUpdate& u) {
@@ -68,6 +69,7 @@ void fold(Folded* f, const NodeUpdate& u) {
     f->entries.insert(f->entries.end(), u.entries.begin(), u.entries.end());
   }
   if (!u.state.empty()) f->state = u.state;
+  f->must_sync = f->must_sync || u.must_sync;
 }
 
 uint64_t key_index(const std::string& key) {
@@ -94,8 +96,8 @@ Status ShardedLogDB::check_writable() const {
   return Status::OK();
 }
 
-Status ShardedLogDB::commit(Shard& s, KVBatch* batch) {
-  Status st = s.kv->write(batch, true);
+Status ShardedLogDB::commit(Shard& s, KVBatch* batch, bool sync) {
+  Status st = s.kv->write(batch, sync);
   if (!st.ok()) {
     // After a failed fsync the kernel may have dropped the dirty pages:
     // retrying could report success for data that is gone. Stop for good.
@@ -165,8 +167,10 @@ Status ShardedLogDB::save(const std::vector<NodeUpdate>& updates) {
     auto batch = s.kv->new_batch();
     std::vector<std::pair<std::pair<uint64_t, uint64_t>, uint64_t>> new_last;
     std::string value;
+    bool sync = false;
     for (const Folded& u : group) {
       const uint64_t c = u.c, n = u.n;
+      sync = sync || u.must_sync;
       uint64_t last = 0;
       st = stored_last_index(s, c, n, &last);
       if (!st.ok()) return st;
@@ -204,7 +208,7 @@ Status ShardedLogDB::save(const std::vector<NodeUpdate>& updates) {
       if (!u.state.empty()) batch->put(node_key(KeyKind::kHardState, c, n), encode_hard_state(u.state));
       new_last.push_back({{c, n}, last});
     }
-    st = commit(s, batch.get());
+    st = commit(s, batch.get(), sync);
     if (!st.ok()) {
       s.last_index.clear();  // unknown now; never used again (fatal)
       return st;

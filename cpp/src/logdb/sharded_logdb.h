@@ -60,7 +60,7 @@ class ShardedLogDB : public LogDB {
   Status stored_last_index(Shard& s, uint64_t cluster_id, uint64_t node_id, uint64_t* last);
   Status first_index(Shard& s, uint64_t cluster_id, uint64_t node_id, uint64_t* first);
   // Commits a batch; on failure marks the LogDB fatal. REQUIRES: s.mu held.
-  Status commit(Shard& s, KVBatch* batch);
+  Status commit(Shard& s, KVBatch* batch, bool sync = true);
   Status check_writable() const;
   // Once the LogDB is writable, runs write(shard, batch) with cluster_id's
   // shard locked and a new batch: `write` fills the batch, commits it

@@ -128,6 +128,8 @@ Update Peer::get_update(bool more_to_apply) {
   LeaderInfo li{raft_.leader_id(), raft_.term()};
   u.leader = li;
   u.leader_changed = li != prev_leader_;
+  u.must_sync = !u.entries_to_save.empty() || !u.snapshot.empty() ||
+                (!u.state.empty() && (hs.term != prev_state_.term || hs.vote != prev_state_.vote));
   return u;
 }
 

@@ -97,7 +97,7 @@ struct LeaderInfo {
 //  1. Messages for which `can_send_before_persist()` holds (the leader's
 //     Replicate messages) may be sent at once (thesis §10.2.1).
 //  2. Persist `snapshot` (if not empty), `entries_to_save` and `state`
-//     atomically and durably.
+//     atomically, durably when `must_sync`.
 //  3. Send the remaining messages; apply `committed_entries` in order
 //     (config changes via Peer::apply_config_change); serve `ready_to_reads`
 //     once applied >= their index; fail `dropped_*` requests.
@@ -115,6 +115,13 @@ struct Update {
   std::vector<ReadCtx> dropped_read_indexes;
   bool leader_changed = false;
   LeaderInfo leader;
+  // Whether step 2 needs a sync (fsync) before steps 3-4: new entries, a
+  // snapshot, or a changed term or vote (the promises of §5.2/§5.3). When
+  // only the commit index moved it does not: a lost commit index is learned
+  // again from the leader, and every committed entry is already durable on a
+  // quorum (thesis §3.8; etcd/raft's MustSync). Skipping that fsync takes one
+  // disk round off every write's critical path on the leader.
+  bool must_sync = false;
 
   bool has_persistent_state() const {
     return !state.empty() || !entries_to_save.empty() || !snapshot.empty();
