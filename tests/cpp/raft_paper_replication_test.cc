@@ -382,6 +382,34 @@ TEST(RaftPaper, Thesis3_8_OnlyEntriesTermAndVoteNeedSync) {
   EXPECT_TRUE(vu.must_sync);  // a vote is a promise
 }
 
+// Thesis §10.2.2: with pipelining, a follower that answers heartbeats but
+// whose pipeline stays full is alive and slow (its disk is behind): a
+// heartbeat reply lets ONE more Replicate out, continuing after what is in
+// flight; it does not fall back to probing and re-send the whole pipeline.
+TEST(RaftPaper, Thesis10_2_2_HeartbeatReplyToFullPipelineSendsOneMoreNotItAllAgain) {
+  Cluster c({1, 2, 3}, [](Config& cfg) { cfg.max_inflight = 2; }, {1});
+  make_solo_leader(c);
+  c.drain(1);
+  for (uint64_t from : {2, 3}) c.step(1, msg(MT::kReplicateResp, from, 1, 2).with_log(4));
+  auto replicates_to_2 = [](const std::vector<Message>& out) {
+    std::vector<Message> r;
+    for (const Message& m : of_type(out, MT::kReplicate))
+      if (m.to == 2) r.push_back(m);
+    return r;
+  };
+  std::vector<uint64_t> sent_last;
+  for (const char* cmd : {"a", "b", "c"}) {
+    ASSERT_TRUE(c.propose(1, cmd, 1).ok());
+    for (const Message& m : replicates_to_2(c.process(1, false).messages)) sent_last.push_back(m.entries.back().index);
+  }
+  ASSERT_EQ(sent_last, (std::vector<uint64_t>{5, 6}));  // two in flight; "c" (7) waits
+  std::vector<Message> out = replicates_to_2(c.step(1, msg(MT::kHeartbeatResp, 2, 1, 2)));
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_FALSE(out[0].entries.empty());
+  EXPECT_EQ(out[0].entries.front().index, 7u);  // after the in-flight ones, not from match 4
+  EXPECT_EQ(c.raft(1).progress().at(2).state(), Progress::State::kReplicate);
+}
+
 // ============================== §7 ========================================
 
 // §7: when the leader has compacted away entries a follower still needs, it

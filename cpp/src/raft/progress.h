@@ -55,6 +55,10 @@ class Progress {
 
   // Frees in-flight slots for messages whose last index <= index.
   void free_inflights_to(uint64_t index);
+  // Frees the oldest in-flight slot (a full pipeline whose follower is alive).
+  void free_first_inflight() {
+    if (!inflights_.empty()) inflights_.pop_front();
+  }
   bool inflights_full() const { return inflights_.size() >= max_inflight_; }
   size_t inflight_count() const { return inflights_.size(); }
 

@@ -263,9 +263,14 @@ void Raft::handle_heartbeat_resp(const Message& m) {
   Progress* pr = responder(m);
   if (pr == nullptr) return;
   pr->resume();
-  // A full pipeline that is still full a heartbeat later has probably lost
-  // messages: fall back to probing from the known match.
-  if (pr->state() == Progress::State::kReplicate && pr->inflights_full()) pr->become_probe();
+  // A pipeline that is still full a heartbeat later is usually a follower
+  // whose disk is behind, not lost messages (a broken connection is reported
+  // as kUnreachable and falls back to probing; a gap is rejected). Free ONE
+  // slot so replication keeps moving if a reply was lost, rather than
+  // probing from the match: that would send the whole pipeline again,
+  // megabytes to a follower that is slow because it is saturated (thesis
+  // §10.2.2 pipelining; etcd/raft frees one slot the same way).
+  if (pr->state() == Progress::State::kReplicate && pr->inflights_full()) pr->free_first_inflight();
   if (pr->match() < log_.last_index()) send_replicate(m.from, true);
   ReadCtx ctx{m.hint, m.hint_high};
   if ((ctx.low == 0 && ctx.high == 0) || !is_voting(m.from)) return;
