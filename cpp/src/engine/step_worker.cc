@@ -62,6 +62,22 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
       updates.push_back(std::move(u));
     }
     if (stepped.empty()) break;
+    // When no save of the round must be synced (only commit indexes moved,
+    // Update::must_sync), nothing it writes is a promise (thesis §3.8): the
+    // committed entries are already durable here and on a quorum. Apply and
+    // send first, write after: the leader's commit no longer waits for a
+    // LogDB write before its state machine sees the entry.
+    const bool promise_free = !saves.empty() && std::none_of(saves.begin(), saves.end(),
+                                                             [](const logdb::NodeUpdate& nu) { return nu.must_sync; });
+    if (promise_free) {
+      size_t next = 0;
+      for (size_t i = 0; i < stepped.size(); ++i) {
+        logdb::NodeUpdate copy;  // finish() consumes it; `saves` still has to be written
+        if (persisted[i]) copy = saves[next++];
+        Status s = stepped[i]->finish(&updates[i], &copy, persisted[i]);
+        if (!s.ok()) stepped[i]->set_failure(s);
+      }
+    }
     if (!saves.empty()) {
       trace_saves(tracing::Hop::kSaveStart, saves);
       uint64_t bytes = 0;
@@ -88,6 +104,7 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
         return s;
       }
     }
+    if (promise_free) continue;
     size_t next_save = 0;
     for (size_t i = 0; i < stepped.size(); ++i) {
       logdb::NodeUpdate none;

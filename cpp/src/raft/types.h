@@ -120,7 +120,8 @@ struct Update {
   // only the commit index moved it does not: a lost commit index is learned
   // again from the leader, and every committed entry is already durable on a
   // quorum (thesis §3.8; etcd/raft's MustSync). Skipping that fsync takes one
-  // disk round off every write's critical path on the leader.
+  // disk round off every write's critical path on the leader. Without it,
+  // steps 3-4 may also come BEFORE step 2: nothing written is a promise.
   bool must_sync = false;
 
   bool has_persistent_state() const {
