@@ -29,6 +29,8 @@ import threading
 import time
 from typing import Any
 
+from disk_baseline import baseline_line  # benchmarks/, beside this script
+
 import dragonboat
 from dragonboat import NodeHost
 from dragonboat.bench import _port, three_hosts
@@ -224,6 +226,7 @@ def main() -> None:
     ap.add_argument("--logdb-shards", type=int, default=0, help="per NodeHost; 0 = automatic")
     ap.add_argument("--engine-stats", action="store_true", help="print fsyncs/s and the like")
     a = ap.parse_args()
+    print(baseline_line(), flush=True)  # the disk's figures, same run
     high = a.groups * a.inflight
     rows: list[tuple[str, float, float | None, float | None]] = []
     ours = bench_dragonboat(a.groups, a.inflight, a.seconds, None, a.apply_workers,

@@ -25,6 +25,8 @@ import threading
 import time
 from typing import Any
 
+from disk_baseline import baseline_line  # benchmarks/, beside this script
+
 import dragonboat
 from dragonboat import Config, NodeHost, NodeHostConfig
 from dragonboat.bench import Counter, _port
@@ -135,6 +137,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--cpp-bench", default=None, help="path of nodehost_bench to run beside")
     a = ap.parse_args()
+    print(baseline_line(), flush=True)  # the disk's figures, same run
     shape = f"{a.groups} groups x {a.inflight} in flight, {a.payload} B, fsync on"
     py, errors = run_python(a.groups, a.inflight, a.payload, a.seconds)
     print(f"Python, one NodeHost per process, Python state machine: {py:,.0f} writes/s "
