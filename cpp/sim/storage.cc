@@ -8,6 +8,16 @@ Status MemoryStorage::persist(const raft::Update& u) {
   if (!u.snapshot.empty() && u.snapshot.index > log_.snapshot().index) log_.apply_snapshot(u.snapshot);
   log_.append(u.entries_to_save);
   if (!u.state.empty()) log_.set_hard_state(u.state);
+  if (u.must_sync) synced_commit_ = log_.hard_state().commit;
+  return Status::OK();
+}
+
+Status MemoryStorage::crash() {
+  raft::HardState hs = log_.hard_state();
+  if (hs.commit > synced_commit_) {
+    hs.commit = synced_commit_;  // the unsynced commit index did not survive
+    log_.set_hard_state(hs);
+  }
   return Status::OK();
 }
 

@@ -29,20 +29,24 @@ class Storage {
   virtual Status crash() = 0;
 };
 
-// Persists into a raft::MemoryLog, which holds only persisted state (a crash
-// loses nothing). Its owner may reach the log directly, e.g. a test that
-// takes a snapshot and compacts by hand.
+// Persists into a raft::MemoryLog, which holds only persisted state. A crash
+// loses what the engine's LogDB may lose: a commit index written without a
+// sync (Update::must_sync false; thesis §3.8) goes back to the last synced
+// one, as a power cut takes the unsynced tail of a WAL (a synced write
+// makes every earlier one durable with it). Its owner may reach the log
+// directly, e.g. a test that takes a snapshot and compacts by hand.
 class MemoryStorage : public Storage {
  public:
   const raft::LogReader& reader() const override { return log_; }
   Status persist(const raft::Update& u) override;
   Status save_snapshot(const raft::Snapshot& ss) override;
   Status compact(uint64_t index) override { return log_.compact(index); }
-  Status crash() override { return Status::OK(); }
+  Status crash() override;
   raft::MemoryLog& log() { return log_; }
 
  private:
   raft::MemoryLog log_;
+  uint64_t synced_commit_ = 0;  // the commit index as of the last synced persist
 };
 
 std::unique_ptr<Storage> new_memory_storage();
