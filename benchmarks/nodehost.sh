@@ -8,10 +8,8 @@
 set -euo pipefail
 build=${1:-build/bench}
 shift || true
-bench="$build/benchmarks/nodehost_bench"
-secs=${SECONDS_PER_RUN:-5}
-repeats=${REPEATS:-3}
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+. "$(dirname "$0")/nodehost_runs.sh"  # bench, secs, repeats, the machine line
+# This script's run() keeps stderr and sorts the repeats (min/median/max).
 run() {
   echo "command: $bench --seconds $secs $* (x$repeats)"
   for ((i = 0; i < repeats; i++)); do "$bench" --seconds "$secs" "$@"; done | sort -t, -k1 | sed 's/^/  /'

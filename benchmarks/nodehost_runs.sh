@@ -1,4 +1,5 @@
-# Sourced by latency.sh and payloads.sh after they set `build`: the
+# Sourced by latency.sh, payloads.sh and nodehost.sh (which has its own
+# run()) after they set `build`: the
 # nodehost_bench of that build, SECONDS_PER_RUN / REPEATS, the machine line,
 # and run ARGS... (prints the command, then each repeat's output indented;
 # the benchmark's start-up warnings on stderr are dropped).

@@ -69,15 +69,24 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
     // LogDB write before its state machine sees the entry.
     const bool promise_free = !saves.empty() && std::none_of(saves.begin(), saves.end(),
                                                              [](const logdb::NodeUpdate& nu) { return nu.must_sync; });
-    if (promise_free) {
-      size_t next = 0;
+    // finish() consumes a node's save; before the write it gets a copy.
+    auto finish_round = [&](bool saves_still_to_write) {
+      size_t next_save = 0;
       for (size_t i = 0; i < stepped.size(); ++i) {
-        logdb::NodeUpdate copy;  // finish() consumes it; `saves` still has to be written
-        if (persisted[i]) copy = saves[next++];
-        Status s = stepped[i]->finish(&updates[i], &copy, persisted[i]);
+        logdb::NodeUpdate spare;
+        logdb::NodeUpdate* nu = &spare;
+        if (persisted[i]) {
+          if (saves_still_to_write) {
+            spare = saves[next_save++];
+          } else {
+            nu = &saves[next_save++];
+          }
+        }
+        Status s = stepped[i]->finish(&updates[i], nu, persisted[i]);
         if (!s.ok()) stepped[i]->set_failure(s);
       }
-    }
+    };
+    if (promise_free) finish_round(true);
     if (!saves.empty()) {
       trace_saves(tracing::Hop::kSaveStart, saves);
       uint64_t bytes = 0;
@@ -98,20 +107,14 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
         stats_.node_updates += saves.size();
       }
       if (!s.ok()) {
-        // Never send or apply what failed to persist; a failed fsync is not
-        // retried (the LogDB is fatal from now on).
+        // Never send or apply what failed to persist (a promise-free round
+        // was finished already: nothing in it was a promise); a failed fsync
+        // is not retried (the LogDB is fatal from now on).
         for (Node* n : live) n->set_failure(s);
         return s;
       }
     }
-    if (promise_free) continue;
-    size_t next_save = 0;
-    for (size_t i = 0; i < stepped.size(); ++i) {
-      logdb::NodeUpdate none;
-      logdb::NodeUpdate* nu = persisted[i] ? &saves[next_save++] : &none;
-      Status s = stepped[i]->finish(&updates[i], nu, persisted[i]);
-      if (!s.ok()) stepped[i]->set_failure(s);
-    }
+    if (!promise_free) finish_round(false);
   }
   // One reading of the shard's write stall serves every node of the pass
   // (they share the shard).
