@@ -410,6 +410,31 @@ TEST(RaftPaper, Thesis10_2_2_HeartbeatReplyToFullPipelineSendsOneMoreNotItAllAga
   EXPECT_EQ(c.raft(1).progress().at(2).state(), Progress::State::kReplicate);
 }
 
+// A heartbeat the engine answered when it arrived (its step pass was busy
+// saving, engine/node_heartbeats.cc) still does the rest of a heartbeat's
+// work when stepped: the commit index moves and the election timer restarts
+// (§5.2). It is not answered a second time.
+TEST(RaftPaper, Sec5_2_HeartbeatAnsweredOnArrivalCommitsAndResetsTimerWithoutSecondAnswer) {
+  Cluster c({1, 2, 3}, nullptr, {1});
+  c.step(1, msg(MT::kHeartbeat, 2, 1, 5));
+  ASSERT_EQ(c.raft(1).leader_id(), 2u);
+  const uint64_t timeout = c.raft(1).randomized_election_timeout();
+  for (uint64_t i = 0; i + 1 < timeout; ++i) c.tick(1, 1);
+  Message hb = msg(MT::kHeartbeat, 2, 1, 5);
+  hb.commit = 3;
+  hb.answered = true;
+  std::vector<Message> out = c.step(1, hb);
+  EXPECT_TRUE(of_type(out, MT::kHeartbeatResp).empty()) << "answered once, on arrival";
+  EXPECT_EQ(c.raft(1).log().committed(), 3u);
+  // The timer restarted at the heartbeat: another timeout minus one tick passes quietly.
+  for (uint64_t i = 0; i + 1 < timeout; ++i) EXPECT_TRUE(of_type(c.tick(1, 1), MT::kRequestVote).empty());
+  EXPECT_EQ(c.raft(1).term(), 5u);
+  EXPECT_EQ(c.raft(1).leader_id(), 2u);
+  // Unmarked, the same heartbeat is answered.
+  hb.answered = false;
+  EXPECT_EQ(of_type(c.step(1, hb), MT::kHeartbeatResp).size(), 1u);
+}
+
 // ============================== §7 ========================================
 
 // §7: when the leader has compacted away entries a follower still needs, it

@@ -144,6 +144,9 @@ struct Message {
   uint64_t hint_high = 0;
   std::vector<Entry> entries;
   Snapshot snapshot;
+  // Local, never on the wire: the engine answered this heartbeat when it
+  // arrived (a step pass was busy saving), so the core must not answer again.
+  bool answered = false;
 };
 
 }  // namespace dragonboat::raftpb

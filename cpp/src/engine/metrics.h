@@ -21,6 +21,8 @@ struct NodeCounters {
   std::atomic<uint64_t> snapshots_recovered{0};
   std::atomic<uint64_t> snapshots_sent{0};
   std::atomic<uint64_t> messages_dropped{0};   // received, over max_receive_queue_size
+  std::atomic<uint64_t> heartbeats_answered_on_arrival{0};  // by deliver(), not the step pass
+  std::atomic<uint64_t> heartbeats_for_busy_pass{0};  // sent by tick() while the step pass was busy
 };
 
 // A cumulative histogram of seconds with fixed buckets (Prometheus style).

@@ -249,15 +249,24 @@ void Node::deliver(raft::Message m) {
       tracing::trace(tracing::Hop::kAckReceived, m.cluster_id, m.to, m.log_index, 0, m.from);
     }
   }
-  std::lock_guard<std::mutex> g(mu_);
-  if (opt_.max_receive_queue_bytes && inbox_.message_bytes + bytes > opt_.max_receive_queue_bytes &&
-      !inbox_.messages.empty()) {
-    ++counters.messages_dropped;  // over MaxReceiveQueueSize: Raft retransmits
-    return;
+  raft::Message answer;
+  bool answered = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    answered = answer_on_arrival(&m, &answer);
+    if (opt_.max_receive_queue_bytes && inbox_.message_bytes + bytes > opt_.max_receive_queue_bytes &&
+        !inbox_.messages.empty()) {
+      ++counters.messages_dropped;  // over MaxReceiveQueueSize: Raft retransmits
+    } else {
+      inbox_.message_bytes += bytes;
+      inbox_.messages.push_back(std::move(m));
+      inbox_.message_ticks.push_back(inbox_.ticks);
+    }
   }
-  inbox_.message_bytes += bytes;
-  inbox_.messages.push_back(std::move(m));
-  inbox_.message_ticks.push_back(inbox_.ticks);
+  if (answered) {
+    ++counters.heartbeats_answered_on_arrival;
+    transport_->send(std::move(answer));
+  }
 }
 
 bool Node::idle() const {
@@ -267,8 +276,14 @@ bool Node::idle() const {
 
 bool Node::tick() {
   if (idle()) return false;
-  std::lock_guard<std::mutex> g(mu_);
-  ++inbox_.ticks;
+  std::vector<raft::Message> beats;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    ++inbox_.ticks;
+    heartbeats_for_busy_pass(&beats);
+  }
+  for (auto& m : beats) transport_->send(std::move(m));
+  counters.heartbeats_for_busy_pass += beats.size();
   return true;
 }
 

@@ -126,10 +126,14 @@ class Node {
   Status read_index(uint64_t timeout_ticks, RequestStatePtr* rs);
   // Queues a snapshot request; completes with the snapshot index.
   Status request_snapshot(const SnapshotOption& r, uint64_t timeout_ticks, RequestStatePtr* rs);
+  // Queues a received message for the step side. A heartbeat from the
+  // leader this replica follows is answered at once, here (node_heartbeats.cc).
   void deliver(raft::Message m);
   // One logical tick. False when the node needs no step for it: its group
   // is quiesced (the core keeps no timers then) and no request waits on a
-  // deadline — so idle groups cost their step worker nothing.
+  // deadline — so idle groups cost their step worker nothing. A leader whose
+  // step pass has not taken its ticks for a heartbeat interval (a long save)
+  // heartbeats its peers from here (node_heartbeats.cc).
   bool tick();
 
   // ---- the tick thread's active set ----------------------------------------
@@ -261,6 +265,16 @@ class Node {
   // the inbox for the next pass.
   void defer(StepInbox* in, size_t taken, uint64_t ticked, size_t proposed, uint64_t proposed_bytes);
   void record_snapshot(const MadeSnapshot& made);
+  // Heartbeats answered and sent outside the step pass (node_heartbeats.cc).
+  // The answer to `m` when it is a heartbeat of the term and leader this
+  // replica follows (sets m->answered); false otherwise.
+  bool answer_on_arrival(raft::Message* m, raft::Message* answer) DB_REQUIRES(mu_);
+  // A leader's heartbeats when its step side has missed a heartbeat interval.
+  void heartbeats_for_busy_pass(std::vector<raft::Message>* out) DB_REQUIRES(mu_);
+  // Publishes the followed term and leader (end of step_inputs) and, as
+  // leader, the peers to heartbeat (after_pass).
+  void publish_follow_state() DB_REQUIRES(mu_);
+  void publish_heartbeat_peers();
   // Quiesced with no request waiting on a deadline: ticks are not needed.
   bool idle() const;
   void wake_if_dormant();
@@ -328,6 +342,20 @@ class Node {
   uint64_t leader_ DB_GUARDED_BY(mu_) = 0;
   uint64_t term_ DB_GUARDED_BY(mu_) = 0;
   bool is_leader_ DB_GUARDED_BY(mu_) = false;
+  // The term and leader the core follows as of the end of the last
+  // step_inputs (leader 0: none known, or this replica leads). Published
+  // BEFORE the pass's save: a vote for a newer term is only sent after that
+  // save, so a heartbeat answered from these never claims a term the
+  // replica has already left in a vote it sent (thesis §6.4 read safety).
+  uint64_t follow_term_ DB_GUARDED_BY(mu_) = 0;
+  uint64_t follow_leader_ DB_GUARDED_BY(mu_) = 0;
+  // As leader: the peers heartbeats go to, and inbox_.ticks when the last
+  // heartbeat on the busy pass's behalf went out (0: none since the swap).
+  std::vector<uint64_t> heartbeat_peers_ DB_GUARDED_BY(mu_);
+  uint64_t busy_heartbeat_at_ DB_GUARDED_BY(mu_) = 0;
+  // Step side: the membership heartbeat_peers_ was built from.
+  uint64_t heartbeat_peers_cc_ = ~uint64_t{0};
+  size_t heartbeat_peers_count_ = 0;
   Status failure_ DB_GUARDED_BY(mu_);
 
   // ---- published by the step side each pass, read anywhere ----

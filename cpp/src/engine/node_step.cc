@@ -32,6 +32,7 @@ Status Node::step_inputs(uint64_t* budget) {
     if (in.transfer_target) transferring_ = true;
     base = now_tick_;
     now_tick_ += in.ticks;
+    busy_heartbeat_at_ = 0;  // the core takes over the heartbeats again
   }
   for (const MadeSnapshot& m : in.made_snapshots) record_snapshot(m);
   for (uint64_t id : in.unreachable) peer_->report_unreachable(id);
@@ -111,6 +112,9 @@ Status Node::step_inputs(uint64_t* budget) {
       rounds_.erase(round);
     }
   }
+  // Terms change only while stepping input (above): publish before the save.
+  std::lock_guard<std::mutex> g(mu_);
+  publish_follow_state();
   return Status::OK();
 }
 
@@ -312,6 +316,7 @@ void Node::after_pass() {
   initialized_ = !peer_->membership().addresses.empty();
   if (!idle()) wake_if_dormant();  // back into the active set
   if (deferred_) wake_step();      // what step_inputs left for the next pass
+  publish_heartbeat_peers();
   std::lock_guard<std::mutex> g(mu_);
   leader_ = peer_->leader_id();
   term_ = peer_->term();

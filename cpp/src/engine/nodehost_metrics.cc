@@ -132,6 +132,12 @@ HealthMetrics NodeHost::get_health_metrics() const {
        counter(&NodeCounters::snapshots_sent)},
       {"dragonboat_messages_dropped_total", kC, "Received messages dropped over max_receive_queue_size.",
        counter(&NodeCounters::messages_dropped)},
+      {"dragonboat_heartbeats_answered_on_arrival_total", kC,
+       "Leader heartbeats answered by the receiving thread on arrival, not after the step pass's save.",
+       counter(&NodeCounters::heartbeats_answered_on_arrival)},
+      {"dragonboat_heartbeats_for_busy_pass_total", kC,
+       "Heartbeats a leader sent from its tick thread because its step pass was busy (a long save).",
+       counter(&NodeCounters::heartbeats_for_busy_pass)},
   };
   for (const G& g : per) {
     MetricFamily f = family(g.name, g.type, g.help);

@@ -251,6 +251,7 @@ void Raft::handle_leader_message(const Message& m) {
 
 void Raft::handle_heartbeat(const Message& m) {
   log_.commit_to(std::min(m.commit, log_.last_index()));
+  if (m.answered) return;  // the engine already replied, on arrival
   Message r;
   r.type = MessageType::kHeartbeatResp;
   r.to = m.from;
