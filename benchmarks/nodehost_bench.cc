@@ -9,7 +9,7 @@
 // Usage: nodehost_bench [--groups 48] [--payload 16] [--inflight 64]
 //                       [--seconds 5] [--read-ratio 0] [--dir /tmp] [--progress 1]
 // --progress 1 prints each process's committed writes every second (the demo).
-// --metrics FILE: host 1 writes its health metrics (Prometheus text) there
+// --metrics FILE: host 1 writes its health metrics (Prometheus text) there, hosts 2 and 3 to FILE.2, FILE.3
 // at the end of the run.
 // --compression none|snappy|lz4 sets Config::entry_compression_type;
 // --compressible 1 makes the payload JSON-like records (compressible about
@@ -44,6 +44,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -197,6 +198,9 @@ struct Driver {
   std::mutex* retry_mu;
   std::vector<Driver*>* retry;  // slots to issue again after a short pause
   std::mt19937_64 rng{12345};
+  Clock::time_point t0;  // the run's start
+  uint64_t failed = 0;   // failed completions of this slot (its callback's thread only)
+  double first_failed_start = -1;  // seconds after t0 the first failed request was issued
 
   void issue() {
     if (!running->load()) {
@@ -230,6 +234,7 @@ struct Driver {
       } else {
         errors->fetch_add(1);
         by_code[static_cast<size_t>(r.code) % 6].fetch_add(1);
+        if (failed++ == 0) first_failed_start = std::chrono::duration<double>(start - t0).count();
       }
       issue();
     });
@@ -365,6 +370,7 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
   if (o.trace) tracing::enable();
   auto t0 = Clock::now();
   outstanding = int(drivers.size());
+  for (auto& d : drivers) d->t0 = t0;
   for (auto& d : drivers) d->issue();
   // Slots refused with SystemBusy are issued again every millisecond.
   std::atomic<bool> retrying{true};
@@ -405,6 +411,20 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
   retrier.join();
   r.errors = errors.load();
   r.refused = refused.load();
+  if (r.errors > r.refused) {
+    // Where failures came from: by group, and when the first failed request was issued.
+    std::map<uint64_t, std::pair<uint64_t, double>> by_group;
+    for (const auto& d : drivers) {
+      if (d->failed == 0) continue;
+      auto& [n, first] = by_group[d->cluster];
+      n += d->failed;
+      first = n == d->failed ? d->first_failed_start : std::min(first, d->first_failed_start);
+    }
+    std::string line;
+    for (const auto& [g, v] : by_group)
+      line += " " + std::to_string(g) + ":" + std::to_string(v.first) + "@" + std::to_string(v.second).substr(0, 4) + "s";
+    std::fprintf(stderr, "failed requests by group (group:count@first issued):%s\n", line.c_str());
+  }
   r.busy = busy.load();
   for (int i = 0; i < 6; ++i) r.by_code[i] = by_code[i].load();
   r.led = led.size();
@@ -421,8 +441,8 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
     write_all(to_parent, trace.data(), trace.size() * sizeof(tracing::Event));
   }
   read_all(from_parent, &c, 1);  // everyone reported: stop together
-  if (idx == 0 && !o.metrics.empty()) {
-    std::ofstream m(o.metrics);
+  if (!o.metrics.empty()) {
+    std::ofstream m(idx == 0 ? o.metrics : o.metrics + "." + std::to_string(idx + 1));
     nh->write_health_metrics(m);
   }
   nh->stop();

@@ -122,5 +122,85 @@ TEST(StepWorker, ManyGroupsCommitAndShareSaves) {
   }
 }
 
+// A pass takes in a budget of entry bytes; a node the budget cut short goes
+// FIRST in the next pass, whatever order the wake-ups gave the batch, so no
+// group waits behind the others for more than a pass (one starved that way
+// for seconds under load timed its requests out). Single-member groups, one
+// LogDB, logical ticks, the passes run in the test's thread.
+TEST(StepWorker, NodeCutShortByThePassBudgetGoesFirstInTheNextPass) {
+  constexpr uint64_t kNodes = 4;
+  constexpr int kProposals = 100;
+  const std::string cmd = "inc" + std::string(4093, 'x');  // 4 KiB: 100 per node, 1.6 MB, over the 1 MiB budget
+  auto db = logdb::new_mem_logdb(1);
+  transport::InProcNetwork net;
+  transport::NodeRegistry reg;
+  struct Null : transport::MessageHandler {
+    void handle_messages(std::vector<raft::Message>) override {}
+    void handle_unreachable(uint64_t, uint64_t) override {}
+    void handle_snapshot_status(uint64_t, uint64_t, uint64_t, bool) override {}
+  } sink;
+  transport::InProcTransport t("solo", &net, &reg, &sink);
+  std::map<uint64_t, CheckerSM> sms;
+  std::map<uint64_t, std::unique_ptr<rsm::ManagedSM>> wrapped;
+  std::vector<std::shared_ptr<Node>> all;  // the batch order of every pass below
+  for (uint64_t c = 1; c <= kNodes; ++c) {
+    NodeOptions o;
+    o.raft.cluster_id = c;
+    o.raft.node_id = 1;
+    o.initial_members = {{1, "solo"}};
+    wrapped[c] = rsm::ManagedSM::borrow(&sms[c]);
+    std::unique_ptr<Node> n;
+    ASSERT_TRUE(Node::open(o, db.get(), &t, nullptr, wrapped[c].get(), &n).ok());
+    all.push_back(std::move(n));
+  }
+  StepWorker worker(db.get());  // not started: passes run here
+  for (int i = 0; i < 99; ++i) {
+    for (auto& n : all) n->tick();
+    ASSERT_TRUE(worker.run_pass(all).ok());
+  }
+  for (auto& n : all) ASSERT_TRUE(n->is_leader());
+  ASSERT_EQ(worker.pass_budget(), StepWorker::kInitialPassEntryBytes);
+  std::vector<RequestStatePtr> requests;
+  auto propose = [&](size_t node) {
+    for (int i = 0; i < kProposals; ++i) {
+      RequestStatePtr rs;
+      ASSERT_TRUE(all[node]->propose(cmd, 1000, &rs).ok());
+      requests.push_back(rs);
+    }
+  };
+  std::vector<uint64_t> start;
+  for (size_t i = 0; i < kNodes; ++i) {
+    start.push_back(all[i]->commit_index());
+    propose(i);
+  }
+  auto taken = [&](size_t i) { return all[i]->commit_index() - start[i]; };
+  ASSERT_TRUE(worker.run_pass(all).ok());
+  // Groups 1 and 2 took all theirs, group 3 what was left, group 4 one.
+  EXPECT_EQ(taken(0), uint64_t(kProposals));
+  EXPECT_EQ(taken(1), uint64_t(kProposals));
+  ASSERT_LT(taken(3), uint64_t(kProposals)) << "the budget must cut this pass short";
+  // Groups 1 and 2 have as much again; groups 3 and 4 still go first.
+  propose(0);
+  propose(1);
+  ASSERT_TRUE(worker.run_pass(all).ok());
+  EXPECT_EQ(taken(2), uint64_t(kProposals)) << "group 3 waited one pass, not more";
+  EXPECT_EQ(taken(3), uint64_t(kProposals)) << "group 4 waited one pass, not more";
+  // The rest follows, in order, each applied once.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(worker.run_pass(all).ok());
+    for (auto& n : all) (void)n->apply_pending();
+  }
+  for (auto& rs : requests) {
+    RequestResult r;
+    ASSERT_TRUE(rs->wait_for(std::chrono::seconds(5), &r));
+    EXPECT_TRUE(r.completed());
+  }
+  EXPECT_EQ(sms[1].state().count, uint64_t(2 * kProposals));
+  EXPECT_EQ(sms[2].state().count, uint64_t(2 * kProposals));
+  EXPECT_EQ(sms[3].state().count, uint64_t(kProposals));
+  EXPECT_EQ(sms[4].state().count, uint64_t(kProposals));
+  for (auto& n : all) n->stop();
+}
+
 }  // namespace
 }  // namespace dragonboat::engine

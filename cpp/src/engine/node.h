@@ -187,6 +187,8 @@ class Node {
   void after_pass();
   // The worker's reading of LogDB::busy for this node's shard (once a pass).
   void set_storage_busy(bool busy) { storage_busy_ = busy; }
+  // The last step_inputs left input for the next pass (its budget ran out).
+  bool deferred() const { return deferred_; }
 
   // ---- apply worker --------------------------------------------------------
   // Applies everything queued. kFatal when the state machine failed (the

@@ -38,9 +38,13 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
   // takes milliseconds, never an election timeout. Each pass starts at
   // another node, so none always gets the budget's leftovers.
   uint64_t budget = pass_budget();
-  const size_t start = nodes.empty() ? 0 : size_t(passes_++ % nodes.size());
-  for (size_t k = 0; k < nodes.size(); ++k) {
-    const auto& n = nodes[(start + k) % nodes.size()];
+  // Nodes whose last pass ran out of budget (input left in their inbox) go
+  // first, in the order they were cut short, so a node the budget skipped
+  // is served in the next pass: no group waits more than one pass behind
+  // the others, however the wake-ups order the batch.
+  std::vector<std::shared_ptr<Node>> order(nodes.begin(), nodes.end());
+  std::stable_partition(order.begin(), order.end(), [](const std::shared_ptr<Node>& n) { return n->deferred(); });
+  for (const auto& n : order) {
     if (n->step_inputs(&budget).ok()) live.push_back(n.get());
   }
   // Nodes may produce further updates after finishing one (e.g. a leader's

@@ -35,7 +35,8 @@ struct StepWorkerStats {
 class StepWorker {
  public:
   // A pass takes in at most a budget of entry bytes (proposals and received
-  // Replicates, over all its nodes; each node takes at least one of each),
+  // Replicates, over all its nodes; each node takes at least one of each,
+  // and the nodes the last pass cut short go first, so none is starved),
   // sized so that the pass's save takes about a fifth of the shortest
   // election timeout of its groups at the save rate measured so far: the
   // heartbeats and acknowledgements that wait behind a save then never
@@ -76,7 +77,6 @@ class StepWorker {
   mutable std::mutex mu_;
   StepWorkerStats stats_ DB_GUARDED_BY(mu_);
   LatencyHistogram sync_latency_;
-  uint64_t passes_ = 0;  // worker thread only: rotates the pass's first node
   double save_rate_ = 0;  // worker thread only: entry bytes per second of large saves (EWMA); 0: unknown
   std::atomic<uint64_t> election_timeout_us_{UINT64_MAX};
   NodeWorker worker_;  // last: its thread stops before the rest goes
