@@ -132,8 +132,8 @@ class Node {
   // One logical tick. False when the node needs no step for it: its group
   // is quiesced (the core keeps no timers then) and no request waits on a
   // deadline — so idle groups cost their step worker nothing. A leader whose
-  // step pass has not taken its ticks for a heartbeat interval (a long save)
-  // heartbeats its peers from here (node_heartbeats.cc).
+  // step pass has not taken its ticks for half an election timeout (a long
+  // save) heartbeats its peers from here (node_heartbeats.cc).
   bool tick();
 
   // ---- the tick thread's active set ----------------------------------------
@@ -271,7 +271,7 @@ class Node {
   // The answer to `m` when it is a heartbeat of the term and leader this
   // replica follows (sets m->answered); false otherwise.
   bool answer_on_arrival(raft::Message* m, raft::Message* answer) DB_REQUIRES(mu_);
-  // A leader's heartbeats when its step side has missed a heartbeat interval.
+  // A leader's heartbeats when its step side is late by half an election timeout.
   void heartbeats_for_busy_pass(std::vector<raft::Message>* out) DB_REQUIRES(mu_);
   // Publishes the followed term and leader (end of step_inputs) and, as
   // leader, the peers to heartbeat (after_pass).

@@ -11,8 +11,8 @@
 //    the heartbeat arrives (the receiving thread), and marks it answered so
 //    the core, stepping it later in arrival order, only takes its commit
 //    index and election-timer reset from it;
-//  - a leader whose pass has not taken its ticks for a whole heartbeat
-//    interval heartbeats its peers from the tick thread, once per interval,
+//  - a leader whose pass has not taken its ticks for half an election
+//    timeout heartbeats its peers from the tick thread, once per interval,
 //    with no commit index and no read context: they only say the leader is
 //    alive. Their answers are stepped in arrival order like any other.
 //
@@ -26,6 +26,8 @@
 // the busy pass sends them until the pass ends, which followers in a newer
 // term reject, as any stale leader's heartbeat.
 #include "engine/node.h"
+
+#include <algorithm>
 
 namespace dragonboat::engine {
 
@@ -45,9 +47,14 @@ bool Node::answer_on_arrival(raft::Message* m, raft::Message* answer) {
 
 void Node::heartbeats_for_busy_pass(std::vector<raft::Message>* out) {
   const uint64_t interval = opt_.raft.heartbeat_rtt;
-  // The core sends its own heartbeats as it steps the ticks; only when it
-  // has missed more than an interval of them is its pass busy.
-  if (!is_leader_ || inbox_.ticks <= interval) return;
+  // The core sends its own heartbeats as it steps the ticks. Only a pass
+  // late by more than half an election timeout needs help: followers and
+  // the check_quorum window (an election timeout) still hear from the
+  // leader within half of it, and a loaded worker whose passes are merely
+  // slower than a heartbeat interval sends nothing extra (each of these
+  // costs two messages and an answer per peer).
+  const uint64_t late = std::max<uint64_t>(interval, opt_.raft.election_rtt / 2);
+  if (!is_leader_ || inbox_.ticks <= late) return;
   if (busy_heartbeat_at_ != 0 && inbox_.ticks < busy_heartbeat_at_ + interval) return;
   busy_heartbeat_at_ = inbox_.ticks;
   for (uint64_t to : heartbeat_peers_) {
