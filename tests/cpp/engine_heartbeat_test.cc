@@ -66,6 +66,13 @@ struct Replica {
   }
   // Steps the inbox and persists, as a pass with nothing else to do.
   void pass() { ASSERT_TRUE(node->run_once().ok()); }
+  // Makes the replica a follower of node 2 in term 2 (a heartbeat stepped
+  // by a pass) and clears what it sent.
+  void follow_2() {
+    node->deliver(msg(MT::kHeartbeat, 2, 1, 2));
+    pass();
+    (void)t.take(MT::kHeartbeatResp);
+  }
 
   std::unique_ptr<logdb::LogDB> db = logdb::new_mem_logdb(1);
   RecordingTransport t;
@@ -113,9 +120,7 @@ TEST(EngineHeartbeat, FollowerAnswersItsLeaderOnArrivalOnce) {
 TEST(EngineHeartbeat, NoAnswerOnArrivalOnceAVoteForANewerTermWasStepped) {
   Replica r;
   ASSERT_TRUE(r.node);
-  r.node->deliver(msg(MT::kHeartbeat, 2, 1, 2));
-  r.pass();
-  (void)r.t.take(MT::kHeartbeatResp);
+  r.follow_2();
 
   r.node->deliver(msg(MT::kRequestVote, 3, 1, 3).with_log(100, 3));
   ASSERT_TRUE(r.node->step_inputs().ok());  // the pass stepped the vote; its save is still to come
@@ -186,8 +191,7 @@ TEST(EngineHeartbeat, LeaderWithABusyPassHeartbeatsFromTheTickThread) {
 TEST(EngineHeartbeat, FollowerSendsNoHeartbeats) {
   Replica r;
   ASSERT_TRUE(r.node);
-  r.node->deliver(msg(MT::kHeartbeat, 2, 1, 2));
-  r.pass();
+  r.follow_2();
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(r.node->tick());
   EXPECT_TRUE(r.t.take(MT::kHeartbeat).empty());
   EXPECT_EQ(r.node->counters.heartbeats_for_busy_pass.load(), 0u);

@@ -11,6 +11,7 @@
 
 #include "engine/step_worker.h"
 #include "logdb/logdb.h"
+#include "recording_handler.h"
 #include "test_state_machines.h"
 #include "test_util.h"
 #include "transport/inproc_transport.h"
@@ -134,11 +135,7 @@ TEST(StepWorker, NodeCutShortByThePassBudgetGoesFirstInTheNextPass) {
   auto db = logdb::new_mem_logdb(1);
   transport::InProcNetwork net;
   transport::NodeRegistry reg;
-  struct Null : transport::MessageHandler {
-    void handle_messages(std::vector<raft::Message>) override {}
-    void handle_unreachable(uint64_t, uint64_t) override {}
-    void handle_snapshot_status(uint64_t, uint64_t, uint64_t, bool) override {}
-  } sink;
+  dragonboat::test::RecordingHandler sink;  // nothing is sent: single-member groups
   transport::InProcTransport t("solo", &net, &reg, &sink);
   std::map<uint64_t, CheckerSM> sms;
   std::map<uint64_t, std::unique_ptr<rsm::ManagedSM>> wrapped;

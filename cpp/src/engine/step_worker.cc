@@ -35,17 +35,18 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
   std::vector<Node*> live;
   // The entry bytes this pass takes in (the rest waits for the next one): a
   // pass's save, and every heartbeat and acknowledgement behind it, then
-  // takes milliseconds, never an election timeout. Each pass starts at
-  // another node, so none always gets the budget's leftovers.
+  // takes milliseconds, never an election timeout.
   uint64_t budget = pass_budget();
   // Nodes whose last pass ran out of budget (input left in their inbox) go
   // first, in the order they were cut short, so a node the budget skipped
   // is served in the next pass: no group waits more than one pass behind
   // the others, however the wake-ups order the batch.
-  std::vector<std::shared_ptr<Node>> order(nodes.begin(), nodes.end());
-  std::stable_partition(order.begin(), order.end(), [](const std::shared_ptr<Node>& n) { return n->deferred(); });
-  for (const auto& n : order) {
-    if (n->step_inputs(&budget).ok()) live.push_back(n.get());
+  std::vector<Node*> order;
+  order.reserve(nodes.size());
+  for (const auto& n : nodes) order.push_back(n.get());
+  std::stable_partition(order.begin(), order.end(), [](const Node* n) { return n->deferred(); });
+  for (Node* n : order) {
+    if (n->step_inputs(&budget).ok()) live.push_back(n);
   }
   // Nodes may produce further updates after finishing one (e.g. a leader's
   // commit after its own persist); keep going until all are quiet.
