@@ -5,6 +5,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,33 +28,92 @@ namespace dragonboat::bindings {
 
 namespace {
 
+struct PyNodeHost;
+
+// A call's hold on the engine NodeHost (see PyNodeHost::host()).
+class Pin {
+ public:
+  Pin(PyNodeHost* owner, NodeHost* nh) : owner_(owner), nh_(nh) {}
+  Pin(const Pin&) = delete;
+  Pin& operator=(const Pin&) = delete;
+  ~Pin();
+  NodeHost* operator->() const { return nh_; }
+  NodeHost& operator*() const { return *nh_; }
+  NodeHost* get() const { return nh_; }
+
+ private:
+  PyNodeHost* owner_;
+  NodeHost* nh_;
+};
+
 struct PyNodeHost {
   ~PyNodeHost() { stop(); }
   // Stops the engine. Engine threads may need the GIL to finish (state
   // machines, listeners): the engine is never stopped while holding it.
+  // The engine NodeHost is destroyed only once no other thread is inside a
+  // call on it: a thread in a GIL-released call (sync_propose, a metrics
+  // scrape, start_cluster running a Python factory) would otherwise go on
+  // using freed memory. engine->stop() first ends what those calls wait for
+  // (their requests terminate, later calls fail with kSystemStopped), then
+  // the pins drain.
   // REQUIRES: the GIL is held. Idempotent.
   void stop() {
     std::unique_ptr<NodeHost> stopping;
     {
       std::lock_guard<std::mutex> g(mu);
-      stopping = std::move(nh);
+      stopping = std::move(owned);
     }
     if (stopping) {
+      live.store(nullptr);  // new calls: SystemStoppedError
       py::gil_scoped_release nogil;
-      stopping.reset();  // stops groups, transport, threads
+      stopping->stop();  // stops groups, transport, threads
+      draining.store(true);
+      {
+        std::unique_lock<std::mutex> g(drain_mu);
+        drained.wait(g, [&] { return calls.load() == 0; });
+      }
+      stopping.reset();
     }
     std::lock_guard<std::mutex> g(mu);
     sms.clear();
   }
-  std::unique_ptr<NodeHost> nh;
   std::mutex mu;
+  std::unique_ptr<NodeHost> owned;  // set by create, taken by stop
   std::map<uint64_t, std::shared_ptr<PySM>> sms;  // cluster ID -> Python state machine
   std::set<uint64_t> native;                      // clusters run by a C++ plugin
 
-  NodeHost& host() {
-    if (!nh) throw StatusError{"system_stopped", "the NodeHost is stopped"};
-    return *nh;
+  // The engine NodeHost for one call; the Pin keeps stop() from destroying
+  // it until the call returns (hold it for the call's whole duration:
+  // `h.host()->sync_propose(...)` inside the GIL-released lambda).
+  // SystemStoppedError once stop() began.
+  Pin host() {
+    // seq_cst pairs with stop(): it clears `live` and then reads `calls`;
+    // here `calls` is raised and then `live` read. Either stop() sees this
+    // call, or this call sees nullptr (the Dekker pattern).
+    calls.fetch_add(1);
+    NodeHost* nh = live.load();
+    if (nh == nullptr) {
+      unpin();
+      throw StatusError{"system_stopped", "the NodeHost is stopped"};
+    }
+    return Pin(this, nh);
   }
+  void unpin() {
+    if (calls.fetch_sub(1) == 1 && draining.load()) {
+      std::lock_guard<std::mutex> g(drain_mu);  // stop() checks `calls` under it: no lost wake-up
+      drained.notify_all();
+    }
+  }
+  void created() { live.store(owned.get()); }
+
+ private:
+  std::atomic<NodeHost*> live{nullptr};
+  std::atomic<int> calls{0};
+  std::atomic<bool> draining{false};
+  std::mutex drain_mu;
+  std::condition_variable drained;
+
+ public:
   // Stops a group with `stop` (run without the GIL) and then drops its
   // Python state machine — only the one that was running when the stop
   // began: another thread may have started the group again meanwhile.
@@ -97,12 +158,12 @@ struct PyNodeHost {
                              Py_TYPE(query.ptr())->tp_name);
       }
       if (!result_data(query, &q)) throw py::value_error("query must be valid Unicode text (no lone surrogates)");
-      check_nogil([&] { return host().stale_read(cluster_id, q, &answer); });
+      check_nogil([&] { return host()->stale_read(cluster_id, q, &answer); });
       return py::bytes(answer);
     }
     // The engine's view first: a stopped, failed or witness replica is not
     // read (its Python object may be closed or absent).
-    check(host().check_local_read(cluster_id));
+    check(host()->check_local_read(cluster_id));
     std::shared_ptr<PySM> s = sm(cluster_id);
     std::unique_lock<std::mutex> g(s->mu, std::defer_lock);
     if (s->exclusive) {
@@ -125,6 +186,8 @@ struct PyNodeHost {
   }
 };
 
+Pin::~Pin() { owner_->unpin(); }
+
 py::dict membership_dict(const Membership& m) {
   return to_dict(m, field("config_change_id", &Membership::config_change_id), field("nodes", &Membership::nodes),
                  field("observers", &Membership::observers), field("witnesses", &Membership::witnesses),
@@ -142,13 +205,14 @@ void register_nodehost(py::module_& m) {
              NodeHostConfig c = host_config(cfg);
              attach_listeners(cfg, &c);
              attach_plugins(cfg, &c);
-             check_nogil([&] { return NodeHost::create(c, &h->nh); });
+             check_nogil([&] { return NodeHost::create(c, &h->owned); });
+             h->created();
              return h;
            }),
            py::arg("config"))
       .def("stop", &PyNodeHost::stop)
-      .def("raft_address", [](PyNodeHost& h) { return h.host().raft_address(); })
-      .def("logdb_shards", [](PyNodeHost& h) { return h.host().node_host_config().logdb_shards; },
+      .def("raft_address", [](PyNodeHost& h) { return h.host()->raft_address(); })
+      .def("logdb_shards", [](PyNodeHost& h) { return h.host()->node_host_config().logdb_shards; },
            "The LogDB shard count in use (logdb_shards=0 resolved).")
       .def(
           "start_cluster",
@@ -160,7 +224,7 @@ void register_nodehost(py::module_& m) {
             state->obj = factory(c.cluster_id, c.node_id);
             if (state->obj.is_none()) throw StatusError{"invalid_cluster_settings", "the state machine factory returned None"};
             state->exclusive = kind == StateMachineType::kRegular;
-            check_nogil([&] { return start_python_cluster(&h.host(), members, join, state, kind, c); });
+            check_nogil([&] { return start_python_cluster(h.host().get(), members, join, state, kind, c); });
             std::lock_guard<std::mutex> g(h.mu);
             h.sms[c.cluster_id] = state;  // the start is authoritative: this kind, this object
             h.native.erase(c.cluster_id);
@@ -175,7 +239,7 @@ void register_nodehost(py::module_& m) {
             Config c = raft_config(cfg);
             Plugin plugin;
             check(Plugin::load(path, &plugin));
-            check_nogil([&] { return plugin.start_cluster(&h.host(), members, join, c); });
+            check_nogil([&] { return plugin.start_cluster(h.host().get(), members, join, c); });
             std::shared_ptr<PySM> replaced;  // a stopped Python predecessor, released after the lock
             std::lock_guard<std::mutex> g(h.mu);
             h.native.insert(c.cluster_id);
@@ -188,9 +252,9 @@ void register_nodehost(py::module_& m) {
           py::arg("initial_members"), py::arg("join"), py::arg("path"), py::arg("config"))
       .def("stop_cluster",
            [](PyNodeHost& h, uint64_t cluster_id) {
-             h.stop_and_forget(cluster_id, [&] { return h.host().stop_cluster(cluster_id); });
+             h.stop_and_forget(cluster_id, [&] { return h.host()->stop_cluster(cluster_id); });
            })
-      .def("get_noop_session", [](PyNodeHost& h, uint64_t c) { return h.host().get_noop_session(c); })
+      .def("get_noop_session", [](PyNodeHost& h, uint64_t c) { return h.host()->get_noop_session(c); })
       .def("propose",
            [](PyNodeHost& h, const Session& s, const py::bytes& cmd, double timeout) {
              // Never blocks (it queues the proposal and wakes a worker), so the
@@ -198,36 +262,36 @@ void register_nodehost(py::module_& m) {
              // every proposal wait for a contended GIL hand-off.
              std::string_view v = cmd;
              RequestStatePtr rs;
-             check(h.host().propose(s, v, to_timeout(timeout), &rs));
+             check(h.host()->propose(s, v, to_timeout(timeout), &rs));
              return rs;
            })
       .def("sync_propose",
            [](PyNodeHost& h, const Session& s, const py::bytes& cmd, double timeout) {
              std::string_view v = cmd;  // the caller holds cmd
              Result r;
-             check_nogil([&] { return h.host().sync_propose(s, v, to_timeout(timeout), &r); });
+             check_nogil([&] { return h.host()->sync_propose(s, v, to_timeout(timeout), &r); });
              return make_py_result(r);
            })
       .def("propose_session",
            [](PyNodeHost& h, const Session& s, double timeout) {
              RequestStatePtr rs;
-             check_nogil([&] { return h.host().propose_session(s, to_timeout(timeout), &rs); });
+             check_nogil([&] { return h.host()->propose_session(s, to_timeout(timeout), &rs); });
              return rs;
            })
       .def("sync_get_session",
            [](PyNodeHost& h, uint64_t c, double timeout) {
              Session out;
-             check_nogil([&] { return h.host().sync_get_session(c, to_timeout(timeout), &out); });
+             check_nogil([&] { return h.host()->sync_get_session(c, to_timeout(timeout), &out); });
              return out;
            })
       .def("sync_close_session",
            [](PyNodeHost& h, const Session& s, double timeout) {
-             check_nogil([&] { return h.host().sync_close_session(s, to_timeout(timeout)); });
+             check_nogil([&] { return h.host()->sync_close_session(s, to_timeout(timeout)); });
            })
       .def("read_index",
            [](PyNodeHost& h, uint64_t c, double timeout) {
              RequestStatePtr rs;  // queues only: the GIL is kept (see propose)
-             check(h.host().read_index(c, to_timeout(timeout), &rs));
+             check(h.host()->read_index(c, to_timeout(timeout), &rs));
              return rs;
            })
       .def("na_lookup", [](PyNodeHost& h, uint64_t c, const py::bytes& q) { return h.lookup(c, q, true); },
@@ -238,60 +302,60 @@ void register_nodehost(py::module_& m) {
            [](PyNodeHost& h, uint64_t c) {
              uint64_t id = 0;
              bool valid = false;
-             check(h.host().get_leader_id(c, &id, &valid));
+             check(h.host()->get_leader_id(c, &id, &valid));
              return py::make_tuple(id, valid);
            })
       .def("sync_get_cluster_membership",
            [](PyNodeHost& h, uint64_t c, double timeout) {
              Membership m;
-             check_nogil([&] { return h.host().sync_get_cluster_membership(c, to_timeout(timeout), &m); });
+             check_nogil([&] { return h.host()->sync_get_cluster_membership(c, to_timeout(timeout), &m); });
              return membership_dict(m);
            })
       .def("get_cluster_membership",
            [](PyNodeHost& h, uint64_t c) {
              Membership m;  // the local replica's view: no waiting, the GIL is kept
-             check(h.host().get_cluster_membership(c, &m));
+             check(h.host()->get_cluster_membership(c, &m));
              return membership_dict(m);
            })
       .def("request_leader_transfer",
-           [](PyNodeHost& h, uint64_t c, uint64_t target) { check(h.host().request_leader_transfer(c, target)); })
+           [](PyNodeHost& h, uint64_t c, uint64_t target) { check(h.host()->request_leader_transfer(c, target)); })
       .def("request_snapshot",
            [](PyNodeHost& h, uint64_t c, const py::object& option, double timeout) {
              SnapshotOption o = snapshot_option(option);
              RequestStatePtr rs;
-             check_nogil([&] { return h.host().request_snapshot(c, o, to_timeout(timeout), &rs); });
+             check_nogil([&] { return h.host()->request_snapshot(c, o, to_timeout(timeout), &rs); });
              return rs;
            })
       .def("sync_request_snapshot",
            [](PyNodeHost& h, uint64_t c, const py::object& option, double timeout) {
              SnapshotOption o = snapshot_option(option);
              uint64_t index = 0;
-             check_nogil([&] { return h.host().sync_request_snapshot(c, o, to_timeout(timeout), &index); });
+             check_nogil([&] { return h.host()->sync_request_snapshot(c, o, to_timeout(timeout), &index); });
              return index;
            })
       .def("sync_remove_data",
            [](PyNodeHost& h, uint64_t c, uint64_t n, double timeout) {
-             check_nogil([&] { return h.host().sync_remove_data(c, n, to_timeout(timeout)); });
+             check_nogil([&] { return h.host()->sync_remove_data(c, n, to_timeout(timeout)); });
            })
-      .def("has_node_info", [](PyNodeHost& h, uint64_t c, uint64_t n) { return h.host().has_node_info(c, n); })
+      .def("has_node_info", [](PyNodeHost& h, uint64_t c, uint64_t n) { return h.host()->has_node_info(c, n); })
       .def("get_hash",
            [](PyNodeHost& h, uint64_t c) {
              uint64_t v = 0;
-             check_nogil([&] { return h.host().get_hash(c, &v); });  // may wait for a batch to apply
+             check_nogil([&] { return h.host()->get_hash(c, &v); });  // may wait for a batch to apply
              return v;
            })
       .def("stop_node",
            [](PyNodeHost& h, uint64_t c, uint64_t n) {
-             h.stop_and_forget(c, [&] { return h.host().stop_node(c, n); });
+             h.stop_and_forget(c, [&] { return h.host()->stop_node(c, n); });
            })
       .def("remove_data",
            [](PyNodeHost& h, uint64_t c, uint64_t n) {
-             check_nogil([&] { return h.host().remove_data(c, n); });
+             check_nogil([&] { return h.host()->remove_data(c, n); });
            })
       .def("request_compaction",
            [](PyNodeHost& h, uint64_t c, uint64_t n) {
              RequestStatePtr rs;
-             check(h.host().request_compaction(c, n, &rs));
+             check(h.host()->request_compaction(c, n, &rs));
              return rs;
            })
       .def("node_host_info",
@@ -301,7 +365,7 @@ void register_nodehost(py::module_& m) {
              NodeHostInfo info;
              {
                py::gil_scoped_release nogil;
-               info = h.host().get_node_host_info(o);
+               info = h.host()->get_node_host_info(o);
              }
              py::dict d;
              d["raft_address"] = info.raft_address;
@@ -331,7 +395,7 @@ void register_nodehost(py::module_& m) {
              std::ostringstream out;
              {
                py::gil_scoped_release nogil;
-               h.host().write_health_metrics(out);
+               h.host()->write_health_metrics(out);
              }
              return out.str();
            })
@@ -340,7 +404,7 @@ void register_nodehost(py::module_& m) {
         HealthMetrics m;
         {
           py::gil_scoped_release nogil;
-          m = h.host().get_health_metrics();
+          m = h.host()->get_health_metrics();
         }
         py::list families;
         for (const MetricFamily& f : m.families) {
@@ -369,23 +433,23 @@ void register_nodehost(py::module_& m) {
     cls.def(name, [call = call](PyNodeHost& h, uint64_t c, uint64_t node, const std::string& address, uint64_t ccid,
                                 double timeout) {
       RequestStatePtr rs;
-      check_nogil([&] { return (h.host().*call)(c, node, address, ccid, to_timeout(timeout), &rs); });
+      check_nogil([&] { return ((*h.host()).*call)(c, node, address, ccid, to_timeout(timeout), &rs); });
       return rs;
     });
   }
   for (const auto& [name, call] : sync_adds) {
     cls.def(name, [call = call](PyNodeHost& h, uint64_t c, uint64_t node, const std::string& address, uint64_t ccid,
                                 double timeout) {
-      check_nogil([&] { return (h.host().*call)(c, node, address, ccid, to_timeout(timeout)); });
+      check_nogil([&] { return ((*h.host()).*call)(c, node, address, ccid, to_timeout(timeout)); });
     });
   }
   cls.def("request_delete_node", [](PyNodeHost& h, uint64_t c, uint64_t node, uint64_t ccid, double timeout) {
     RequestStatePtr rs;
-    check_nogil([&] { return h.host().request_delete_node(c, node, ccid, to_timeout(timeout), &rs); });
+    check_nogil([&] { return h.host()->request_delete_node(c, node, ccid, to_timeout(timeout), &rs); });
     return rs;
   });
   cls.def("sync_request_delete_node", [](PyNodeHost& h, uint64_t c, uint64_t node, uint64_t ccid, double timeout) {
-    check_nogil([&] { return h.host().sync_request_delete_node(c, node, ccid, to_timeout(timeout)); });
+    check_nogil([&] { return h.host()->sync_request_delete_node(c, node, ccid, to_timeout(timeout)); });
   });
 }
 

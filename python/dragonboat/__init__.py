@@ -35,6 +35,16 @@ from dragonboat.statemachine import (
 
 __version__: str = _core.__version__
 
+
+def get_include() -> str:
+    """The directory of the C++ headers shipped with the package (``dragonboat/plugin.h``
+    and what it includes), for building a C++ plugin state machine against an installed
+    wheel: ``c++ -std=c++17 -shared -fPIC -I"$(python -c 'import dragonboat;
+    print(dragonboat.get_include())')" my_sm.cc -o libmy_sm.so`` (docs/cpp.md)."""
+    import os
+
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
+
 __all__ = [
     "ClusterInfo",
     "CompressionType",
@@ -63,6 +73,7 @@ __all__ = [
     "StateMachine",
     "__version__",
     "errors",
+    "get_include",
     "is_temp_error",
     "retry",
     "simulate",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,49 @@ def test_metrics_and_snapshot(three: Hosts, tmp_path: Path) -> None:
 
 def test_free_port_helper_gives_distinct_ports() -> None:
     assert free_port() != 0
+
+
+def test_stop_while_other_threads_are_inside_calls(tmp_path: Path) -> None:
+    """nh.stop() from one thread while others are inside GIL-released calls (a
+    metrics scrape, node info, sync_propose, sync_read): each call ends with a
+    clean error and the process survives. The engine NodeHost is destroyed only
+    once those calls have left it (before, stop() freed it under their feet)."""
+    for rnd in range(6):
+        outcomes = _stop_under_calls(tmp_path / str(rnd))
+        assert len(outcomes) == 4
+        # A call that found the host stopped, or a request the stop terminated.
+        assert set(outcomes) <= {"SystemStoppedError", "ClusterClosedError"}, outcomes
+
+
+def _stop_under_calls(directory: Path) -> list[str]:
+    address = f"127.0.0.1:{free_port()}"
+    nh = NodeHost(NodeHostConfig(node_host_dir=str(directory), raft_address=address,
+                                 rtt_millisecond=5))
+    for g in (1, 2):
+        nh.start_cluster({1: address}, False, lambda c, n: KV(),
+                         Config(node_id=1, cluster_id=g, election_rtt=10, heartbeat_rtt=1))
+    session = nh.get_noop_session(1)
+    retry(lambda: nh.sync_propose(session, b"k=v", 2.0))
+    ready = threading.Barrier(5)
+    outcomes: list[str] = []
+
+    def loop(call: Callable[[], object]) -> None:
+        ready.wait()
+        while True:
+            try:
+                call()
+            except errors.DragonboatError as e:  # the stop reached this thread
+                outcomes.append(type(e).__name__)
+                return
+
+    calls: list[Callable[[], object]] = [
+        nh.get_health_metrics, nh.get_node_host_info,
+        lambda: nh.sync_propose(session, b"k=v", 2.0), lambda: nh.sync_read(2, "k", 2.0)]
+    threads = [threading.Thread(target=loop, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    ready.wait()
+    nh.stop()
+    for t in threads:
+        t.join()
+    return outcomes
