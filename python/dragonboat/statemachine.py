@@ -61,6 +61,8 @@ class Result:
     """What applying one command produced: a number and optional bytes."""
 
     __slots__ = {"data": "Optional bytes returned to the proposer.", "value": "A number."}
+    value: int
+    data: bytes
 
     def __init__(self, value: int = 0, data: bytes = b"") -> None:
         self.value = value
@@ -119,6 +121,8 @@ class Entry:
         "index": "The entry's Raft log index.",
         "result": "Set by update(): an int, a Result, or (value, data).",
     }
+    index: int
+    cmd: bytes
 
     def __init__(self, index: int, cmd: bytes) -> None:
         self.index = index
