@@ -33,15 +33,31 @@ namespace py = pybind11;
 // thread's life instead (a small, bounded set of threads).
 class EngineGIL {
  public:
-  EngineGIL() {
+  // `engine_code`: false on the bindings' own queue threads (completion
+  // callbacks, log lines), which a NodeHost's stop does not wait for.
+  explicit EngineGIL(bool engine_code = true) : counted_(engine_code) {
     thread_local bool kept = false;
     if (!kept) {
       gil_.inc_ref();
       kept = true;
     }
+    if (counted_) ++depth();
   }
+  ~EngineGIL() {
+    if (counted_) --depth();
+  }
+  EngineGIL(const EngineGIL&) = delete;
+  EngineGIL& operator=(const EngineGIL&) = delete;
+  // Whether this thread is an engine thread running Python code right now (a
+  // state machine, a listener): NodeHost.stop() there would wait for itself.
+  static bool active() { return depth() > 0; }
 
  private:
+  static int& depth() {
+    thread_local int d = 0;
+    return d;
+  }
+  bool counted_;
   py::gil_scoped_acquire gil_;
 };
 
@@ -95,7 +111,7 @@ class GilBatchQueue {
         batch.clear();
         continue;
       }
-      EngineGIL gil;
+      EngineGIL gil(/*engine_code=*/false);  // a callback here may stop a NodeHost
       drain_(batch);
       batch.clear();  // Python objects released with the GIL held
     }

@@ -33,13 +33,19 @@ struct PyNodeHost;
 // A call's hold on the engine NodeHost (see PyNodeHost::host()).
 class Pin {
  public:
-  Pin(PyNodeHost* owner, NodeHost* nh) : owner_(owner), nh_(nh) {}
+  Pin(PyNodeHost* owner, NodeHost* nh) : owner_(owner), nh_(nh) { ++held(); }
   Pin(const Pin&) = delete;
   Pin& operator=(const Pin&) = delete;
   ~Pin();
   NodeHost* operator->() const { return nh_; }
   NodeHost& operator*() const { return *nh_; }
   NodeHost* get() const { return nh_; }
+  // Pins this thread holds: a stop() here would wait for them, i.e. itself
+  // (Python code run inside a call: an on-disk open(), a close(), a factory).
+  static int& held() {
+    thread_local int n = 0;
+    return n;
+  }
 
  private:
   PyNodeHost* owner_;
@@ -47,7 +53,7 @@ class Pin {
 };
 
 struct PyNodeHost {
-  ~PyNodeHost() { stop(); }
+  ~PyNodeHost() { release(); }
   // Stops the engine. Engine threads may need the GIL to finish (state
   // machines, listeners): the engine is never stopped while holding it.
   // The engine NodeHost is destroyed only once no other thread is inside a
@@ -58,6 +64,18 @@ struct PyNodeHost {
   // the pins drain.
   // REQUIRES: the GIL is held. Idempotent.
   void stop() {
+    if (Pin::held() > 0 || EngineGIL::active()) {
+      // From a state machine, a listener or Python code run inside a call on
+      // a NodeHost, the stop would wait for that very code to return.
+      throw StatusError{"invalid_operation",
+                        "NodeHost.stop() cannot be called from a state machine, an event listener or code run "
+                        "inside a NodeHost call: it would wait for itself; stop it from another thread"};
+    }
+    release();
+  }
+  // stop() without the check: the destructor (Python holds a reference to
+  // the NodeHost for the whole of each of its calls, so none is running).
+  void release() {
     std::unique_ptr<NodeHost> stopping;
     {
       std::lock_guard<std::mutex> g(mu);
@@ -186,7 +204,10 @@ struct PyNodeHost {
   }
 };
 
-Pin::~Pin() { owner_->unpin(); }
+Pin::~Pin() {
+  --held();
+  owner_->unpin();
+}
 
 py::dict membership_dict(const Membership& m) {
   return to_dict(m, field("config_change_id", &Membership::config_change_id), field("nodes", &Membership::nodes),

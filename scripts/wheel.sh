@@ -27,8 +27,10 @@ rm -rf build/dist build/wheelhouse
 # The same build directory as `pip install .` (scripts/dev.sh): incremental.
 CMAKE_BUILD_PARALLEL_LEVEL=${DRAGONBOAT_JOBS:-$(nproc)} "$PY" -m pip wheel -q --no-deps \
   --no-build-isolation -Cbuild-dir=build/py -w build/dist .
-"$PY" -m auditwheel repair -w build/wheelhouse build/dist/dragonboat-*.whl 2>&1 |
-  grep -E "^Fixed-up|New filename tags" || true
+if ! log=$("$PY" -m auditwheel repair -w build/wheelhouse build/dist/dragonboat-*.whl 2>&1); then
+  echo "$log" >&2; exit 1
+fi
+echo "$log" | grep -E "^Fixed-up|New filename tags" || true
 "$PY" -m build --sdist --no-isolation --outdir build/dist . >/dev/null
 
 wheel=$(ls build/wheelhouse/dragonboat-*manylinux*.whl)

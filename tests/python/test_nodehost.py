@@ -259,3 +259,37 @@ def _stop_under_calls(directory: Path) -> list[str]:
     for t in threads:
         t.join()
     return outcomes
+
+
+def test_stop_from_a_state_machine_is_refused_not_a_deadlock(tmp_path: Path) -> None:
+    """A state machine (an engine thread running Python) calling nh.stop() gets
+    InvalidOperationError: the stop would wait for that very update to return.
+    A done-callback, on the bindings' own dispatcher thread, may stop it."""
+    address = f"127.0.0.1:{free_port()}"
+    nh = NodeHost(NodeHostConfig(node_host_dir=str(tmp_path), raft_address=address,
+                                 rtt_millisecond=5))
+    refused: list[BaseException] = []
+
+    class Stopper(KV):
+        def update(self, data: bytes) -> int:
+            try:
+                nh.stop()
+            except errors.DragonboatError as e:
+                refused.append(e)
+            return super().update(data)
+
+    nh.start_cluster({1: address}, False, lambda c, n: Stopper(),
+                     Config(node_id=1, cluster_id=1, election_rtt=10, heartbeat_rtt=1))
+    session = nh.get_noop_session(1)
+    retry(lambda: nh.sync_propose(session, b"k=v", 2.0))
+    assert refused and all(isinstance(e, errors.InvalidOperationError) for e in refused), refused
+    stopped = threading.Event()
+
+    def stop_from_callback(r: dragonboat.RequestResult) -> None:
+        nh.stop()
+        stopped.set()
+
+    nh.propose(session, b"k=w", 2.0).add_done_callback(stop_from_callback)
+    assert stopped.wait(30)
+    with pytest.raises(errors.SystemStoppedError):
+        nh.get_noop_session(1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -72,7 +73,8 @@ def test_wheel_is_manylinux_and_holds_only_the_package(dists: tuple[Path, Path])
     tops = {n.split("/")[0] for n in names}
     # The package, its bundled libraries and metadata: no lib/, include/ or
     # cmake/ at the top of site-packages.
-    assert tops == {"dragonboat", "dragonboat.libs", "dragonboat-0.1.0.dist-info"}, tops
+    version = wheel.name.split("-")[1]
+    assert tops == {"dragonboat", "dragonboat.libs", f"dragonboat-{version}.dist-info"}, tops
     bundled = [n for n in names if n.startswith("dragonboat.libs/")]
     assert any("librocksdb" in n for n in bundled), bundled
     assert "dragonboat/include/dragonboat/plugin.h" in names
@@ -107,6 +109,35 @@ def _hidden_system_copies(site: Path) -> list[str]:
     return sorted(files)
 
 
+# What a manylinux wheel may take from the system (the policy's whitelist, the
+# part an extension like this one can need): everything else must be bundled.
+MANYLINUX_BASELINE = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1",
+                      "libgcc_s.so.1", "libstdc++.so.6", "libz.so.1", "ld-linux-x86-64.so.2",
+                      "libresolv.so.2", "libutil.so.1", "linux-vdso.so.1"}
+
+
+def test_extension_needs_nothing_outside_the_wheel_but_the_manylinux_baseline(venv: Path) -> None:
+    """The loader's view of the installed extension (ldd follows the RPATH into
+    dragonboat.libs): a library the wheel failed to bundle resolves to the
+    system's copy and fails here, whether or not the namespace test hides it."""
+    site = _site_packages(venv)
+    (core,) = (site / "dragonboat").glob("_core*.so")
+    out = subprocess.run(["ldd", str(core)], capture_output=True, text=True, check=True).stdout
+    outside, resolved = [], []
+    for line in out.splitlines():
+        name, _, target = line.strip().partition(" => ")
+        # The RPATH is $ORIGIN/../dragonboat.libs: normalise the "..".
+        path = os.path.normpath(target.split(" (")[0].strip() if target else name.split(" (")[0])
+        resolved.append(path)
+        if "not found" in line:
+            outside.append(line.strip())
+        elif not path.startswith(str(site)) and name.split(" (")[0] not in MANYLINUX_BASELINE \
+                and os.path.basename(path) not in MANYLINUX_BASELINE:
+            outside.append(line.strip())
+    assert outside == [], f"resolved outside the wheel:\n{out}"
+    assert any(p.startswith(f"{site}/dragonboat.libs/librocksdb-") for p in resolved), out
+
+
 @pytest.mark.skipif(_namespaces_unavailable() is not None,
                     reason=str(_namespaces_unavailable()))
 def test_wheel_runs_with_the_system_libraries_hidden(venv: Path, tmp_path: Path) -> None:
@@ -123,22 +154,36 @@ def test_wheel_runs_with_the_system_libraries_hidden(venv: Path, tmp_path: Path)
                    check=True, timeout=300)
     empty = tmp_path / "empty"
     empty.write_bytes(b"")
-    py = str(venv)
+    py = shlex.quote(str(venv))
+    probe = ("import ctypes, sys\n"
+             "for path in sys.argv[1:]:\n"
+             "    try:\n"
+             "        ctypes.CDLL(path)\n"
+             "    except OSError:\n"
+             "        continue\n"
+             "    sys.exit('still loadable: ' + path)\n"
+             "print(f'{len(sys.argv) - 1} system libraries hidden')\n")
     steps = [
-        # The hiding works: the system's RocksDB cannot be loaded any more.
-        f"! {py} -c 'import ctypes; ctypes.CDLL(\"librocksdb.so\")' 2>/dev/null",
+        # The hiding works: not one of the system copies can be loaded any more.
+        f"{py} -c {shlex.quote(probe)} {' '.join(shlex.quote(f) for f in hidden)}",
         # The extension runs on the copies in dragonboat.libs.
         f"{py} -c 'import dragonboat; m = open(\"/proc/self/maps\").read(); "
         f"assert \"dragonboat.libs/librocksdb-\" in m, m; print(\"bundled rocksdb loaded\")'",
-        f"{py} {ROOT / 'examples' / 'quickstart.py'}",
-        f"{py} {ROOT / 'examples' / 'plugin_kv.py'} {plugin}",
+        f"{py} {shlex.quote(str(ROOT / 'examples' / 'quickstart.py'))}",
+        f"{py} {shlex.quote(str(ROOT / 'examples' / 'plugin_kv.py'))} {shlex.quote(str(plugin))}",
         f"{py} -m dragonboat demo --seconds 2",
     ]
-    script = "set -e\n" + "".join(f"mount --bind {empty} {f}\n" for f in hidden) + \
-        "\n".join(steps) + "\n"
-    out = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script],
-                         capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    script = "set -e\n" + "".join(f"mount --bind {shlex.quote(str(empty))} {shlex.quote(f)}\n"
+                                   for f in hidden) + "\n".join(steps) + "\n"
+    # A PID namespace too: if the run times out, killing unshare kills every
+    # process inside (--kill-child), so nothing outlives the test.
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+           "LANG": "C.UTF-8"}
+    out = subprocess.run(["unshare", "--mount", "--propagation", "private", "--pid", "--fork",
+                          "--kill-child", "--mount-proc", "bash", "-c", script],
+                         capture_output=True, text=True, timeout=300, cwd=str(tmp_path), env=env)
     assert out.returncode == 0, f"hidden: {hidden}\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}"
+    assert f"{len(hidden)} system libraries hidden" in out.stdout
     assert "bundled rocksdb loaded" in out.stdout
     assert "greeting: hello" in out.stdout  # the quickstart
     assert "engine: c++" in out.stdout  # the plugin

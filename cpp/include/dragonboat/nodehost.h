@@ -248,7 +248,12 @@ class NodeHost {
   const NodeHostConfig& node_host_config() const;
 
   // Stops every group, the transport and the engine threads, and closes the
-  // LogDB. Later calls fail with kSystemStopped. Idempotent.
+  // LogDB. Later calls fail with kSystemStopped. Idempotent. A start_cluster
+  // or remove_data already running is waited for (the replica it adds is
+  // stopped too). Calls other threads are inside end (their requests
+  // terminate), but the object must outlive them: destroy it only after
+  // they returned. Never call it from a state machine or listener of this
+  // NodeHost (it joins the threads running them).
   void stop();
 
   struct Impl;

@@ -224,6 +224,10 @@ class Node {
   // Membership as of the last applied entry.
   raft::Membership membership() const;
   StateMachineType sm_kind() const { return sm_->kind(); }
+  // Keeps the state machine alive as long as this node: a reader that holds
+  // the node (lookup, hash, node info) may still reach it after stop_cluster
+  // closed it and dropped the host's reference (it then answers kClusterClosed).
+  void keep_state_machine(std::shared_ptr<rsm::ManagedSM> sm) { sm_owner_ = std::move(sm); }
 
   // Worker bookkeeping (NodeHost): whether the node is queued on a worker,
   // and whether each worker has let go of it after stop().
@@ -304,6 +308,8 @@ class Node {
   snapshot::Compression snapshot_compression() const;  // Config::snapshot_compression_type
 
   // ---- fixed at open ----
+  // Declared first, destroyed last: everything below may point into it.
+  std::shared_ptr<rsm::ManagedSM> sm_owner_;
   NodeOptions opt_;
   logdb::LogDB* db_;
   transport::Transport* transport_;

@@ -126,6 +126,7 @@ Status NodeHost::Impl::start(const std::map<uint64_t, std::string>& members, boo
   std::unique_ptr<Node> node;
   s = Node::open(o, db, transport.get(), &registry, e.sm.get(), &node);
   if (!s.ok()) return s;
+  node->keep_state_machine(e.sm);
   e.node = std::shared_ptr<Node>(std::move(node));
   std::weak_ptr<Node> weak = e.node;
   engine::StepWorker* sw = &step_worker(c.cluster_id);
@@ -186,12 +187,20 @@ Status NodeHost::Impl::stop_cluster(uint64_t cluster_id) {
 }
 
 void NodeHost::Impl::stop_all() {
-  std::vector<uint64_t> ids;
   {
     std::unique_lock<std::shared_mutex> g(mu);
     if (stopped) return;
     stopped = true;
     stopping.fired.store(true, std::memory_order_release);
+  }
+  // A start or remove_data that passed its `stopped` check before the line
+  // above holds start_mu until it is done: wait for it, so that no replica
+  // is added after the IDs below are collected (it would never be stopped,
+  // its requests never end) and nothing uses the LogDB when it closes.
+  { std::lock_guard<std::mutex> sg(start_mu); }
+  std::vector<uint64_t> ids;
+  {
+    std::shared_lock<std::shared_mutex> g(mu);
     for (auto& [id, e] : nodes) ids.push_back(id);
   }
   // First of the host's last events: its replicas' node_unloaded follow.

@@ -38,7 +38,7 @@ struct NodeHost::Impl : public transport::MessageHandler {
 
   struct Entry {
     std::shared_ptr<Node> node;
-    std::unique_ptr<rsm::ManagedSM> sm;
+    std::shared_ptr<rsm::ManagedSM> sm;  // the node co-owns it (Node::keep_state_machine)
   };
   mutable std::shared_mutex mu;                  // guards nodes and stopped
   std::unordered_map<uint64_t, Entry> nodes;     // by cluster ID

@@ -34,6 +34,13 @@ class Guarded : public ManagedSM {
 
  protected:
   explicit Guarded(SM* sm) : sm_(sm) {}
+  // A read that reached the state machine after its replica stopped (it held
+  // the Node while stop_cluster closed it): never call a closed one.
+  // REQUIRES: mu_ held (shared or exclusive).
+  bool closed() const { return closed_; }
+  static Status closed_status() {
+    return Status(ErrorCode::kClusterClosed, "the replica stopped: its state machine is closed");
+  }
   std::shared_mutex mu_;
   SM* sm_;
 
@@ -59,6 +66,7 @@ class Regular : public Guarded<IStateMachine> {
   Status lookup(std::string_view q, std::string* a) override {
     // The regular kind promises no concurrency: reads wait for the batch.
     std::unique_lock<std::shared_mutex> g(mu_);
+    if (closed()) return closed_status();
     return sm_->lookup(q, a);
   }
   Status sync() override { return Status::OK(); }
@@ -100,6 +108,7 @@ class Batched : public Guarded<SM> {
   }
   Status lookup(std::string_view q, std::string* a) override {
     std::shared_lock<std::shared_mutex> g(mu_);
+    if (this->closed()) return this->closed_status();
     return sm_->lookup(q, a);
   }
   Status sync() override {
