@@ -6,10 +6,12 @@ are raised as :mod:`dragonboat.errors` classes.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import io
 import os
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,6 +26,7 @@ from dragonboat.config import (
 )
 from dragonboat.errors import (
     ClusterNotFoundError,
+    DragonboatError,
     InvalidOperationError,
     InvalidSessionError,
     TimeoutError,
@@ -49,6 +52,23 @@ def _completed_read(rs: RequestState, what: str) -> int:
     return rs.cluster_id
 
 
+# NodeHosts still running when the interpreter exits are stopped by atexit,
+# while Python is whole. Stopped later, from finalization, an engine thread in
+# the middle of a Python state machine batch can no longer take the GIL
+# (CPython ends such a thread there), never lets go of its replica, and the
+# stop waits for it forever: a script that ended with requests in flight hung.
+_running: weakref.WeakSet[NodeHost] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_at_exit() -> None:
+    for nh in list(_running):
+        try:
+            nh.stop()
+        except DragonboatError:
+            pass  # an exit must not fail on one host: the others still stop
+
+
 class NodeHost:
     """One per process: runs many Raft groups over one LogDB and one transport."""
 
@@ -66,6 +86,7 @@ class NodeHost:
         # As in use: logdb_shards=0 (automatic) resolved to the real count.
         self._config = dataclasses.replace(config, logdb_shards=self._core.logdb_shards())
         self._lock = threading.Lock()
+        _running.add(self)
 
     def __enter__(self) -> NodeHost:
         return self
@@ -76,8 +97,13 @@ class NodeHost:
     # ---- lifecycle ---------------------------------------------------------
 
     def stop(self) -> None:
-        """Stops every group, the transport and the engine threads (idempotent)."""
+        """Stops every group, the transport and the engine threads (idempotent).
+
+        A NodeHost still running when the interpreter exits is stopped then
+        (atexit), with its requests terminated.
+        """
         self._core.stop()
+        _running.discard(self)
 
     def raft_address(self) -> str:
         """The address other NodeHosts reach this one at."""

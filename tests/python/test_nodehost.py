@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -293,3 +295,35 @@ def test_stop_from_a_state_machine_is_refused_not_a_deadlock(tmp_path: Path) -> 
     assert stopped.wait(30)
     with pytest.raises(errors.SystemStoppedError):
         nh.get_noop_session(1)
+
+
+_EXIT_WITHOUT_STOP = """
+import sys
+import dragonboat
+from dragonboat import Config, NodeHost, NodeHostConfig
+from dragonboat.bench import Counter
+
+address = sys.argv[2]
+nh = NodeHost(NodeHostConfig(node_host_dir=sys.argv[1], raft_address=address,
+                             rtt_millisecond=5))
+nh.start_cluster({1: address}, False, lambda c, n: Counter(),
+                 Config(node_id=1, cluster_id=1, election_rtt=10, heartbeat_rtt=1))
+s = nh.get_noop_session(1)
+dragonboat.retry(lambda: nh.sync_propose(s, b"x", 2.0))
+for _ in range(500):
+    nh.propose(s, b"x", 5.0)  # still being applied when the script ends
+print("exiting without stop", flush=True)
+"""
+
+
+def test_a_script_ending_without_stop_and_with_requests_in_flight_exits(tmp_path: Path) -> None:
+    """The NodeHost is stopped at exit (atexit), not from the interpreter's
+    finalization, where an apply worker inside a Python batch could no longer
+    take the GIL and the stop waited for it forever (the process hung)."""
+    script = tmp_path / "ends_without_stop.py"  # (run as `python -c`, it did not hang)
+    script.write_text(_EXIT_WITHOUT_STOP)
+    out = subprocess.run([sys.executable, str(script), str(tmp_path / "nh"),
+                          f"127.0.0.1:{free_port()}"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "exiting without stop" in out.stdout
