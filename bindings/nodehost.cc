@@ -77,9 +77,12 @@ struct PyNodeHost {
   // the NodeHost for the whole of each of its calls, so none is running).
   void release() {
     std::unique_ptr<NodeHost> stopping;
+    bool stopped_elsewhere;
     {
       std::lock_guard<std::mutex> g(mu);
+      stopped_elsewhere = taken;  // by an earlier (or a concurrent) stop
       stopping = std::move(owned);
+      if (stopping) taken = true;
     }
     if (stopping) {
       live.store(nullptr);  // new calls: SystemStoppedError
@@ -91,12 +94,25 @@ struct PyNodeHost {
         drained.wait(g, [&] { return calls.load() == 0; });
       }
       stopping.reset();
+      {
+        std::lock_guard<std::mutex> g(drain_mu);
+        stop_done = true;
+      }
+      drained.notify_all();
+    } else if (stopped_elsewhere) {
+      // Another thread's stop() took the engine and may still be stopping
+      // it: return only once it is done, as stop() promises (its threads
+      // gone), not at once. (Never taken: the create failed, nothing runs.)
+      py::gil_scoped_release nogil;
+      std::unique_lock<std::mutex> g(drain_mu);
+      drained.wait(g, [&] { return stop_done; });
     }
     std::lock_guard<std::mutex> g(mu);
     sms.clear();
   }
   std::mutex mu;
   std::unique_ptr<NodeHost> owned;  // set by create, taken by stop
+  bool taken = false;               // guarded by mu: a stop took `owned`
   std::map<uint64_t, std::shared_ptr<PySM>> sms;  // cluster ID -> Python state machine
   std::set<uint64_t> native;                      // clusters run by a C++ plugin
 
@@ -129,6 +145,7 @@ struct PyNodeHost {
   std::atomic<int> calls{0};
   std::atomic<bool> draining{false};
   std::mutex drain_mu;
+  bool stop_done = false;  // guarded by drain_mu: the engine NodeHost is destroyed
   std::condition_variable drained;
 
  public:

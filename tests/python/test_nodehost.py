@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import threading
@@ -327,3 +328,41 @@ def test_a_script_ending_without_stop_and_with_requests_in_flight_exits(tmp_path
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "exiting without stop" in out.stdout
+
+
+def _engine_threads() -> int:
+    """The engine's worker threads in this process (named db-step-N, db-apply-N, ...)."""
+    names = []
+    for t in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{t}/comm") as f:
+                names.append(f.read().strip())
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+    return sum(n.startswith(("db-step", "db-apply", "db-snap", "db-tick", "db-io")) for n in names)
+
+
+def test_concurrent_stops_both_return_once_the_engine_is_stopped(tmp_path: Path) -> None:
+    """Two threads call nh.stop() at once: neither returns before the engine's
+    threads are gone (the second used to return at once, mid-stop)."""
+    before = _engine_threads()
+    address = f"127.0.0.1:{free_port()}"
+    nh = NodeHost(NodeHostConfig(node_host_dir=str(tmp_path), raft_address=address,
+                                 rtt_millisecond=5))
+    nh.start_cluster({1: address}, False, lambda c, n: KV(),
+                     Config(node_id=1, cluster_id=1, election_rtt=10, heartbeat_rtt=1))
+    assert _engine_threads() > before
+    together = threading.Barrier(2)
+    seen: list[int] = []
+
+    def stop() -> None:
+        together.wait()
+        nh.stop()
+        seen.append(_engine_threads())  # at once, as a caller would go on
+
+    threads = [threading.Thread(target=stop) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == [before, before]
