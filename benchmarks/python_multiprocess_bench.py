@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import re
+import resource
 import subprocess
 import tempfile
 import threading
@@ -30,6 +31,12 @@ from disk_baseline import baseline_line  # benchmarks/, beside this script
 import dragonboat
 from dragonboat import Config, NodeHost, NodeHostConfig
 from dragonboat.bench import Counter, _port
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU of this process so far (every thread: engine and Python)."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def host(index: int, addresses: list[str], directory: str, groups: int, inflight: int,
@@ -83,6 +90,7 @@ def host(index: int, addresses: list[str], directory: str, groups: int, inflight
                     errors += 1
 
         start = time.monotonic()
+        cpu0 = _cpu_seconds()
         for g in led:
             for _ in range(inflight):
                 issue(g)
@@ -90,8 +98,9 @@ def host(index: int, addresses: list[str], directory: str, groups: int, inflight
         with lock:
             total, failed = done, errors
         elapsed = time.monotonic() - start
+        cpu = _cpu_seconds() - cpu0
         running = False
-        results.put((index, total, elapsed, failed, len(led)))
+        results.put((index, total, elapsed, failed, len(led), cpu))
         go2 = time.monotonic() + 2
         while time.monotonic() < go2:
             time.sleep(0.1)  # in-flight requests drain before the host stops
@@ -99,7 +108,9 @@ def host(index: int, addresses: list[str], directory: str, groups: int, inflight
         nh.stop()
 
 
-def run_python(groups: int, inflight: int, payload: int, seconds: float) -> tuple[float, int]:
+def run_python(groups: int, inflight: int, payload: int,
+               seconds: float) -> tuple[float, int, float, float]:
+    """(writes/s, failed requests, CPU microseconds per write, cores busy)."""
     ctx = mp.get_context("spawn")
     addresses = [f"127.0.0.1:{_port()}" for _ in range(3)]
     ready, results = ctx.Queue(), ctx.Queue()
@@ -117,16 +128,21 @@ def run_python(groups: int, inflight: int, payload: int, seconds: float) -> tupl
             p.join(timeout=60)
     writes = sum(r[1] / r[2] for r in rows)
     errors = sum(r[3] for r in rows)
-    return writes, errors
+    cpu = sum(r[5] for r in rows)
+    done = sum(r[1] for r in rows)
+    return writes, errors, cpu * 1e6 / max(1, done), cpu / max(r[2] for r in rows)
 
 
-def run_cpp(bench: str, groups: int, inflight: int, payload: int, seconds: float) -> float:
+def run_cpp(bench: str, groups: int, inflight: int, payload: int,
+            seconds: float) -> tuple[float, float]:
+    """(writes/s, CPU microseconds per write) of ``nodehost_bench``."""
     out = subprocess.run([bench, "--groups", str(groups), "--inflight", str(inflight),
                           "--payload", str(payload), "--seconds", str(seconds)],
                          capture_output=True, text=True, check=True).stdout
     print("  " + out.strip().replace("\n", "\n  "))
     m = re.search(r": (\d+) writes/s", out)
-    return float(m.group(1)) if m else 0.0
+    c = re.search(r"cpu: ([\d.]+) us per completed request", out)
+    return (float(m.group(1)) if m else 0.0), (float(c.group(1)) if c else 0.0)
 
 
 def main() -> None:
@@ -139,14 +155,17 @@ def main() -> None:
     a = ap.parse_args()
     print(baseline_line(), flush=True)  # the disk's figures, same run
     shape = f"{a.groups} groups x {a.inflight} in flight, {a.payload} B, fsync on"
-    py, errors = run_python(a.groups, a.inflight, a.payload, a.seconds)
+    py, errors, us, cores = run_python(a.groups, a.inflight, a.payload, a.seconds)
     print(f"Python, one NodeHost per process, Python state machine: {py:,.0f} writes/s "
           f"({shape}; failed requests {errors})", flush=True)
+    print(f"  cpu: {us:.1f} us per completed request (user + sys of the three processes), "
+          f"{cores:.2f} cores busy", flush=True)
     if a.cpp_bench:
-        cpp = run_cpp(a.cpp_bench, a.groups, a.inflight, a.payload, a.seconds)
+        cpp, cpp_us = run_cpp(a.cpp_bench, a.groups, a.inflight, a.payload, a.seconds)
         print(f"C++ engine benchmark, same shape: {cpp:,.0f} writes/s")
         if cpp:
-            print(f"Python / C++: {py / cpp:.0%}")
+            print(f"Python / C++: {py / cpp:.0%} of the writes/s; "
+                  f"{us / cpp_us if cpp_us else 0:.2f}x the CPU per request")
 
 
 if __name__ == "__main__":

@@ -322,6 +322,9 @@ class Node {
   std::unique_ptr<raft::Peer> peer_;
   uint64_t read_round_ = 0;
   std::map<uint64_t, std::vector<uint64_t>> rounds_;  // read ctx -> read keys
+  // The inbox the last pass took, cleared: swapped in as the next inbox_ so
+  // producers fill vectors that already have room (StepInbox::clear).
+  StepInbox spare_inbox_;
 
   // ---- apply side only (one apply or snapshot worker at a time: the
   // snapshot worker runs only while op_ is set, and a blocking op_ keeps the

@@ -21,7 +21,7 @@ uint64_t queued_bytes(const raft::Entry& e) {
 }  // namespace
 
 Status Node::step_inputs(uint64_t* budget) {
-  StepInbox in;
+  StepInbox in = std::move(spare_inbox_);  // empty; its vectors keep their room
   uint64_t base;  // the logical time before this pass's ticks
   {
     std::lock_guard<std::mutex> g(mu_);
@@ -87,19 +87,22 @@ Status Node::step_inputs(uint64_t* budget) {
   in.proposals.resize(proposed);
   if (!in.proposals.empty()) {
     // All queued proposals of the node become one propose.
-    std::vector<uint64_t> keys;
-    for (const auto& e : in.proposals) keys.push_back(e.key);
-    Status s = peer_->propose(std::move(in.proposals));
-    if (s.ok() && tracing::enabled()) {
+    std::vector<uint64_t> keys;  // only for tracing
+    if (tracing::enabled()) {
+      for (const auto& e : in.proposals) keys.push_back(e.key);
+    }
+    Status s = peer_->propose(&in.proposals);
+    if (s.ok() && !keys.empty()) {
       // The proposals took the last keys.size() indexes of the log.
       const uint64_t first = peer_->raft().log().last_index() - keys.size() + 1;
       for (size_t i = 0; i < keys.size(); ++i)
         tracing::trace(tracing::Hop::kProposed, cluster_id(), node_id(), first + i, keys[i]);
     }
     if (!s.ok()) {
-      for (uint64_t k : keys) {
+      // Refused before the core took any of them: the entries are still here.
+      for (const auto& e : in.proposals) {
         auto code = s.code() == ErrorCode::kSystemBusy ? RequestResultCode::kDropped : RequestResultCode::kRejected;
-        if (!pending_.complete(k, code)) config_changes_.complete(k, code);
+        if (!pending_.complete(e.key, code)) config_changes_.complete(e.key, code);
       }
     }
   }
@@ -112,6 +115,8 @@ Status Node::step_inputs(uint64_t* budget) {
       rounds_.erase(round);
     }
   }
+  in.clear();
+  spare_inbox_ = std::move(in);
   // Terms change only while stepping input (above): publish before the save.
   std::lock_guard<std::mutex> g(mu_);
   publish_follow_state();

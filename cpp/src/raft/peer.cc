@@ -44,15 +44,12 @@ Status Peer::step(const Message& m) {
   return raft_.step(m);
 }
 
-Status Peer::propose(std::vector<Entry> entries) {
+Status Peer::propose(std::vector<Entry>* entries) {
   if (raft_.role() == Role::kWitness) {
     return Status(ErrorCode::kInvalidOperation, "proposals are not accepted by a witness");
   }
   if (raft_.rate_limited()) return Status(ErrorCode::kSystemBusy, "in-memory log size limit");
-  Message m;
-  m.type = MessageType::kPropose;
-  m.entries = std::move(entries);
-  return raft_.step(m);
+  return raft_.propose(entries);
 }
 
 Status Peer::propose_config_change(const ConfigChange& cc, uint64_t key) {

@@ -40,8 +40,11 @@ class Peer {
   Status step(const Message& m);
 
   // Proposes entries (keys identify them in dropped_entries). kSystemBusy
-  // when rate limited; kInvalidOperation on a witness.
-  Status propose(std::vector<Entry> entries);
+  // when rate limited; kInvalidOperation on a witness (*entries is then
+  // untouched). Otherwise the entries are moved out and *entries is left
+  // empty with its capacity, for the caller to fill again.
+  Status propose(std::vector<Entry>* entries);
+  Status propose(std::vector<Entry> entries) { return propose(&entries); }
   // Proposes a membership change as one config-change entry.
   Status propose_config_change(const ConfigChange& cc, uint64_t key);
   // Starts a linearizable read identified by ctx (non-zero).

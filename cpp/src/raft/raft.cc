@@ -222,7 +222,9 @@ void Raft::tick_follower() {
     m.hint = rate_limiter_.own_bytes();
     send(std::move(m));
   }
-  if (can_campaign() && election_tick_ >= randomized_timeout_) {
+  // The timeout first: can_campaign() reads the committed but unapplied
+  // entries (a copy), which a busy follower holds thousands of every tick.
+  if (election_tick_ >= randomized_timeout_ && can_campaign()) {
     election_tick_ = 0;
     Message m;
     m.type = MessageType::kElection;

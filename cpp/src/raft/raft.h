@@ -39,6 +39,11 @@ class Raft {
   void tick();
   // Feeds one message (local or from the network).
   Status step(const Message& m);
+  // This replica's own proposals: the same as stepping a kPropose message
+  // with `*entries`, except that a leader moves them into its log instead of
+  // copying them (their payloads are not duplicated on the way in). Leaves
+  // *entries empty, with its capacity, for the caller to fill again.
+  Status propose(std::vector<Entry>* entries);
 
   // Applies a committed config change (called while applying the entry at
   // `index`). kRejected when it breaks a membership rule; the entry is then
@@ -127,8 +132,9 @@ class Raft {
   // The progress of the member a response came from, marked active (it
   // answered; check-quorum counts it); null for a non-member.
   Progress* responder(const Message& m);
-  void append_entries(std::vector<Entry> ents);
+  void append_entries(std::vector<Entry>&& ents);  // moves the entries into the log
   void handle_propose(const Message& m);
+  void propose_entries(std::vector<Entry>& ents);  // the leader's part; moves them out
   bool send_replicate(uint64_t to, bool send_if_empty);
   void send_snapshot(uint64_t to);
   void broadcast_replicate();

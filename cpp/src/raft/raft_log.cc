@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "dragonboat/panic.h"
 
@@ -76,20 +77,23 @@ bool RaftLog::try_append(uint64_t index, uint64_t log_term, uint64_t commit,
       panic("raft: conflict at " + std::to_string(conflict) + " below committed " +
             std::to_string(committed_));
     }
-    std::vector<Entry> rest(ents.begin() + static_cast<long>(conflict - index - 1), ents.end());
-    append(rest);
+    append(std::vector<Entry>(ents.begin() + static_cast<long>(conflict - index - 1), ents.end()));
   }
   commit_to(std::min(commit, *last_new));
   return true;
 }
 
 void RaftLog::append(const std::vector<Entry>& ents) {
+  append(std::vector<Entry>(ents));
+}
+
+void RaftLog::append(std::vector<Entry>&& ents) {
   if (ents.empty()) return;
   if (ents.front().index <= committed_) {
     panic("raft: append at " + std::to_string(ents.front().index) + " overwrites committed " +
           std::to_string(committed_));
   }
-  unstable_.truncate_and_append(ents);
+  unstable_.truncate_and_append(std::move(ents));
 }
 
 void RaftLog::commit_to(uint64_t index) {
@@ -124,13 +128,15 @@ Status RaftLog::slice(uint64_t low, uint64_t high, uint64_t max_bytes,
   }
   if (high > off) {
     uint64_t from = std::max(low, off);
-    uint64_t size = entries_size_bytes(std::vector<Entry>(out->begin() + static_cast<long>(before), out->end()));
-    std::vector<Entry> tail;
-    unstable_.slice(from, high, &tail);
-    for (auto& e : tail) {
+    uint64_t size = 0;
+    for (size_t i = before; i < out->size(); ++i) size += (*out)[i].size_bytes();
+    // Read in place: only the entries within the byte budget are copied.
+    const std::vector<Entry>& unstable = unstable_.entries();
+    for (uint64_t i = from; i < high; ++i) {
+      const Entry& e = unstable[i - off];
       size += e.size_bytes();
       if (out->size() > before && size > max_bytes) break;
-      out->push_back(std::move(e));
+      out->push_back(e);
     }
   }
   return Status::OK();

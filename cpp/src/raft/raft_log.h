@@ -40,6 +40,7 @@ class RaftLog {
                   const std::vector<Entry>& ents, uint64_t* last_new);
   // Appends at the end, truncating unstable entries they overwrite.
   void append(const std::vector<Entry>& ents);
+  void append(std::vector<Entry>&& ents);  // the same, moving the entries in
 
   void commit_to(uint64_t index);
   // Commits `index` only if its entry has `term` (§5.4.2).

@@ -7,7 +7,7 @@
 
 namespace dragonboat::raft {
 
-void Raft::append_entries(std::vector<Entry> ents) {
+void Raft::append_entries(std::vector<Entry>&& ents) {
   uint64_t index = log_.last_index();
   std::vector<uint64_t> sizes;
   sizes.reserve(ents.size());
@@ -18,32 +18,55 @@ void Raft::append_entries(std::vector<Entry> ents) {
   }
   if (ents.empty()) return;
   rate_limiter_.on_append(ents.front().index, sizes.data(), sizes.size());
-  log_.append(ents);
+  log_.append(std::move(ents));
   // Our own match advances only once the caller persisted these entries
   // (on_persisted): the leader counts toward commit after its own fsync.
 }
 
 void Raft::handle_propose(const Message& m) {
+  std::vector<Entry> ents = m.entries;  // forwarded by a follower
+  propose_entries(ents);
+}
+
+Status Raft::propose(std::vector<Entry>* entries) {
+  if (role_ != Role::kLeader) {
+    // Forwarded or dropped as any kPropose: not the hot path.
+    Message m;
+    m.type = MessageType::kPropose;
+    m.entries = std::move(*entries);
+    entries->clear();
+    return step(m);
+  }
+  note_activity(MessageType::kPropose);
+  propose_entries(*entries);
+  entries->clear();
+  check_invariants();
+  return Status::OK();
+}
+
+void Raft::propose_entries(std::vector<Entry>& ents) {
   if (transfer_target_ != kNoNode) {
     // Thesis §3.10: no new entries while handing over leadership.
-    for (const auto& e : m.entries) dropped_entries.push_back(e.key);
+    for (const auto& e : ents) dropped_entries.push_back(e.key);
     return;
   }
-  std::vector<Entry> ents;
-  ents.reserve(m.entries.size());
-  for (const auto& e : m.entries) {
-    if (e.type == EntryType::kConfigChange) {
+  // Refused membership changes are dropped in place (the rest keep order).
+  size_t kept = 0;
+  for (size_t i = 0; i < ents.size(); ++i) {
+    if (ents[i].type == EntryType::kConfigChange) {
       // One membership change at a time: the previous one must be applied
       // (this also refuses a second change within the same batch, whose
       // pending index lies beyond processed).
       if (pending_cc_index_ > log_.processed()) {
-        dropped_entries.push_back(e.key);
+        dropped_entries.push_back(ents[i].key);
         continue;
       }
-      pending_cc_index_ = log_.last_index() + ents.size() + 1;
+      pending_cc_index_ = log_.last_index() + kept + 1;
     }
-    ents.push_back(e);
+    if (kept != i) ents[kept] = std::move(ents[i]);
+    ++kept;
   }
+  ents.resize(kept);
   if (ents.empty()) return;
   append_entries(std::move(ents));
   broadcast_replicate();

@@ -1,6 +1,7 @@
 #include "raft/unstable_log.h"
 
 #include <cassert>
+#include <iterator>
 #include <string>
 
 #include "dragonboat/panic.h"
@@ -39,18 +40,22 @@ bool UnstableLog::maybe_term(uint64_t index, uint64_t* term) const {
 }
 
 void UnstableLog::truncate_and_append(const std::vector<Entry>& ents) {
+  truncate_and_append(std::vector<Entry>(ents));
+}
+
+void UnstableLog::truncate_and_append(std::vector<Entry>&& ents) {
   if (ents.empty()) return;
   uint64_t first = ents.front().index;
   if (first == offset_ + entries_.size()) {
-    entries_.insert(entries_.end(), ents.begin(), ents.end());
+    entries_.insert(entries_.end(), std::make_move_iterator(ents.begin()), std::make_move_iterator(ents.end()));
   } else if (first <= offset_) {
     // Replaces everything unstable; persisted entries >= first will be
     // overwritten when these are saved.
     offset_ = first;
-    entries_ = ents;
+    entries_ = std::move(ents);
   } else if (first < offset_ + entries_.size()) {
     entries_.resize(first - offset_);
-    entries_.insert(entries_.end(), ents.begin(), ents.end());
+    entries_.insert(entries_.end(), std::make_move_iterator(ents.begin()), std::make_move_iterator(ents.end()));
   } else {
     // A gap would fill the log with blank entries (§5.3 Log Matching):
     // RaftLog::append only appends at or below last_index + 1.

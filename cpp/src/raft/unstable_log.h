@@ -34,6 +34,8 @@ class UnstableLog {
   // replaced and offset moves back (the caller's persisted suffix beyond it
   // is overwritten when the new entries are persisted).
   void truncate_and_append(const std::vector<Entry>& ents);
+  // The same, moving the entries in (a proposal's payload is not copied).
+  void truncate_and_append(std::vector<Entry>&& ents);
 
   // The caller persisted entries up to (index, term): drop them from here.
   // Ignored if the entry at index no longer has that term (it was replaced).
