@@ -9,6 +9,7 @@ means little without them: this VM's fdatasync varies 4x from hour to hour.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import tempfile
 import time
@@ -46,9 +47,22 @@ def sequential_mb_per_s(directory: str, mib: int = 128) -> float:
         os.unlink(path)
 
 
-def baseline_line(directory: str | None = None) -> str:
-    """nodehost_bench's "baseline:" line, for `directory` (the temp dir)."""
+def allocator() -> str:
+    """The malloc this process runs with: glibc, or one preloaded (LD_PRELOAD)."""
+    libc = ctypes.CDLL(None)
+    known = (("mallctl", "jemalloc"), ("tc_malloc", "tcmalloc"), ("mi_malloc", "mimalloc"))
+    for symbol, name in known:
+        if hasattr(libc, symbol):
+            return name
+    return "glibc"
+
+
+def baseline_line(directory: str | None = None, with_malloc: bool = True) -> str:
+    """nodehost_bench's "baseline:" line, for `directory` (the temp dir);
+    with_malloc=False leaves out this process's allocator (when the measured
+    processes are others, which print their own)."""
     d = directory or tempfile.gettempdir()
-    return (f"baseline: fdatasync of 64 B on {d}: {fdatasync_us(d):.0f} us (overwrite), "
+    line = (f"baseline: fdatasync of 64 B on {d}: {fdatasync_us(d):.0f} us (overwrite), "
             f"{fdatasync_us(d, append=True):.0f} us (append); sequential writes, 1 MiB per "
             f"fdatasync: {sequential_mb_per_s(d):.0f} MB/s")
+    return line + (f"; malloc: {allocator()}" if with_malloc else "")

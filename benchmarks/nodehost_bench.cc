@@ -29,6 +29,7 @@
 // entries soon after they commit saves in disk bytes.
 // Beside the result it prints the raw fdatasync latency of the same disk.
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -240,6 +241,15 @@ struct Driver {
     });
   }
 };
+
+// The malloc the process runs with: glibc's, or one preloaded with
+// LD_PRELOAD (docs/operations.md, "Memory allocator"): figures differ by it.
+const char* allocator_name() {
+  if (::dlsym(RTLD_DEFAULT, "mallctl")) return "jemalloc";
+  if (::dlsym(RTLD_DEFAULT, "tc_malloc")) return "tcmalloc";
+  if (::dlsym(RTLD_DEFAULT, "mi_malloc")) return "mimalloc";
+  return "glibc";
+}
 
 double cpu_seconds() {
   rusage ru{};
@@ -643,7 +653,8 @@ int main(int argc, char** argv) {
   }
   if (o.trace) bench::TraceTimeline(events).print();
   std::printf("baseline: fdatasync of 64 B on %s: %.0f us (overwrite), %.0f us (append); sequential writes, "
-              "1 MiB per fdatasync: %.0f MB/s\n",
-              o.dir.c_str(), fdatasync_us(o.dir), fdatasync_us(o.dir, true), sequential_mb_per_s(o.dir));
+              "1 MiB per fdatasync: %.0f MB/s; malloc: %s\n",
+              o.dir.c_str(), fdatasync_us(o.dir), fdatasync_us(o.dir, true), sequential_mb_per_s(o.dir),
+              allocator_name());
   return 0;
 }

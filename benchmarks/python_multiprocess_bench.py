@@ -10,14 +10,20 @@ engine's own benchmark (``nodehost_bench``: the same shape, C++ state
 machine and client) runs with the same groups, payload and depth, and the
 ratio is printed. Each process reports writes/s; the total is their sum.
 
+``--malloc jemalloc`` runs both (the three Python processes and the C++
+benchmark) with jemalloc preloaded (docs/operations.md, "Memory allocator");
+every figure is printed with the allocator it ran with.
+
 Usage: python benchmarks/python_multiprocess_bench.py [--groups 48] [--inflight 128]
        [--payload 16] [--seconds 5] [--cpp-bench build/dev/benchmarks/nodehost_bench]
+       [--malloc glibc|jemalloc|tcmalloc]
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import re
 import resource
 import subprocess
@@ -26,11 +32,14 @@ import threading
 import time
 from typing import Any
 
-from disk_baseline import baseline_line  # benchmarks/, beside this script
+from disk_baseline import allocator, baseline_line  # benchmarks/, beside this script
 
 import dragonboat
 from dragonboat import Config, NodeHost, NodeHostConfig
 from dragonboat.bench import Counter, _port
+
+# --malloc: the library preloaded into the benchmark's processes.
+PRELOAD = {"glibc": None, "jemalloc": "libjemalloc.so.2", "tcmalloc": "libtcmalloc_minimal.so.4"}
 
 
 def _cpu_seconds() -> float:
@@ -100,7 +109,7 @@ def host(index: int, addresses: list[str], directory: str, groups: int, inflight
         elapsed = time.monotonic() - start
         cpu = _cpu_seconds() - cpu0
         running = False
-        results.put((index, total, elapsed, failed, len(led), cpu))
+        results.put((index, total, elapsed, failed, len(led), cpu, allocator()))
         go2 = time.monotonic() + 2
         while time.monotonic() < go2:
             time.sleep(0.1)  # in-flight requests drain before the host stops
@@ -109,8 +118,9 @@ def host(index: int, addresses: list[str], directory: str, groups: int, inflight
 
 
 def run_python(groups: int, inflight: int, payload: int,
-               seconds: float) -> tuple[float, int, float, float]:
-    """(writes/s, failed requests, CPU microseconds per write, cores busy)."""
+               seconds: float) -> tuple[float, int, float, float, str]:
+    """(writes/s, failed requests, CPU microseconds per write, cores busy,
+    the allocator the processes ran with)."""
     ctx = mp.get_context("spawn")
     addresses = [f"127.0.0.1:{_port()}" for _ in range(3)]
     ready, results = ctx.Queue(), ctx.Queue()
@@ -130,7 +140,8 @@ def run_python(groups: int, inflight: int, payload: int,
     errors = sum(r[3] for r in rows)
     cpu = sum(r[5] for r in rows)
     done = sum(r[1] for r in rows)
-    return writes, errors, cpu * 1e6 / max(1, done), cpu / max(r[2] for r in rows)
+    allocators = ",".join(sorted({r[6] for r in rows}))
+    return writes, errors, cpu * 1e6 / max(1, done), cpu / max(r[2] for r in rows), allocators
 
 
 def run_cpp(bench: str, groups: int, inflight: int, payload: int,
@@ -152,12 +163,17 @@ def main() -> None:
     ap.add_argument("--payload", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--cpp-bench", default=None, help="path of nodehost_bench to run beside")
+    ap.add_argument("--malloc", choices=sorted(PRELOAD), default="glibc",
+                    help="the allocator of every benchmark process (preloaded)")
     a = ap.parse_args()
-    print(baseline_line(), flush=True)  # the disk's figures, same run
+    if PRELOAD[a.malloc]:
+        # Inherited by the spawned hosts and the C++ benchmark.
+        os.environ["LD_PRELOAD"] = PRELOAD[a.malloc]
+    print(baseline_line(with_malloc=False), flush=True)  # the disk's figures, same run
     shape = f"{a.groups} groups x {a.inflight} in flight, {a.payload} B, fsync on"
-    py, errors, us, cores = run_python(a.groups, a.inflight, a.payload, a.seconds)
+    py, errors, us, cores, malloc = run_python(a.groups, a.inflight, a.payload, a.seconds)
     print(f"Python, one NodeHost per process, Python state machine: {py:,.0f} writes/s "
-          f"({shape}; failed requests {errors})", flush=True)
+          f"({shape}; failed requests {errors}; malloc: {malloc})", flush=True)
     print(f"  cpu: {us:.1f} us per completed request (user + sys of the three processes), "
           f"{cores:.2f} cores busy", flush=True)
     if a.cpp_bench:

@@ -86,6 +86,9 @@ class NodeHost:
         # As in use: logdb_shards=0 (automatic) resolved to the real count.
         self._config = dataclasses.replace(config, logdb_shards=self._core.logdb_shards())
         self._lock = threading.Lock()
+        # cluster ID -> its no-op session (immutable: every step raises).
+        self._noop_sessions: dict[int, Session] = {}
+        self._stopped = False
         _running.add(self)
 
     def __enter__(self) -> NodeHost:
@@ -103,6 +106,8 @@ class NodeHost:
         (atexit), with its requests terminated.
         """
         self._core.stop()
+        self._stopped = True  # get_noop_session asks the engine again (and raises)
+        self._noop_sessions.clear()
         _running.discard(self)
 
     def raft_address(self) -> str:
@@ -210,8 +215,19 @@ class NodeHost:
     # ---- proposals -----------------------------------------------------------
 
     def get_noop_session(self, cluster_id: int) -> Session:
-        """The no-op session: never deduplicated, usable from many threads at once."""
-        return self._core.get_noop_session(_check.uint64(cluster_id, "cluster_id"))
+        """The no-op session: never deduplicated, usable from many threads at once.
+
+        The same immutable object for a group on every call (a client that
+        asks for it per request pays a dictionary lookup).
+        """
+        if type(cluster_id) is int:  # not a bool or a float equal to it
+            cached = self._noop_sessions.get(cluster_id)
+            if cached is not None and not self._stopped:
+                return cached
+        s = self._core.get_noop_session(_check.uint64(cluster_id, "cluster_id"))
+        if len(self._noop_sessions) < _MAX_CACHED_NOOP_SESSIONS:
+            self._noop_sessions[s.cluster_id] = s
+        return s
 
     def sync_get_session(self, cluster_id: int, timeout: float) -> Session:
         """Registers a new client session through the log (at-most-once proposals)."""
@@ -229,9 +245,13 @@ class NodeHost:
         of the no-op session is a leader's no-op to the group, never applied
         nor completed (it would time out), so it is refused (``ValueError``).
         """
-        cmd = _proposal(session, cmd)
-        raw = self._core.propose(session, cmd, _check.timeout(timeout))
-        return RequestState(raw, session.cluster_id)
+        # The checks inline for the common case (bytes, a Session, a float):
+        # propose is a busy client's hottest call.
+        if not (type(cmd) is bytes and cmd and type(session) is Session):
+            cmd = _proposal(session, cmd)
+        if not (type(timeout) is float and 0.0 < timeout <= _check.MAX_TIMEOUT):
+            timeout = _check.timeout(timeout)
+        return RequestState(self._core.propose(session, cmd, timeout), session.cluster_id)
 
     def sync_propose(self, session: Session, cmd: bytes, timeout: float) -> Result:
         """Proposes and waits; the state machine's result or the matching exception."""
@@ -458,6 +478,10 @@ def _start_args(initial_members: object, join: object,
         raise TypeError(f"config must be a dragonboat.Config, not {_check.kind(config)}")
     config.validate()
     return members, join, config
+
+
+# No-op sessions a NodeHost keeps for get_noop_session (one per group asked for).
+_MAX_CACHED_NOOP_SESSIONS = 65_536
 
 
 def _proposal(session: Session, cmd: bytes) -> bytes:

@@ -218,6 +218,27 @@ def test_free_port_helper_gives_distinct_ports() -> None:
     assert free_port() != 0
 
 
+def test_the_noop_session_is_one_immutable_object_per_group(tmp_path: Path) -> None:
+    """get_noop_session is cached (a client asks for it per request): the same
+    object per group, never advanced, checked as before, refused once stopped."""
+    nh = NodeHost(NodeHostConfig(node_host_dir=str(tmp_path),
+                                 raft_address=f"127.0.0.1:{free_port()}"))
+    a = nh.get_noop_session(1)
+    assert nh.get_noop_session(1) is a and a.is_noop() and a.cluster_id == 1
+    b = nh.get_noop_session(2)
+    assert b is not a and b.cluster_id == 2 and nh.get_noop_session(2) is b
+    with pytest.raises(errors.InvalidSessionError):
+        a.proposal_completed()  # the shared object cannot be changed
+    assert a.series_id == nh.get_noop_session(1).series_id
+    with pytest.raises(TypeError):
+        nh.get_noop_session(True)  # a bool equal to a cached ID is still refused
+    with pytest.raises(ValueError):
+        nh.get_noop_session(-1)
+    nh.stop()
+    with pytest.raises(errors.SystemStoppedError):
+        nh.get_noop_session(1)
+
+
 def test_stop_while_other_threads_are_inside_calls(tmp_path: Path) -> None:
     """nh.stop() from one thread while others are inside GIL-released calls (a
     metrics scrape, node info, sync_propose, sync_read): each call ends with a

@@ -24,7 +24,7 @@ bool PendingRequests::complete(uint64_t key, RequestResultCode code, Result resu
     st = std::move(it->second.state);
     by_deadline_.erase(it->second.deadline);
     by_key_.erase(it);
-    count_.store(by_key_.size(), std::memory_order_seq_cst);
+    erased();
   }
   return st->complete(code, std::move(result), snapshot_index);
 }
@@ -38,7 +38,7 @@ bool PendingRequests::complete_entry(uint64_t key, const RequestTag& tag, Reques
     st = std::move(it->second.state);
     by_deadline_.erase(it->second.deadline);
     by_key_.erase(it);
-    count_.store(by_key_.size(), std::memory_order_seq_cst);
+    erased();
   }
   return st->complete(code, std::move(result));
 }
@@ -65,7 +65,7 @@ size_t PendingRequests::expire(uint64_t now_tick) {
       by_key_.erase(it);
     }
     by_deadline_.erase(by_deadline_.begin(), end);
-    count_.store(by_key_.size(), std::memory_order_seq_cst);
+    erased();
   }
   for (auto& st : expired) st->complete(RequestResultCode::kTimeout);
   return expired.size();
@@ -78,10 +78,15 @@ size_t PendingRequests::complete_all(RequestResultCode code) {
     for (auto& [k, p] : by_key_) all.push_back(p.state);
     by_key_.clear();
     by_deadline_.clear();
-    count_.store(0, std::memory_order_seq_cst);
+    erased();
   }
   for (auto& st : all) st->complete(code);
   return all.size();
+}
+
+void PendingRequests::erased() {
+  count_.store(by_key_.size(), std::memory_order_seq_cst);
+  if (by_key_.empty()) pool_.release();
 }
 
 size_t PendingRequests::size() const {

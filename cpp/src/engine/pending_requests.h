@@ -10,13 +10,16 @@
 
 #include <cstdint>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <tuple>
 #include <unordered_map>
 
+#include "common/thread_annotations.h"
 #include "dragonboat/request_state.h"
 #include "dragonboat/status.h"
+#include "engine/block_pool.h"
 
 namespace dragonboat::engine {
 
@@ -64,7 +67,14 @@ class PendingRequests {
   size_t max_;
   uint64_t cluster_id_;
   mutable std::mutex mu_;
-  using Deadlines = std::multimap<uint64_t, uint64_t>;  // deadline tick -> key
+  // The nodes of both containers (inserted by client threads, erased by the
+  // apply side) are recycled through pool_, under mu_; declared first, so it
+  // outlives them. Emptied whenever the table empties (an idle group keeps none).
+  BlockPool pool_{256};
+  template <typename T>
+  using Alloc = PoolAllocator<T>;
+  using Deadlines = std::multimap<uint64_t, uint64_t, std::less<uint64_t>,
+                                  Alloc<std::pair<const uint64_t, uint64_t>>>;  // deadline tick -> key
   struct Pending {
     RequestStatePtr state;
     RequestTag tag;
@@ -73,9 +83,14 @@ class PendingRequests {
     // tick, as a burst of proposals made in one tick does.
     Deadlines::iterator deadline;
   };
-  std::unordered_map<uint64_t, Pending> by_key_;
+  std::unordered_map<uint64_t, Pending, std::hash<uint64_t>, std::equal_to<uint64_t>,
+                     Alloc<std::pair<const uint64_t, Pending>>>
+      by_key_{0, Alloc<std::pair<const uint64_t, Pending>>(&pool_)};
   std::atomic<size_t> count_{0};  // by_key_.size(), readable without mu_
-  Deadlines by_deadline_;
+  Deadlines by_deadline_{Alloc<std::pair<const uint64_t, uint64_t>>(&pool_)};
+  // After an erase: publishes the size, and returns the pool's blocks to
+  // malloc once nothing is pending.
+  void erased() DB_REQUIRES(mu_);
 };
 
 }  // namespace dragonboat::engine
