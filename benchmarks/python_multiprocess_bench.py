@@ -166,9 +166,10 @@ def main() -> None:
     ap.add_argument("--malloc", choices=sorted(PRELOAD), default="glibc",
                     help="the allocator of every benchmark process (preloaded)")
     a = ap.parse_args()
-    if PRELOAD[a.malloc]:
+    preload = PRELOAD[a.malloc]
+    if preload:
         # Inherited by the spawned hosts and the C++ benchmark.
-        os.environ["LD_PRELOAD"] = PRELOAD[a.malloc]
+        os.environ["LD_PRELOAD"] = preload
     print(baseline_line(with_malloc=False), flush=True)  # the disk's figures, same run
     shape = f"{a.groups} groups x {a.inflight} in flight, {a.payload} B, fsync on"
     py, errors, us, cores, malloc = run_python(a.groups, a.inflight, a.payload, a.seconds)
