@@ -122,7 +122,7 @@ RunResult run_once(const Args& a, const std::string& base, uint64_t size, uint64
     for (uint64_t j = 0; j < a.entries; ++j) {
       Entry& e = u.entries[j];
       e.term = 1;
-      e.cmd.assign(size, static_cast<char>('a' + (g + j) % 26));
+      e.cmd = std::string(size, static_cast<char>('a' + (g + j) % 26));
     }
     touched.insert(db->shard_of(u.cluster_id));
   }

@@ -61,7 +61,7 @@ MessageBatch make_batch(size_t messages, size_t entries, size_t payload) {
       e.index = m.log_index + 1 + j;
       e.key = ++key;
       e.client_id = rng();
-      e.cmd.assign(payload, static_cast<char>('a' + j % 26));
+      e.cmd = std::string(payload, static_cast<char>('a' + j % 26));
       m.entries.push_back(std::move(e));
     }
     b.requests.push_back(std::move(m));

@@ -15,7 +15,7 @@ std::string format_entry(const raft::Entry& e) {
       if (e.cmd.empty()) {
         s << "noop";
       } else {
-        s << "\"" << e.cmd << "\"";
+        s << "\"" << e.cmd.view() << "\"";
       }
       break;
     case EntryType::kMetadata: s << "meta"; break;

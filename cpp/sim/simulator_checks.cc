@@ -24,7 +24,7 @@ uint64_t hash_str(const std::string& s) {
   return h;
 }
 uint64_t entry_digest(const Entry& e) {
-  return mix(mix(mix(mix(hash_str(e.cmd), e.term), e.index), static_cast<uint64_t>(e.type)), e.key);
+  return mix(mix(mix(mix(hash_str(e.cmd.str()), e.term), e.index), static_cast<uint64_t>(e.type)), e.key);
 }
 
 }  // namespace

@@ -25,10 +25,11 @@ inline uint64_t mix(uint64_t x) {  // splitmix64 finaliser
 inline raft::Entry expected_entry(uint64_t c, uint64_t i, size_t extra = 0) {
   raft::Entry e = entry(i, 1 + i / 64).with_key((c << 32) | i).with_session(c, i, i - 1);  // an application entry
   size_t len = 8 + extra + static_cast<size_t>((c * 7 + i * 13) % 57);
-  e.cmd.resize(len);
+  std::string cmd(len, '\0');
   for (size_t p = 0; p < len; ++p) {
-    e.cmd[p] = static_cast<char>(mix((c << 40) ^ (i << 8) ^ (p / 8)) >> (8 * (p % 8)));
+    cmd[p] = static_cast<char>(mix((c << 40) ^ (i << 8) ^ (p / 8)) >> (8 * (p % 8)));
   }
+  e.cmd = std::move(cmd);
   return e;
 }
 

@@ -255,7 +255,7 @@ inline std::vector<Entry> log_entries(const Raft& r) {
 inline std::vector<std::string> applied_cmds(const Node& n) {
   std::vector<std::string> out;
   for (const Entry& e : n.applied)
-    if (e.type == EntryType::kApplication && !e.cmd.empty()) out.push_back(e.cmd);
+    if (e.type == EntryType::kApplication && !e.cmd.empty()) out.push_back(e.cmd.str());
   return out;
 }
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "dragonboat/payload.h"
+
 namespace dragonboat::raftpb {
 
 // Node ID 0 means "none" everywhere (no leader, no vote).
@@ -47,7 +49,8 @@ struct Entry {
   uint64_t client_id = 0;
   uint64_t series_id = 0;
   uint64_t responded_to = 0;
-  std::string cmd;
+  // The command's bytes, shared by every copy of the entry (payload.h).
+  Payload cmd;
 
   // Bytes this entry is accounted as (rate limiting, message batching).
   uint64_t size_bytes() const { return 48 + cmd.size(); }

@@ -44,11 +44,13 @@ void append_entry_fields(std::string* out, const raft::Entry& e) {
   append_varint_prefixed(out, e.cmd);
 }
 bool read_entry_fields(bytes::Reader* in, raft::Entry* e) {
+  std::string_view cmd;
   uint8_t type = 0;
   if (!in->u8(&type) || type > raft::kMaxEntryType || !in->varint(&e->key) || !in->varint(&e->client_id) ||
-      !in->varint(&e->series_id) || !in->varint(&e->responded_to) || !in->varint_prefixed(&e->cmd)) {
+      !in->varint(&e->series_id) || !in->varint(&e->responded_to) || !in->varint_prefixed(&cmd)) {
     return false;
   }
+  e->cmd = std::string(cmd);
   e->type = static_cast<raft::EntryType>(type);
   return true;
 }

@@ -56,7 +56,7 @@ std::string encode_config_change(const ConfigChange& cc) {
   return out;
 }
 
-bool decode_config_change(const std::string& data, ConfigChange* cc) {
+bool decode_config_change(std::string_view data, ConfigChange* cc) {
   Reader r(data);
   uint8_t ver = 0, type = 0, init = 0;
   if (!r.u8(&ver) || ver != kFormatV1) return false;

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dragonboat/raftpb.h"
@@ -16,6 +17,7 @@ namespace dragonboat::raft {
 // The values that cross the plug-in boundary (log entries, hard state,
 // snapshot metadata, membership, messages) are public: dragonboat/raftpb.h.
 using raftpb::Entry;
+using raftpb::Payload;
 using raftpb::EntryType;
 using raftpb::HardState;
 using raftpb::kMaxEntryType;
@@ -52,7 +54,7 @@ struct ConfigChange {
 
 std::string encode_config_change(const ConfigChange& cc);
 // Returns false when `data` is not a valid encoding.
-bool decode_config_change(const std::string& data, ConfigChange* cc);
+bool decode_config_change(std::string_view data, ConfigChange* cc);
 
 
 std::string encode_membership(const Membership& m);

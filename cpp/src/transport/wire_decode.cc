@@ -74,6 +74,12 @@ class Reader {
     s->assign(v.data(), v.size());
     return true;
   }
+  bool bytes(raft::Payload* s, uint64_t limit, const char* what) {
+    std::string_view v;
+    if (!bytes_view(&v, limit, what)) return false;
+    s->assign(v.data(), v.size());
+    return true;
+  }
   bool bytes_view(std::string_view* s, uint64_t limit, const char* what) {
     uint64_t len = 0;
     if (!varint(&len, what)) return false;

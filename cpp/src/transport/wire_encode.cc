@@ -45,6 +45,7 @@ class Writer {
     p_ += n;
   }
   void bytes(const std::string& s) { bytes(s.data(), s.size()); }
+  void bytes(const raft::Payload& s) { bytes(s.data(), s.size()); }
   char* pos() const { return p_; }
 
  private:
