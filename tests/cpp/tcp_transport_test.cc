@@ -124,6 +124,56 @@ TEST(TcpTransport, UnreachableRemoteIsReportedAndBackedOff) {
   }));
 }
 
+TEST(TcpTransport, APeerThatStaysDownIsLoggedOnceNotOnEveryRetry) {
+  // A three-node cluster starting up, or a dead peer, fails every reconnect
+  // attempt the same way; the log says so once (and again after a minute),
+  // not on every retry, and a failure after the peer was back is logged again.
+  std::mutex log_mu;
+  std::vector<std::string> logged;
+  struct SinkGuard {
+    ~SinkGuard() { set_log_sink(nullptr); }
+  } guard;
+  set_log_sink([&](LogLevel level, const char* component, const std::string& line) {
+    std::lock_guard<std::mutex> g(log_mu);
+    if (level == LogLevel::kWarning && std::string(component) == "transport") logged.push_back(line);
+  });
+  auto warnings = [&] {
+    std::lock_guard<std::mutex> g(log_mu);
+    return logged.size();
+  };
+  NodeRegistry reg;
+  Recorder ra, rb;
+  auto a = make(1, &reg, &ra);
+  uint16_t dead_port;
+  {
+    asio::io_context io;
+    asio::ip::tcp::acceptor acc(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    dead_port = acc.local_endpoint().port();
+  }
+  const std::string dead = "127.0.0.1:" + std::to_string(dead_port);
+  reg.add(5, 9, dead);
+  // Raft keeps sending; each send after the back-off is a new attempt.
+  ASSERT_TRUE(eventually([&] {
+    (void)a->send(replicate(5, 9, 1));
+    return a->tcp_stats().connect_failures.load() >= 4;
+  }));
+  EXPECT_EQ(warnings(), 1u) << "one line for " << a->tcp_stats().connect_failures.load() << " failed attempts";
+  EXPECT_NE(a->last_error().find("connect to " + dead), std::string::npos) << a->last_error();
+  // The peer comes up: messages flow, nothing more is logged.
+  auto b = make(1, &reg, &rb, dead);
+  ASSERT_TRUE(eventually([&] {
+    (void)a->send(replicate(5, 9, 2));
+    return rb.received_count() > 0;
+  }));
+  EXPECT_EQ(warnings(), 1u);
+  // It goes down again: that is news, logged.
+  b->stop();
+  ASSERT_TRUE(eventually([&] {
+    (void)a->send(replicate(5, 9, 3));
+    return warnings() >= 2;
+  }));
+}
+
 TEST(TcpTransport, ReconnectsAfterTheRemoteRestarts) {
   NodeRegistry reg;
   Recorder ra, rb1, rb2;

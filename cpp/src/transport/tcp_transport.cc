@@ -266,6 +266,15 @@ void TcpTransport::Impl::connect(const std::shared_ptr<Remote>& r) {
     r->socket.set_option(tcp::no_delay(true), ignore);
     auto connected = [this, r] {
       r->state = Remote::State::kConnected;
+      if (!r->logged_failure.empty()) {
+        // The next failure is news again.
+        log_message(LogLevel::kInfo, "transport",
+                    address + ": connected to " + r->address +
+                        (r->unlogged_repeats ? " after " + std::to_string(r->unlogged_repeats + 1) + " failures"
+                                             : std::string()));
+        r->logged_failure.clear();
+        r->unlogged_repeats = 0;
+      }
       handler->connection_event(r->address, false, false);
       {
         std::lock_guard<std::mutex> g(r->mu);
@@ -303,7 +312,27 @@ void TcpTransport::Impl::connect(const std::shared_ptr<Remote>& r) {
 // The connection failed: everything queued or in flight is lost; tell
 // Raft its targets are unreachable and back off before reconnecting.
 void TcpTransport::Impl::fail(const std::shared_ptr<Remote>& r, const std::string& why) {
-  set_error(why);
+  // A peer that is down fails every retry (100 ms to 5 s apart) the same way:
+  // the first failure is logged, the same one again at most once a minute
+  // with how often it recurred, so a cluster starting up or a dead peer does
+  // not flood the log. last_error() always holds the latest.
+  const auto now = Clock::now();
+  if (why == r->logged_failure && now - r->logged_at < kRepeatedFailureLogInterval) {
+    ++r->unlogged_repeats;
+    std::lock_guard<std::mutex> g(err_mu);
+    last_error = why;
+  } else {
+    std::string line = why;
+    if (r->unlogged_repeats > 0) {
+      const std::string n = std::to_string(r->unlogged_repeats);
+      line += why == r->logged_failure ? " (" + n + " more times since it was last logged)"
+                                       : " (before it, " + n + " more times: " + r->logged_failure + ")";
+    }
+    set_error(line);
+    r->logged_failure = why;
+    r->logged_at = now;
+    r->unlogged_repeats = 0;
+  }
   asio::error_code ignore;
   r->socket.close(ignore);
   r->tls.reset();

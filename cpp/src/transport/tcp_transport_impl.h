@@ -61,6 +61,8 @@ inline uint64_t message_bytes(const raft::Message& m) {
 
 constexpr std::chrono::milliseconds kMinBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
+// A connection that keeps failing the same way is logged once per interval.
+constexpr std::chrono::seconds kRepeatedFailureLogInterval{60};
 
 struct TcpTransport::Impl {
   // One outgoing connection. All socket work happens on the I/O thread;
@@ -83,6 +85,9 @@ struct TcpTransport::Impl {
     bool writing = false;
     std::string wbuf;
     std::vector<std::pair<uint64_t, uint64_t>> in_flight;  // targets of the frame being written
+    std::string logged_failure;     // the last failure written to the log ("" once connected)
+    Clock::time_point logged_at{};  // when
+    uint64_t unlogged_repeats = 0;  // failures since, not logged
   };
 
   // A snapshot being received on an inbound connection.
