@@ -105,9 +105,11 @@ class NodeHost:
         A NodeHost still running when the interpreter exits is stopped then
         (atexit), with its requests terminated.
         """
-        self._core.stop()
-        self._stopped = True  # get_noop_session asks the engine again (and raises)
+        # From here get_noop_session asks the engine again (which refuses it
+        # once stopped), as it did before the cache.
+        self._stopped = True
         self._noop_sessions.clear()
+        self._core.stop()
         _running.discard(self)
 
     def raft_address(self) -> str:

@@ -16,8 +16,8 @@ namespace dragonboat::engine {
 
 // Free lists of blocks by size. NOT thread-safe: used only under the lock of
 // the owner that guards the containers allocating from it. At most `keep`
-// free blocks per size are kept (a burst's surplus goes back to malloc), and
-// `release()` drops them all (an idle table holds no memory).
+// free blocks per size are kept (a burst's surplus goes back to malloc);
+// `trim(n)` frees all but n of them (an idle table holds almost nothing).
 class BlockPool {
  public:
   explicit BlockPool(size_t keep) : keep_(keep) {}
@@ -50,12 +50,36 @@ class BlockPool {
     ::operator delete(p);
   }
 
-  // Frees every kept block.
-  void release() noexcept {
+  // Frees the kept blocks beyond `n` per size, and the room to remember more
+  // than a few of them.
+  void trim(size_t n) noexcept {
     for (List& l : lists_) {
-      for (void* p : l.free) ::operator delete(p);
-      std::vector<void*>().swap(l.free);
+      while (l.free.size() > n) {
+        ::operator delete(l.free.back());
+        l.free.pop_back();
+      }
+      if (l.free.capacity() > 2 * n + 8) {
+        try {
+          l.free.shrink_to_fit();
+        } catch (const std::bad_alloc&) {
+          // keeps the room: harmless
+        }
+      }
     }
+  }
+  // Frees every kept block.
+  void release() noexcept { trim(0); }
+
+  // Free blocks kept: of `bytes`, or of every size.
+  size_t kept(size_t bytes) const {
+    for (const List& l : lists_)
+      if (l.bytes == bytes) return l.free.size();
+    return 0;
+  }
+  size_t kept() const {
+    size_t n = 0;
+    for (const List& l : lists_) n += l.free.size();
+    return n;
   }
 
  private:

@@ -61,9 +61,9 @@ struct StepInbox {
   // on every pass (with glibc, a buffer allocated by a client thread and
   // freed by the step worker every pass costs more than the Raft work).
   void clear() {
-    constexpr size_t kKeep = 4096;  // elements; a burst's larger buffers are freed
+    constexpr size_t kKeepBytes = 16 << 10;  // per vector; a burst's larger buffers are freed
     auto reset = [](auto& v) {
-      if (v.capacity() > kKeep) {
+      if (v.capacity() * sizeof(v[0]) > kKeepBytes) {
         std::decay_t<decltype(v)>().swap(v);
       } else {
         v.clear();

@@ -91,7 +91,7 @@ Status Node::step_inputs(uint64_t* budget) {
     if (tracing::enabled()) {
       for (const auto& e : in.proposals) keys.push_back(e.key);
     }
-    Status s = peer_->propose(&in.proposals);
+    Status s = peer_->propose_from(&in.proposals);
     if (s.ok() && !keys.empty()) {
       // The proposals took the last keys.size() indexes of the log.
       const uint64_t first = peer_->raft().log().last_index() - keys.size() + 1;

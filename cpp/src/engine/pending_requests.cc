@@ -86,7 +86,7 @@ size_t PendingRequests::complete_all(RequestResultCode code) {
 
 void PendingRequests::erased() {
   count_.store(by_key_.size(), std::memory_order_seq_cst);
-  if (by_key_.empty()) pool_.release();
+  if (by_key_.empty()) pool_.trim(8);
 }
 
 size_t PendingRequests::size() const {

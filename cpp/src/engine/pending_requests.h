@@ -69,7 +69,8 @@ class PendingRequests {
   mutable std::mutex mu_;
   // The nodes of both containers (inserted by client threads, erased by the
   // apply side) are recycled through pool_, under mu_; declared first, so it
-  // outlives them. Emptied whenever the table empties (an idle group keeps none).
+  // outlives them. Trimmed to a few blocks whenever the table empties: an
+  // idle group keeps almost none, a one-at-a-time client still reuses them.
   BlockPool pool_{256};
   template <typename T>
   using Alloc = PoolAllocator<T>;
@@ -88,8 +89,8 @@ class PendingRequests {
       by_key_{0, Alloc<std::pair<const uint64_t, Pending>>(&pool_)};
   std::atomic<size_t> count_{0};  // by_key_.size(), readable without mu_
   Deadlines by_deadline_{Alloc<std::pair<const uint64_t, uint64_t>>(&pool_)};
-  // After an erase: publishes the size, and returns the pool's blocks to
-  // malloc once nothing is pending.
+  // After an erase: publishes the size, and trims the pool once nothing is
+  // pending.
   void erased() DB_REQUIRES(mu_);
 };
 

@@ -44,7 +44,7 @@ Status Peer::step(const Message& m) {
   return raft_.step(m);
 }
 
-Status Peer::propose(std::vector<Entry>* entries) {
+Status Peer::propose_from(std::vector<Entry>* entries) {
   if (raft_.role() == Role::kWitness) {
     return Status(ErrorCode::kInvalidOperation, "proposals are not accepted by a witness");
   }

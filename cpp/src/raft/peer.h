@@ -40,11 +40,12 @@ class Peer {
   Status step(const Message& m);
 
   // Proposes entries (keys identify them in dropped_entries). kSystemBusy
-  // when rate limited; kInvalidOperation on a witness (*entries is then
-  // untouched). Otherwise the entries are moved out and *entries is left
-  // empty with its capacity, for the caller to fill again.
-  Status propose(std::vector<Entry>* entries);
-  Status propose(std::vector<Entry> entries) { return propose(&entries); }
+  // when rate limited; kInvalidOperation on a witness.
+  Status propose(std::vector<Entry> entries) { return propose_from(&entries); }
+  // The same, moving the entries out of *entries (not null), which is left
+  // empty with its capacity for the caller to fill again; untouched when
+  // refused (kSystemBusy, kInvalidOperation).
+  Status propose_from(std::vector<Entry>* entries);
   // Proposes a membership change as one config-change entry.
   Status propose_config_change(const ConfigChange& cc, uint64_t key);
   // Starts a linearizable read identified by ctx (non-zero).

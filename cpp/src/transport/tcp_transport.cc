@@ -266,15 +266,13 @@ void TcpTransport::Impl::connect(const std::shared_ptr<Remote>& r) {
     r->socket.set_option(tcp::no_delay(true), ignore);
     auto connected = [this, r] {
       r->state = Remote::State::kConnected;
-      if (!r->logged_failure.empty()) {
-        // The next failure is news again.
+      if (r->unlogged_repeats > 0) {
         log_message(LogLevel::kInfo, "transport",
-                    address + ": connected to " + r->address +
-                        (r->unlogged_repeats ? " after " + std::to_string(r->unlogged_repeats + 1) + " failures"
-                                             : std::string()));
-        r->logged_failure.clear();
-        r->unlogged_repeats = 0;
+                    address + ": connected to " + r->address + " after " +
+                        std::to_string(r->unlogged_repeats + 1) + " failed attempts");
       }
+      r->logged_failure.clear();  // the next failure is news again
+      r->unlogged_repeats = 0;
       handler->connection_event(r->address, false, false);
       {
         std::lock_guard<std::mutex> g(r->mu);
