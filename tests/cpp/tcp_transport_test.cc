@@ -6,7 +6,9 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "dragonboat/logger.h"
 #include "message_builder.h"
@@ -46,6 +48,38 @@ std::unique_ptr<TcpTransport> make(uint64_t deployment, NodeRegistry* reg, Messa
   EXPECT_TRUE(t->start().ok());
   return t;
 }
+
+// A loopback port nothing listens on (bound, then closed).
+uint16_t closed_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acc(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return acc.local_endpoint().port();
+}
+
+// The transport's warning lines logged while it is in scope (then the
+// default sink is back, however the test ends).
+class TransportWarnings {
+ public:
+  TransportWarnings() {
+    set_log_sink([this](LogLevel level, const char* component, const std::string& line) {
+      std::lock_guard<std::mutex> g(mu_);
+      if (level == LogLevel::kWarning && std::string(component) == "transport") lines_.push_back(line);
+    });
+  }
+  ~TransportWarnings() { set_log_sink(nullptr); }
+  size_t count() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return lines_.size();
+  }
+  std::string last() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return lines_.empty() ? std::string() : lines_.back();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> lines_;
+};
 
 TEST(TcpTransport, ManyGroupsBatchedInOrderPerGroup) {
   NodeRegistry reg;
@@ -101,14 +135,7 @@ TEST(TcpTransport, UnreachableRemoteIsReportedAndBackedOff) {
   NodeRegistry reg;
   Recorder ra;
   auto a = make(1, &reg, &ra);
-  // Nothing listens on a port we just closed.
-  uint16_t dead_port;
-  {
-    asio::io_context io;
-    asio::ip::tcp::acceptor acc(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    dead_port = acc.local_endpoint().port();
-  }
-  reg.add(5, 9, "127.0.0.1:" + std::to_string(dead_port));
+  reg.add(5, 9, "127.0.0.1:" + std::to_string(closed_port()));
   ASSERT_TRUE(a->send(replicate(5, 9, 1)));
   ASSERT_TRUE(ra.wait([&] { return !ra.unreachable.empty(); }));
   EXPECT_EQ(ra.unreachable[0], (std::pair<uint64_t, uint64_t>{5, 9}));
@@ -128,29 +155,12 @@ TEST(TcpTransport, APeerThatStaysDownIsLoggedOnceNotOnEveryRetry) {
   // A three-node cluster starting up, or a dead peer, fails every reconnect
   // attempt the same way; the log says so once (and again after a minute),
   // not on every retry, and a failure after the peer was back is logged again.
-  std::mutex log_mu;
-  std::vector<std::string> logged;
-  struct SinkGuard {
-    ~SinkGuard() { set_log_sink(nullptr); }
-  } guard;
-  set_log_sink([&](LogLevel level, const char* component, const std::string& line) {
-    std::lock_guard<std::mutex> g(log_mu);
-    if (level == LogLevel::kWarning && std::string(component) == "transport") logged.push_back(line);
-  });
-  auto warnings = [&] {
-    std::lock_guard<std::mutex> g(log_mu);
-    return logged.size();
-  };
+  TransportWarnings log;
+  auto warnings = [&] { return log.count(); };
   NodeRegistry reg;
   Recorder ra, rb;
   auto a = make(1, &reg, &ra);
-  uint16_t dead_port;
-  {
-    asio::io_context io;
-    asio::ip::tcp::acceptor acc(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    dead_port = acc.local_endpoint().port();
-  }
-  const std::string dead = "127.0.0.1:" + std::to_string(dead_port);
+  const std::string dead = "127.0.0.1:" + std::to_string(closed_port());
   reg.add(5, 9, dead);
   // Raft keeps sending; each send after the back-off is a new attempt.
   ASSERT_TRUE(eventually([&] {
@@ -200,13 +210,7 @@ TEST(TcpTransport, APeerThatConnectsEndsOurBackOffTowardIt) {
   NodeRegistry reg;
   Recorder ra, rb;
   auto a = make(1, &reg, &ra);
-  uint16_t port;
-  {
-    asio::io_context io;
-    asio::ip::tcp::acceptor acc(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    port = acc.local_endpoint().port();
-  }
-  std::string b_addr = "127.0.0.1:" + std::to_string(port);
+  std::string b_addr = "127.0.0.1:" + std::to_string(closed_port());
   reg.add(5, 9, b_addr);
   reg.add(5, 1, a->address());
   // Five failed connects: the back-off is now 1.6 s and growing.
@@ -257,24 +261,12 @@ TEST(TcpTransport, BadFramesCloseTheConnectionAndAreCounted) {
     s.read_some(asio::buffer(&c, 1), ec);
     return ec;
   };
-  std::mutex log_mu;
-  std::vector<std::string> logged;
-  // Restores the default sink however the test ends (the sink refers to locals).
-  struct SinkGuard {
-    ~SinkGuard() { set_log_sink(nullptr); }
-  } guard;
-  set_log_sink([&](LogLevel level, const char* component, const std::string& line) {
-    std::lock_guard<std::mutex> g(log_mu);
-    if (level == LogLevel::kWarning && std::string(component) == "transport") logged.push_back(line);
-  });
+  TransportWarnings log;
   EXPECT_TRUE(raw_send(std::string(kFrameHeaderSize, 'G')));
   ASSERT_TRUE(eventually([&] { return b->tcp_stats().bad_frames.load() == 1; }));
   EXPECT_NE(b->last_error().find("bad magic"), std::string::npos) << b->last_error();
-  {
-    std::lock_guard<std::mutex> g(log_mu);
-    ASSERT_FALSE(logged.empty()) << "a refused frame is logged";
-    EXPECT_NE(logged.back().find("bad magic"), std::string::npos) << logged.back();
-  }
+  ASSERT_GT(log.count(), 0u) << "a refused frame is logged";
+  EXPECT_NE(log.last().find("bad magic"), std::string::npos) << log.last();
   // A header announcing a payload beyond the limit is refused before any
   // payload byte is read or allocated.
   std::string header;
