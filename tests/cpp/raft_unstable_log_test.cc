@@ -299,7 +299,7 @@ TEST(RaftUnstableLog, Slice) {
     UnstableLog u(5);
     u.truncate_and_append(run(5, {1, 1, 2, 3}));
     std::vector<Entry> out;
-    u.slice(c.low, c.high, &out);
+    u.slice(c.low, c.high, kNoLimit, 0, &out);
     EXPECT_EQ(ids(out), c.want);
   }
 }
@@ -308,8 +308,36 @@ TEST(RaftUnstableLog, SliceAppendsToOutput) {
   UnstableLog u(5);
   u.truncate_and_append(run(5, {1, 2}));
   std::vector<Entry> out = run(1, {7});
-  u.slice(5, 7, &out);
+  u.slice(5, 7, kNoLimit, out.size(), &out);
   EXPECT_EQ(ids(out), (std::vector<std::pair<uint64_t, uint64_t>>{{1, 7}, {5, 1}, {6, 2}}));
+}
+
+// The byte budget counts the result from result_begin on: entries before it
+// belong to the caller; entries read earlier in the same result (from the
+// LogDB) count. An entry without a command is 48 bytes (Entry::size_bytes).
+TEST(RaftUnstableLog, SliceStopsAtTheByteBudgetButAlwaysTakesTheFirstEntry) {
+  UnstableLog u(5);
+  u.truncate_and_append(run(5, {1, 1, 1, 1}));
+  using Ids = std::vector<std::pair<uint64_t, uint64_t>>;
+  std::vector<Entry> out;
+  u.slice(5, 9, 100, 0, &out);
+  EXPECT_EQ(ids(out), (Ids{{5, 1}, {6, 1}}));
+
+  out.clear();
+  u.slice(5, 9, 10, 0, &out);  // smaller than one entry: the first still comes
+  EXPECT_EQ(ids(out), (Ids{{5, 1}}));
+
+  out = run(1, {7});  // a caller's entry, not part of the result
+  u.slice(5, 9, 100, out.size(), &out);
+  EXPECT_EQ(ids(out), (Ids{{1, 7}, {5, 1}, {6, 1}}));
+
+  out = run(4, {1});  // the same result's entry 4, read before from storage
+  u.slice(5, 9, 100, 0, &out);
+  EXPECT_EQ(ids(out), (Ids{{4, 1}, {5, 1}}));
+
+  out = run(4, {1});  // the budget is already spent: nothing more is taken
+  u.slice(5, 9, 10, 0, &out);
+  EXPECT_EQ(ids(out), (Ids{{4, 1}}));
 }
 
 }  // namespace

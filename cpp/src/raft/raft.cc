@@ -48,11 +48,12 @@ void Raft::bootstrap(const std::map<uint64_t, std::string>& initial_members) {
     m.addresses[id] = addr;
   }
   m.config_change_id = index;
-  log_.append(ents);
-  log_.commit_to(index);
   std::vector<uint64_t> sizes;
   for (const auto& e : ents) sizes.push_back(e.size_bytes());
-  rate_limiter_.on_append(ents.empty() ? 1 : ents.front().index, sizes.data(), sizes.size());
+  const uint64_t first = ents.empty() ? 1 : ents.front().index;
+  log_.append(std::move(ents));
+  log_.commit_to(index);
+  rate_limiter_.on_append(first, sizes.data(), sizes.size());
   restore_membership(m);
   if (term_ < 1) term_ = 1;
   become_follower(term_, kNoNode);

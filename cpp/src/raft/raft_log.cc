@@ -126,19 +126,7 @@ Status RaftLog::slice(uint64_t low, uint64_t high, uint64_t max_bytes,
     // Stopped early by the byte budget: do not add unstable entries.
     if (low + got < std::min(high, off)) return Status::OK();
   }
-  if (high > off) {
-    uint64_t from = std::max(low, off);
-    uint64_t size = 0;
-    for (size_t i = before; i < out->size(); ++i) size += (*out)[i].size_bytes();
-    // Read in place: only the entries within the byte budget are copied.
-    const std::vector<Entry>& unstable = unstable_.entries();
-    for (uint64_t i = from; i < high; ++i) {
-      const Entry& e = unstable[i - off];
-      size += e.size_bytes();
-      if (out->size() > before && size > max_bytes) break;
-      out->push_back(e);
-    }
-  }
+  if (high > off) unstable_.slice(std::max(low, off), high, max_bytes, before, out);
   return Status::OK();
 }
 

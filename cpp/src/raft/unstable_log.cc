@@ -81,10 +81,18 @@ void UnstableLog::restore(const Snapshot& ss) {
   snapshot_ = ss;
 }
 
-void UnstableLog::slice(uint64_t low, uint64_t high, std::vector<Entry>* out) const {
+void UnstableLog::slice(uint64_t low, uint64_t high, uint64_t max_bytes, size_t result_begin,
+                        std::vector<Entry>* out) const {
   assert(low >= offset_ && high <= offset_ + entries_.size() && low <= high);
-  out->insert(out->end(), entries_.begin() + static_cast<long>(low - offset_),
-              entries_.begin() + static_cast<long>(high - offset_));
+  assert(result_begin <= out->size());
+  uint64_t size = 0;
+  for (size_t i = result_begin; i < out->size(); ++i) size += (*out)[i].size_bytes();
+  for (uint64_t i = low; i < high; ++i) {
+    const Entry& e = entries_[i - offset_];
+    size += e.size_bytes();
+    if (out->size() > result_begin && size > max_bytes) break;
+    out->push_back(e);
+  }
 }
 
 }  // namespace dragonboat::raft

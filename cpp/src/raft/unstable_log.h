@@ -46,8 +46,12 @@ class UnstableLog {
   // Makes `ss` the pending snapshot and drops every unstable entry.
   void restore(const Snapshot& ss);
 
-  // Appends entries in [low, high) to out. REQUIRES: offset <= low <= high <= last+1.
-  void slice(uint64_t low, uint64_t high, std::vector<Entry>* out) const;
+  // Appends entries in [low, high) to out, read in place, stopping before the
+  // entry that would take the result (out[result_begin..]) past max_bytes; a
+  // result's first entry is always taken, so a large entry still makes progress.
+  // REQUIRES: offset <= low <= high <= last+1, result_begin <= out->size().
+  void slice(uint64_t low, uint64_t high, uint64_t max_bytes, size_t result_begin,
+             std::vector<Entry>* out) const;
 
  private:
   Snapshot snapshot_;

@@ -19,9 +19,10 @@ std::chrono::microseconds pace_delay(uint64_t sent, uint64_t rate, std::chrono::
   return due > elapsed ? due - elapsed : std::chrono::microseconds(0);
 }
 
-// Every refusal is logged (warning) and kept for last_error().
-void TcpTransport::Impl::set_error(const std::string& e) {
-  log_message(LogLevel::kWarning, "transport", address + ": " + e);
+// Every refusal is kept for last_error() and, unless `log` is false (a
+// repeat that fail() suppresses), logged as a warning.
+void TcpTransport::Impl::set_error(const std::string& e, bool log) {
+  if (log) log_message(LogLevel::kWarning, "transport", address + ": " + e);
   std::lock_guard<std::mutex> g(err_mu);
   last_error = e;
 }
@@ -317,8 +318,7 @@ void TcpTransport::Impl::fail(const std::shared_ptr<Remote>& r, const std::strin
   const auto now = Clock::now();
   if (why == r->logged_failure && now - r->logged_at < kRepeatedFailureLogInterval) {
     ++r->unlogged_repeats;
-    std::lock_guard<std::mutex> g(err_mu);
-    last_error = why;
+    set_error(why, /*log=*/false);
   } else {
     std::string line = why;
     if (r->unlogged_repeats > 0) {

@@ -156,8 +156,8 @@ struct TcpTransport::Impl {
   std::list<std::unique_ptr<Stream>> streams;
 
   // ---- errors (tcp_transport.cc) ----
-  // Every refusal is logged (warning) and kept for last_error().
-  void set_error(const std::string& e);
+  // Keeps e for last_error(); logs it as a warning unless log is false.
+  void set_error(const std::string& e, bool log = true);
 
   void report_unreachable(const std::vector<std::pair<uint64_t, uint64_t>>& targets);
 

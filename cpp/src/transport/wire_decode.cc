@@ -68,13 +68,9 @@ class Reader {
     return true;
   }
   // A length-prefixed byte string of at most `limit` bytes.
-  bool bytes(std::string* s, uint64_t limit, const char* what) {
-    std::string_view v;
-    if (!bytes_view(&v, limit, what)) return false;
-    s->assign(v.data(), v.size());
-    return true;
-  }
-  bool bytes(raft::Payload* s, uint64_t limit, const char* what) {
+  // A length-prefixed byte string copied into `s` (a std::string or a raft::Payload).
+  template <typename Bytes>
+  bool bytes(Bytes* s, uint64_t limit, const char* what) {
     std::string_view v;
     if (!bytes_view(&v, limit, what)) return false;
     s->assign(v.data(), v.size());
