@@ -226,6 +226,19 @@ class ITransport {
   virtual const std::string& address() const = 0;
   // Best effort: tells the host at `address` that this one is (back) up.
   virtual void hello(const std::string& address) { (void)address; }
+  // Send batches: the engine brackets each step pass's sends with these,
+  // on the step worker's thread. Between begin_send_batch() and
+  // end_send_batch() a transport may hold what THIS thread sends until the
+  // next flush_sends() (called before the pass's fsync and after its
+  // finish) or end_send_batch(), and then send it as one write per peer.
+  // `from_this_thread`: the messages are on a request's critical path (the
+  // Replicates that leave before a synced save, the acknowledgements after
+  // one) and may be written by the calling thread, without a hand-off to an
+  // I/O thread; otherwise they are handed off as usual. Messages to one
+  // peer keep their order. The defaults do nothing: send() delivers at once.
+  virtual void begin_send_batch() {}
+  virtual void flush_sends(bool from_this_thread) { (void)from_this_thread; }
+  virtual void end_send_batch() {}
   virtual TransportStats stats() const { return {}; }
 };
 

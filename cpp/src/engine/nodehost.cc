@@ -279,7 +279,10 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
   }
   s = d->transport->start();
   if (!s.ok()) return s;
-  for (size_t i = 0; i < d->step_workers.size(); ++i) d->step_workers[i]->start(i);
+  for (size_t i = 0; i < d->step_workers.size(); ++i) {
+    d->step_workers[i]->set_transport(d->transport.get());
+    d->step_workers[i]->start(i);
+  }
   for (size_t i = 0; i < d->apply_workers.size(); ++i) d->apply_workers[i]->start(i);
   for (size_t i = 0; i < d->snapshot_workers.size(); ++i) d->snapshot_workers[i]->start(i);
   Impl* raw = d.get();

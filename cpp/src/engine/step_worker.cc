@@ -6,6 +6,27 @@
 namespace dragonboat::engine {
 
 namespace {
+// A pass's sends as one batch of the transport (raftio::ITransport::
+// begin_send_batch): what the pass sends goes out at flush(), one write per
+// peer; the destructor flushes whatever is left on every way out.
+class SendBatch {
+ public:
+  explicit SendBatch(raftio::ITransport* t) : t_(t) {
+    if (t_) t_->begin_send_batch();
+  }
+  ~SendBatch() {
+    if (t_) t_->end_send_batch();
+  }
+  SendBatch(const SendBatch&) = delete;
+  SendBatch& operator=(const SendBatch&) = delete;
+  void flush(bool from_this_thread) {
+    if (t_) t_->flush_sends(from_this_thread);
+  }
+
+ private:
+  raftio::ITransport* t_;
+};
+
 void trace_saves(tracing::Hop hop, const std::vector<logdb::NodeUpdate>& saves) {
   if (!tracing::enabled()) return;
   for (const auto& nu : saves)
@@ -32,6 +53,7 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
     std::lock_guard<std::mutex> g(mu_);
     ++stats_.passes;
   }
+  SendBatch sends(transport_);
   std::vector<Node*> live;
   // The entry bytes this pass takes in (the rest waits for the next one): a
   // pass's save, and every heartbeat and acknowledgement behind it, then
@@ -92,6 +114,14 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
       }
     };
     if (promise_free) finish_round(true);
+    // A synced save puts this round's messages on a request's critical
+    // path: the leader's Replicates (thesis §10.2.1: they leave before its
+    // own fsync) and, after it, the acknowledgements. The step worker then
+    // writes them itself; the rest (commit broadcasts of a round with
+    // nothing to sync) is handed to the I/O thread, leaving this thread
+    // free for the next proposal.
+    const bool critical = !saves.empty() && !promise_free;
+    sends.flush(critical);
     if (!saves.empty()) {
       trace_saves(tracing::Hop::kSaveStart, saves);
       uint64_t bytes = 0;
@@ -120,6 +150,7 @@ Status StepWorker::run_pass(const std::vector<std::shared_ptr<Node>>& nodes) {
       }
     }
     if (!promise_free) finish_round(false);
+    sends.flush(critical);  // acknowledgements, votes: after the save that backs them
   }
   // One reading of the shard's write stall serves every node of the pass
   // (they share the shard).

@@ -22,6 +22,7 @@
 #include "engine/metrics.h"
 #include "engine/node.h"
 #include "engine/node_worker.h"
+#include "dragonboat/raftio.h"
 #include "logdb/logdb.h"
 
 namespace dragonboat::engine {
@@ -50,6 +51,11 @@ class StepWorker {
       : db_(db), worker_(Node::Worker::kStep, [this](const NodeBatch& nodes) { (void)run_pass(nodes); }) {}
   ~StepWorker() { stop(); }
 
+  // The transport the nodes send through: each pass's sends are one send
+  // batch (raftio::ITransport::begin_send_batch), flushed before the pass's
+  // fsync and after its finish. Set before start(); none: sends go at once.
+  void set_transport(raftio::ITransport* t) { transport_ = t; }
+
   // Starts the worker's thread, named after its role and `index`.
   void start(size_t index = 0) { worker_.start(index); }
   // Joins the thread; nodes still queued are released.
@@ -74,6 +80,7 @@ class StepWorker {
 
  private:
   logdb::LogDB* db_;
+  raftio::ITransport* transport_ = nullptr;
   mutable std::mutex mu_;
   StepWorkerStats stats_ DB_GUARDED_BY(mu_);
   LatencyHistogram sync_latency_;

@@ -4,6 +4,9 @@
 // tcp_transport_impl.h).
 #include "transport/tcp_transport_impl.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include "common/thread_name.h"
 #include "common/trace_point.h"
 #include "dragonboat/logger.h"
@@ -189,42 +192,51 @@ void TcpTransport::Impl::schedule(const std::shared_ptr<Remote>& r) {
 }
 
 void TcpTransport::Impl::pump(const std::shared_ptr<Remote>& r) {
+  size_t n = 0;
   {
     std::lock_guard<std::mutex> g(r->mu);
     r->scheduled = false;
-  }
-  if (!running) return;
-  if (r->state == Remote::State::kIdle) return connect(r);
-  if (r->state != Remote::State::kConnected || r->writing) return;
-  MessageBatch batch;
-  {
-    std::lock_guard<std::mutex> g(r->mu);
-    if (r->queue.empty() && !r->hello) return;
-    r->hello = false;
-    // Take what fits one frame under the receiver's limits; the rest goes
-    // in the next frame.
-    uint64_t bytes = 0, entries = 0;
-    size_t n = 0;
-    for (; n < r->queue.size(); ++n) {
-      const raft::Message& m = r->queue[n];
-      uint64_t b = message_bytes(m);
-      if (n > 0 && (bytes + b > opt.limits.max_frame_payload / 2 ||
-                    n + 1 > opt.limits.max_messages_per_batch ||
-                    entries + m.entries.size() > opt.limits.max_entries_per_batch)) {
-        break;
-      }
-      bytes += b;
-      entries += m.entries.size();
-    }
-    if (n == r->queue.size()) {
-      batch.requests.swap(r->queue);
-      r->queued_bytes = 0;
+    if (!running) return;
+    if (r->state == Remote::State::kIdle) {
+      r->state = Remote::State::kConnecting;
+      n = SIZE_MAX;
     } else {
-      batch.requests.assign(std::make_move_iterator(r->queue.begin()),
-                            std::make_move_iterator(r->queue.begin() + static_cast<long>(n)));
-      r->queue.erase(r->queue.begin(), r->queue.begin() + static_cast<long>(n));
-      r->queued_bytes -= bytes;
+      if (r->state != Remote::State::kConnected || r->writing) return;
+      if (r->queue.empty() && !r->hello) return;
+      r->writing = true;
+      n = take_frame(r.get(), /*all=*/false);
     }
+  }
+  if (n == SIZE_MAX) return connect(r);
+  conn_write(r->socket, r->tls.get(), asio::buffer(r->wbuf),
+             [this, r, n](const asio::error_code& ec, size_t) { wrote_frame(r, ec, n); });
+}
+
+size_t TcpTransport::Impl::take_frame(Remote* r, bool all) {
+  MessageBatch batch;
+  r->hello = false;
+  // Take what fits one frame under the receiver's limits; the rest goes
+  // in the next frame.
+  uint64_t bytes = 0, entries = 0;
+  size_t n = 0;
+  for (; n < r->queue.size() && !all; ++n) {
+    const raft::Message& m = r->queue[n];
+    uint64_t b = message_bytes(m);
+    if (n > 0 && (bytes + b > opt.limits.max_frame_payload / 2 || n + 1 > opt.limits.max_messages_per_batch ||
+                  entries + m.entries.size() > opt.limits.max_entries_per_batch)) {
+      break;
+    }
+    bytes += b;
+    entries += m.entries.size();
+  }
+  if (all || n == r->queue.size()) {
+    batch.requests.swap(r->queue);
+    r->queued_bytes = 0;
+  } else {
+    batch.requests.assign(std::make_move_iterator(r->queue.begin()),
+                          std::make_move_iterator(r->queue.begin() + static_cast<long>(n)));
+    r->queue.erase(r->queue.begin(), r->queue.begin() + static_cast<long>(n));
+    r->queued_bytes -= bytes;
   }
   batch.deployment_id = opt.deployment_id;
   batch.source_address = address;
@@ -236,16 +248,70 @@ void TcpTransport::Impl::pump(const std::shared_ptr<Remote>& r) {
   }
   r->wbuf.clear();
   encode_batch_frame(batch, &r->wbuf);
-  r->writing = true;
-  size_t n = batch.requests.size();
-  conn_write(r->socket, r->tls.get(), asio::buffer(r->wbuf), [this, r, n](const asio::error_code& ec, size_t) {
+  return batch.requests.size();
+}
+
+void TcpTransport::Impl::wrote_frame(const std::shared_ptr<Remote>& r, const asio::error_code& ec, size_t messages) {
+  if (ec) return fail(r, "write to " + r->address + ": " + ec.message());
+  ++stats.frames_sent;
+  stats.bytes_sent += r->wbuf.size();
+  stats.messages_sent += messages;
+  r->in_flight.clear();
+  {
+    // wbuf and in_flight are free for the next writer from here.
+    std::lock_guard<std::mutex> g(r->mu);
     r->writing = false;
-    if (ec) return fail(r, "write to " + r->address + ": " + ec.message());
+  }
+  pump(r);
+}
+
+// A step pass's critical messages for an idle connection are written by the
+// step worker itself: on the path of one request this saves the hand-off to
+// the I/O thread (a wake-up: 40-90 us on the VMs of docs/benchmarks.md)
+// twice, the leader's Replicate and the follower's acknowledgement. The
+// write costs the step worker the send (on loopback ~20-30 us: the
+// receiver's TCP processing runs in the sender's context), so larger
+// batches and messages off the critical path (commit broadcasts) still go
+// to the I/O thread, leaving the step worker free for the next proposal.
+void TcpTransport::Impl::write_or_schedule(const std::shared_ptr<Remote>& r, bool direct) {
+  std::unique_lock<std::mutex> g(r->mu);
+  if (!running || (r->queue.empty() && !r->hello)) return;  // stopped, or the I/O thread took it
+  // A pump already posted (scheduled) but not yet run does not stop us: it
+  // will find the queue empty, and what it would have sent (earlier
+  // messages) goes first in this frame, in order.
+  if (!direct || ssl || r->state != Remote::State::kConnected || r->writing ||
+      r->queue.size() > TcpTransport::kMaxDirectMessages || r->queued_bytes > TcpTransport::kMaxDirectBytes) {
+    schedule(r);
+    return;
+  }
+  r->writing = true;
+  const size_t n = take_frame(r.get(), /*all=*/true);
+  // Under mu: stop() and fail() close the socket only with mu held, so the
+  // descriptor cannot be closed (and reused) during this call.
+  const ssize_t sent =
+      ::send(r->socket.native_handle(), r->wbuf.data(), r->wbuf.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  const int err = sent < 0 ? errno : 0;
+  const size_t written = sent > 0 ? static_cast<size_t>(sent) : 0;
+  if (written == r->wbuf.size()) {
+    ++stats.frames_written_directly;
     ++stats.frames_sent;
     stats.bytes_sent += r->wbuf.size();
     stats.messages_sent += n;
     r->in_flight.clear();
-    pump(r);
+    r->writing = false;
+    return;
+  }
+  // The socket's buffer is full (or the write failed): the I/O thread
+  // writes the rest, or fails the connection. `writing` stays set, so
+  // nothing else is written in between.
+  g.unlock();
+  asio::post(io, [this, r, n, written, err] {
+    if (!running) return;
+    if (err != 0 && err != EAGAIN && err != EWOULDBLOCK) {
+      return fail(r, "write to " + r->address + ": " + std::strerror(err));
+    }
+    asio::async_write(r->socket, asio::buffer(r->wbuf.data() + written, r->wbuf.size() - written),
+                      [this, r, n](const asio::error_code& ec, size_t) { wrote_frame(r, ec, n); });
   });
 }
 
@@ -254,8 +320,7 @@ void TcpTransport::Impl::connect(const std::shared_ptr<Remote>& r) {
   uint16_t port = 0;
   if (!split_address(r->address, &host, &port)) return fail(r, "invalid address " + r->address);
   asio::error_code ec;
-  auto ip = asio::ip::make_address(host, ec);
-  r->state = Remote::State::kConnecting;
+  auto ip = asio::ip::make_address(host, ec);  // r->state is kConnecting (pump)
   auto on_connect = [this, r](const asio::error_code& e) {
     if (!running) return;
     if (e) {
@@ -266,7 +331,6 @@ void TcpTransport::Impl::connect(const std::shared_ptr<Remote>& r) {
     asio::error_code ignore;
     r->socket.set_option(tcp::no_delay(true), ignore);
     auto connected = [this, r] {
-      r->state = Remote::State::kConnected;
       if (r->unlogged_repeats > 0) {
         log_message(LogLevel::kInfo, "transport",
                     address + ": connected to " + r->address + " after " +
@@ -277,6 +341,7 @@ void TcpTransport::Impl::connect(const std::shared_ptr<Remote>& r) {
       handler->connection_event(r->address, false, false);
       {
         std::lock_guard<std::mutex> g(r->mu);
+        r->state = Remote::State::kConnected;
         r->backoff = kMinBackoff;
       }
       pump(r);
@@ -331,15 +396,15 @@ void TcpTransport::Impl::fail(const std::shared_ptr<Remote>& r, const std::strin
     r->logged_at = now;
     r->unlogged_repeats = 0;
   }
-  asio::error_code ignore;
-  r->socket.close(ignore);
-  r->tls.reset();
-  r->state = Remote::State::kIdle;
-  r->writing = false;
   std::vector<std::pair<uint64_t, uint64_t>> targets;
-  targets.swap(r->in_flight);
   {
-    std::lock_guard<std::mutex> g(r->mu);
+    std::lock_guard<std::mutex> g(r->mu);  // a direct writer never sees a closed descriptor
+    asio::error_code ignore;
+    r->socket.close(ignore);
+    r->tls.reset();
+    r->state = Remote::State::kIdle;
+    r->writing = false;
+    targets.swap(r->in_flight);
     for (const auto& m : r->queue) targets.push_back({m.cluster_id, m.to});
     r->queue.clear();
     r->queued_bytes = 0;
@@ -431,7 +496,10 @@ void TcpTransport::stop() {
   for (auto& in : d.inbound) in->socket.close(ignore);
   d.inbound.clear();
   std::lock_guard<std::mutex> g(d.remotes_mu);
-  for (auto& [a, r] : d.remotes) r->socket.close(ignore);
+  for (auto& [a, r] : d.remotes) {
+    std::lock_guard<std::mutex> rg(r->mu);  // a step worker may be writing to it directly
+    r->socket.close(ignore);
+  }
   d.remotes.clear();
 }
 
@@ -463,8 +531,37 @@ bool TcpTransport::send(raft::Message m) {
   }
   r->queued_bytes += size;
   r->queue.push_back(std::move(m));
+  if (Impl::held.owner == &d) {
+    // Held for this thread's flush_sends(): one frame per connection per flush.
+    auto& rs = Impl::held.remotes;
+    if (std::find(rs.begin(), rs.end(), r) == rs.end()) rs.push_back(r);
+    return true;
+  }
   d.schedule(r);
   return true;
+}
+
+thread_local TcpTransport::Impl::HeldSends TcpTransport::Impl::held;
+
+void TcpTransport::begin_send_batch() {
+  // A thread holds the sends of one transport at a time (a step worker
+  // belongs to one NodeHost); any other transport sends at once.
+  if (Impl::held.owner == nullptr) Impl::held.owner = impl_.get();
+}
+
+void TcpTransport::flush_sends(bool from_this_thread) {
+  Impl& d = *impl_;
+  if (Impl::held.owner != &d) return;
+  std::vector<std::shared_ptr<Impl::Remote>> rs;
+  rs.swap(Impl::held.remotes);
+  for (const auto& r : rs) d.write_or_schedule(r, from_this_thread);
+  rs.clear();
+  if (Impl::held.remotes.empty()) rs.swap(Impl::held.remotes);  // keep the capacity
+}
+
+void TcpTransport::end_send_batch() {
+  flush_sends(/*from_this_thread=*/false);
+  if (Impl::held.owner == impl_.get()) Impl::held.owner = nullptr;
 }
 
 void TcpTransport::hello(const std::string& address) {

@@ -65,8 +65,12 @@ constexpr std::chrono::milliseconds kMaxBackoff{5000};
 constexpr std::chrono::seconds kRepeatedFailureLogInterval{60};
 
 struct TcpTransport::Impl {
-  // One outgoing connection. All socket work happens on the I/O thread;
-  // `mu` guards the queue and flags shared with senders.
+  // One outgoing connection (we only write to it). Socket work happens on
+  // the I/O thread, except a direct write (flush_sends: one non-blocking
+  // send() by a step worker, under `mu`, while the connection is idle).
+  // `mu` guards the queue, the flags shared with senders, the state and
+  // who writes; whoever set `writing` owns wbuf and in_flight until it
+  // clears it.
   struct Remote : std::enable_shared_from_this<Remote> {
     Remote(Impl* i, std::string a) : impl(i), address(std::move(a)), socket(i->io) {}
     Impl* impl;
@@ -80,11 +84,13 @@ struct TcpTransport::Impl {
     bool hello = false;  // send an empty batch (our address only) even with nothing queued
     Clock::time_point retry_at{};
     std::chrono::milliseconds backoff{kMinBackoff};
-    // I/O-thread only.
+    // Under mu (set by the I/O thread; read by direct writers too).
     enum class State { kIdle, kConnecting, kConnected } state = State::kIdle;
-    bool writing = false;
+    bool writing = false;  // a frame is being written: by the I/O thread, or the rest of a direct write
+    // Owned by whoever set `writing`.
     std::string wbuf;
     std::vector<std::pair<uint64_t, uint64_t>> in_flight;  // targets of the frame being written
+    // I/O-thread only.
     std::string logged_failure;     // the last failure written to the log ("" once connected)
     Clock::time_point logged_at{};  // when
     uint64_t unlogged_repeats = 0;  // failures since, not logged
@@ -201,6 +207,27 @@ struct TcpTransport::Impl {
   void schedule(const std::shared_ptr<Remote>& r);
 
   void pump(const std::shared_ptr<Remote>& r);
+
+  // Takes the messages of the next frame (at most one frame's worth, or
+  // everything when `all`), records their targets in in_flight and encodes
+  // the frame into wbuf. REQUIRES: r->mu held, r->writing just set by the caller.
+  size_t take_frame(Remote* r, bool all);
+
+  // A frame (or its rest) finished writing on the I/O thread: count it,
+  // release `writing` and go on with what queued meanwhile.
+  void wrote_frame(const std::shared_ptr<Remote>& r, const asio::error_code& ec, size_t messages);
+
+  // ---- send batches (TcpTransport::begin_send_batch) ----
+  // The connections this thread queued messages for since its last flush.
+  struct HeldSends {
+    Impl* owner = nullptr;  // the transport holding this thread's sends; null: none
+    std::vector<std::shared_ptr<Remote>> remotes;
+  };
+  static thread_local HeldSends held;
+
+  // Writes what is queued for r from this thread when `direct` and the
+  // connection is idle and the batch small, else hands it to the I/O thread.
+  void write_or_schedule(const std::shared_ptr<Remote>& r, bool direct);
 
   void connect(const std::shared_ptr<Remote>& r);
 
