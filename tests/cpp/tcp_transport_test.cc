@@ -404,6 +404,33 @@ TEST(TcpTransport, ASmallSendBatchIsWrittenByTheFlushingThreadInOrder) {
   EXPECT_EQ(b->tcp_stats().bad_frames.load(), 0u) << b->last_error();
 }
 
+// A direct write is one frame within the receiver's limits, however small
+// they are configured; the rest follows through the I/O thread, in order.
+TEST(TcpTransport, ADirectWriteKeepsToTheFrameLimits) {
+  NodeRegistry reg;
+  Recorder ra, rb;
+  TcpTransportOptions o;
+  o.listen_address = "127.0.0.1:0";
+  o.limits.max_frame_payload = 4 << 10;  // both sides: frames of ~2 KiB of messages
+  TcpTransport a(o, &reg, &ra), b(o, &reg, &rb);
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  reg.add(1, 2, b.address());
+  uint64_t seq = 0;
+  ASSERT_TRUE(a.send(replicate(1, 2, ++seq)));
+  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    a.begin_send_batch();
+    for (int i = 0; i < 10; ++i) EXPECT_TRUE(a.send(replicate(1, 2, ++seq, 1024)));
+    a.flush_sends(/*from_this_thread=*/true);
+    a.end_send_batch();
+    return a.tcp_stats().frames_written_directly.load() > 0;
+  }));
+  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == seq; }));
+  expect_in_order(rb, seq);
+  EXPECT_EQ(b.tcp_stats().bad_frames.load(), 0u) << b.last_error();
+}
+
 // What is not on a critical path, and a batch too large to write from a
 // step worker, goes to the I/O thread; nothing held is lost at the end.
 TEST(TcpTransport, LargeOrNonCriticalSendBatchesGoThroughTheIOThread) {

@@ -204,7 +204,7 @@ void TcpTransport::Impl::pump(const std::shared_ptr<Remote>& r) {
       if (r->state != Remote::State::kConnected || r->writing) return;
       if (r->queue.empty() && !r->hello) return;
       r->writing = true;
-      n = take_frame(r.get(), /*all=*/false);
+      n = take_frame(r.get());
     }
   }
   if (n == SIZE_MAX) return connect(r);
@@ -212,14 +212,14 @@ void TcpTransport::Impl::pump(const std::shared_ptr<Remote>& r) {
              [this, r, n](const asio::error_code& ec, size_t) { wrote_frame(r, ec, n); });
 }
 
-size_t TcpTransport::Impl::take_frame(Remote* r, bool all) {
+size_t TcpTransport::Impl::take_frame(Remote* r) {
   MessageBatch batch;
   r->hello = false;
   // Take what fits one frame under the receiver's limits; the rest goes
   // in the next frame.
   uint64_t bytes = 0, entries = 0;
   size_t n = 0;
-  for (; n < r->queue.size() && !all; ++n) {
+  for (; n < r->queue.size(); ++n) {
     const raft::Message& m = r->queue[n];
     uint64_t b = message_bytes(m);
     if (n > 0 && (bytes + b > opt.limits.max_frame_payload / 2 || n + 1 > opt.limits.max_messages_per_batch ||
@@ -229,7 +229,7 @@ size_t TcpTransport::Impl::take_frame(Remote* r, bool all) {
     bytes += b;
     entries += m.entries.size();
   }
-  if (all || n == r->queue.size()) {
+  if (n == r->queue.size()) {
     batch.requests.swap(r->queue);
     r->queued_bytes = 0;
   } else {
@@ -285,7 +285,9 @@ void TcpTransport::Impl::write_or_schedule(const std::shared_ptr<Remote>& r, boo
     return;
   }
   r->writing = true;
-  const size_t n = take_frame(r.get(), /*all=*/true);
+  // One frame within the receiver's limits; a rest (with limits configured
+  // below the direct bounds) follows through the I/O thread.
+  const size_t n = take_frame(r.get());
   // Under mu: stop() and fail() close the socket only with mu held, so the
   // descriptor cannot be closed (and reused) during this call.
   const ssize_t sent =
@@ -299,6 +301,7 @@ void TcpTransport::Impl::write_or_schedule(const std::shared_ptr<Remote>& r, boo
     stats.messages_sent += n;
     r->in_flight.clear();
     r->writing = false;
+    if (!r->queue.empty()) schedule(r);
     return;
   }
   // The socket's buffer is full (or the write failed): the I/O thread

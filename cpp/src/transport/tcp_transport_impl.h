@@ -208,10 +208,10 @@ struct TcpTransport::Impl {
 
   void pump(const std::shared_ptr<Remote>& r);
 
-  // Takes the messages of the next frame (at most one frame's worth, or
-  // everything when `all`), records their targets in in_flight and encodes
-  // the frame into wbuf. REQUIRES: r->mu held, r->writing just set by the caller.
-  size_t take_frame(Remote* r, bool all);
+  // Takes the messages of the next frame (what fits the receiver's limits),
+  // records their targets in in_flight and encodes the frame into wbuf;
+  // returns how many. REQUIRES: r->mu held, r->writing just set by the caller.
+  size_t take_frame(Remote* r);
 
   // A frame (or its rest) finished writing on the I/O thread: count it,
   // release `writing` and go on with what queued meanwhile.
