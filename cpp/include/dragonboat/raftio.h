@@ -235,7 +235,8 @@ class ITransport {
   // Replicates that leave before a synced save, the acknowledgements after
   // one) and may be written by the calling thread, without a hand-off to an
   // I/O thread; otherwise they are handed off as usual. Messages to one
-  // peer keep their order. The defaults do nothing: send() delivers at once.
+  // peer keep their order. A thread has one batch open at a time (batches
+  // do not nest). The defaults do nothing: send() delivers at once.
   virtual void begin_send_batch() {}
   virtual void flush_sends(bool from_this_thread) { (void)from_this_thread; }
   virtual void end_send_batch() {}

@@ -192,28 +192,31 @@ void TcpTransport::Impl::schedule(const std::shared_ptr<Remote>& r) {
 }
 
 void TcpTransport::Impl::pump(const std::shared_ptr<Remote>& r) {
-  size_t n = 0;
+  MessageBatch batch;
+  bool connect_now = false;
   {
     std::lock_guard<std::mutex> g(r->mu);
     r->scheduled = false;
     if (!running) return;
     if (r->state == Remote::State::kIdle) {
       r->state = Remote::State::kConnecting;
-      n = SIZE_MAX;
+      connect_now = true;
     } else {
       if (r->state != Remote::State::kConnected || r->writing) return;
       if (r->queue.empty() && !r->hello) return;
       r->writing = true;
-      n = take_frame(r.get());
+      take_batch(r.get(), &batch);
     }
   }
-  if (n == SIZE_MAX) return connect(r);
+  if (connect_now) return connect(r);
+  // Encoded outside mu (a catch-up frame can be megabytes): this thread
+  // owns wbuf and in_flight while `writing` is set.
+  const size_t n = encode_frame(r.get(), &batch);
   conn_write(r->socket, r->tls.get(), asio::buffer(r->wbuf),
              [this, r, n](const asio::error_code& ec, size_t) { wrote_frame(r, ec, n); });
 }
 
-size_t TcpTransport::Impl::take_frame(Remote* r) {
-  MessageBatch batch;
+void TcpTransport::Impl::take_batch(Remote* r, MessageBatch* batch) {
   r->hello = false;
   // Take what fits one frame under the receiver's limits; the rest goes
   // in the next frame.
@@ -230,25 +233,28 @@ size_t TcpTransport::Impl::take_frame(Remote* r) {
     entries += m.entries.size();
   }
   if (n == r->queue.size()) {
-    batch.requests.swap(r->queue);
+    batch->requests.swap(r->queue);
     r->queued_bytes = 0;
   } else {
-    batch.requests.assign(std::make_move_iterator(r->queue.begin()),
-                          std::make_move_iterator(r->queue.begin() + static_cast<long>(n)));
+    batch->requests.assign(std::make_move_iterator(r->queue.begin()),
+                           std::make_move_iterator(r->queue.begin() + static_cast<long>(n)));
     r->queue.erase(r->queue.begin(), r->queue.begin() + static_cast<long>(n));
     r->queued_bytes -= bytes;
   }
-  batch.deployment_id = opt.deployment_id;
-  batch.source_address = address;
-  batch.bin_version = opt.bin_version;
+}
+
+size_t TcpTransport::Impl::encode_frame(Remote* r, MessageBatch* batch) {
+  batch->deployment_id = opt.deployment_id;
+  batch->source_address = address;
+  batch->bin_version = opt.bin_version;
   r->in_flight.clear();
-  for (const auto& m : batch.requests) r->in_flight.push_back({m.cluster_id, m.to});
+  for (const auto& m : batch->requests) r->in_flight.push_back({m.cluster_id, m.to});
   if (tracing::enabled()) {
-    for (const auto& m : batch.requests) tracing::trace_wire(tracing::Hop::kWireSent, m);
+    for (const auto& m : batch->requests) tracing::trace_wire(tracing::Hop::kWireSent, m);
   }
   r->wbuf.clear();
-  encode_batch_frame(batch, &r->wbuf);
-  return batch.requests.size();
+  encode_batch_frame(*batch, &r->wbuf);
+  return batch->requests.size();
 }
 
 void TcpTransport::Impl::wrote_frame(const std::shared_ptr<Remote>& r, const asio::error_code& ec, size_t messages) {
@@ -286,8 +292,11 @@ void TcpTransport::Impl::write_or_schedule(const std::shared_ptr<Remote>& r, boo
   }
   r->writing = true;
   // One frame within the receiver's limits; a rest (with limits configured
-  // below the direct bounds) follows through the I/O thread.
-  const size_t n = take_frame(r.get());
+  // below the direct bounds) follows through the I/O thread. At most
+  // kMaxDirectBytes: encoded under mu.
+  MessageBatch batch;
+  take_batch(r.get(), &batch);
+  const size_t n = encode_frame(r.get(), &batch);
   // Under mu: stop() and fail() close the socket only with mu held, so the
   // descriptor cannot be closed (and reused) during this call.
   const ssize_t sent =
@@ -310,7 +319,7 @@ void TcpTransport::Impl::write_or_schedule(const std::shared_ptr<Remote>& r, boo
   g.unlock();
   asio::post(io, [this, r, n, written, err] {
     if (!running) return;
-    if (err != 0 && err != EAGAIN && err != EWOULDBLOCK) {
+    if (err != 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
       return fail(r, "write to " + r->address + ": " + std::strerror(err));
     }
     asio::async_write(r->socket, asio::buffer(r->wbuf.data() + written, r->wbuf.size() - written),

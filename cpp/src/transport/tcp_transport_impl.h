@@ -208,10 +208,13 @@ struct TcpTransport::Impl {
 
   void pump(const std::shared_ptr<Remote>& r);
 
-  // Takes the messages of the next frame (what fits the receiver's limits),
-  // records their targets in in_flight and encodes the frame into wbuf;
-  // returns how many. REQUIRES: r->mu held, r->writing just set by the caller.
-  size_t take_frame(Remote* r);
+  // Moves the messages of the next frame (what fits the receiver's limits)
+  // from the queue into `batch`. REQUIRES: r->mu held, r->writing just set
+  // by the caller.
+  void take_batch(Remote* r, MessageBatch* batch);
+  // Records the batch's targets in in_flight and encodes it into wbuf;
+  // returns how many messages. REQUIRES: the caller set r->writing.
+  size_t encode_frame(Remote* r, MessageBatch* batch);
 
   // A frame (or its rest) finished writing on the I/O thread: count it,
   // release `writing` and go on with what queued meanwhile.
