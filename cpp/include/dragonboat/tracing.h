@@ -25,7 +25,8 @@ enum class Hop : uint8_t {
   kProposed,       // the step worker handed it to Raft; key and its index set
   kReplicateSent,  // leader: a Replicate carrying entries up to index handed to the transport
   kWireSent,       // a Replicate (leader) or an acknowledgement (follower) covering index
-                   // written to the socket by the transport's I/O thread; peer: its receiver
+                   // framed for the socket, by the I/O thread or by a step worker flushing
+                   // its pass (raftio::ITransport::flush_sends); peer: its receiver
   kWireReceived,   // ... read and decoded by the receiver's I/O thread; peer: its sender
   kSaveStart,      // a LogDB save holding this node's entries up to index began
   kSaveEnd,        // ... and returned (written and synced)
