@@ -372,105 +372,102 @@ void expect_in_order(Recorder& rb, uint64_t n) {
   for (uint64_t i = 0; i < n; ++i) EXPECT_EQ(got[i].log_index, i + 1) << "message " << i;
 }
 
+// Two transports of one deployment, a -> b connected: message 1 of group 1
+// went through the I/O thread and arrived. `frame_payload` sets both sides'
+// frame limit (0: the default).
+struct ConnectedPair {
+  explicit ConnectedPair(uint64_t frame_payload = 0) {
+    TcpTransportOptions o;
+    o.listen_address = "127.0.0.1:0";
+    if (frame_payload > 0) o.limits.max_frame_payload = frame_payload;
+    a = std::make_unique<TcpTransport>(o, &reg, &ra);
+    b = std::make_unique<TcpTransport>(o, &reg, &rb);
+    EXPECT_TRUE(a->start().ok());
+    EXPECT_TRUE(b->start().ok());
+    reg.add(1, 2, b->address());
+    EXPECT_TRUE(a->send(replicate(1, 2, ++seq)));
+    connected = rb.wait([&] { return rb.received.size() == 1; });
+  }
+  // One send batch of `n` messages of `payload` bytes, flushed once.
+  void batch(size_t n, bool from_this_thread, size_t payload = 16) {
+    a->begin_send_batch();
+    for (size_t i = 0; i < n; ++i) EXPECT_TRUE(a->send(replicate(1, 2, ++seq, payload)));
+    a->flush_sends(from_this_thread);
+    a->end_send_batch();
+  }
+  uint64_t direct() const { return a->tcp_stats().frames_written_directly.load(); }
+
+  NodeRegistry reg;
+  Recorder ra, rb;
+  std::unique_ptr<TcpTransport> a, b;
+  uint64_t seq = 0;  // messages sent so far
+  bool connected = false;
+};
+
 // Send batches (ITransport::begin_send_batch): a step pass's few critical
 // messages for an idle connection are written by the flushing thread
 // itself, one frame per connection, in order with what the I/O thread sent
 // before them.
 TEST(TcpTransport, ASmallSendBatchIsWrittenByTheFlushingThreadInOrder) {
-  NodeRegistry reg;
-  Recorder ra, rb;
-  auto a = make(1, &reg, &ra);
-  auto b = make(1, &reg, &rb);
-  reg.add(1, 2, b->address());
-  uint64_t seq = 0;
-  ASSERT_TRUE(a->send(replicate(1, 2, ++seq)));  // connects, through the I/O thread
-  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 1; }));
-  EXPECT_EQ(a->tcp_stats().frames_written_directly.load(), 0u);
+  ConnectedPair p;
+  ASSERT_TRUE(p.connected);
+  EXPECT_EQ(p.direct(), 0u);
   // A flush finds the connection busy only while the I/O thread finishes an
   // earlier frame (then the batch is handed to it); once idle, the flushing
   // thread writes the batch itself, as ONE frame.
   uint64_t rounds = 0;
   ASSERT_TRUE(eventually([&] {
     ++rounds;
-    a->begin_send_batch();
-    for (int i = 0; i < 3; ++i) EXPECT_TRUE(a->send(replicate(1, 2, ++seq)));
-    a->flush_sends(/*from_this_thread=*/true);
-    a->end_send_batch();
-    return a->tcp_stats().frames_written_directly.load() > 0;
+    p.batch(3, /*from_this_thread=*/true);
+    return p.direct() > 0;
   }));
-  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == seq; }));
-  expect_in_order(rb, seq);
-  EXPECT_LE(a->tcp_stats().frames_sent.load(), 1 + rounds) << "one frame per flush";
-  EXPECT_EQ(b->tcp_stats().bad_frames.load(), 0u) << b->last_error();
+  ASSERT_TRUE(p.rb.wait([&] { return p.rb.received.size() == p.seq; }));
+  expect_in_order(p.rb, p.seq);
+  EXPECT_LE(p.a->tcp_stats().frames_sent.load(), 1 + rounds) << "one frame per flush";
+  EXPECT_EQ(p.b->tcp_stats().bad_frames.load(), 0u) << p.b->last_error();
 }
 
 // A direct write is one frame within the receiver's limits, however small
 // they are configured; the rest follows through the I/O thread, in order.
 TEST(TcpTransport, ADirectWriteKeepsToTheFrameLimits) {
-  NodeRegistry reg;
-  Recorder ra, rb;
-  TcpTransportOptions o;
-  o.listen_address = "127.0.0.1:0";
-  o.limits.max_frame_payload = 4 << 10;  // both sides: frames of ~2 KiB of messages
-  TcpTransport a(o, &reg, &ra), b(o, &reg, &rb);
-  ASSERT_TRUE(a.start().ok());
-  ASSERT_TRUE(b.start().ok());
-  reg.add(1, 2, b.address());
-  uint64_t seq = 0;
-  ASSERT_TRUE(a.send(replicate(1, 2, ++seq)));
-  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 1; }));
+  ConnectedPair p(/*frame_payload=*/4 << 10);  // frames of ~2 KiB of messages
+  ASSERT_TRUE(p.connected);
   ASSERT_TRUE(eventually([&] {
-    a.begin_send_batch();
-    for (int i = 0; i < 10; ++i) EXPECT_TRUE(a.send(replicate(1, 2, ++seq, 1024)));
-    a.flush_sends(/*from_this_thread=*/true);
-    a.end_send_batch();
-    return a.tcp_stats().frames_written_directly.load() > 0;
+    p.batch(10, /*from_this_thread=*/true, /*payload=*/1024);
+    return p.direct() > 0;
   }));
-  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == seq; }));
-  expect_in_order(rb, seq);
-  EXPECT_EQ(b.tcp_stats().bad_frames.load(), 0u) << b.last_error();
+  ASSERT_TRUE(p.rb.wait([&] { return p.rb.received.size() == p.seq; }));
+  expect_in_order(p.rb, p.seq);
+  EXPECT_EQ(p.b->tcp_stats().bad_frames.load(), 0u) << p.b->last_error();
 }
 
 // What is not on a critical path, and a batch too large to write from a
 // step worker, goes to the I/O thread; nothing held is lost at the end.
 TEST(TcpTransport, LargeOrNonCriticalSendBatchesGoThroughTheIOThread) {
-  NodeRegistry reg;
-  Recorder ra, rb;
-  auto a = make(1, &reg, &ra);
-  auto b = make(1, &reg, &rb);
-  reg.add(1, 2, b->address());
-  uint64_t seq = 0;
-  ASSERT_TRUE(a->send(replicate(1, 2, ++seq)));
-  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 1; }));
-  a->begin_send_batch();
-  for (size_t i = 0; i < 4; ++i) ASSERT_TRUE(a->send(replicate(1, 2, ++seq)));
-  a->flush_sends(/*from_this_thread=*/false);
-  for (size_t i = 0; i < TcpTransport::kMaxDirectMessages + 1; ++i) ASSERT_TRUE(a->send(replicate(1, 2, ++seq)));
-  a->flush_sends(/*from_this_thread=*/true);
-  ASSERT_TRUE(a->send(replicate(1, 2, ++seq)));
-  a->end_send_batch();  // held until here: handed to the I/O thread
-  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == seq; }));
-  expect_in_order(rb, seq);
-  EXPECT_EQ(a->tcp_stats().frames_written_directly.load(), 0u);
+  ConnectedPair p;
+  ASSERT_TRUE(p.connected);
+  p.batch(4, /*from_this_thread=*/false);
+  p.batch(TcpTransport::kMaxDirectMessages + 1, /*from_this_thread=*/true);
+  p.a->begin_send_batch();
+  ASSERT_TRUE(p.a->send(replicate(1, 2, ++p.seq)));
+  p.a->end_send_batch();  // held until here: handed to the I/O thread
+  ASSERT_TRUE(p.rb.wait([&] { return p.rb.received.size() == p.seq; }));
+  expect_in_order(p.rb, p.seq);
+  EXPECT_EQ(p.direct(), 0u);
 }
 
 // A transport stopped while a step worker holds messages drops them at the
 // flush (as any send to a stopped transport): no write to a closed socket.
 TEST(TcpTransport, AFlushAfterStopWritesNothing) {
-  NodeRegistry reg;
-  Recorder ra, rb;
-  auto a = make(1, &reg, &ra);
-  auto b = make(1, &reg, &rb);
-  reg.add(1, 2, b->address());
-  ASSERT_TRUE(a->send(replicate(1, 2, 1)));
-  ASSERT_TRUE(rb.wait([&] { return rb.received.size() == 1; }));
-  a->begin_send_batch();
-  ASSERT_TRUE(a->send(replicate(1, 2, 2)));
-  a->stop();
-  a->flush_sends(/*from_this_thread=*/true);
-  a->end_send_batch();
-  EXPECT_EQ(a->tcp_stats().frames_written_directly.load(), 0u);
-  EXPECT_EQ(a->tcp_stats().frames_sent.load(), 1u);
+  ConnectedPair p;
+  ASSERT_TRUE(p.connected);
+  p.a->begin_send_batch();
+  ASSERT_TRUE(p.a->send(replicate(1, 2, 2)));
+  p.a->stop();
+  p.a->flush_sends(/*from_this_thread=*/true);
+  p.a->end_send_batch();
+  EXPECT_EQ(p.direct(), 0u);
+  EXPECT_EQ(p.a->tcp_stats().frames_sent.load(), 1u);
 }
 
 }  // namespace
