@@ -257,12 +257,16 @@ size_t TcpTransport::Impl::encode_frame(Remote* r, MessageBatch* batch) {
   return batch->requests.size();
 }
 
-void TcpTransport::Impl::wrote_frame(const std::shared_ptr<Remote>& r, const asio::error_code& ec, size_t messages) {
-  if (ec) return fail(r, "write to " + r->address + ": " + ec.message());
+void TcpTransport::Impl::sent_frame(Remote* r, size_t messages) {
   ++stats.frames_sent;
   stats.bytes_sent += r->wbuf.size();
   stats.messages_sent += messages;
   r->in_flight.clear();
+}
+
+void TcpTransport::Impl::wrote_frame(const std::shared_ptr<Remote>& r, const asio::error_code& ec, size_t messages) {
+  if (ec) return fail(r, "write to " + r->address + ": " + ec.message());
+  sent_frame(r.get(), messages);
   {
     // wbuf and in_flight are free for the next writer from here.
     std::lock_guard<std::mutex> g(r->mu);
@@ -305,10 +309,7 @@ void TcpTransport::Impl::write_or_schedule(const std::shared_ptr<Remote>& r, boo
   const size_t written = sent > 0 ? static_cast<size_t>(sent) : 0;
   if (written == r->wbuf.size()) {
     ++stats.frames_written_directly;
-    ++stats.frames_sent;
-    stats.bytes_sent += r->wbuf.size();
-    stats.messages_sent += n;
-    r->in_flight.clear();
+    sent_frame(r.get(), n);
     r->writing = false;
     if (!r->queue.empty()) schedule(r);
     return;
@@ -564,11 +565,9 @@ void TcpTransport::begin_send_batch() {
 void TcpTransport::flush_sends(bool from_this_thread) {
   Impl& d = *impl_;
   if (Impl::held.owner != &d) return;
-  std::vector<std::shared_ptr<Impl::Remote>> rs;
-  rs.swap(Impl::held.remotes);
-  for (const auto& r : rs) d.write_or_schedule(r, from_this_thread);
-  rs.clear();
-  if (Impl::held.remotes.empty()) rs.swap(Impl::held.remotes);  // keep the capacity
+  // write_or_schedule never sends, so the list does not change meanwhile.
+  for (const auto& r : Impl::held.remotes) d.write_or_schedule(r, from_this_thread);
+  Impl::held.remotes.clear();
 }
 
 void TcpTransport::end_send_batch() {

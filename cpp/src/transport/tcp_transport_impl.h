@@ -216,6 +216,10 @@ struct TcpTransport::Impl {
   // returns how many messages. REQUIRES: the caller set r->writing.
   size_t encode_frame(Remote* r, MessageBatch* batch);
 
+  // Counts the frame in wbuf (`messages` of them) as sent and forgets its
+  // targets. REQUIRES: the caller set r->writing.
+  void sent_frame(Remote* r, size_t messages);
+
   // A frame (or its rest) finished writing on the I/O thread: count it,
   // release `writing` and go on with what queued meanwhile.
   void wrote_frame(const std::shared_ptr<Remote>& r, const asio::error_code& ec, size_t messages);

@@ -67,8 +67,8 @@ class Reader {
     *v = static_cast<uint32_t>(x);
     return true;
   }
-  // A length-prefixed byte string of at most `limit` bytes.
-  // A length-prefixed byte string copied into `s` (a std::string or a raft::Payload).
+  // A length-prefixed byte string of at most `limit` bytes, copied into `s`
+  // (a std::string or a raft::Payload).
   template <typename Bytes>
   bool bytes(Bytes* s, uint64_t limit, const char* what) {
     std::string_view v;
