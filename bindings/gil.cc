@@ -56,7 +56,7 @@ namespace {
 // thread ("db-py-done") with the request's RequestResult, or (committed
 // callbacks) with whether it was committed.
 struct Completion {
-  std::shared_ptr<py::function> fn;
+  PyObject* fn;  // an owned reference, released by the dispatcher (GIL held)
   RequestResult result;
   int8_t committed = -1;  // -1: a completion; 0/1: a committed callback's argument
 };
@@ -65,18 +65,17 @@ GilBatchQueue<Completion>& completion_queue() {
   static auto* completions = new GilBatchQueue<Completion>(
       "py-done", SIZE_MAX, [](std::vector<Completion>& batch) {
         for (Completion& c : batch) {
+          // Owns the reference from here: released after the call, even one that raised.
+          auto fn = py::reinterpret_steal<py::object>(c.fn);
           try {
             if (c.committed < 0) {
-              (*c.fn)(c.result);
+              fn(c.result);
             } else {
-              (*c.fn)(c.committed != 0);
+              fn(c.committed != 0);
             }
           } catch (py::error_already_set& e) {
             log_message(LogLevel::kError, "python", std::string("completion callback raised ") + e.what());
           }
-          // The RequestState's own copy of the holder may be dropped later on
-          // an engine thread: empty the function now, with the GIL held.
-          *c.fn = py::function();
         }
       });
   return *completions;
@@ -84,12 +83,10 @@ GilBatchQueue<Completion>& completion_queue() {
 
 }  // namespace
 
-void post_completion(std::shared_ptr<py::function> fn, const RequestResult& r) {
-  (void)completion_queue().push({std::move(fn), r});
-}
+void post_completion(PyObject* fn, const RequestResult& r) { (void)completion_queue().push({fn, r}); }
 
-void post_committed(std::shared_ptr<py::function> fn, bool committed) {
-  (void)completion_queue().push({std::move(fn), RequestResult{}, static_cast<int8_t>(committed ? 1 : 0)});
+void post_committed(PyObject* fn, bool committed) {
+  (void)completion_queue().push({fn, RequestResult{}, static_cast<int8_t>(committed ? 1 : 0)});
 }
 
 void start_completion_queue() { (void)completion_queue(); }

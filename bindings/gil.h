@@ -132,12 +132,15 @@ void install_log_bridge();
 void start_completion_queue();
 
 // Calls `fn(r)` on the completion dispatcher thread ("py-done"), under one
-// GIL acquisition for every waiting completion.
-void post_completion(std::shared_ptr<py::function> fn, const RequestResult& r);
+// GIL acquisition for every waiting completion. Takes over the reference
+// `fn` owns (callable from any thread: no GIL needed); the dispatcher
+// releases it after the call, with the GIL held.
+void post_completion(PyObject* fn, const RequestResult& r);
 
 // Calls `fn(committed)` on the same thread and queue (RequestState::on_committed;
-// queued before the request's completions, so it runs before them).
-void post_committed(std::shared_ptr<py::function> fn, bool committed);
+// queued before the request's completions, so it runs before them). Takes
+// over `fn`'s reference as post_completion does.
+void post_committed(PyObject* fn, bool committed);
 
 // A Python object in a shared_ptr whose deleter takes the GIL (engine
 // threads may drop the last reference).

@@ -110,7 +110,10 @@ class RequestState {
   bool done_ = false;
   bool committed_ = false;
   RequestResult result_;
-  std::vector<Callback> callbacks_;
+  // The first callback apart: nearly every request has exactly one, and it
+  // then costs no allocation besides its own (a small callable has none).
+  Callback first_callback_;
+  std::vector<Callback> callbacks_;  // the second and later, in order
   std::vector<CommittedCallback> committed_callbacks_;  // until marked committed or done
 };
 

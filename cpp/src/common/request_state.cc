@@ -27,6 +27,7 @@ Status RequestResult::status() const {
 }
 
 bool RequestState::complete(RequestResultCode code, Result result, uint64_t snapshot_index) {
+  Callback first;
   std::vector<Callback> cbs;
   std::vector<CommittedCallback> committed_cbs;  // empty when already marked committed
   RequestResult r;
@@ -40,12 +41,14 @@ bool RequestState::complete(RequestResultCode code, Result result, uint64_t snap
     result_.snapshot_index = snapshot_index;
     r = result_;
     committed = committed_ || code == RequestResultCode::kCompleted;
+    first.swap(first_callback_);
     cbs.swap(callbacks_);
     committed_cbs.swap(committed_callbacks_);
   }
   cv_.notify_all();
   // The committed mark first: no waiter learns of completion before it.
   for (auto& cb : committed_cbs) cb(committed);
+  if (first) first(r);
   for (auto& cb : cbs) cb(r);
   return true;
 }
@@ -108,7 +111,11 @@ void RequestState::on_complete(Callback cb) {
   {
     std::lock_guard<std::mutex> g(mu_);
     if (!done_) {
-      callbacks_.push_back(std::move(cb));
+      if (!first_callback_) {
+        first_callback_ = std::move(cb);
+      } else {
+        callbacks_.push_back(std::move(cb));
+      }
       return;
     }
     r = result_;

@@ -2,13 +2,17 @@
 
 #include <vector>
 
+#include "common/recycled_blocks.h"
+
 namespace dragonboat::engine {
 
 Status PendingRequests::add(uint64_t key, uint64_t deadline_tick, RequestStatePtr* out, RequestTag tag) {
   std::lock_guard<std::mutex> g(mu_);
   if (by_key_.size() >= max_) return Status(ErrorCode::kSystemBusy, "too many pending requests");
   if (by_key_.count(key)) return Status(ErrorCode::kInvalidOperation, "request key already pending");
-  auto st = std::make_shared<RequestState>(key, cluster_id_);
+  // Recycled blocks: the apply worker usually frees what the client's thread
+  // allocates here (common/recycled_blocks.h).
+  auto st = std::allocate_shared<RequestState>(RecyclingAllocator<RequestState>(), key, cluster_id_);
   by_key_.emplace(key, Pending{st, tag, by_deadline_.emplace(deadline_tick, key)});
   count_.store(by_key_.size(), std::memory_order_seq_cst);
   *out = st;

@@ -39,6 +39,11 @@ class PendingRequests {
  public:
   explicit PendingRequests(size_t max_pending, uint64_t cluster_id = 0)
       : max_(max_pending), cluster_id_(cluster_id) {}
+  // Completes what is still pending with kTerminated: every RequestState made
+  // here completes exactly once (the Python binding's callbacks rely on it).
+  ~PendingRequests() { complete_all(RequestResultCode::kTerminated); }
+  PendingRequests(const PendingRequests&) = delete;
+  PendingRequests& operator=(const PendingRequests&) = delete;
 
   // Registers a request expiring at `deadline_tick`. kSystemBusy when
   // max_pending requests are already waiting; kInvalidOperation for a key
