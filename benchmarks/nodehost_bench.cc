@@ -23,6 +23,8 @@
 // timeline of one proposal: queued, step pass, Replicate sent, leader and
 // follower saves, acknowledgement, commit, apply (use with --inflight 1).
 // --check-quorum 0 turns Config::check_quorum off (on by default here).
+// --balance 0 leaves the leaders where the elections put them; by default
+// they are moved so that each host leads a third of the groups.
 // --snapshot-entries N / --compaction-overhead M set the groups' snapshot
 // interval and the entries kept behind a snapshot (100000 / 10000 by
 // default: no snapshot within a run); smaller values show what removing
@@ -81,6 +83,7 @@ struct Options {
   bool check_quorum = true;
   uint64_t snapshot_entries = 100000;
   uint64_t compaction_overhead = 10000;
+  bool balance = true;
 };
 
 // A compressible command of n bytes: JSON-like records whose numbers differ.
@@ -269,6 +272,31 @@ double rss_mb() {
   return resident * double(::sysconf(_SC_PAGESIZE)) / (1 << 20);
 }
 
+// Moves leadership so that host i leads the groups g with (g - 1) % hosts == i
+// (a third each with three hosts, as an operator would spread them): where
+// the elections put the leaders varies from run to run, and a host leading
+// most groups runs most of the clients. Each host hands over the groups it
+// leads; all wait until every group has its leader (30 s at most).
+void balance_leaders(NodeHost* nh, int idx, uint64_t groups, size_t hosts) {
+  auto target = [&](uint64_t g) { return (g - 1) % hosts + 1; };
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    size_t placed = 0;
+    for (uint64_t g = 1; g <= groups; ++g) {
+      uint64_t leader = 0;
+      bool valid = false;
+      if (!nh->get_leader_id(g, &leader, &valid).ok() || !valid) continue;
+      if (leader == target(g)) {
+        ++placed;
+      } else if (leader == uint64_t(idx + 1)) {
+        (void)nh->request_leader_transfer(g, target(g));  // asked again on the next round if it did not take
+      }
+    }
+    if (placed == groups || Clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // start-up only; not measured
+  }
+}
+
 int child(int idx, const Options& o, const std::vector<std::string>& addrs, const std::vector<std::string>& dirs,
           int to_parent, int from_parent) {
   NodeHostConfig hc;
@@ -311,6 +339,7 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
     while (Clock::now() < deadline && (!nh->get_leader_id(g, &leader, &valid).ok() || !valid))
       std::this_thread::sleep_for(std::chrono::milliseconds(5));  // start-up only; not measured
   }
+  if (o.balance) balance_leaders(nh.get(), idx, o.groups, members.size());
   char c = 'r';
   write_all(to_parent, &c, 1);
   read_all(from_parent, &c, 1);  // go
@@ -523,6 +552,7 @@ int main(int argc, char** argv) {
     else if (k == "--compressible") o.compressible = v != "0";
     else if (k == "--trace") o.trace = v != "0";
     else if (k == "--check-quorum") o.check_quorum = v != "0";
+    else if (k == "--balance") o.balance = v != "0";
     else if (k == "--snapshot-entries") o.snapshot_entries = std::stoull(v);
     else if (k == "--compaction-overhead") o.compaction_overhead = std::stoull(v);
     else if (k == "--compression") {

@@ -9,6 +9,8 @@ callback issuing the next, for --seconds. Then, with --cpp-bench, the C++
 engine's own benchmark (``nodehost_bench``: the same shape, C++ state
 machine and client) runs with the same groups, payload and depth, and the
 ratio is printed. Each process reports writes/s; the total is their sum.
+Before the measurement both move leadership so that each host leads a third
+of the groups (``--balance 0``: leaders stay where the elections put them).
 
 ``--malloc jemalloc`` runs both (the three Python processes and the C++
 benchmark) with jemalloc preloaded (docs/operations.md, "Memory allocator");
@@ -16,12 +18,13 @@ every figure is printed with the allocator it ran with.
 
 Usage: python benchmarks/python_multiprocess_bench.py [--groups 48] [--inflight 128]
        [--payload 16] [--seconds 5] [--cpp-bench build/dev/benchmarks/nodehost_bench]
-       [--malloc glibc|jemalloc|tcmalloc]
+       [--malloc glibc|jemalloc|tcmalloc] [--balance 1]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
 import re
@@ -48,8 +51,31 @@ def _cpu_seconds() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def balance_leaders(nh: NodeHost, index: int, groups: int, hosts: int) -> dict[int, int]:
+    """Moves leadership so that host i leads the groups g with (g - 1) % hosts == i,
+    as nodehost_bench does (where elections put the leaders varies from run to
+    run, and a host leading most groups runs most of the clients under its one
+    GIL). Each host hands over what it leads; returns the leaders seen last."""
+    deadline = time.monotonic() + 30
+    while True:
+        leaders: dict[int, int] = {}
+        for g in range(1, groups + 1):
+            lid, ok = nh.get_leader_id(g)
+            if not ok:
+                continue
+            leaders[g] = lid
+            target = (g - 1) % hosts + 1
+            if lid != target and lid == index + 1:
+                with contextlib.suppress(dragonboat.errors.DragonboatError):
+                    nh.request_leader_transfer(g, target)  # asked again next round if not taken
+        placed = sum(1 for g, lid in leaders.items() if lid == (g - 1) % hosts + 1)
+        if placed == groups or time.monotonic() > deadline:
+            return leaders
+        time.sleep(0.05)  # start-up only; not measured
+
+
 def host(index: int, addresses: list[str], directory: str, groups: int, inflight: int,
-         payload: int, seconds: float, ready: Any, go: Any, results: Any) -> None:
+         payload: int, seconds: float, balance: bool, ready: Any, go: Any, results: Any) -> None:
     """One NodeHost process: start every group, wait for leaders, drive the
     groups this host leads, report (index, writes, seconds, errors)."""
     nh = NodeHost(NodeHostConfig(node_host_dir=f"{directory}/{index}",
@@ -69,6 +95,8 @@ def host(index: int, addresses: list[str], directory: str, groups: int, inflight
                 if ok:
                     leaders[g] = lid
             time.sleep(0.02)  # start-up only; not measured
+        if balance:
+            leaders = balance_leaders(nh, index, groups, len(addresses))
         ready.put(index)
         go.wait()
         led = [g for g, lid in leaders.items() if lid == index + 1]
@@ -117,17 +145,18 @@ def host(index: int, addresses: list[str], directory: str, groups: int, inflight
         nh.stop()
 
 
-def run_python(groups: int, inflight: int, payload: int,
-               seconds: float) -> tuple[float, int, float, float, str]:
+def run_python(groups: int, inflight: int, payload: int, seconds: float,
+               balance: bool) -> tuple[float, int, float, float, str, str]:
     """(writes/s, failed requests, CPU microseconds per write, cores busy,
-    the allocator the processes ran with)."""
+    the allocator the processes ran with, groups led by each host)."""
     ctx = mp.get_context("spawn")
     addresses = [f"127.0.0.1:{_port()}" for _ in range(3)]
     ready, results = ctx.Queue(), ctx.Queue()
     go = ctx.Event()
     with tempfile.TemporaryDirectory() as d:
         procs = [ctx.Process(target=host, args=(i, addresses, d, groups, inflight, payload,
-                                                seconds, ready, go, results)) for i in range(3)]
+                                                seconds, balance, ready, go, results))
+                 for i in range(3)]
         for p in procs:
             p.start()
         for _ in procs:
@@ -141,14 +170,18 @@ def run_python(groups: int, inflight: int, payload: int,
     cpu = sum(r[5] for r in rows)
     done = sum(r[1] for r in rows)
     allocators = ",".join(sorted({r[6] for r in rows}))
-    return writes, errors, cpu * 1e6 / max(1, done), cpu / max(r[2] for r in rows), allocators
+    # Leaders fall where the elections put them: a host leading most groups
+    # runs most of the client's Python, under its one GIL.
+    led = "/".join(str(r[4]) for r in sorted(rows))
+    return writes, errors, cpu * 1e6 / max(1, done), cpu / max(r[2] for r in rows), allocators, led
 
 
 def run_cpp(bench: str, groups: int, inflight: int, payload: int,
-            seconds: float) -> tuple[float, float]:
+            seconds: float, balance: bool) -> tuple[float, float]:
     """(writes/s, CPU microseconds per write) of ``nodehost_bench``."""
     out = subprocess.run([bench, "--groups", str(groups), "--inflight", str(inflight),
-                          "--payload", str(payload), "--seconds", str(seconds)],
+                          "--payload", str(payload), "--seconds", str(seconds),
+                          "--balance", "1" if balance else "0"],
                          capture_output=True, text=True, check=True).stdout
     print("  " + out.strip().replace("\n", "\n  "))
     m = re.search(r": (\d+) writes/s", out)
@@ -162,6 +195,8 @@ def main() -> None:
     ap.add_argument("--inflight", type=int, default=128, help="per group")
     ap.add_argument("--payload", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--balance", type=int, default=1,
+                    help="1: each host leads a third of the groups (leaders moved); 0: as elected")
     ap.add_argument("--cpp-bench", default=None, help="path of nodehost_bench to run beside")
     ap.add_argument("--malloc", choices=sorted(PRELOAD), default="glibc",
                     help="the allocator of every benchmark process (preloaded)")
@@ -172,13 +207,14 @@ def main() -> None:
         os.environ["LD_PRELOAD"] = preload
     print(baseline_line(with_malloc=False), flush=True)  # the disk's figures, same run
     shape = f"{a.groups} groups x {a.inflight} in flight, {a.payload} B, fsync on"
-    py, errors, us, cores, malloc = run_python(a.groups, a.inflight, a.payload, a.seconds)
+    py, errors, us, cores, malloc, led = run_python(a.groups, a.inflight, a.payload, a.seconds,
+                                                    a.balance)
     print(f"Python, one NodeHost per process, Python state machine: {py:,.0f} writes/s "
           f"({shape}; failed requests {errors}; malloc: {malloc})", flush=True)
     print(f"  cpu: {us:.1f} us per completed request (user + sys of the three processes), "
-          f"{cores:.2f} cores busy", flush=True)
+          f"{cores:.2f} cores busy; groups led by each host {led}", flush=True)
     if a.cpp_bench:
-        cpp, cpp_us = run_cpp(a.cpp_bench, a.groups, a.inflight, a.payload, a.seconds)
+        cpp, cpp_us = run_cpp(a.cpp_bench, a.groups, a.inflight, a.payload, a.seconds, a.balance)
         print(f"C++ engine benchmark, same shape: {cpp:,.0f} writes/s")
         if cpp:
             print(f"Python / C++: {py / cpp:.0%} of the writes/s; "
