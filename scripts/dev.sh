@@ -145,7 +145,7 @@ fuzz_wire() {  # $1 seconds
 # storage and power-loss tests (the Raft core's pure tests and the
 # simulation run in the plain build; they add build time, not coverage of
 # threads and memory the engine shares).
-ASAN_CI_TESTS=(applier_test engine_node_test step_worker_test request_state_test block_pool_test session_test
+ASAN_CI_TESTS=(applier_test engine_node_test step_worker_test request_state_test block_pool_test payload_test session_test
   nodehost_test nodehost_ops_test nodehost_stop_test inproc_transport_test tcp_transport_test tcp_snapshot_test
   tcp_tls_test wire_codec_roundtrip_test wire_codec_frame_test wire_codec_malformed_test
   logdb_test node_log_test host_dir_test snapshot_file_test snapshot_dir_test

@@ -8,8 +8,10 @@
 // and the buffer is freed once, by whichever thread drops the last copy.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
-#include <memory>
+#include <cstring>
+#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,27 +21,42 @@ namespace dragonboat::raftpb {
 class Payload {
  public:
   Payload() = default;
-  // Takes the string's buffer (moved, not copied). Implicit, so an Entry's
-  // cmd is assigned from a std::string, a string_view or a literal as before.
-  Payload(std::string bytes)  // NOLINT(google-explicit-constructor)
-      : bytes_(bytes.empty() ? nullptr : std::make_shared<const std::string>(std::move(bytes))) {}
-  Payload(std::string_view bytes) : Payload(std::string(bytes)) {}  // NOLINT(google-explicit-constructor)
-  Payload(const char* bytes) : Payload(std::string(bytes)) {}       // NOLINT(google-explicit-constructor)
+  // A copy of the bytes, in ONE allocation with its reference count (a
+  // proposal's bytes are allocated by the client's thread and freed by
+  // another: one block instead of a count block plus a string buffer).
+  // Implicit, so an Entry's cmd is assigned from a std::string, a
+  // string_view or a literal.
+  Payload(std::string_view bytes) : buf_(make(bytes.data(), bytes.size())) {}  // NOLINT(google-explicit-constructor)
+  Payload(const std::string& bytes) : Payload(std::string_view(bytes)) {}     // NOLINT(google-explicit-constructor)
+  Payload(const char* bytes) : Payload(std::string_view(bytes)) {}            // NOLINT(google-explicit-constructor)
+
+  // Copies share the bytes (the count goes up; no allocation, no memcpy).
+  Payload(const Payload& o) noexcept : buf_(o.buf_) {
+    if (buf_ != nullptr) buf_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  Payload(Payload&& o) noexcept : buf_(std::exchange(o.buf_, nullptr)) {}
+  Payload& operator=(const Payload& o) noexcept {
+    Payload(o).swap(*this);
+    return *this;
+  }
+  Payload& operator=(Payload&& o) noexcept {
+    Payload(std::move(o)).swap(*this);
+    return *this;
+  }
+  ~Payload() { release(); }
+  void swap(Payload& o) noexcept { std::swap(buf_, o.buf_); }
 
   // Replaces the bytes with a copy of [data, data + n).
-  void assign(const char* data, size_t n) { *this = Payload(std::string(data, n)); }
+  void assign(const char* data, size_t n) { *this = Payload(std::string_view(data, n)); }
 
-  size_t size() const { return bytes_ ? bytes_->size() : 0; }
+  size_t size() const { return buf_ != nullptr ? buf_->size : 0; }
   bool empty() const { return size() == 0; }
-  const char* data() const { return bytes_ ? bytes_->data() : ""; }
+  const char* data() const { return buf_ != nullptr ? buf_->bytes() : ""; }
   char operator[](size_t i) const { return view()[i]; }
-  std::string_view view() const { return bytes_ ? std::string_view(*bytes_) : std::string_view(); }
+  std::string_view view() const { return std::string_view(data(), size()); }
   operator std::string_view() const { return view(); }  // NOLINT(google-explicit-constructor)
-  // The bytes as a std::string (shared; valid while this payload is).
-  const std::string& str() const {
-    static const std::string kEmpty;
-    return bytes_ ? *bytes_ : kEmpty;
-  }
+  // A copy of the bytes as a std::string.
+  std::string str() const { return std::string(view()); }
 
   friend bool operator==(const Payload& a, const Payload& b) { return a.view() == b.view(); }
   friend bool operator==(const Payload& a, std::string_view b) { return a.view() == b; }
@@ -54,7 +71,28 @@ class Payload {
   }
 
  private:
-  std::shared_ptr<const std::string> bytes_;  // null when empty
+  // The count and the size, the bytes right after them.
+  struct Buffer {
+    explicit Buffer(size_t n) : refs(1), size(n) {}
+    std::atomic<size_t> refs;
+    const size_t size;
+    char* bytes() { return reinterpret_cast<char*>(this + 1); }
+  };
+  static Buffer* make(const char* data, size_t n) {
+    if (n == 0) return nullptr;  // empty: no buffer
+    auto* b = new (::operator new(sizeof(Buffer) + n)) Buffer(n);
+    std::memcpy(b->bytes(), data, n);
+    return b;
+  }
+  void release() noexcept {
+    // The last copy frees the block; acq_rel orders every copy's reads
+    // before the free.
+    if (buf_ != nullptr && buf_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      buf_->~Buffer();
+      ::operator delete(buf_);
+    }
+  }
+  Buffer* buf_ = nullptr;  // null when empty
 };
 
 }  // namespace dragonboat::raftpb

@@ -138,7 +138,7 @@ Status Node::propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs) {
   if (!p.cmd.empty()) {
     std::string encoded;
     if (rsm::encode_payload(opt_.config.entry_compression_type, p.cmd, &encoded)) {
-      p.cmd = std::move(encoded);
+      p.cmd = encoded;
       type = raft::EntryType::kEncodedApplication;
     }
   }

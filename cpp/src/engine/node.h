@@ -76,7 +76,7 @@ struct NodeOptions {
 
 // A client's proposal: the command plus its session fields.
 struct Proposal {
-  std::string cmd;
+  raft::Payload cmd;  // built once from the caller's bytes; the entry shares it
   uint64_t client_id = 0;
   uint64_t series_id = 0;
   uint64_t responded_to = 0;
@@ -103,9 +103,9 @@ class Node {
   // Queues a proposal; completes when applied on this replica.
   Status propose(Proposal p, uint64_t timeout_ticks, RequestStatePtr* rs);
   // The same with the no-op session.
-  Status propose(std::string cmd, uint64_t timeout_ticks, RequestStatePtr* rs) {
+  Status propose(std::string_view cmd, uint64_t timeout_ticks, RequestStatePtr* rs) {
     Proposal p;
-    p.cmd = std::move(cmd);
+    p.cmd = cmd;
     return propose(std::move(p), timeout_ticks, rs);
   }
   // Queues a membership change; completes when the change entry is

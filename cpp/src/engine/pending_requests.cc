@@ -13,7 +13,10 @@ Status PendingRequests::add(uint64_t key, uint64_t deadline_tick, RequestStatePt
   // Recycled blocks: the apply worker usually frees what the client's thread
   // allocates here (common/recycled_blocks.h).
   auto st = std::allocate_shared<RequestState>(RecyclingAllocator<RequestState>(), key, cluster_id_);
-  by_key_.emplace(key, Pending{st, tag, by_deadline_.emplace(deadline_tick, key)});
+  // Requests come with non-decreasing deadlines (one timeout, a clock that
+  // only advances): hinted at the end, the insert is O(1) instead of a walk
+  // down a tree of thousands.
+  by_key_.emplace(key, Pending{st, tag, by_deadline_.emplace_hint(by_deadline_.end(), deadline_tick, key)});
   count_.store(by_key_.size(), std::memory_order_seq_cst);
   *out = st;
   return Status::OK();

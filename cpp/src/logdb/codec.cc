@@ -50,7 +50,7 @@ bool read_entry_fields(bytes::Reader* in, raft::Entry* e) {
       !in->varint(&e->series_id) || !in->varint(&e->responded_to) || !in->varint_prefixed(&cmd)) {
     return false;
   }
-  e->cmd = std::string(cmd);
+  e->cmd = cmd;  // one copy, into the entry's own buffer
   e->type = static_cast<raft::EntryType>(type);
   return true;
 }
