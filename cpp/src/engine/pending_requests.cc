@@ -1,5 +1,6 @@
 #include "engine/pending_requests.h"
 
+#include <utility>
 #include <vector>
 
 #include "common/recycled_blocks.h"
@@ -16,9 +17,9 @@ Status PendingRequests::add(uint64_t key, uint64_t deadline_tick, RequestStatePt
   // Requests come with non-decreasing deadlines (one timeout, a clock that
   // only advances): hinted at the end, the insert is O(1) instead of a walk
   // down a tree of thousands.
-  by_key_.emplace(key, Pending{st, tag, by_deadline_.emplace_hint(by_deadline_.end(), deadline_tick, key)});
-  count_.store(by_key_.size(), std::memory_order_seq_cst);
   *out = st;
+  by_key_.emplace(key, Pending{std::move(st), tag, by_deadline_.emplace_hint(by_deadline_.end(), deadline_tick, key)});
+  count_.store(by_key_.size(), std::memory_order_seq_cst);
   return Status::OK();
 }
 
