@@ -9,6 +9,7 @@ import asyncio
 import collections
 import gc
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -146,6 +147,26 @@ def test_na_read_local_node_and_done_callbacks(three: Hosts) -> None:
     p.add_done_callback(lambda r: flushed.set())
     assert flushed.wait(10.0)
     assert len(seen) == 3 and all(r.completed() for r in seen)
+    # The request holds a callback until it has run, then lets it go (the
+    # engine keeps only a pointer; the dispatcher owns the reference): it
+    # runs although nothing else refers to it, and is freed after, not leaked.
+    calls: list[RequestResult] = []
+
+    class Callback:
+        def __call__(self, r: RequestResult) -> None:
+            calls.append(r)
+
+    cb = Callback()
+    released = weakref.ref(cb)
+    q = nh.propose(nh.get_noop_session(1), b"c=2", 5.0)
+    q.add_done_callback(cb)
+    del cb
+    _done(q)
+    after = threading.Event()
+    q.add_done_callback(lambda r: after.set())  # queued behind it: runs once it has
+    assert after.wait(10.0)
+    assert len(calls) == 1 and calls[0].completed()
+    assert released() is None
     # A read that has not completed cannot be used for a local read.
     _no_quorum_group(three, 7)
     pending = three.host(0).read_index(7, 5.0)
