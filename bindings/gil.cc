@@ -75,6 +75,8 @@ GilBatchQueue<Completion>& completion_queue() {
             }
           } catch (py::error_already_set& e) {
             log_message(LogLevel::kError, "python", std::string("completion callback raised ") + e.what());
+          } catch (const std::exception& e) {  // e.g. a result that could not be converted
+            log_message(LogLevel::kError, "python", std::string("completion callback failed: ") + e.what());
           }
         }
       });

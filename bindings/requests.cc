@@ -25,11 +25,21 @@ namespace {
 // engine always completes a request it made, so it is never dropped uncalled.
 void on_committed(RequestState& rs, py::function cb) {
   PyObject* fn = cb.release().ptr();
-  rs.on_committed([fn](bool committed) { post_committed(fn, committed); });
+  try {
+    rs.on_committed([fn](bool committed) { post_committed(fn, committed); });
+  } catch (...) {  // not registered (out of memory): the reference is still ours
+    Py_DECREF(fn);
+    throw;
+  }
 }
 void on_complete(RequestState& rs, py::function cb) {
   PyObject* fn = cb.release().ptr();
-  rs.on_complete([fn](const RequestResult& r) { post_completion(fn, r); });
+  try {
+    rs.on_complete([fn](const RequestResult& r) { post_completion(fn, r); });
+  } catch (...) {  // not registered (out of memory): the reference is still ours
+    Py_DECREF(fn);
+    throw;
+  }
 }
 }  // namespace
 

@@ -151,19 +151,21 @@ def test_na_read_local_node_and_done_callbacks(three: Hosts) -> None:
     # engine keeps only a pointer; the dispatcher owns the reference): it
     # runs although nothing else refers to it, and is freed after, not leaked.
     calls: list[RequestResult] = []
+    called = threading.Event()
 
     class Callback:
         def __call__(self, r: RequestResult) -> None:
             calls.append(r)
+            called.set()
 
     cb = Callback()
     released = weakref.ref(cb)
     q = nh.propose(nh.get_noop_session(1), b"c=2", 5.0)
     q.add_done_callback(cb)
     del cb
-    _done(q)
+    assert called.wait(10.0)
     after = threading.Event()
-    q.add_done_callback(lambda r: after.set())  # queued behind it: runs once it has
+    q.add_done_callback(lambda r: after.set())  # queued behind it: runs once it has returned
     assert after.wait(10.0)
     assert len(calls) == 1 and calls[0].completed()
     assert released() is None

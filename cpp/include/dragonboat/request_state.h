@@ -81,7 +81,8 @@ class RequestState {
   RequestResult wait() const;
 
   // Runs `cb` exactly once with the outcome: now if already complete (on this
-  // thread), else on the completing thread.
+  // thread), else on the completing thread. Callbacks run in the order they
+  // were added; an empty `cb` is ignored.
   void on_complete(Callback cb);
 
   // With NodeHostConfig::notify_commit, a proposal is also marked committed

@@ -17,6 +17,17 @@
 #include <new>
 #include <vector>
 
+// Under AddressSanitizer a kept block is poisoned until handed out again, so
+// a use after free of a recycled object is still reported.
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define DB_POISON_BLOCK(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define DB_UNPOISON_BLOCK(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define DB_POISON_BLOCK(p, n) ((void)(p), (void)(n))
+#define DB_UNPOISON_BLOCK(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace dragonboat {
 
 // Free blocks of `kBytes`, at most `kKeep` of them (a burst's surplus goes
@@ -31,6 +42,7 @@ class RecycledBlocks {
       if (!s.free.empty()) {
         void* p = s.free.back();
         s.free.pop_back();
+        DB_UNPOISON_BLOCK(p, kBytes);
         return p;
       }
     }
@@ -42,6 +54,7 @@ class RecycledBlocks {
     {
       std::lock_guard<std::mutex> g(s.mu);
       if (s.free.size() < kKeep) {  // never grows: reserved at construction
+        DB_POISON_BLOCK(p, kBytes);
         s.free.push_back(p);
         return;
       }

@@ -64,6 +64,7 @@ bool RequestState::wait_committed(std::chrono::milliseconds wait) const {
 }
 
 void RequestState::on_committed(CommittedCallback cb) {
+  if (!cb) return;  // nothing to call
   bool committed;
   {
     std::lock_guard<std::mutex> g(mu_);
@@ -107,6 +108,7 @@ RequestResult RequestState::wait() const {
 }
 
 void RequestState::on_complete(Callback cb) {
+  if (!cb) return;  // nothing to call
   RequestResult r;
   {
     std::lock_guard<std::mutex> g(mu_);

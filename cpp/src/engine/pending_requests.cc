@@ -17,9 +17,10 @@ Status PendingRequests::add(uint64_t key, uint64_t deadline_tick, RequestStatePt
   // Requests come with non-decreasing deadlines (one timeout, a clock that
   // only advances): hinted at the end, the insert is O(1) instead of a walk
   // down a tree of thousands.
-  *out = st;
-  by_key_.emplace(key, Pending{std::move(st), tag, by_deadline_.emplace_hint(by_deadline_.end(), deadline_tick, key)});
+  auto it = by_key_.emplace(key, Pending{std::move(st), tag, by_deadline_.emplace_hint(by_deadline_.end(), deadline_tick, key)})
+                .first;
   count_.store(by_key_.size(), std::memory_order_seq_cst);
+  *out = it->second.state;
   return Status::OK();
 }
 

@@ -41,6 +41,8 @@ class PendingRequests {
       : max_(max_pending), cluster_id_(cluster_id) {}
   // Completes what is still pending with kTerminated: every RequestState made
   // here completes exactly once (the Python binding's callbacks rely on it).
+  // A safety net: a node completes its tables when it stops, before it is
+  // destroyed, so callbacks never run from here in the engine's own use.
   ~PendingRequests() { complete_all(RequestResultCode::kTerminated); }
   PendingRequests(const PendingRequests&) = delete;
   PendingRequests& operator=(const PendingRequests&) = delete;
