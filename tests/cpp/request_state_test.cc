@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -82,6 +85,43 @@ TEST(RequestState, CommittedMarkWakesWaitersAndCallbacksOnce) {
   rs.on_committed([&](bool c) { seen.push_back(c); });  // after the mark: at once
   ASSERT_TRUE(rs.complete(RequestResultCode::kCompleted));
   EXPECT_EQ(seen, (std::vector<bool>{true, true})) << "completion does not repeat the mark";
+}
+
+TEST(RequestState, CommittedCallbacksRunBeforeACompletionThatRacesThem) {
+  // The step worker marks a request committed while the apply worker may
+  // already complete it. However slowly the committed callbacks run, the
+  // completion callbacks come after them (the Python binding queues both:
+  // the queue's order is what a client sees).
+  RequestState rs;
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  rs.on_committed([&](bool) {
+    entered.set_value();
+    released.wait();  // a slow committed callback
+    std::lock_guard<std::mutex> g(mu);
+    order.push_back("committed");
+  });
+  std::promise<void> completed_cb;
+  auto completed = completed_cb.get_future();
+  rs.on_complete([&](const RequestResult&) {
+    std::lock_guard<std::mutex> g(mu);
+    order.push_back("completed");
+    completed_cb.set_value();
+  });
+  std::thread marker([&] { rs.set_committed(); });
+  entered.get_future().wait();
+  std::thread completer([&] { rs.complete(RequestResultCode::kCompleted); });
+  // Without the ordering the completion callback runs now, while the
+  // committed one is still inside; with it, it waits (the bounded wait only
+  // gives a broken version the chance to show).
+  EXPECT_EQ(completed.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  release.set_value();
+  marker.join();
+  completer.join();
+  EXPECT_EQ(order, (std::vector<std::string>{"committed", "completed"}));
+  EXPECT_FALSE(rs.complete(RequestResultCode::kTimeout));
 }
 
 TEST(RequestState, CompletionStandsInForTheCommittedMark) {

@@ -97,7 +97,10 @@ class RequestState {
   // committed or is done, whichever comes first: now if that already
   // happened (on this thread), else on the marking or completing thread,
   // outside the internal lock (at completion, before the on_complete
-  // callbacks). The non-blocking form of wait_committed.
+  // callbacks, also when the two race on different threads). The
+  // non-blocking form of wait_committed. Callbacks run on engine threads:
+  // keep them short, and never wait in one for the same request's
+  // completion (its completion waits for the committed callbacks to return).
   using CommittedCallback = std::function<void(bool committed)>;
   void on_committed(CommittedCallback cb);
   // The engine: marks the request committed (idempotent).
@@ -108,6 +111,11 @@ class RequestState {
   const uint64_t cluster_id_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
+  // Held (before mu_) while set_committed or complete hands out callbacks, so
+  // the committed mark's callbacks have all run before any completion
+  // callback, even when the two race on different threads. Recursive: a
+  // callback may call complete() on its own request (it returns false).
+  std::recursive_mutex deliver_mu_;
   bool done_ = false;
   bool committed_ = false;
   RequestResult result_;

@@ -27,6 +27,7 @@ Status RequestResult::status() const {
 }
 
 bool RequestState::complete(RequestResultCode code, Result result, uint64_t snapshot_index) {
+  std::lock_guard<std::recursive_mutex> delivering(deliver_mu_);
   Callback first;
   std::vector<Callback> cbs;
   std::vector<CommittedCallback> committed_cbs;  // empty when already marked committed
@@ -78,6 +79,7 @@ void RequestState::on_committed(CommittedCallback cb) {
 }
 
 void RequestState::set_committed() {
+  std::lock_guard<std::recursive_mutex> delivering(deliver_mu_);
   std::vector<CommittedCallback> cbs;
   {
     std::lock_guard<std::mutex> g(mu_);
