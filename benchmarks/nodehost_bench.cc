@@ -13,7 +13,9 @@
 // at the end of the run.
 // --compression none|snappy|lz4 sets Config::entry_compression_type;
 // --compressible 1 makes the payload JSON-like records (compressible about
-// 3-4x, as application commands are) instead of one repeated byte. Every run
+// 3-4x, as application commands are) instead of one repeated byte; --random 1
+// makes it random bytes (incompressible, as encrypted or already compressed
+// commands are: the LogDB's LZ4-compressed SST files then save nothing). Every run
 // reports the bytes the three processes wrote to disk (/proc/self/io) and
 // sent on the wire (transport metrics) per payload byte written.
 // --idle 1 sends no load: it reports the CPU each NodeHost process spends on
@@ -79,12 +81,21 @@ struct Options {
   uint64_t shards = 0;  // LogDB shards per host; 0 = the NodeHostConfig default
   CompressionType compression = CompressionType::kNoCompression;
   bool compressible = false;
+  bool random_payload = false;
   bool trace = false;
   bool check_quorum = true;
   uint64_t snapshot_entries = 100000;
   uint64_t compaction_overhead = 10000;
   bool balance = true;
 };
+
+// An incompressible command of n bytes.
+std::string random_payload(size_t n, uint64_t seed) {
+  std::string s(n, '\0');
+  std::mt19937_64 rng(seed);
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
 
 // A compressible command of n bytes: JSON-like records whose numbers differ.
 std::string compressible_payload(size_t n, uint64_t seed) {
@@ -386,7 +397,9 @@ int child(int idx, const Options& o, const std::vector<std::string>& addrs, cons
       auto d = std::make_unique<Driver>();
       d->nh = nh.get();
       d->cluster = g;
-      d->payload = o.compressible ? compressible_payload(o.payload, g * 1000 + k) : std::string(o.payload, 'x');
+      d->payload = o.compressible     ? compressible_payload(o.payload, g * 1000 + k)
+                   : o.random_payload ? random_payload(o.payload, g * 1000 + k)
+                                      : std::string(o.payload, 'x');
       d->read_ratio = o.read_ratio;
       d->running = &running;
       d->writes = &writes;
@@ -550,6 +563,7 @@ int main(int argc, char** argv) {
     else if (k == "--rtt") o.rtt_ms = std::stoull(v);
     else if (k == "--shards") o.shards = std::stoull(v);
     else if (k == "--compressible") o.compressible = v != "0";
+    else if (k == "--random") o.random_payload = v != "0";
     else if (k == "--trace") o.trace = v != "0";
     else if (k == "--check-quorum") o.check_quorum = v != "0";
     else if (k == "--balance") o.balance = v != "0";
@@ -678,7 +692,7 @@ int main(int argc, char** argv) {
                 o.compression == CompressionType::kSnappy ? "snappy"
                 : o.compression == CompressionType::kLZ4  ? "lz4"
                                                            : "none",
-                o.compressible ? "compressible" : "one-byte", total.disk_bytes / payload_bytes,
+                o.compressible ? "compressible" : o.random_payload ? "random" : "one-byte", total.disk_bytes / payload_bytes,
                 total.wire_bytes / payload_bytes);
     const double payload_mb = total.writes / secs * double(o.payload) / 1e6;
     std::printf("payload committed: %.1f MB/s; disk writes of the three processes: %.1f MB/s\n", payload_mb,
