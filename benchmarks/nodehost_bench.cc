@@ -528,9 +528,7 @@ double sequential_mb_per_s(const std::string& dir) {
   std::string path = dir + "/dragonboat-bench-seq";
   int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
   if (fd < 0) return -1;
-  std::string buf(1 << 20, '\0');
-  std::mt19937_64 rng(7);
-  for (auto& c : buf) c = char(rng());  // incompressible, in case the device compresses
+  const std::string buf = random_payload(1 << 20, 7);  // incompressible, in case the device compresses
   const int n = 128;
   auto t0 = Clock::now();
   int done = 0;
