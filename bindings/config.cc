@@ -78,6 +78,7 @@ const Field kFields[] = {
     {"apply_workers", &NodeHostConfig::apply_workers},
     {"snapshot_workers", &NodeHostConfig::snapshot_workers},
     {"max_pending_per_node", &NodeHostConfig::max_pending_per_node},
+    {"busy_poll_microseconds", &NodeHostConfig::busy_poll_microseconds},
     {"exported", &SnapshotOption::exported},
     {"export_path", &SnapshotOption::export_path},
     {"override_compaction_overhead", &SnapshotOption::override_compaction_overhead},

@@ -19,6 +19,7 @@ import pytest
 from conftest import KV, ConfiguredHosts, EventLog, free_port, retry
 
 from dragonboat import Config, NodeHost, NodeHostConfig, RequestState, SnapshotOption, errors
+from dragonboat.checker import Checker, CheckerState
 
 MiB = 1 << 20
 #: The snapshot stream's chunk (transport/wire.h kDefaultChunkDataSize): a
@@ -357,6 +358,34 @@ class Closing(KV):
     def close(self) -> None:
         self.closes += 1
         self.closed.set()
+
+
+def test_busy_polling_hosts_apply_every_write_once(tmp_path: Path) -> None:
+    """busy_poll_microseconds changes how engine threads wait, never what
+    they do: one write at a time (the path polling is for) and a burst in
+    flight reach every replica's checker exactly once, in order."""
+    want = CheckerState()
+    with ConfiguredHosts(tmp_path, 3, [{"busy_poll_microseconds": 2_000}] * 3) as h:
+        h.start_all()
+        initial = {j + 1: h.addresses[j] for j in range(3)}
+        for i in range(3):
+            h.host(i).start_cluster(initial, False, lambda c, n: Checker(), h.group_config(i))
+        leader = h.host(h.leader())
+        session = leader.get_noop_session(1)
+        for i in range(100):
+            cmd = f"one-{i}".encode()
+            count = retry(lambda cmd=cmd: leader.sync_propose(session, cmd, 5.0))
+            assert count.value == want.apply(cmd), "a double or skipped apply"
+        burst = [f"burst-{i}".encode() for i in range(200)]
+        pending = [leader.propose(session, cmd, 10.0) for cmd in burst]
+        for rs in pending:
+            result = rs.wait()
+            assert result is not None and result.completed()
+        for cmd in burst:
+            want.apply(cmd)
+        for i in range(3):
+            state = retry(lambda i=i: h.host(i).sync_read(1, b"state", 5.0), idempotent=True)
+            assert bytes(state) == want.lookup(b"state"), f"host {i}"
 
 
 def test_state_machine_close_is_called_when_its_replica_stops(tmp_path: Path) -> None:

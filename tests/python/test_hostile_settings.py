@@ -211,7 +211,8 @@ def test_bad_addresses_are_refused(env: Env, address: Any, listen: Any) -> None:
     ("node_host_dir", ""), ("rtt_millisecond", 0), ("rtt_millisecond", 86_400_001),
     ("rtt_millisecond", U64_MAX), ("apply_workers", 0), ("apply_workers", 65),
     ("apply_workers", U64_MAX), ("logdb_shards", 65), ("max_proposal_payload_size", 0),
-    ("mutual_tls", True),
+    ("mutual_tls", True), ("busy_poll_microseconds", 10_001),
+    ("busy_poll_microseconds", 2_500),  # half of _host_config's 5 ms tick
 ])
 def test_out_of_range_node_host_config_values(env: Env, field: str, value: Any) -> None:
     config = _host_config(env.tmp, **{field: value})

@@ -122,6 +122,17 @@ struct NodeHostConfig {
   // Threads saving and recovering snapshots (at most one operation per
   // group at a time).
   uint64_t snapshot_workers = 1;
+  // How long an engine thread (step and apply workers, the TCP transport's
+  // I/O thread) polls for more work before it sleeps, in microseconds (0:
+  // never, the default). On virtual machines waking a sleeping thread costs
+  // tens of microseconds per hand-off, several per request: polling takes
+  // that off a request's path (one request at a time: about 2x the writes/s
+  // on this project's 2-core VM, docs/benchmarks.md) for CPU time spent
+  // polling. Each thread adapts: it polls only after its sleeps were shorter
+  // than this, so a host whose groups are idle does not poll. At most
+  // 10,000 and less than half of rtt_millisecond (the ticks would otherwise
+  // keep an idle host polling).
+  uint64_t busy_poll_microseconds = 0;
   // Proposals + reads waiting per node before kSystemBusy.
   uint64_t max_pending_per_node = 4096;
   // Listeners (dragonboat/events.h); null: none. Called on one NodeHost

@@ -57,6 +57,9 @@ Status NodeHostConfig::validate() const {
   if (snapshot_workers == 0 || snapshot_workers > 64) return bad("snapshot_workers", "must be in [1, 64]");
   if (max_proposal_payload_size == 0) return bad("max_proposal_payload_size", "must be non-zero");
   if (max_pending_per_node == 0) return bad("max_pending_per_node", "must be non-zero");
+  if (busy_poll_microseconds > 10'000 || busy_poll_microseconds * 2 >= rtt_millisecond * 1000) {
+    return bad("busy_poll_microseconds", "must be at most 10000 and less than half of rtt_millisecond");
+  }
   return Status::OK();
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/enum_util.h"
+#include "common/spin_wait.h"
 #include "common/thread_name.h"
 
 namespace dragonboat::engine {
@@ -12,21 +13,31 @@ void ReadyQueue::push(const std::shared_ptr<Node>& n, std::atomic<bool>* schedul
   {
     std::lock_guard<std::mutex> g(mu_);
     ready_.push_back(n);
+    has_ready_.store(true, std::memory_order_release);
   }
-  cv_.notify_one();
+  cv_.notify_one();  // no system call when the waiter is polling, not sleeping
 }
 
 bool ReadyQueue::wait(NodeBatch* out) {
+  // Poll first (common/spin_wait.h); has_ready_ is only a hint, the queue
+  // under the lock decides.
+  const bool polled = spin_.poll([this] { return has_ready_.load(std::memory_order_acquire); });
   std::unique_lock<std::mutex> g(mu_);
-  cv_.wait(g, [&] { return stopping_ || !ready_.empty(); });
+  if (!polled && !stopping_ && ready_.empty()) {
+    const auto slept_from = std::chrono::steady_clock::now();
+    cv_.wait(g, [&] { return stopping_ || !ready_.empty(); });
+    spin_.slept(std::chrono::steady_clock::now() - slept_from);
+  }
   if (stopping_) return false;
   out->swap(ready_);
+  has_ready_.store(false, std::memory_order_relaxed);
   return true;
 }
 
 NodeBatch ReadyQueue::stop() {
   std::lock_guard<std::mutex> g(mu_);
   stopping_ = true;
+  has_ready_.store(true, std::memory_order_release);  // ends a poll
   cv_.notify_all();
   return std::move(ready_);
 }

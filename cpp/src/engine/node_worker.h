@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/spin_wait.h"
 #include "common/thread_annotations.h"
 #include "engine/node.h"
 
@@ -41,12 +42,19 @@ class ReadyQueue {
   bool wait(NodeBatch* out);
   // Wakes the waiter for good; returns the nodes still queued.
   NodeBatch stop();
+  // How long wait() may poll before it sleeps (common/spin_wait.h). Set
+  // before the waiter's first wait().
+  void set_busy_poll_ns(uint64_t ns) { spin_.set_budget_ns(ns); }
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
   NodeBatch ready_ DB_GUARDED_BY(mu_);
   bool stopping_ DB_GUARDED_BY(mu_) = false;
+  // Set with ready_ non-empty or stopping_ (under mu_), cleared when the
+  // waiter takes ready_: what wait() polls before it sleeps.
+  std::atomic<bool> has_ready_{false};
+  AdaptiveSpin spin_;  // the waiter's alone
 };
 
 class NodeWorker {
@@ -62,6 +70,9 @@ class NodeWorker {
   void start(size_t index = 0);
   // Joins the thread; nodes still queued are released. Idempotent.
   void stop();
+  // How long the thread polls for work before it sleeps
+  // (NodeHostConfig::busy_poll_microseconds). Set before start().
+  void set_busy_poll_ns(uint64_t ns) { queue_.set_busy_poll_ns(ns); }
   // Queues `n` for the next batch (no-op when already queued).
   void wake(const std::shared_ptr<Node>& n) { queue_.push(n, &n->scheduled(role_)); }
 

@@ -275,15 +275,22 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
     to.snapshot_dir = d->snapshot_root();
     to.max_snapshot_send_bytes_per_second = config.max_snapshot_send_bytes_per_second;
     to.max_snapshot_recv_bytes_per_second = config.max_snapshot_recv_bytes_per_second;
+    to.busy_poll_ns = config.busy_poll_microseconds * 1000;
     d->transport = std::make_unique<transport::TcpTransport>(to, &d->registry, d.get());
   }
   s = d->transport->start();
   if (!s.ok()) return s;
+  // Snapshot workers never poll: their work is rare and long.
+  const uint64_t busy_poll_ns = config.busy_poll_microseconds * 1000;
   for (size_t i = 0; i < d->step_workers.size(); ++i) {
     d->step_workers[i]->set_transport(d->transport.get());
+    d->step_workers[i]->set_busy_poll_ns(busy_poll_ns);
     d->step_workers[i]->start(i);
   }
-  for (size_t i = 0; i < d->apply_workers.size(); ++i) d->apply_workers[i]->start(i);
+  for (size_t i = 0; i < d->apply_workers.size(); ++i) {
+    d->apply_workers[i]->set_busy_poll_ns(busy_poll_ns);
+    d->apply_workers[i]->start(i);
+  }
   for (size_t i = 0; i < d->snapshot_workers.size(); ++i) d->snapshot_workers[i]->start(i);
   Impl* raw = d.get();
   d->ticker = std::make_unique<engine::Ticker>(

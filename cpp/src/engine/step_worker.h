@@ -56,6 +56,9 @@ class StepWorker {
   // fsync and after its finish. Set before start(); none: sends go at once.
   void set_transport(raftio::ITransport* t) { transport_ = t; }
 
+  // How long the thread polls for work before it sleeps. Set before start().
+  void set_busy_poll_ns(uint64_t ns) { worker_.set_busy_poll_ns(ns); }
+
   // Starts the worker's thread, named after its role and `index`.
   void start(size_t index = 0) { worker_.start(index); }
   // Joins the thread; nodes still queued are released.

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/spin_wait.h"
 #include "common/thread_name.h"
 #include "common/trace_point.h"
 #include "dragonboat/logger.h"
@@ -21,6 +22,22 @@ std::chrono::microseconds pace_delay(uint64_t sent, uint64_t rate, std::chrono::
   auto due = std::chrono::microseconds(static_cast<int64_t>(sent * 1'000'000.0 / double(rate)));
   return due > elapsed ? due - elapsed : std::chrono::microseconds(0);
 }
+
+namespace {
+// The I/O thread's loop: asio's run(), except that with a polling budget
+// (common/spin_wait.h) the thread polls for ready handlers for up to that
+// long before it sleeps in the reactor.
+void run_io(asio::io_context& io, uint64_t busy_poll_ns) {
+  AdaptiveSpin spin;
+  spin.set_budget_ns(busy_poll_ns);
+  while (!io.stopped()) {
+    if (spin.poll([&io] { return io.poll() > 0 || io.stopped(); })) continue;
+    const auto slept_from = std::chrono::steady_clock::now();
+    if (io.run_one() == 0 && io.stopped()) return;
+    spin.slept(std::chrono::steady_clock::now() - slept_from);
+  }
+}
+}  // namespace
 
 // Every refusal is kept for last_error() and, unless `log` is false (a
 // repeat that fail() suppresses), logged as a warning.
@@ -482,7 +499,7 @@ Status TcpTransport::start() {
   d.accept();
   d.thread = std::thread([&d] {
     set_thread_name("io");
-    d.io.run();
+    run_io(d.io, d.opt.busy_poll_ns);
   });
   return Status::OK();
 }

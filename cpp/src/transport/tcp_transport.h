@@ -61,6 +61,9 @@ struct TcpTransportOptions {
   uint64_t max_snapshot_send_bytes_per_second = 0;
   // Each incoming snapshot stream is read at most this fast (0: unlimited).
   uint64_t max_snapshot_recv_bytes_per_second = 0;
+  // How long the I/O thread polls for ready handlers before it sleeps in
+  // the reactor (common/spin_wait.h; 0: never).
+  uint64_t busy_poll_ns = 0;
   Limits limits;
 };
 
