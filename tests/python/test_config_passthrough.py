@@ -372,10 +372,15 @@ def test_busy_polling_hosts_apply_every_write_once(tmp_path: Path) -> None:
             h.host(i).start_cluster(initial, False, lambda c, n: Checker(), h.group_config(i))
         leader = h.host(h.leader())
         session = leader.get_noop_session(1)
+        def write(cmd: bytes) -> int:
+            return retry(lambda: leader.sync_propose(session, cmd, 5.0)).value
+
+        def state(host: NodeHost) -> bytes:
+            return bytes(retry(lambda: host.sync_read(1, b"state", 5.0), idempotent=True))
+
         for i in range(100):
             cmd = f"one-{i}".encode()
-            count = retry(lambda cmd=cmd: leader.sync_propose(session, cmd, 5.0))
-            assert count.value == want.apply(cmd), "a double or skipped apply"
+            assert write(cmd) == want.apply(cmd), "a double or skipped apply"
         burst = [f"burst-{i}".encode() for i in range(200)]
         pending = [leader.propose(session, cmd, 10.0) for cmd in burst]
         for rs in pending:
@@ -384,8 +389,7 @@ def test_busy_polling_hosts_apply_every_write_once(tmp_path: Path) -> None:
         for cmd in burst:
             want.apply(cmd)
         for i in range(3):
-            state = retry(lambda i=i: h.host(i).sync_read(1, b"state", 5.0), idempotent=True)
-            assert bytes(state) == want.lookup(b"state"), f"host {i}"
+            assert state(h.host(i)) == want.lookup(b"state"), f"host {i}"
 
 
 def test_state_machine_close_is_called_when_its_replica_stops(tmp_path: Path) -> None:
