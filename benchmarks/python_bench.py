@@ -17,7 +17,7 @@ its one GIL is busy, so the ratio depends on it: every row is printed.
 
 Usage: python benchmarks/python_bench.py [--groups 48] [--inflight 64] [--seconds 5]
        [--low 100] [--plugin build/dev/examples/plugin/libdragonboat_kv_plugin.so]
-       [--no-pysyncobj] [--engine-stats]
+       [--no-pysyncobj] [--engine-stats] [--busy-poll-us 0] [--sequential-only]
 """
 
 from __future__ import annotations
@@ -81,9 +81,9 @@ def bench_dragonboat(groups: int, inflight: int, seconds: float, plugin: str | N
         return total / elapsed
 
 
-def bench_dragonboat_sequential(seconds: float) -> float:
+def bench_dragonboat_sequential(seconds: float, busy_poll_us: int = 0) -> float:
     """One client thread: ``sync_propose`` calls one after the other."""
-    with three_hosts(1, None) as (_, leaders):
+    with three_hosts(1, None, busy_poll_microseconds=busy_poll_us) as (_, leaders):
         nh = leaders[1]
         session = nh.get_noop_session(1)
         done = 0
@@ -225,8 +225,17 @@ def main() -> None:
     ap.add_argument("--apply-workers", type=int, default=2, help="per NodeHost")
     ap.add_argument("--logdb-shards", type=int, default=0, help="per NodeHost; 0 = automatic")
     ap.add_argument("--engine-stats", action="store_true", help="print fsyncs/s and the like")
+    ap.add_argument("--busy-poll-us", type=int, default=0,
+                    help="NodeHostConfig.busy_poll_microseconds of the sync_propose loop's hosts")
+    ap.add_argument("--sequential-only", action="store_true",
+                    help="only the sync_propose loop (1 in flight), without PySyncObj")
     a = ap.parse_args()
     print(baseline_line(), flush=True)  # the disk's figures, same run
+    if a.sequential_only:
+        rate = bench_dragonboat_sequential(a.seconds, a.busy_poll_us)
+        print(f"dragonboat, 1 in flight (a sync_propose loop): {rate:,.0f} writes/s "
+              f"(busy poll {a.busy_poll_us} us)", flush=True)
+        return
     high = a.groups * a.inflight
     rows: list[tuple[str, float, float | None, float | None]] = []
     ours = bench_dragonboat(a.groups, a.inflight, a.seconds, None, a.apply_workers,
@@ -240,7 +249,8 @@ def main() -> None:
     low = bench_dragonboat(1, a.low, a.seconds, None, a.apply_workers)
     rows.append((f"{a.low:,} in flight (1 group)", low, bench_pysyncobj(a.low, a.seconds),
                  bench_pysyncobj(a.low, a.seconds, tuned=True)))
-    rows.append(("1 in flight (a sync_propose loop)", bench_dragonboat_sequential(a.seconds),
+    rows.append(("1 in flight (a sync_propose loop)",
+                 bench_dragonboat_sequential(a.seconds, a.busy_poll_us),
                  bench_pysyncobj(0, a.seconds), bench_pysyncobj(0, a.seconds, tuned=True)))
     rows.append((f"{high:,} in flight, asyncio (one event loop)",
                  bench_dragonboat_asyncio(a.groups, a.inflight, a.seconds), None, None))

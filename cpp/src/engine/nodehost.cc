@@ -4,6 +4,8 @@
 // nodehost_membership.cc, information and metrics in nodehost_info.cc.
 #include "engine/nodehost_impl.h"
 
+#include "common/spin_wait.h"
+
 namespace dragonboat {
 
 raft::Config to_raft_config(const Config& c) {
@@ -29,9 +31,22 @@ Membership to_public_membership(const raft::Membership& m) {
 Status NodeHost::Impl::wait(const RequestStatePtr& rs, Timeout timeout, RequestResult* out) const {
   // The engine completes the request by its own tick deadline; the extra
   // wall-clock margin only guards against a stalled tick thread.
-  if (!rs->wait_for(timeout + std::chrono::milliseconds(4 * config.rtt_millisecond) + std::chrono::seconds(1), out)) {
-    return Status(ErrorCode::kTimeout, "request timed out");
+  const auto limit = timeout + std::chrono::milliseconds(4 * config.rtt_millisecond) + std::chrono::seconds(1);
+  bool done = false;
+  if (config.busy_poll_microseconds == 0) {
+    done = rs->wait_for(limit, out);
+  } else {
+    // The caller's thread polls too (common/spin_wait.h), adapting to how
+    // long its own sync calls take: one whose calls outlast the budget
+    // soon stops polling. Either way the outcome is read by wait_for.
+    thread_local AdaptiveSpin spin;
+    spin.set_budget_ns(config.busy_poll_microseconds * 1000);
+    const bool polled = spin.poll([&rs] { return rs->done(); });
+    const auto slept_from = std::chrono::steady_clock::now();
+    done = rs->wait_for(limit, out);
+    if (!polled) spin.slept(std::chrono::steady_clock::now() - slept_from);
   }
+  if (!done) return Status(ErrorCode::kTimeout, "request timed out");
   return out->status();
 }
 
