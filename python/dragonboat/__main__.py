@@ -191,7 +191,7 @@ def _systest(args: argparse.Namespace) -> int:
     opts = systest.Options(seeds=args.seeds, minutes=args.minutes, seed=args.seed,
                            hosts=args.hosts, plugin=plugin, seconds=args.seconds,
                            verbose=args.verbose, root=args.dir, keep=args.keep,
-                           inject=args.inject)
+                           inject=args.inject, busy_poll_us=args.busy_poll_us)
     return systest.run(opts)
 
 
@@ -294,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--verbose", action="store_true", help="print every fault and event")
     st.add_argument("--inject", choices=("double-apply", "stale-result"), default=None,
                     help="make the workers fake this bug (to see the test catch it)")
+    st.add_argument("--busy-poll-us", type=int, default=0,
+                    help="every host's NodeHostConfig.busy_poll_microseconds (default 0; below "
+                         "2500, half of the shortest tick a seed picks)")
     st.set_defaults(func=_systest, steps=1)
     lt = sub.add_parser("lintest", help="server processes in network namespaces under faults; "
                         "the history checked for linearizability (root)")

@@ -55,8 +55,10 @@ TEST(AdaptiveSpin, AZeroBudgetNeverPollsAndALowerBudgetCapsTheWindow) {
 
   AdaptiveSpin spin;
   spin.set_budget_ns(1'000'000);
-  for (int i = 0; i < 20; ++i) spin.slept(1us);
+  for (int i = 0; i < 20; ++i) spin.slept(0ns);  // woken at once each time: poll as long as allowed
   EXPECT_EQ(spin.window_ns(), 1'000'000u);
+  spin.slept(1us);  // poll + sleep now over the budget: polling longer would not have helped
+  EXPECT_EQ(spin.window_ns(), 500'000u);
   spin.set_budget_ns(30'000);
   EXPECT_EQ(spin.window_ns(), 30'000u);
 }
@@ -128,6 +130,11 @@ TEST(BusyPollingHosts, ApplyEveryWriteOnceOneAtATimeAndInFlight) {
     ASSERT_TRUE(tc.propose(leader, noop, "+1", &r).ok());
     ASSERT_EQ(r.value, i);
   }
+  // Writes one at a time leave gaps far shorter than 2 ms: the workers'
+  // windows grew and some wake-ups were found by polling.
+  double polled = 0;
+  for (auto& h : tc.hosts) polled += h->get_health_metrics().total("dragonboat_busy_poll_wakeups_total");
+  EXPECT_GT(polled, 0.0);
   // Then 300 in flight: every result distinct.
   std::vector<RequestStatePtr> all;
   for (int i = 0; i < 300; ++i) {
@@ -148,6 +155,16 @@ TEST(BusyPollingHosts, ApplyEveryWriteOnceOneAtATimeAndInFlight) {
     ASSERT_TRUE(tc.read(i, 1, "", &v).ok());
     EXPECT_EQ(v, "500") << "host " << i;
   }
+}
+
+TEST(BusyPollingHosts, AHostWithoutBusyPollingNeverPolls) {
+  TestCluster tc(1);
+  ASSERT_TRUE(tc.start_host(0).ok());
+  ASSERT_TRUE(tc.hosts[0]->start_cluster(tc.members(), false, test::make_kv, TestCluster::config(1, 1)).ok());
+  ASSERT_EQ(tc.leader(1), 0);
+  Session noop = tc.hosts[0]->get_noop_session(1);
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(tc.propose(0, noop, "k=" + std::to_string(i)).ok());
+  EXPECT_EQ(tc.hosts[0]->get_health_metrics().total("dragonboat_busy_poll_wakeups_total"), 0.0);
 }
 
 }  // namespace

@@ -376,9 +376,10 @@ void expect_in_order(Recorder& rb, uint64_t n) {
 // went through the I/O thread and arrived. `frame_payload` sets both sides'
 // frame limit (0: the default).
 struct ConnectedPair {
-  explicit ConnectedPair(uint64_t frame_payload = 0) {
+  explicit ConnectedPair(uint64_t frame_payload = 0, uint64_t busy_poll_ns = 0) {
     TcpTransportOptions o;
     o.listen_address = "127.0.0.1:0";
+    o.busy_poll_ns = busy_poll_ns;
     if (frame_payload > 0) o.limits.max_frame_payload = frame_payload;
     a = std::make_unique<TcpTransport>(o, &reg, &ra);
     b = std::make_unique<TcpTransport>(o, &reg, &rb);
@@ -458,6 +459,25 @@ TEST(TcpTransport, LargeOrNonCriticalSendBatchesGoThroughTheIOThread) {
   ASSERT_TRUE(p.rb.wait([&] { return p.rb.received.size() == p.seq; }));
   expect_in_order(p.rb, p.seq);
   EXPECT_EQ(p.direct(), 0u);
+}
+
+// I/O threads that poll before they sleep (NodeHostConfig::
+// busy_poll_microseconds) deliver everything in order, whichever thread
+// writes, and stop promptly (a poll must not outlive stop()).
+TEST(TcpTransport, PollingIOThreadsDeliverInOrderAndStop) {
+  ConnectedPair p(/*frame_payload=*/0, /*busy_poll_ns=*/2'000'000);
+  ASSERT_TRUE(p.connected);
+  for (int i = 0; i < 50; ++i) {
+    p.batch(1 + i % 5, /*from_this_thread=*/i % 2 == 0);
+    if (i % 10 == 9) {  // gaps: the threads sleep too
+      ASSERT_TRUE(p.rb.wait([&] { return p.rb.received.size() == p.seq; }));
+    }
+  }
+  ASSERT_TRUE(p.rb.wait([&] { return p.rb.received.size() == p.seq; }));
+  expect_in_order(p.rb, p.seq);
+  p.a->stop();
+  p.b->stop();
+  EXPECT_EQ(p.b->tcp_stats().bad_frames.load(), 0u) << p.b->last_error();
 }
 
 // A transport stopped while a step worker holds messages drops them at the

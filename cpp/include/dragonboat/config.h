@@ -123,15 +123,18 @@ struct NodeHostConfig {
   // group at a time).
   uint64_t snapshot_workers = 1;
   // How long an engine thread (step and apply workers, the TCP transport's
-  // I/O thread) polls for more work before it sleeps, in microseconds (0:
-  // never, the default). On virtual machines waking a sleeping thread costs
-  // tens of microseconds per hand-off, several per request: polling takes
-  // that off a request's path (one request at a time: about 2x the writes/s
-  // on this project's 2-core VM, docs/benchmarks.md) for CPU time spent
-  // polling. Each thread adapts: it polls only after its sleeps were shorter
-  // than this, so a host whose groups are idle does not poll. At most
-  // 10,000 and less than half of rtt_millisecond (the ticks would otherwise
-  // keep an idle host polling).
+  // I/O thread, and a caller's thread blocked in a sync_ call) polls for
+  // more work before it sleeps, in microseconds (0: never, the default). On
+  // virtual machines waking a sleeping thread costs tens of microseconds per
+  // hand-off, several per request: polling takes that off a request's path
+  // (one request at a time: about 2x the writes/s on this project's 2-core
+  // VM, docs/benchmarks.md) for CPU time spent polling. Each thread adapts
+  // (common/spin_wait.h): it polls only after waits shorter than this, so a
+  // rarely woken thread never polls and a host whose groups only heartbeat
+  // polls briefly around each heartbeat round (not at all once they
+  // quiesce). At most 10,000 and less than half of rtt_millisecond (ticks
+  // alone would otherwise keep an idle host polling). Metric:
+  // dragonboat_busy_poll_wakeups_total.
   uint64_t busy_poll_microseconds = 0;
   // Proposals + reads waiting per node before kSystemBusy.
   uint64_t max_pending_per_node = 4096;

@@ -9,6 +9,7 @@
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -73,6 +74,7 @@ class RequestState {
   // waiters, outside the internal lock.
   bool complete(RequestResultCode code, Result result = {}, uint64_t snapshot_index = 0);
 
+  // Whether the request has completed (lock-free: cheap to poll).
   bool done() const;
   // Blocks up to `wait` for completion; false if still pending (the request
   // goes on; wait again or rely on the engine's own deadline).
@@ -117,6 +119,10 @@ class RequestState {
   // callback may call complete() on its own request (it returns false).
   std::recursive_mutex deliver_mu_;
   bool done_ = false;
+  // done_, readable without mu_: done() is polled by busy-polling waiters
+  // (NodeHostConfig::busy_poll_microseconds), which must not contend for
+  // the lock the completing thread takes.
+  std::atomic<bool> done_flag_{false};
   bool committed_ = false;
   RequestResult result_;
   // The first callback apart: nearly every request has exactly one, and it

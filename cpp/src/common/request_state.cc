@@ -37,6 +37,7 @@ bool RequestState::complete(RequestResultCode code, Result result, uint64_t snap
     std::lock_guard<std::mutex> g(mu_);
     if (done_) return false;
     done_ = true;
+    done_flag_.store(true, std::memory_order_release);
     result_.code = code;
     result_.result = std::move(result);
     result_.snapshot_index = snapshot_index;
@@ -91,10 +92,7 @@ void RequestState::set_committed() {
   for (auto& cb : cbs) cb(true);
 }
 
-bool RequestState::done() const {
-  std::lock_guard<std::mutex> g(mu_);
-  return done_;
-}
+bool RequestState::done() const { return done_flag_.load(std::memory_order_acquire); }
 
 bool RequestState::wait_for(std::chrono::milliseconds wait, RequestResult* out) const {
   std::unique_lock<std::mutex> lk(mu_);

@@ -30,7 +30,8 @@ inline void cpu_relax() {
 
 // Polls `ready()` until it returns true (true) or `budget_ns` passes (false).
 // Yields the CPU between polls, so a runnable thread on the same vCPU (the
-// one that will produce the work, often) is never held up by the poller.
+// one that will produce the work, often) is rarely held up by the poller
+// (sched_yield is a hint to the scheduler, not a hand-over).
 template <typename Ready>
 bool spin_until(Ready&& ready, uint64_t budget_ns) {
   if (budget_ns == 0) return false;
@@ -46,13 +47,14 @@ bool spin_until(Ready&& ready, uint64_t budget_ns) {
 }
 
 // A waiter's polling window, adapted to the gaps it sees (one per waiting
-// thread; not thread-safe). It starts at zero: a thread polls only after it
-// slept for less than the budget, i.e. when polling would have caught the
-// work, doubling its window from kGrowStartNs each time that happens, and
-// halves it (to zero below kGrowStartNs) after a sleep longer than the
-// budget. So a thread that is woken rarely (an idle group's ticks, a
-// snapshot worker) never polls, while the threads on a busy request path
-// poll through its short gaps.
+// thread; not thread-safe). It starts at zero. When a wait's poll and sleep
+// together took at most the budget (polling longer would have caught the
+// work), the window doubles, from kGrowStartNs; when they took longer, it
+// halves (to zero below kGrowStartNs). So a thread woken only rarely (a
+// snapshot worker, an unused apply worker) never polls, the threads on a
+// busy request path poll through its short gaps, and the threads of a host
+// whose groups only heartbeat poll briefly around each heartbeat's round
+// trip (nothing once the groups quiesce).
 class AdaptiveSpin {
  public:
   static constexpr uint64_t kGrowStartNs = 10'000;

@@ -29,6 +29,7 @@ bool ReadyQueue::wait(NodeBatch* out) {
     spin_.slept(std::chrono::steady_clock::now() - slept_from);
   }
   if (stopping_) return false;
+  if (polled) polled_.fetch_add(1, std::memory_order_relaxed);
   out->swap(ready_);
   has_ready_.store(false, std::memory_order_relaxed);
   return true;

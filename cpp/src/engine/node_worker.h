@@ -45,6 +45,8 @@ class ReadyQueue {
   // How long wait() may poll before it sleeps (common/spin_wait.h). Set
   // before the waiter's first wait().
   void set_busy_poll_ns(uint64_t ns) { spin_.set_budget_ns(ns); }
+  // Waits that found their work by polling, without sleeping.
+  uint64_t polled() const { return polled_.load(std::memory_order_relaxed); }
 
  private:
   std::mutex mu_;
@@ -55,6 +57,7 @@ class ReadyQueue {
   // waiter takes ready_: what wait() polls before it sleeps.
   std::atomic<bool> has_ready_{false};
   AdaptiveSpin spin_;  // the waiter's alone
+  std::atomic<uint64_t> polled_{0};
 };
 
 class NodeWorker {
@@ -73,6 +76,8 @@ class NodeWorker {
   // How long the thread polls for work before it sleeps
   // (NodeHostConfig::busy_poll_microseconds). Set before start().
   void set_busy_poll_ns(uint64_t ns) { queue_.set_busy_poll_ns(ns); }
+  // Wake-ups this worker's thread took by polling instead of sleeping.
+  uint64_t polled_wakeups() const { return queue_.polled(); }
   // Queues `n` for the next batch (no-op when already queued).
   void wake(const std::shared_ptr<Node>& n) { queue_.push(n, &n->scheduled(role_)); }
 

@@ -50,6 +50,13 @@ HealthMetrics NodeHost::get_health_metrics() const {
                            double(d.ticker ? d.ticker->active() : 0)));
   out.push_back(host_value("dragonboat_step_passes_total", MetricType::kCounter, "Step worker passes.",
                            double(st.passes)));
+  uint64_t polled = 0;
+  for (const auto& w : d.step_workers) polled += w->polled_wakeups();
+  for (const auto& w : d.apply_workers) polled += w->polled_wakeups();
+  out.push_back(host_value("dragonboat_busy_poll_wakeups_total", MetricType::kCounter,
+                           "Step and apply worker wake-ups found by polling (busy_poll_microseconds) "
+                           "instead of after a sleep.",
+                           double(polled)));
   out.push_back(host_value("dragonboat_logdb_saves_total", MetricType::kCounter,
                            "LogDB saves (one write batch and one fsync each).", double(st.saves)));
   out.push_back(host_value("dragonboat_logdb_node_updates_total", MetricType::kCounter,

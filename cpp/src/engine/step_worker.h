@@ -58,6 +58,8 @@ class StepWorker {
 
   // How long the thread polls for work before it sleeps. Set before start().
   void set_busy_poll_ns(uint64_t ns) { worker_.set_busy_poll_ns(ns); }
+  // Wake-ups the thread took by polling instead of sleeping.
+  uint64_t polled_wakeups() const { return worker_.polled_wakeups(); }
 
   // Starts the worker's thread, named after its role and `index`.
   void start(size_t index = 0) { worker_.start(index); }

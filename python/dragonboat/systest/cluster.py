@@ -42,7 +42,8 @@ class Cluster:
         s = dict(self.settings)
         settings = {"dir": self.host_dir(host), "address": self.model.addresses[host],
                     "rtt": s["rtt"], "cpp_save_delay_ms": s["cpp_save_delay_ms"][host],
-                    "log_level": s["log_level"], "inject": s.get("inject")}
+                    "log_level": s["log_level"], "inject": s.get("inject"),
+                    "busy_poll_us": s.get("busy_poll_us", 0)}
         log_path = os.path.join(self.root, f"host{host}.log")
         w = WorkerProcess(host, settings, log_path, self._exited)
         with self._spawn_lock:

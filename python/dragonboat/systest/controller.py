@@ -48,6 +48,7 @@ class Options:
     keep: bool = False  # keep each seed's directory (else kept only when it failed)
     inject: str | None = None  # a bug the workers fake (worker.INJECTED_BUGS): tests the test
     stall: float = 10.0  # after healing, replicas whose states stop changing this long diverged
+    busy_poll_us: int = 0  # every host's NodeHostConfig.busy_poll_microseconds
 
 
 @dataclass
@@ -89,6 +90,8 @@ def replay_command(seed: int, opts: Options) -> str:
         args += ["--plugin", opts.plugin]
     if opts.inject:
         args += ["--inject", opts.inject]
+    if opts.busy_poll_us:
+        args += ["--busy-poll-us", str(opts.busy_poll_us)]
     if opts.verbose:
         args.append("--verbose")
     return shlex.join(args)
@@ -107,6 +110,7 @@ def plan(seed: int, rng: random.Random, opts: Options) -> tuple[int, dict[str, o
         "cpp_save_delay_ms": [rng.choice((0, 0, 20, 100)) for _ in range(n)],
         "log_level": "WARNING" if opts.verbose else "ERROR",
         "inject": opts.inject,
+        "busy_poll_us": opts.busy_poll_us,
     }
     kinds = list(PY_KINDS) + (["plugin"] if opts.plugin else [])
     if opts.inject == "double-apply":

@@ -2,7 +2,7 @@
 
 ``python -m dragonboat.systest.worker SETTINGS_JSON`` starts a NodeHost with
 the settings (``dir``, ``address``, ``rtt``, ``cpp_save_delay_ms``,
-``log_level``), prints ``{"ready": true}`` and then serves JSON requests, one
+``log_level``, ``busy_poll_us``), prints ``{"ready": true}`` and then serves JSON requests, one
 per line on stdin: ``{"id": N, "op": NAME, ...}``. Each request runs in a
 thread of its own, so several may be outstanding and answers (one JSON line
 on stdout each, with the same ``id``) come in any order: ``{"id": N, "ok":
@@ -297,7 +297,8 @@ def main(argv: list[str], worker_class: type[Worker] = Worker) -> int:
     logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("dragonboat").setLevel(settings.get("log_level", "ERROR"))
     nh = NodeHost(NodeHostConfig(node_host_dir=directory, raft_address=settings["address"],
-                                 rtt_millisecond=int(settings.get("rtt", 10))))
+                                 rtt_millisecond=int(settings.get("rtt", 10)),
+                                 busy_poll_microseconds=int(settings.get("busy_poll_us", 0))))
     worker = worker_class(nh, directory, settings.get("inject"))
     worker.reply({"ready": True, "pid": os.getpid()})
     quit_id = None
