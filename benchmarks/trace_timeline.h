@@ -59,7 +59,7 @@ class TraceTimeline {
  private:
   using Hop = dragonboat::tracing::Hop;
   using Entry = std::pair<uint64_t, uint64_t>;  // index, time
-  static constexpr size_t kRows = 16;
+  static constexpr size_t kRows = 17;
   static constexpr const char* kNames[kRows] = {"step pass: proposed to Raft",
                                                 "leader: Replicate handed to the transport",
                                                 "leader: LogDB save started",
@@ -67,6 +67,7 @@ class TraceTimeline {
                                                 "leader: Replicate written to the socket",
                                                 "follower I/O thread: Replicate read",
                                                 "follower: Replicate reached the node",
+                                                "follower: Replicate stepped (step worker)",
                                                 "follower: LogDB save started",
                                                 "follower: LogDB save done (fsync)",
                                                 "follower: acknowledgement handed to transport",
@@ -106,7 +107,8 @@ class TraceTimeline {
         {leader, Hop::kProposed, 0},           {leader, Hop::kReplicateSent, 0},
         {leader, Hop::kSaveStart, 0},          {leader, Hop::kSaveEnd, 0},
         {leader, Hop::kWireSent, follower},    {follower, Hop::kWireReceived, leader},
-        {follower, Hop::kReceived, 0},         {follower, Hop::kSaveStart, 0},
+        {follower, Hop::kReceived, 0},         {follower, Hop::kStepped, 0},
+        {follower, Hop::kSaveStart, 0},
         {follower, Hop::kSaveEnd, 0},          {follower, Hop::kAckSent, 0},
         {follower, Hop::kWireSent, leader},    {leader, Hop::kWireReceived, follower},
         {leader, Hop::kAckReceived, follower}, {leader, Hop::kCommitted, 0},

@@ -35,6 +35,7 @@ enum class Hop : uint8_t {
   kAckReceived,    // leader: an acknowledgement of index from `peer` reached its node
   kCommitted,      // entries up to index handed to the apply side
   kApplied,        // entries up to index applied (their requests are completed next)
+  kStepped,        // follower: its step worker stepped a Replicate with entries up to index
 };
 
 // The name of a hop ("queued", "proposed", ...).

@@ -35,6 +35,7 @@ const char* hop_name(Hop hop) {
     case Hop::kAckReceived: return "ack_received";
     case Hop::kCommitted: return "committed";
     case Hop::kApplied: return "applied";
+    case Hop::kStepped: return "stepped";
   }
   return "unknown";
 }

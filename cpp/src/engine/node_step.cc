@@ -50,6 +50,12 @@ Status Node::step_inputs(uint64_t* budget) {
     const uint64_t bytes = raft::entries_size_bytes(in.messages[taken].entries);
     if (budget && bytes && took_entries && bytes > *budget) break;  // the rest waits for the next pass
     for (; ticked < in.message_ticks[taken]; ++ticked) peer_->tick();
+    if (tracing::enabled()) {
+      const raft::Message& m = in.messages[taken];
+      if (m.type == raft::MessageType::kReplicate && !m.entries.empty()) {
+        tracing::trace(tracing::Hop::kStepped, cluster_id(), node_id(), m.entries.back().index, 0, m.from);
+      }
+    }
     (void)peer_->step(in.messages[taken]);
     if (bytes) {
       took_entries = true;
