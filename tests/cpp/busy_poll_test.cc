@@ -136,18 +136,8 @@ TEST(BusyPollingHosts, ApplyEveryWriteOnceOneAtATimeAndInFlight) {
   for (auto& h : tc.hosts) polled += h->get_health_metrics().total("dragonboat_busy_poll_wakeups_total");
   EXPECT_GT(polled, 0.0);
   // Then 300 in flight: every result distinct.
-  std::vector<RequestStatePtr> all;
-  for (int i = 0; i < 300; ++i) {
-    RequestStatePtr rs;
-    ASSERT_TRUE(nh.propose(noop, "+1", 10s, &rs).ok());
-    all.push_back(rs);
-  }
   std::set<uint64_t> values;
-  for (auto& rs : all) {
-    RequestResult r = rs->wait();
-    ASSERT_TRUE(r.completed());
-    values.insert(r.result.value);
-  }
+  ASSERT_NO_FATAL_FAILURE(test::propose_increments(nh, noop, 300, &values));
   EXPECT_EQ(values.size(), 300u);
   EXPECT_EQ(*values.rbegin(), 500u);
   for (size_t i = 0; i < 3; ++i) {

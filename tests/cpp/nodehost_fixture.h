@@ -15,6 +15,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -155,6 +156,24 @@ struct TestCluster {
   std::vector<std::string> addresses;
   std::vector<std::unique_ptr<NodeHost>> hosts;
 };
+
+// `n` counter increments ("+1", test::ConcurrentCounter and the like)
+// proposed at once through `nh`, then waited for: every one must complete;
+// the results they completed with go to *results (a count that was applied
+// twice or skipped shows as fewer distinct results or a wrong largest one).
+inline void propose_increments(NodeHost& nh, const Session& s, int n, std::set<uint64_t>* results) {
+  std::vector<RequestStatePtr> all;
+  for (int i = 0; i < n; ++i) {
+    RequestStatePtr rs;
+    ASSERT_TRUE(nh.propose(s, "+1", std::chrono::seconds(10), &rs).ok());
+    all.push_back(rs);
+  }
+  for (auto& rs : all) {
+    RequestResult r = rs->wait();
+    ASSERT_TRUE(r.completed());
+    results->insert(r.result.value);
+  }
+}
 
 // Checker commands ("cmd-<i>") proposed through one host with the no-op
 // session; `want` is what every replica must end up with (checker_sm.h), to

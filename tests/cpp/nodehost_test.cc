@@ -295,18 +295,8 @@ TEST_F(NodeHostTest, ConcurrentStateMachineReceivesBatches) {
   int leader = tc_.leader(9);
   ASSERT_GE(leader, 0);
   Session noop = tc_.hosts[leader]->get_noop_session(9);
-  std::vector<RequestStatePtr> all;
-  for (int i = 0; i < 500; ++i) {
-    RequestStatePtr rs;
-    ASSERT_TRUE(tc_.hosts[leader]->propose(noop, "+1", 10s, &rs).ok());
-    all.push_back(rs);
-  }
   std::set<uint64_t> values;
-  for (auto& rs : all) {
-    RequestResult r = rs->wait();
-    ASSERT_TRUE(r.completed());
-    values.insert(r.result.value);
-  }
+  ASSERT_NO_FATAL_FAILURE(test::propose_increments(*tc_.hosts[leader], noop, 500, &values));
   EXPECT_EQ(values.size(), 500u) << "every entry applied once, each with its own result";
   EXPECT_GT(sms[leader]->max_batch.load(), 1u) << "entries arrive in batches, not one call each";
   std::string v;
