@@ -69,7 +69,19 @@ class AdaptiveSpin {
   bool poll(Ready&& ready) {
     return spin_until(ready, window_);
   }
-  // Call after a sleep that followed a failed poll, with its length.
+  // Polls `ready()` for the current window; when it stays false, calls
+  // `sleep()` (which blocks until the work comes) and adapts the window to
+  // how long that took. True when the poll found the work.
+  template <typename Ready, typename Sleep>
+  bool poll_or_sleep(Ready&& ready, Sleep&& sleep) {
+    if (poll(ready)) return true;
+    const auto slept_from = std::chrono::steady_clock::now();
+    sleep();
+    slept(std::chrono::steady_clock::now() - slept_from);
+    return false;
+  }
+  // Adapts the window after a sleep that followed a failed poll, given its
+  // length (poll_or_sleep calls it).
   void slept(std::chrono::steady_clock::duration d) {
     const auto ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
     if (budget_ == 0) {

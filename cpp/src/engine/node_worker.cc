@@ -21,13 +21,13 @@ void ReadyQueue::push(const std::shared_ptr<Node>& n, std::atomic<bool>* schedul
 bool ReadyQueue::wait(NodeBatch* out) {
   // Poll first (common/spin_wait.h); has_ready_ is only a hint, the queue
   // under the lock decides.
-  const bool polled = spin_.poll([this] { return has_ready_.load(std::memory_order_acquire); });
-  std::unique_lock<std::mutex> g(mu_);
-  if (!polled && !stopping_ && ready_.empty()) {
-    const auto slept_from = std::chrono::steady_clock::now();
-    cv_.wait(g, [&] { return stopping_ || !ready_.empty(); });
-    spin_.slept(std::chrono::steady_clock::now() - slept_from);
-  }
+  std::unique_lock<std::mutex> g(mu_, std::defer_lock);
+  const bool polled = spin_.poll_or_sleep([this] { return has_ready_.load(std::memory_order_acquire); },
+                                          [&] {
+                                            g.lock();
+                                            cv_.wait(g, [&] { return stopping_ || !ready_.empty(); });
+                                          });
+  if (!g.owns_lock()) g.lock();
   if (stopping_) return false;
   if (polled) polled_.fetch_add(1, std::memory_order_relaxed);
   out->swap(ready_);

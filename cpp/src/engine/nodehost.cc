@@ -41,10 +41,9 @@ Status NodeHost::Impl::wait(const RequestStatePtr& rs, Timeout timeout, RequestR
     // soon stops polling. Either way the outcome is read by wait_for.
     thread_local AdaptiveSpin spin;
     spin.set_budget_ns(config.busy_poll_microseconds * 1000);
-    const bool polled = spin.poll([&rs] { return rs->done(); });
-    const auto slept_from = std::chrono::steady_clock::now();
-    done = rs->wait_for(limit, out);
-    if (!polled) spin.slept(std::chrono::steady_clock::now() - slept_from);
+    if (spin.poll_or_sleep([&rs] { return rs->done(); }, [&] { done = rs->wait_for(limit, out); })) {
+      done = rs->wait_for(limit, out);  // already done: returns the outcome at once
+    }
   }
   if (!done) return Status(ErrorCode::kTimeout, "request timed out");
   return out->status();
@@ -268,6 +267,8 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
   std::error_code ec;
   std::filesystem::create_directories(d->snapshot_root(), ec);
   if (ec) return Status(ErrorCode::kDirNotExist, "cannot create " + d->snapshot_root() + ": " + ec.message());
+  // Snapshot workers never poll: their work is rare and long.
+  const uint64_t busy_poll_ns = config.busy_poll_microseconds * 1000;
   if (config.transport_factory) {
     raftio::TransportArgs args;
     args.config = &d->config;
@@ -290,13 +291,11 @@ Status NodeHost::create(const NodeHostConfig& config, std::unique_ptr<NodeHost>*
     to.snapshot_dir = d->snapshot_root();
     to.max_snapshot_send_bytes_per_second = config.max_snapshot_send_bytes_per_second;
     to.max_snapshot_recv_bytes_per_second = config.max_snapshot_recv_bytes_per_second;
-    to.busy_poll_ns = config.busy_poll_microseconds * 1000;
+    to.busy_poll_ns = busy_poll_ns;
     d->transport = std::make_unique<transport::TcpTransport>(to, &d->registry, d.get());
   }
   s = d->transport->start();
   if (!s.ok()) return s;
-  // Snapshot workers never poll: their work is rare and long.
-  const uint64_t busy_poll_ns = config.busy_poll_microseconds * 1000;
   for (size_t i = 0; i < d->step_workers.size(); ++i) {
     d->step_workers[i]->set_transport(d->transport.get());
     d->step_workers[i]->set_busy_poll_ns(busy_poll_ns);

@@ -30,11 +30,10 @@ namespace {
 void run_io(asio::io_context& io, uint64_t busy_poll_ns) {
   AdaptiveSpin spin;
   spin.set_budget_ns(busy_poll_ns);
-  while (!io.stopped()) {
-    if (spin.poll([&io] { return io.poll() > 0 || io.stopped(); })) continue;
-    const auto slept_from = std::chrono::steady_clock::now();
-    if (io.run_one() == 0 && io.stopped()) return;
-    spin.slept(std::chrono::steady_clock::now() - slept_from);
+  bool ended = false;
+  while (!ended && !io.stopped()) {
+    spin.poll_or_sleep([&io] { return io.poll() > 0 || io.stopped(); },
+                       [&] { ended = io.run_one() == 0 && io.stopped(); });
   }
 }
 }  // namespace
